@@ -1,0 +1,95 @@
+// Where things live. Data (vm.json, disks, logs) under $HANGAR_HOME; sockets and pidfiles in a
+// short per-user runtime dir, because a UNIX socket path may hold at most 107 bytes.
+import { createHash } from 'node:crypto';
+import { mkdirSync, lstatSync, chmodSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { HangarError } from '../../../shared/errors';
+
+export const MAX_SOCKET_PATH = 107;
+
+export function hangarHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HANGAR_HOME) return env.HANGAR_HOME;
+  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'hangar');
+}
+
+/**
+ * One runtime dir per $HANGAR_HOME, so two homes (e.g. tests) never share sockets. Without
+ * $XDG_RUNTIME_DIR it falls back to /tmp, where our directory must be ours and private.
+ */
+export function runtimeRoot(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.HANGAR_RUNTIME_DIR || env.XDG_RUNTIME_DIR || '/tmp';
+  const tag = createHash('sha256').update(home).digest('hex').slice(0, 8);
+  return join(base, `hangar-${userInfo().uid}-${tag}`);
+}
+
+export interface VmPaths {
+  vmDir: string;
+  configFile: string;
+  qemuLog: string;
+  qmpLog: string;
+  serialLog: string;
+  varsFile: string;
+  runDir: string;
+  qmpSocket: string;
+  serialSocket: string;
+  vncSocket: string;
+  tpmSocket: string;
+  pidFile: string;
+  tpmPidFile: string;
+}
+
+export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = process.env): VmPaths {
+  const vmDir = join(home, 'vms', id);
+  const runDir = join(runtimeRoot(home, env), id);
+  return {
+    vmDir,
+    configFile: join(vmDir, 'vm.json'),
+    qemuLog: join(vmDir, 'qemu.log'),
+    qmpLog: join(vmDir, 'qmp.log'),
+    serialLog: join(vmDir, 'serial.log'),
+    varsFile: join(vmDir, 'uefi-vars.qcow2'),
+    runDir,
+    qmpSocket: join(runDir, 'qmp.sock'),
+    serialSocket: join(runDir, 'serial.sock'),
+    vncSocket: join(runDir, 'vnc.sock'),
+    tpmSocket: join(runDir, 'tpm.sock'),
+    pidFile: join(runDir, 'qemu.pid'),
+    tpmPidFile: join(runDir, 'swtpm.pid'),
+  };
+}
+
+/** Fails before launch, with the fix, rather than letting QEMU fail on a truncated socket path. */
+export function checkSocketPaths(paths: VmPaths): void {
+  for (const sock of [paths.qmpSocket, paths.serialSocket, paths.vncSocket, paths.tpmSocket]) {
+    if (Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
+      throw new HangarError(
+        'PATH_TOO_LONG',
+        `The socket path ${sock} is longer than ${MAX_SOCKET_PATH} bytes, the limit for UNIX sockets. ` +
+          'Set HANGAR_RUNTIME_DIR (or XDG_RUNTIME_DIR) to a shorter directory.',
+        { path: sock },
+      );
+    }
+  }
+}
+
+/** Creates a private directory and refuses one that another user owns or that is a symlink. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  const uid = process.getuid?.() ?? st.uid;
+  if (!st.isDirectory() || st.uid !== uid) {
+    throw new HangarError(
+      'IO_ERROR',
+      `${dir} is not a directory owned by you; remove it or set HANGAR_RUNTIME_DIR.`,
+    );
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+export function ensureRuntimeDir(paths: VmPaths): void {
+  // The base (e.g. /tmp) is shared and left alone; our own directory below it must be private.
+  ensurePrivateDir(join(paths.runDir, '..'));
+  ensurePrivateDir(paths.runDir);
+}

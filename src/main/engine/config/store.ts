@@ -1,0 +1,119 @@
+// The VM configs on disk: one directory per VM under $HANGAR_HOME/vms. A vm.json that cannot be
+// read or parsed is reported for that VM and left exactly as it is, never overwritten silently.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { CheckedVmConfig, VM_SCHEMA_VERSION, VmConfig, VmId } from '../../../shared/vm';
+import { HangarError } from '../../../shared/errors';
+import { writeFileAtomic } from './atomic';
+import { vmPaths } from './paths';
+
+export type ConfigEntry =
+  { id: string; ok: true; config: VmConfig } | { id: string; ok: false; error: string };
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export function newVmId(): string {
+  const bytes = randomBytes(12);
+  return Array.from(bytes, (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('');
+}
+
+/** A locally administered unicast MAC in QEMU's 52:54:00 range. */
+export function newMac(): string {
+  const b = randomBytes(3);
+  return ['52', '54', '00', ...Array.from(b, (x) => x.toString(16).padStart(2, '0'))].join(':');
+}
+
+export function describeZodError(err: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export function parseConfig(raw: unknown): VmConfig {
+  const result = CheckedVmConfig.safeParse(raw);
+  if (!result.success) throw new HangarError('INVALID_INPUT', describeZodError(result.error));
+  return result.data;
+}
+
+export class ConfigStore {
+  readonly vmsDir: string;
+
+  constructor(readonly home: string) {
+    this.vmsDir = join(home, 'vms');
+  }
+
+  init(): void {
+    mkdirSync(this.vmsDir, { recursive: true, mode: 0o700 });
+  }
+
+  list(): ConfigEntry[] {
+    if (!existsSync(this.vmsDir)) return [];
+    const ids = readdirSync(this.vmsDir).filter((d) => VmId.safeParse(d).success);
+    return ids.sort().map((id) => this.read(id));
+  }
+
+  read(id: string): ConfigEntry {
+    const file = vmPaths(this.home, id).configFile;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      return { id, ok: false, error: `cannot read ${file}: ${(err as Error).message}` };
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      return {
+        id,
+        ok: false,
+        error: `${file} is not valid JSON (${(err as Error).message}); fix or remove it`,
+      };
+    }
+    const version = (raw as { schemaVersion?: unknown })?.schemaVersion;
+    if (version !== VM_SCHEMA_VERSION) {
+      return {
+        id,
+        ok: false,
+        error: `${file} has schema version ${String(version)}; this Hangar reads ${VM_SCHEMA_VERSION}`,
+      };
+    }
+    const parsed = CheckedVmConfig.safeParse(raw);
+    if (!parsed.success)
+      return { id, ok: false, error: `${file} is invalid: ${describeZodError(parsed.error)}` };
+    if (parsed.data.id !== id)
+      return { id, ok: false, error: `${file} names id ${parsed.data.id}, not its directory ${id}` };
+    return { id, ok: true, config: parsed.data };
+  }
+
+  load(id: string): VmConfig {
+    if (!VmId.safeParse(id).success)
+      throw new HangarError('NOT_FOUND', `No VM with id ${JSON.stringify(id)}.`);
+    const entry = this.read(id);
+    if (entry.ok) return entry.config;
+    if (!existsSync(vmPaths(this.home, id).vmDir)) throw new HangarError('NOT_FOUND', `No VM with id ${id}.`);
+    throw new HangarError('CONFIG_CORRUPT', entry.error, { id });
+  }
+
+  /** Validates, stamps updatedAt and writes atomically. The VM directory must exist (see create). */
+  save(config: VmConfig): VmConfig {
+    const next = parseConfig({ ...config, updatedAt: new Date().toISOString() });
+    writeFileAtomic(vmPaths(this.home, next.id).configFile, JSON.stringify(next, null, 2) + '\n');
+    return next;
+  }
+
+  /** Makes the VM's directory and writes its first vm.json; refuses to reuse an existing directory. */
+  create(config: VmConfig): VmConfig {
+    const dir = vmPaths(this.home, config.id).vmDir;
+    this.init();
+    const next = parseConfig(config);
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new HangarError('CONFLICT', `A VM directory for id ${config.id} already exists.`);
+      }
+      throw err;
+    }
+    return this.save(next);
+  }
+}

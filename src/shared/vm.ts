@@ -1,0 +1,191 @@
+// vm.json: the versioned schema of one VM's configuration. Shared by the engine (which owns the
+// files) and by the renderer's wizard (which validates inline with the same rules).
+import { z } from 'zod';
+
+export const VM_SCHEMA_VERSION = 1;
+
+/** Control characters would break logs, terminals and QEMU's own option parser, so names refuse them. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/u;
+
+export const VmName = z
+  .string()
+  .min(1, 'Name is empty: give the VM a name.')
+  .max(100, 'Name is longer than 100 characters: shorten it.')
+  .refine((s) => s.trim().length > 0, 'Name is only spaces: give the VM a name.')
+  .refine((s) => !CONTROL_CHARS.test(s), 'Name contains a line break or control character: remove it.');
+
+/** Ids are ours, never user text, so they are safe in file names, socket paths and QEMU ids. */
+export const VmId = z.string().regex(/^[a-z0-9]{12}$/, 'Not a VM id (12 lowercase letters or digits).');
+export const DeviceId = z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'Device ids are short lowercase words.');
+
+export const OS_TYPES = ['linux', 'windows10', 'windows11', 'bsd', 'other'] as const;
+export const OsType = z.enum(OS_TYPES);
+export type OsType = z.infer<typeof OsType>;
+
+export const AbsolutePath = z
+  .string()
+  .min(2, 'Path is empty.')
+  .max(4000, 'Path is too long.')
+  .refine((p) => p.startsWith('/'), 'Path must be absolute (start with /).')
+  .refine((p) => !p.includes('\u0000'), 'Path contains a NUL byte.');
+
+/** A file inside the VM's own directory: a plain file name, so it can never escape that directory. */
+export const OwnedFileName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._-]+$/, 'Owned disk file names use letters, digits, dot, dash and underscore.')
+  .refine((f) => f !== '.' && f !== '..' && !f.startsWith('-'), 'Not a usable file name.');
+
+export const DiskFormat = z.enum(['qcow2', 'raw']);
+export const DiskBus = z.enum(['virtio', 'sata', 'ide', 'scsi']);
+export const CacheMode = z.enum(['none', 'writeback', 'writethrough', 'directsync', 'unsafe']);
+
+export const Disk = z.discriminatedUnion('owned', [
+  z.object({
+    id: DeviceId,
+    owned: z.literal(true),
+    file: OwnedFileName,
+    format: DiskFormat,
+    bus: DiskBus,
+    readOnly: z.boolean().default(false),
+    cache: CacheMode.default('writeback'),
+    discard: z.boolean().default(true),
+  }),
+  z.object({
+    id: DeviceId,
+    // An external disk is used in place and never deleted with the VM.
+    owned: z.literal(false),
+    path: AbsolutePath,
+    format: DiskFormat,
+    bus: DiskBus,
+    readOnly: z.boolean().default(false),
+    cache: CacheMode.default('writeback'),
+    discard: z.boolean().default(true),
+  }),
+]);
+export type Disk = z.infer<typeof Disk>;
+
+export const Cdrom = z.object({
+  id: DeviceId,
+  bus: z.enum(['sata', 'ide', 'scsi']),
+  /** null is an empty drive; ISOs are never owned by a VM. */
+  media: AbsolutePath.nullable(),
+});
+export type Cdrom = z.infer<typeof Cdrom>;
+
+export const Port = z
+  .number()
+  .int()
+  .min(1, 'Ports run from 1 to 65535.')
+  .max(65535, 'Ports run from 1 to 65535.');
+
+export const PortForward = z.object({
+  protocol: z.enum(['tcp', 'udp']),
+  hostAddress: z.enum(['127.0.0.1', '0.0.0.0']).default('127.0.0.1'),
+  hostPort: Port,
+  guestPort: Port,
+});
+export type PortForward = z.infer<typeof PortForward>;
+
+export const MacAddress = z
+  .string()
+  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'MAC addresses look like 52:54:00:12:34:56 (lowercase).')
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'A multicast MAC cannot be used for a NIC.');
+
+export const Nic = z.object({
+  id: DeviceId,
+  model: z.enum(['virtio', 'e1000e', 'rtl8139']),
+  mac: MacAddress,
+  mode: z.literal('user'),
+  portForwards: z.array(PortForward).max(64).default([]),
+});
+export type Nic = z.infer<typeof Nic>;
+
+export const Firmware = z.enum(['bios', 'uefi', 'uefi-secure']);
+export type Firmware = z.infer<typeof Firmware>;
+
+export const DirectBoot = z.object({
+  kernel: AbsolutePath,
+  initrd: AbsolutePath.optional(),
+  cmdline: z.string().max(4096).default(''),
+});
+
+export const BootDevice = z.enum(['disk', 'cdrom', 'network']);
+
+export const MachineType = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'Machine types are names like q35 or pc-q35-7.2.');
+
+export const VmConfig = z.object({
+  schemaVersion: z.literal(VM_SCHEMA_VERSION),
+  id: VmId,
+  name: VmName,
+  description: z.string().max(4000).default(''),
+  osType: OsType,
+  cpus: z.number().int().min(1, 'A VM needs at least 1 CPU.').max(256, 'At most 256 CPUs.'),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(32, 'Memory must be at least 32 MiB.')
+    .max(4 * 1024 * 1024, 'Memory must be at most 4 TiB.'),
+  machine: MachineType.default('q35'),
+  /** null: the probe picks (host under working KVM, max under TCG). */
+  cpuModel: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .nullable()
+    .default(null),
+  firmware: Firmware,
+  tpm: z.boolean().default(false),
+  disks: z.array(Disk).max(16).default([]),
+  cdroms: z.array(Cdrom).max(4).default([]),
+  nics: z.array(Nic).max(8).default([]),
+  display: z.object({
+    vga: z.enum(['std', 'virtio', 'qxl', 'none']).default('std'),
+    usbTablet: z.boolean().default(true),
+  }),
+  bootOrder: z.array(BootDevice).max(3).default(['disk', 'cdrom']),
+  directBoot: DirectBoot.nullable().default(null),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type VmConfig = z.infer<typeof VmConfig>;
+/** The config as written by hand or by a client, before defaults are filled in. */
+export type VmConfigInput = z.input<typeof VmConfig>;
+
+/** Ids of disks, CD-ROMs and NICs share QEMU's id namespace, so they must be unique together. */
+export function duplicateDeviceIds(vm: Pick<VmConfig, 'disks' | 'cdroms' | 'nics'>): string[] {
+  const seen = new Set<string>();
+  const dups = new Set<string>();
+  for (const { id } of [...vm.disks, ...vm.cdroms, ...vm.nics]) {
+    if (seen.has(id)) dups.add(id);
+    seen.add(id);
+  }
+  return [...dups];
+}
+
+function duplicateForwards(vm: Pick<VmConfig, 'nics'>): string[] {
+  const seen = new Set<string>();
+  const dups: string[] = [];
+  for (const f of vm.nics.flatMap((n) => n.portForwards)) {
+    const key = `${f.protocol}/${f.hostPort}`;
+    if (seen.has(key)) dups.push(key);
+    seen.add(key);
+  }
+  return dups;
+}
+
+/** The schema plus the checks that span fields; every vm.json read or written goes through it. */
+export const CheckedVmConfig = VmConfig.superRefine((vm, ctx) => {
+  for (const id of duplicateDeviceIds(vm)) {
+    ctx.addIssue({ code: 'custom', message: `Device id "${id}" is used twice.`, path: ['disks'] });
+  }
+  for (const key of duplicateForwards(vm)) {
+    ctx.addIssue({ code: 'custom', message: `Host port ${key} is forwarded twice.`, path: ['nics'] });
+  }
+  if (vm.firmware === 'uefi-secure' && !vm.machine.includes('q35')) {
+    ctx.addIssue({ code: 'custom', message: 'Secure boot needs the q35 machine type.', path: ['firmware'] });
+  }
+});
