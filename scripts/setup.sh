@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Sets up Hangar on Debian 12: the Debian packages the app and its tests need, the npm packages,
+# and a build. Idempotent; when everything is present it only checks and rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# What each package is for: QEMU and its tools run the VMs; ovmf is UEFI firmware; swtpm is the
+# TPM for Windows 11; chromium and xvfb run the UI tests and the browser window; the rest build
+# the project's tiny test guest from Debian packages.
+PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb
+  grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: these Debian packages are missing: ${missing[*]}" >&2
+    echo "setup: install them with:  sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+    echo "setup: then run this again (npm run setup)." >&2
+    exit 1
+  fi
+else
+  echo "setup: Debian packages present"
+fi
+
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error(`setup: Node ${process.versions.node} is too old; Hangar needs 20.19 or newer.`); process.exit(1) }'
+
+# The Electron binary comes from GitHub, which may be unreachable; the app runs in Chromium
+# without it, so never let its download fail the install.
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+stamp=node_modules/.hangar-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+  echo "setup: npm packages up to date"
+else
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+echo "setup: building"
+npx electron-vite build --logLevel warn
+echo "setup: done"
