@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # TPM for Windows 11; chromium and xvfb run the UI tests and the browser window; the rest build
 # the project's tiny test guest from Debian packages.
 PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb
-  grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio)
+  grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio xz-utils zstd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
