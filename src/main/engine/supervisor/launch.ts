@@ -1,0 +1,157 @@
+// Starting QEMU: preflight, spawn detached (its own session, stdio to qemu.log) so the VM
+// outlives the app, then attach over QMP. A failed start is an error carrying QEMU's own words.
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type { VmConfig } from '../../../shared/vm';
+import type { HostInfo } from '../../../shared/host';
+import { HangarError } from '../../../shared/errors';
+import { checkSocketPaths, ensureRuntimeDir, type VmPaths } from '../config/paths';
+import { buildArgv } from '../qemu/argv';
+import { QmpClient } from '../qmp';
+import { QemuInstance } from './instance';
+import { qemuErrorLines } from './logs';
+import { checkFiles, checkPorts, explainStartFailure } from './preflight';
+import { isOurQemu, readPidFile } from './proc';
+import { startSwtpm } from './tpm';
+
+export interface LaunchOptions {
+  paused?: boolean;
+  /** Extra arguments appended last (used by disposable runs for their overlay). */
+  argvOverride?: (argv: string[]) => string[];
+}
+
+/** Removes sockets and pidfiles left by a QEMU that is gone. */
+export function cleanRuntime(paths: VmPaths): void {
+  for (const f of [
+    paths.qmpSocket,
+    paths.serialSocket,
+    paths.vncSocket,
+    paths.tpmSocket,
+    paths.pidFile,
+    paths.tpmPidFile,
+  ]) {
+    rmSync(f, { force: true });
+  }
+}
+
+function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function openQmp(paths: VmPaths): QmpClient {
+  return new QmpClient({
+    path: paths.qmpSocket,
+    onLog: (e) => {
+      try {
+        appendFileSync(paths.qmpLog, `${new Date().toISOString()} ${e.direction} ${e.text}\n`);
+      } catch {
+        // logging is best effort
+      }
+    },
+  });
+}
+
+export async function launch(
+  vm: VmConfig,
+  host: HostInfo,
+  paths: VmPaths,
+  options: LaunchOptions = {},
+): Promise<QemuInstance> {
+  checkSocketPaths(paths);
+  const existing = readPidFile(paths.pidFile);
+  if (existing && isOurQemu(existing, paths.pidFile)) {
+    throw new HangarError('CONFLICT', `"${vm.name}" is already running (QEMU pid ${existing}).`);
+  }
+  ensureRuntimeDir(paths);
+  cleanRuntime(paths);
+  checkFiles(vm, paths.vmDir);
+  await checkPorts(vm);
+  if (vm.tpm) {
+    if (!host.swtpm)
+      throw new HangarError(
+        'UNSUPPORTED',
+        'This VM has a TPM, which needs swtpm: sudo apt-get install swtpm.',
+      );
+    await startSwtpm(host.swtpm.path, paths);
+  }
+
+  let argv = buildArgv(vm, host, paths, { paused: options.paused ?? false });
+  if (options.argvOverride) argv = options.argvOverride(argv);
+  const offset = logSize(paths.qemuLog);
+  appendFileSync(
+    paths.qemuLog,
+    `\n=== ${new Date().toISOString()} start ${JSON.stringify([host.qemu.path, ...argv])}\n`,
+  );
+  const fd = openSync(paths.qemuLog, 'a');
+  // detached: its own session, so closing the app or the terminal does not take the VM down.
+  const child = spawn(host.qemu.path, argv, { detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  child.unref();
+
+  const failed = (why: string) => {
+    const log = readFileSync(paths.qemuLog, 'utf8').slice(offset);
+    const words = qemuErrorLines(log);
+    const hint = explainStartFailure(log);
+    return new HangarError(
+      'QEMU_FAILED',
+      `"${vm.name}" failed to start: ${hint ?? why}${words ? `\n${words}` : ''}`,
+      {
+        logTail: words,
+      },
+    );
+  };
+
+  const abort = new AbortController();
+  let onError!: (err: Error) => void;
+  let onExit!: (code: number | null, signal: NodeJS.Signals | null) => void;
+  const spawnError = new Promise<never>((_, reject) => {
+    onError = (err) => reject(failed(err.message));
+    onExit = (code, signal) => {
+      abort.abort();
+      reject(failed(`QEMU exited during start (${signal ?? `exit code ${code}`}).`));
+    };
+    child.once('error', onError);
+    child.once('exit', onExit);
+  });
+  spawnError.catch(() => undefined);
+  const qmp = openQmp(paths);
+  try {
+    await Promise.race([qmp.connect({ retryForMs: 30_000, signal: abort.signal }), spawnError]);
+  } catch (err) {
+    await qmp.close();
+    child.kill('SIGKILL');
+    cleanRuntime(paths);
+    throw err instanceof HangarError ? err : failed((err as Error).message);
+  } finally {
+    // From here on the instance watches the process; a later exit is not a start failure.
+    child.off('error', onError);
+    child.off('exit', onExit);
+  }
+  return new QemuInstance(child.pid!, qmp, child, paths.qmpLog);
+}
+
+/** Reconnects to a QEMU left running by an earlier engine; null when there is none to adopt. */
+export async function adopt(paths: VmPaths): Promise<QemuInstance | null> {
+  const pid = readPidFile(paths.pidFile);
+  if (!pid || !isOurQemu(pid, paths.pidFile)) {
+    cleanRuntime(paths);
+    return null;
+  }
+  const qmp = openQmp(paths);
+  try {
+    await qmp.connect({ timeoutMs: 5_000 });
+  } catch (err) {
+    await qmp.close();
+    throw new HangarError(
+      'BUSY',
+      `QEMU (pid ${pid}) runs but its control socket does not answer (${(err as Error).message}); ` +
+        'another program may hold it. The VM was not started again.',
+      { pid },
+    );
+  }
+  return new QemuInstance(pid, qmp, null, paths.qmpLog);
+}

@@ -1,0 +1,174 @@
+// Creating a VM: profile defaults, then the files it owns (disk, UEFI variables), then vm.json
+// last, so a failure halfway leaves no half-made VM behind (its directory is removed again).
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { OS_PROFILES } from '../../../shared/profiles';
+import type { CreateVmParsed } from '../../../shared/requests';
+import type { HostInfo } from '../../../shared/host';
+import type { Disk, VmConfig } from '../../../shared/vm';
+import { VM_SCHEMA_VERSION } from '../../../shared/vm';
+import { HangarError } from '../../../shared/errors';
+import { ConfigStore, newMac, newVmId, parseConfig } from '../config/store';
+import { vmPaths } from '../config/paths';
+import { QemuImg } from '../storage/qemu-img';
+import { parseSize } from '../storage/size';
+import { resolveMachine } from '../qemu/argv';
+import { selectFirmware } from '../qemu/firmware';
+
+function requireFile(path: string, what: string): void {
+  let ok = false;
+  try {
+    ok = statSync(path).isFile();
+  } catch {
+    ok = false;
+  }
+  if (!ok)
+    throw new HangarError(
+      'NOT_FOUND',
+      `The ${what} ${path} does not exist or is not a file. Check the path.`,
+      { path },
+    );
+}
+
+/** Builds the config in memory; nothing touches the disk here. */
+export function planVm(req: CreateVmParsed, host: HostInfo, now = new Date()): VmConfig {
+  const p = OS_PROFILES[req.osType];
+  if (req.iso) requireFile(req.iso, 'ISO image');
+  if (req.directBoot) requireFile(req.directBoot.kernel, 'kernel');
+  if (req.directBoot?.initrd) requireFile(req.directBoot.initrd, 'initrd');
+  const memoryMiB = req.memoryMiB ?? p.memoryMiB;
+  if (memoryMiB > host.hostMemoryMiB) {
+    throw new HangarError(
+      'INVALID_INPUT',
+      `${memoryMiB} MiB is more memory than this host has (${host.hostMemoryMiB} MiB).`,
+    );
+  }
+  const cpus = req.cpus ?? Math.min(p.cpus, host.hostCpus);
+  if (cpus > host.hostCpus) {
+    throw new HangarError('INVALID_INPUT', `${cpus} CPUs is more than this host has (${host.hostCpus}).`);
+  }
+  const disks: Disk[] = [];
+  const bus = req.disk.kind === 'none' ? p.diskBus : (req.disk.bus ?? p.diskBus);
+  const common = { id: 'disk0', bus, readOnly: false, cache: 'writeback' as const, discard: true };
+  if (req.disk.kind === 'new') {
+    parseSize(req.disk.size);
+    disks.push({ ...common, owned: true, file: `disk0.${req.disk.format}`, format: req.disk.format });
+  } else if (req.disk.kind === 'existing') {
+    requireFile(req.disk.path, 'disk image');
+    const format = req.disk.format ?? 'qcow2';
+    disks.push(
+      req.disk.copy
+        ? { ...common, owned: true, file: `disk0.${format}`, format }
+        : { ...common, owned: false, path: req.disk.path, format },
+    );
+  }
+  const firmware = req.firmware ?? p.firmware;
+  const tpm = req.tpm ?? p.tpm;
+  if (tpm && !host.swtpm)
+    throw new HangarError('UNSUPPORTED', 'A TPM needs swtpm: sudo apt-get install swtpm swtpm-tools.');
+  const machine = req.machine ?? 'q35';
+  if (firmware !== 'bios') selectFirmware(host.firmware, firmware, resolveMachine(host, machine));
+  const hasCdrom = req.iso !== null || req.osType.startsWith('windows');
+  const stamp = now.toISOString();
+  return parseConfig({
+    schemaVersion: VM_SCHEMA_VERSION,
+    id: newVmId(),
+    name: req.name,
+    description: req.description ?? '',
+    osType: req.osType,
+    cpus,
+    memoryMiB,
+    machine,
+    cpuModel: req.cpuModel ?? null,
+    firmware,
+    tpm,
+    disks,
+    cdroms: hasCdrom ? [{ id: 'cd0', bus: p.cdromBus, media: req.iso }] : [],
+    nics: req.network
+      ? [
+          {
+            id: 'nic0',
+            model: p.nicModel,
+            mac: newMac(),
+            mode: 'user',
+            portForwards: req.network.portForwards,
+          },
+        ]
+      : [],
+    display: { vga: req.display?.vga ?? p.vga, usbTablet: req.display?.usbTablet ?? p.usbTablet },
+    bootOrder: req.bootOrder ?? (req.iso ? ['cdrom', 'disk'] : ['disk', 'cdrom']),
+    directBoot: req.directBoot,
+    createdAt: stamp,
+    updatedAt: stamp,
+  });
+}
+
+/** Reads an existing image's format from its header; only qcow2 and raw are accepted. */
+export async function detectFormat(img: QemuImg, path: string): Promise<'qcow2' | 'raw'> {
+  const info = await img.info(path);
+  if (info.format !== 'qcow2' && info.format !== 'raw') {
+    throw new HangarError(
+      'UNSUPPORTED',
+      `${path} is a ${info.format} image; convert it to qcow2 first (qemu-img convert -O qcow2).`,
+    );
+  }
+  return info.format;
+}
+
+export interface CreateContext {
+  store: ConfigStore;
+  host: HostInfo;
+  img: QemuImg;
+  onProgress?: (percent: number, step: string) => void;
+}
+
+export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise<VmConfig> {
+  if (req.disk.kind === 'existing' && !req.disk.format) {
+    requireFile(req.disk.path, 'disk image');
+    req = { ...req, disk: { ...req.disk, format: await detectFormat(ctx.img, req.disk.path) } };
+  }
+  const config = planVm(req, ctx.host);
+  const paths = vmPaths(ctx.store.home, config.id);
+  const made = ctx.store.create(config);
+  try {
+    const disk = config.disks[0];
+    if (disk?.owned && req.disk.kind === 'new') {
+      ctx.onProgress?.(10, 'creating disk');
+      await ctx.img.create(`${paths.vmDir}/${disk.file}`, {
+        format: disk.format,
+        sizeBytes: parseSize(req.disk.size),
+        preallocation: req.disk.preallocation,
+      });
+    } else if (disk?.owned && req.disk.kind === 'existing') {
+      await ctx.img.convert(
+        { path: req.disk.path, format: disk.format },
+        { path: `${paths.vmDir}/${disk.file}`, format: disk.format },
+        (p) => ctx.onProgress?.(p, 'copying disk'),
+      );
+    }
+    if (config.firmware !== 'bios') await createVarsStore(config, ctx, paths.varsFile);
+    ctx.onProgress?.(100, 'done');
+    return made;
+  } catch (err) {
+    // Only this call made the directory, so removing it removes nothing anyone else owns.
+    rmSync(paths.vmDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** UEFI variables as qcow2, copied from the firmware's template, so internal snapshots include them. */
+export async function createVarsStore(
+  config: VmConfig,
+  ctx: Pick<CreateContext, 'host' | 'img'>,
+  target: string,
+): Promise<void> {
+  if (existsSync(target)) return;
+  const fw = selectFirmware(
+    ctx.host.firmware,
+    config.firmware as 'uefi' | 'uefi-secure',
+    resolveMachine(ctx.host, config.machine),
+  );
+  await ctx.img.convert(
+    { path: fw.varsTemplate.filename, format: fw.varsTemplate.format },
+    { path: target, format: 'qcow2' },
+  );
+}

@@ -1,0 +1,106 @@
+// Requests that create or change things. Every front end (CLI, IPC, WebSocket) parses its input
+// with these before it reaches the engine, so the engine sees only well-formed values.
+import { z } from 'zod';
+import {
+  AbsolutePath,
+  DirectBoot,
+  DiskBus,
+  DiskFormat,
+  Firmware,
+  MachineType,
+  OsType,
+  PortForward,
+  VmName,
+} from './vm';
+
+/** A size as typed ("20G") or a byte count; the engine checks bounds (1M to 64T). */
+export const SizeInput = z.union([z.string().max(32), z.number().int().positive()]);
+
+export const NewDisk = z.object({
+  kind: z.literal('new'),
+  size: SizeInput,
+  format: DiskFormat.default('qcow2'),
+  preallocation: z.enum(['off', 'metadata', 'falloc', 'full']).default('off'),
+  bus: DiskBus.optional(),
+});
+
+export const ExistingDisk = z.object({
+  kind: z.literal('existing'),
+  path: AbsolutePath,
+  /** Omitted: read from the image header (qcow2 or raw only). */
+  format: DiskFormat.optional(),
+  bus: DiskBus.optional(),
+  /** Copy the image into the VM's directory (owned) instead of using it in place (external). */
+  copy: z.boolean().default(false),
+});
+
+export const DiskRequest = z.discriminatedUnion('kind', [
+  NewDisk,
+  ExistingDisk,
+  z.object({ kind: z.literal('none') }),
+]);
+export type DiskRequest = z.infer<typeof DiskRequest>;
+
+export const CreateVmRequest = z.object({
+  name: VmName,
+  osType: OsType.default('linux'),
+  description: z.string().max(4000).optional(),
+  cpus: z.number().int().min(1).max(256).optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(32)
+    .max(4 * 1024 * 1024)
+    .optional(),
+  firmware: Firmware.optional(),
+  tpm: z.boolean().optional(),
+  machine: MachineType.optional(),
+  cpuModel: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
+  disk: DiskRequest.default({ kind: 'new', size: '20G', format: 'qcow2', preallocation: 'off' }),
+  iso: AbsolutePath.nullable().default(null),
+  network: z
+    .object({ portForwards: z.array(PortForward).max(64).default([]) })
+    .nullable()
+    .default({ portForwards: [] }),
+  directBoot: DirectBoot.nullable().default(null),
+  bootOrder: z
+    .array(z.enum(['disk', 'cdrom', 'network']))
+    .max(3)
+    .optional(),
+  display: z
+    .object({ vga: z.enum(['std', 'virtio', 'qxl', 'none']).optional(), usbTablet: z.boolean().optional() })
+    .optional(),
+});
+export type CreateVmRequest = z.input<typeof CreateVmRequest>;
+export type CreateVmParsed = z.output<typeof CreateVmRequest>;
+
+/** Fields that may change while the VM is stopped. Devices are edited with their own calls. */
+export const EditVmRequest = z.object({
+  name: VmName.optional(),
+  description: z.string().max(4000).optional(),
+  cpus: z.number().int().min(1).max(256).optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(32)
+    .max(4 * 1024 * 1024)
+    .optional(),
+  firmware: Firmware.optional(),
+  tpm: z.boolean().optional(),
+  machine: MachineType.optional(),
+  cpuModel: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .nullable()
+    .optional(),
+  bootOrder: z
+    .array(z.enum(['disk', 'cdrom', 'network']))
+    .max(3)
+    .optional(),
+  portForwards: z.array(PortForward).max(64).optional(),
+  directBoot: DirectBoot.nullable().optional(),
+});
+export type EditVmRequest = z.infer<typeof EditVmRequest>;
