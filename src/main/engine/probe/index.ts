@@ -23,7 +23,7 @@ export interface ProbeOptions {
 }
 
 function forcedAccel(env: NodeJS.ProcessEnv): 'kvm' | 'tcg' | null {
-  const v = env.HANGAR_ACCEL?.toLowerCase();
+  const v = env.HANGAR_ACCEL?.trim().toLowerCase();
   return v === 'kvm' || v === 'tcg' ? v : null;
 }
 
