@@ -1,0 +1,194 @@
+// The host server: loopback-only HTTP for the built renderer, plus WebSockets for the API (/api) and
+// the console bridges (/console/<kind>/<vmId>). Every request passes Host, Origin and token checks
+// before anything else looks at it.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { HangarError } from '../../shared/errors';
+import { API_MAX_MESSAGE_BYTES, attachApiSocket } from './api-socket';
+import { attachConsoleBridge, CONSOLE_MAX_MESSAGE_BYTES, selectConsoleProtocol } from './console-bridge';
+import { rejectUpgrade, SECURITY_HEADERS, sendText, STATUS_TEXT, UNAUTHORIZED_TEXT } from './responses';
+import {
+  authorize,
+  isValidTokenShape,
+  matchConsoleRoute,
+  parseTarget,
+  TOKEN_PARAM,
+  tokenCookie,
+  withoutToken,
+} from './security';
+import { serveStatic } from './static';
+import type { HostServer, HostServerOptions } from './types';
+
+/** Never 0.0.0.0 or ::: the server is for this machine's browser only. */
+const LISTEN_HOST = '127.0.0.1';
+
+export async function startHostServer(opts: HostServerOptions): Promise<HostServer> {
+  const token = opts.token ?? randomBytes(32).toString('hex');
+  if (!isValidTokenShape(token)) {
+    throw new HangarError(
+      'INVALID_INPUT',
+      'The host server token must be 16-256 characters of A-Z a-z 0-9 _ -.',
+    );
+  }
+  const requestedPort = opts.port ?? 0;
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
+    throw new HangarError('INVALID_INPUT', `Port must be an integer from 0 to 65535, not ${requestedPort}.`);
+  }
+  const log = opts.log ?? (() => {});
+  const { dispatcher } = opts;
+  let port = 0;
+
+  // Origin checks and protocol selection happen here and in the upgrade handler, so ws's own
+  // verifyClient is not used; perMessageDeflate stays off (CPU on small hosts, VNC data is compressed).
+  const apiWss = new WebSocketServer({
+    noServer: true,
+    maxPayload: API_MAX_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    handleProtocols: () => false,
+  });
+  const consoleWss = new WebSocketServer({
+    noServer: true,
+    maxPayload: CONSOLE_MAX_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => selectConsoleProtocol(offered),
+  });
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = parseTarget(req.url);
+    if (target === null) {
+      sendText(res, 400, 'Bad request target.\n');
+      return;
+    }
+    const queryToken = target.query.get(TOKEN_PARAM);
+    const auth = authorize(
+      { host: req.headers.host, origin: req.headers.origin, cookie: req.headers.cookie, queryToken },
+      port,
+      token,
+      { requireOrigin: false },
+    );
+    if (!auth.ok) {
+      log(`refused ${req.method} ${target.rawPath}: ${auth.reason}`);
+      sendText(res, auth.status, auth.status === 401 ? UNAUTHORIZED_TEXT : `${auth.reason}\n`);
+      return;
+    }
+    if (queryToken !== null) {
+      // A stale token in the URL is refused even with a good cookie, so the user learns the link is old.
+      if (auth.via !== 'query') {
+        sendText(res, 401, UNAUTHORIZED_TEXT);
+        return;
+      }
+      // Trade the token for a cookie and drop it from the address bar and history.
+      res.writeHead(303, {
+        ...SECURITY_HEADERS,
+        'Set-Cookie': tokenCookie(token),
+        Location: withoutToken(target),
+        'Cache-Control': 'no-store',
+        'Content-Length': '0',
+      });
+      res.end();
+      return;
+    }
+    if (target.rawPath === '/api' || target.rawPath.startsWith('/console/')) {
+      sendText(res, 426, 'This endpoint speaks WebSocket only.\n', { Upgrade: 'websocket' });
+      return;
+    }
+    await serveStatic(req, res, opts.staticDir, target.rawPath);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', (err) => log(`upgrade socket error: ${err.message}`));
+    const target = parseTarget(req.url);
+    if (target === null) {
+      rejectUpgrade(socket, 400, 'Bad request target.');
+      return;
+    }
+    const auth = authorize(
+      {
+        host: req.headers.host,
+        origin: req.headers.origin,
+        cookie: req.headers.cookie,
+        queryToken: target.query.get(TOKEN_PARAM),
+      },
+      port,
+      token,
+      // Every browser sends Origin on a WebSocket handshake; one without it is not our page.
+      { requireOrigin: true },
+    );
+    if (!auth.ok) {
+      log(`refused upgrade ${target.rawPath}: ${auth.reason}`);
+      rejectUpgrade(socket, auth.status, auth.status === 401 ? UNAUTHORIZED_TEXT : auth.reason);
+      return;
+    }
+    if (target.rawPath === '/api') {
+      apiWss.handleUpgrade(req, socket, head, (ws) => attachApiSocket(ws, dispatcher, log));
+      return;
+    }
+    const route = matchConsoleRoute(target.rawPath);
+    if (route !== null) {
+      consoleWss.handleUpgrade(req, socket, head, (ws) =>
+        attachConsoleBridge(ws, dispatcher, route.vmId, route.kind, log),
+      );
+      return;
+    }
+    rejectUpgrade(socket, 404, `${STATUS_TEXT[404]}: no WebSocket endpoint here.`);
+  };
+
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      log(`request failed: ${String(err)}`);
+      if (!res.headersSent) sendText(res, 500, 'Internal error.\n');
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new HangarError('BUSY', `Port ${requestedPort} on ${LISTEN_HOST} is in use; choose another.`)
+          : new HangarError('IO_ERROR', `The host server could not listen: ${err.message}`),
+      );
+    };
+    server.once('error', onError);
+    server.listen({ host: LISTEN_HOST, port: requestedPort, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log(`server error: ${err.message}`));
+  const boundAddress = server.address() as AddressInfo;
+  port = boundAddress.port;
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      for (const ws of [...apiWss.clients, ...consoleWss.clients]) ws.close(1001, 'Server shutting down');
+      apiWss.close();
+      consoleWss.close();
+      server.close(() => resolve());
+      // Give close frames a moment, then cut whatever is left so close() cannot hang.
+      setTimeout(() => {
+        for (const ws of [...apiWss.clients, ...consoleWss.clients]) ws.terminate();
+        server.closeAllConnections();
+      }, 200).unref();
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+
+  return {
+    url: `http://${LISTEN_HOST}:${port}/?${TOKEN_PARAM}=${token}`,
+    port,
+    token,
+    address: () => ({ ...boundAddress }),
+    close,
+  };
+}
