@@ -118,6 +118,20 @@ export const MachineType = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'Machine types are names like q35 or pc-q35-7.2.');
 
+/** Names and the tree live here; which snapshots exist is read from the qcow2 images themselves. */
+export const SnapshotMeta = z.object({
+  id: z.string().regex(/^[a-z0-9]{8}$/),
+  /** The tag inside the images: ours, never user text. */
+  tag: z.string().regex(/^hs-[a-z0-9]{8}$/),
+  name: z.string().min(1).max(200),
+  description: z.string().max(4000).default(''),
+  createdAt: z.iso.datetime(),
+  parent: z.string().nullable(),
+  /** True when the guest's RAM was saved too (taken while running). */
+  vmState: z.boolean(),
+});
+export type SnapshotMeta = z.infer<typeof SnapshotMeta>;
+
 export const VmConfig = z.object({
   schemaVersion: z.literal(VM_SCHEMA_VERSION),
   id: VmId,
@@ -148,6 +162,9 @@ export const VmConfig = z.object({
   }),
   bootOrder: z.array(BootDevice).max(3).default(['disk', 'cdrom']),
   directBoot: DirectBoot.nullable().default(null),
+  snapshots: z.array(SnapshotMeta).max(1000).default([]),
+  /** The snapshot the VM's current state descends from. */
+  currentSnapshot: z.string().nullable().default(null),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

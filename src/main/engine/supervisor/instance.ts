@@ -34,7 +34,7 @@ const SHUTDOWN_REASONS: Record<string, string> = {
 
 export class QemuInstance extends EventEmitter<InstanceEvents> {
   private shutdownReason: string | null = null;
-  private stopRequested = false;
+  private stopRequested: string | null = null;
   private exitInfo: ExitInfo | null = null;
   private childExit: { code: number | null; signal: string | null } | null = null;
   readonly exited: Promise<ExitInfo>;
@@ -62,8 +62,8 @@ export class QemuInstance extends EventEmitter<InstanceEvents> {
   }
 
   /** Marks the coming exit as asked for, so it is reported as stopped rather than crashed. */
-  expectExit(): void {
-    this.stopRequested = true;
+  expectExit(reason = 'stopped'): void {
+    this.stopRequested = reason;
   }
 
   private onQmpEvent(e: QmpEvent): void {
@@ -90,6 +90,9 @@ export class QemuInstance extends EventEmitter<InstanceEvents> {
     // The socket closes as the process ends; wait (briefly) until /proc agrees it is gone.
     const deadline = Date.now() + 5_000;
     while (isAlive(this.pid) && Date.now() < deadline && !this.childExit) await sleep(20);
+    // Our own child's exit status (code or signal) arrives just after the socket closes.
+    const statusDeadline = Date.now() + 500;
+    while (this.child && !this.childExit && Date.now() < statusDeadline) await sleep(10);
     if (this.exitInfo) return;
     if (isAlive(this.pid) && !this.childExit) {
       // QMP went away but QEMU lives on: it is no longer under control, which is a failure too.
@@ -103,10 +106,10 @@ export class QemuInstance extends EventEmitter<InstanceEvents> {
     }
     const code = this.childExit?.code ?? null;
     const signal = this.childExit?.signal ?? null;
-    const expected = this.stopRequested || this.shutdownReason !== null;
+    const expected = this.stopRequested !== null || this.shutdownReason !== null;
     let reason: string;
-    if (this.shutdownReason && !this.stopRequested) reason = this.shutdownReason;
-    else if (this.stopRequested) reason = 'stopped';
+    if (this.stopRequested !== null) reason = this.stopRequested;
+    else if (this.shutdownReason) reason = this.shutdownReason;
     else if (signal) reason = `QEMU was killed (${signal})`;
     else if (code !== null) reason = `QEMU exited unexpectedly (exit code ${code})`;
     else reason = 'QEMU exited unexpectedly';

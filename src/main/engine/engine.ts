@@ -1,0 +1,215 @@
+// The engine: owns the VM configs and the running QEMUs of one $HANGAR_HOME. Every front end
+// (Electron IPC, host server, CLI) calls these methods; state changes arrive as events.
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { HostInfo } from '../../shared/host';
+import type { VmConfig } from '../../shared/vm';
+import type { StateChange } from '../../shared/state';
+import type { Progress, VmSummary } from '../../shared/api-types';
+import { HangarError } from '../../shared/errors';
+import { ConfigStore } from './config/store';
+import { hangarHome, vmPaths, type VmPaths } from './config/paths';
+import { EngineLock } from './lock';
+import { probeHost } from './probe';
+import { QemuImg } from './storage/qemu-img';
+import { VmRuntime, type StopOptions } from './supervisor/runtime';
+
+export type EngineEvents = {
+  state: [StateChange];
+  progress: [Progress];
+  /** A VM's config changed (null: the VM was deleted). */
+  config: [{ id: string; config: VmConfig | null }];
+};
+
+export interface EngineOptions {
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where this engine serves its API, recorded in the lock for other clients. */
+  endpoint?: string | null;
+}
+
+export class Engine extends EventEmitter<EngineEvents> {
+  readonly store: ConfigStore;
+  readonly img: QemuImg;
+  private readonly runtimes = new Map<string, VmRuntime>();
+  private readonly busy = new Map<string, string>();
+
+  private constructor(
+    readonly home: string,
+    readonly env: NodeJS.ProcessEnv,
+    readonly host: HostInfo,
+    private readonly lock: EngineLock,
+  ) {
+    super();
+    this.store = new ConfigStore(home);
+    this.img = new QemuImg(host.qemuImg.path);
+  }
+
+  /** Takes the engine lock, probes the host (cached) and re-adopts VMs still running. */
+  static async open(options: EngineOptions = {}): Promise<Engine> {
+    const env = options.env ?? process.env;
+    const home = options.home ?? hangarHome(env);
+    new ConfigStore(home).init();
+    const lock = EngineLock.acquire(home, options.endpoint ?? null);
+    try {
+      const host = await probeHost({ env, cacheFile: join(home, 'cache', 'probe.json') });
+      const engine = new Engine(home, env, host, lock);
+      await engine.adoptAll();
+      return engine;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private async adoptAll(): Promise<void> {
+    await Promise.all(this.store.list().map((e) => this.runtime(e.id).adopt()));
+  }
+
+  /** Detaches from every VM (they keep running) and releases the lock. */
+  async close(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((r) => r.detach()));
+    this.lock.release();
+  }
+
+  paths(id: string): VmPaths {
+    return vmPaths(this.home, id, this.env);
+  }
+
+  runtime(id: string): VmRuntime {
+    let r = this.runtimes.get(id);
+    if (!r) {
+      r = new VmRuntime(id, this.paths(id));
+      r.on('state', (s) => this.emit('state', s));
+      this.runtimes.set(id, r);
+    }
+    return r;
+  }
+
+  forget(id: string): void {
+    this.runtimes.get(id)?.removeAllListeners();
+    this.runtimes.delete(id);
+  }
+
+  /** Finds a VM by id, or by its exact name when that is unique. */
+  resolve(ref: string): VmConfig {
+    const entries = this.store.list();
+    const byId = entries.find((e) => e.id === ref);
+    if (byId) return this.store.load(byId.id);
+    const named = entries.filter((e) => e.ok && e.config.name === ref);
+    if (named.length === 1) return this.store.load(named[0]!.id);
+    if (named.length > 1) {
+      throw new HangarError(
+        'CONFLICT',
+        `${named.length} VMs are named "${ref}"; use the id: ${named.map((e) => e.id).join(', ')}.`,
+      );
+    }
+    throw new HangarError('NOT_FOUND', `No VM is named or has the id "${ref}". hangar list shows them.`);
+  }
+
+  list(): VmSummary[] {
+    return this.store.list().map((e) => {
+      const r = this.runtime(e.id);
+      const c = e.ok ? e.config : null;
+      return {
+        id: e.id,
+        name: c?.name ?? `(unreadable ${e.id})`,
+        osType: c?.osType ?? null,
+        state: r.state,
+        last: r.last,
+        cpus: c?.cpus ?? null,
+        memoryMiB: c?.memoryMiB ?? null,
+        error: e.ok ? null : e.error,
+        busy: this.busy.get(e.id) ?? null,
+      };
+    });
+  }
+
+  /**
+   * Runs one operation on one VM at a time. A second one fails at once with BUSY instead of
+   * queueing behind a slow one, so nothing ever waits on a lock it cannot see.
+   */
+  async exclusive<T>(id: string, operation: string, fn: () => Promise<T>): Promise<T> {
+    const current = this.busy.get(id);
+    if (current) {
+      throw new HangarError(
+        'BUSY',
+        `The VM is busy: ${current} is under way. Try again when it has finished.`,
+        {
+          operation: current,
+        },
+      );
+    }
+    this.busy.set(id, operation);
+    try {
+      return await fn();
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  progress(id: string, operation: string, percent: number, step: string): void {
+    this.emit('progress', { id, operation, percent: Math.round(percent), step });
+  }
+
+  async start(ref: string, options: { paused?: boolean } = {}): Promise<StateChange> {
+    const config = this.resolve(ref);
+    return this.exclusive(config.id, 'start', async () => {
+      await this.runtime(config.id).start(config, this.host, options);
+      return this.runtime(config.id).last;
+    });
+  }
+
+  async stop(ref: string, options: StopOptions = {}): Promise<StateChange> {
+    const config = this.resolve(ref);
+    const r = this.runtime(config.id);
+    // A forced stop may cut short a graceful one that the guest is ignoring.
+    if (options.force && this.busy.get(config.id) === 'stop') {
+      await r.stop(options);
+      return r.last;
+    }
+    return this.exclusive(config.id, 'stop', async () => {
+      await r.stop(options);
+      return r.last;
+    });
+  }
+
+  async pause(ref: string): Promise<StateChange> {
+    return this.simple(ref, 'pause', (r) => r.pause());
+  }
+
+  async resume(ref: string): Promise<StateChange> {
+    return this.simple(ref, 'resume', (r) => r.resume());
+  }
+
+  async reset(ref: string): Promise<StateChange> {
+    return this.simple(ref, 'reset', (r) => r.reset());
+  }
+
+  private simple(ref: string, op: string, fn: (r: VmRuntime) => Promise<void>): Promise<StateChange> {
+    const id = this.resolve(ref).id;
+    return this.exclusive(id, op, async () => {
+      await fn(this.runtime(id));
+      return this.runtime(id).last;
+    });
+  }
+
+  /** Runs a QMP command on a running VM (for the monitor and the features built on QMP). */
+  qmp(ref: string) {
+    return this.runtime(this.resolve(ref).id).qmp();
+  }
+
+  isStopped(id: string): boolean {
+    const s = this.runtime(id).state;
+    return s === 'stopped' || s === 'crashed';
+  }
+
+  requireStopped(config: VmConfig, what: string): void {
+    if (!this.isStopped(config.id)) {
+      throw new HangarError(
+        'CONFLICT',
+        `"${config.name}" is ${this.runtime(config.id).state}; stop it before you ${what}.`,
+      );
+    }
+  }
+}

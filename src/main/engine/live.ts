@@ -1,0 +1,125 @@
+// Things done to a running VM's devices over QMP: CD-ROM media, keys, screenshots and the
+// human monitor. Media changes are also written to vm.json, so they survive a restart.
+import { copyFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VmConfig } from '../../shared/vm';
+import { HangarError } from '../../shared/errors';
+import type { Engine } from './engine';
+import { QmpCommandError } from './qmp';
+
+function isRunning(engine: Engine, id: string): boolean {
+  const s = engine.runtime(id).state;
+  return s === 'running' || s === 'paused';
+}
+
+function cdrom(config: VmConfig, drive?: string) {
+  const cd = drive ? config.cdroms.find((c) => c.id === drive) : config.cdroms[0];
+  if (!cd)
+    throw new HangarError(
+      'NOT_FOUND',
+      `"${config.name}" has no CD-ROM drive${drive ? ` named ${drive}` : ''}.`,
+    );
+  return cd;
+}
+
+export async function insertMedia(
+  engine: Engine,
+  ref: string,
+  iso: string,
+  drive?: string,
+): Promise<VmConfig> {
+  const config = engine.resolve(ref);
+  return engine.exclusive(config.id, 'media', async () => {
+    const cd = cdrom(config, drive);
+    if (!statSync(iso, { throwIfNoEntry: false })?.isFile()) {
+      throw new HangarError('NOT_FOUND', `The ISO ${iso} does not exist or is not a file.`);
+    }
+    if (isRunning(engine, config.id)) {
+      await engine
+        .qmp(config.id)
+        .execute('blockdev-change-medium', {
+          id: cd.id,
+          filename: iso,
+          format: 'raw',
+          'read-only-mode': 'read-only',
+        });
+    }
+    return saveMedia(engine, config, cd.id, iso);
+  });
+}
+
+export async function ejectMedia(engine: Engine, ref: string, drive?: string): Promise<VmConfig> {
+  const config = engine.resolve(ref);
+  return engine.exclusive(config.id, 'media', async () => {
+    const cd = cdrom(config, drive);
+    // force: the guest may have locked the tray; the user asked for the disc to come out.
+    if (isRunning(engine, config.id))
+      await engine.qmp(config.id).execute('eject', { id: cd.id, force: true });
+    return saveMedia(engine, config, cd.id, null);
+  });
+}
+
+function saveMedia(engine: Engine, config: VmConfig, drive: string, media: string | null): VmConfig {
+  const fresh = engine.store.load(config.id);
+  const saved = engine.store.save({
+    ...fresh,
+    cdroms: fresh.cdroms.map((c) => (c.id === drive ? { ...c, media } : c)),
+  });
+  engine.emit('config', { id: saved.id, config: saved });
+  return saved;
+}
+
+/** "ctrl-alt-delete" -> QEMU key codes; each combination is pressed together, then released. */
+export function parseKeys(combo: string): string[] {
+  const keys = combo.toLowerCase().split(/[-+]/).filter(Boolean);
+  const alias: Record<string, string> = {
+    del: 'delete',
+    enter: 'ret',
+    return: 'ret',
+    escape: 'esc',
+    win: 'meta_l',
+    super: 'meta_l',
+  };
+  if (!keys.length || keys.some((k) => !/^[a-z0-9_]{1,20}$/.test(k))) {
+    throw new HangarError(
+      'INVALID_INPUT',
+      `"${combo}" is not a key combination; write it like ctrl-alt-delete or alt-f2.`,
+    );
+  }
+  return keys.map((k) => alias[k] ?? k);
+}
+
+export async function sendKeys(engine: Engine, ref: string, combo: string): Promise<void> {
+  const keys = parseKeys(combo);
+  try {
+    await engine.qmp(ref).execute('send-key', { keys: keys.map((k) => ({ type: 'qcode', data: k })) });
+  } catch (err) {
+    if (err instanceof QmpCommandError)
+      throw new HangarError('INVALID_INPUT', `QEMU refused the keys "${combo}": ${err.desc}`);
+    throw err;
+  }
+}
+
+/** Saves the screen as PNG. QEMU writes into the private runtime dir; the file is then copied. */
+export async function screenshot(
+  engine: Engine,
+  ref: string,
+  target: string,
+): Promise<{ file: string; bytes: number }> {
+  const config = engine.resolve(ref);
+  const tmp = join(engine.paths(config.id).runDir, `screen-${process.pid}-${Date.now()}.png`);
+  try {
+    await engine.qmp(config.id).execute('screendump', { filename: tmp, format: 'png' });
+    copyFileSync(tmp, target);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return { file: target, bytes: statSync(target).size };
+}
+
+/** QEMU's human monitor, for power users; the text is QEMU's own output. */
+export async function monitor(engine: Engine, ref: string, commandLine: string): Promise<string> {
+  if (commandLine.length > 4096)
+    throw new HangarError('INVALID_INPUT', 'Monitor commands are limited to 4096 characters.');
+  return engine.qmp(ref).execute<string>('human-monitor-command', { 'command-line': commandLine });
+}

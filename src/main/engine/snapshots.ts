@@ -1,0 +1,207 @@
+// Snapshots: QMP jobs while the VM runs (RAM included), qemu-img while it is stopped (disks
+// only). The qcow2 images are the truth for which snapshots exist; vm.json holds names,
+// descriptions and the tree, and listing reconciles the two.
+import { randomBytes } from 'node:crypto';
+import type { SnapshotMeta, VmConfig } from '../../shared/vm';
+import { HangarError } from '../../shared/errors';
+import { diskPath } from './qemu/argv';
+import type { Engine } from './engine';
+import { runJob } from './jobs';
+
+export interface SnapshotListEntry extends SnapshotMeta {
+  current: boolean;
+  /** Images that lack this snapshot (it cannot be reverted to); empty when whole. */
+  missingIn: string[];
+}
+
+interface Image {
+  node: string;
+  path: string;
+}
+
+/** Every writable image a snapshot must cover, the UEFI variables included. */
+function images(engine: Engine, config: VmConfig): Image[] {
+  const { vmDir, varsFile } = engine.paths(config.id);
+  const writable = config.disks.filter((d) => !d.readOnly);
+  const raw = writable.filter((d) => d.format !== 'qcow2');
+  if (raw.length) {
+    throw new HangarError(
+      'UNSUPPORTED',
+      `Disk ${raw.map((d) => d.id).join(', ')} is raw, and raw images cannot hold snapshots. ` +
+        'Convert it to qcow2 (hangar disk convert) or mark it read-only.',
+    );
+  }
+  const list = writable.map((d) => ({ node: d.id, path: diskPath(config, d, vmDir) }));
+  if (config.firmware !== 'bios') list.push({ node: 'fw-vars', path: varsFile });
+  if (!list.length)
+    throw new HangarError('UNSUPPORTED', 'This VM has no writable qcow2 disk to hold a snapshot.');
+  return list;
+}
+
+export function findSnapshot(config: VmConfig, ref: string): SnapshotMeta {
+  const s = config.snapshots.find((x) => x.id === ref) ?? config.snapshots.filter((x) => x.name === ref);
+  if (!Array.isArray(s)) return s;
+  if (s.length === 1) return s[0]!;
+  if (s.length > 1)
+    throw new HangarError('CONFLICT', `${s.length} snapshots are named "${ref}"; use the id.`);
+  throw new HangarError('NOT_FOUND', `"${config.name}" has no snapshot named or with the id "${ref}".`);
+}
+
+function running(engine: Engine, config: VmConfig): boolean {
+  const s = engine.runtime(config.id).state;
+  return s === 'running' || s === 'paused';
+}
+
+export async function createSnapshot(
+  engine: Engine,
+  ref: string,
+  name: string,
+  description = '',
+): Promise<SnapshotMeta> {
+  const config = engine.resolve(ref);
+  return engine.exclusive(config.id, 'snapshot', async () => {
+    const imgs = images(engine, config);
+    const id = randomBytes(6).toString('hex').slice(0, 8);
+    const meta: SnapshotMeta = {
+      id,
+      tag: `hs-${id}`,
+      name,
+      description,
+      createdAt: new Date().toISOString(),
+      parent: config.currentSnapshot,
+      vmState: running(engine, config),
+    };
+    const progress = (p: number) => engine.progress(config.id, 'snapshot', p, `saving ${name}`);
+    if (meta.vmState) {
+      await runJob(
+        engine.qmp(config.id),
+        'snapshot-save',
+        { tag: meta.tag, vmstate: imgs[0]!.node, devices: imgs.map((i) => i.node) },
+        progress,
+      );
+    } else {
+      engine.requireStopped(config, 'take a disk snapshot');
+      for (const [n, i] of imgs.entries()) {
+        await engine.img.snapshot('create', i.path, meta.tag);
+        progress(((n + 1) / imgs.length) * 100);
+      }
+    }
+    const saved = engine.store.save({
+      ...config,
+      snapshots: [...config.snapshots, meta],
+      currentSnapshot: id,
+    });
+    engine.emit('config', { id: saved.id, config: saved });
+    return meta;
+  });
+}
+
+export async function revertSnapshot(engine: Engine, ref: string, snapRef: string): Promise<SnapshotMeta> {
+  const config = engine.resolve(ref);
+  const snap = findSnapshot(config, snapRef);
+  return engine.exclusive(config.id, 'revert', async () => {
+    const imgs = images(engine, config);
+    const missing = await missingIn(engine, imgs, snap.tag);
+    if (missing.length)
+      throw new HangarError(
+        'NOT_FOUND',
+        `Snapshot "${snap.name}" is missing from ${missing.join(', ')}; it cannot be restored.`,
+      );
+    const progress = (p: number) => engine.progress(config.id, 'revert', p, `restoring ${snap.name}`);
+    const rt = engine.runtime(config.id);
+    if (snap.vmState) {
+      // A snapshot with RAM resumes exactly where it was taken, even from a stopped VM.
+      if (!running(engine, config)) await rt.start(config, engine.host, { paused: true });
+      await runJob(
+        rt.qmp(),
+        'snapshot-load',
+        { tag: snap.tag, vmstate: imgs[0]!.node, devices: imgs.map((i) => i.node) },
+        progress,
+      );
+      await rt.qmp().execute('cont');
+    } else {
+      if (running(engine, config)) {
+        throw new HangarError(
+          'CONFLICT',
+          `"${snap.name}" holds disks only; stop the VM before reverting to it.`,
+        );
+      }
+      for (const [n, i] of imgs.entries()) {
+        await engine.img.snapshot('apply', i.path, snap.tag);
+        progress(((n + 1) / imgs.length) * 100);
+      }
+    }
+    const saved = engine.store.save({ ...engine.store.load(config.id), currentSnapshot: snap.id });
+    engine.emit('config', { id: saved.id, config: saved });
+    return snap;
+  });
+}
+
+/** Deletes one snapshot; its children are re-attached to its parent, so the tree stays whole. */
+export async function deleteSnapshot(engine: Engine, ref: string, snapRef: string): Promise<void> {
+  const config = engine.resolve(ref);
+  const snap = findSnapshot(config, snapRef);
+  await engine.exclusive(config.id, 'snapshot delete', async () => {
+    const imgs = images(engine, config);
+    const present = [];
+    for (const i of imgs) if (!(await missingIn(engine, [i], snap.tag)).length) present.push(i);
+    if (running(engine, config)) {
+      if (present.length)
+        await runJob(
+          engine.qmp(config.id),
+          'snapshot-delete',
+          { tag: snap.tag, devices: present.map((i) => i.node) },
+          () => undefined,
+        );
+    } else {
+      for (const i of present) await engine.img.snapshot('delete', i.path, snap.tag);
+    }
+    const snapshots = config.snapshots
+      .filter((s) => s.id !== snap.id)
+      .map((s) => (s.parent === snap.id ? { ...s, parent: snap.parent } : s));
+    const currentSnapshot = config.currentSnapshot === snap.id ? snap.parent : config.currentSnapshot;
+    const saved = engine.store.save({ ...engine.store.load(config.id), snapshots, currentSnapshot });
+    engine.emit('config', { id: saved.id, config: saved });
+  });
+}
+
+async function missingIn(engine: Engine, imgs: Image[], tag: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (const i of imgs) {
+    const tags = ((await engine.img.info(i.path, 'qcow2')).snapshots ?? []).map((s) => s.name);
+    if (!tags.includes(tag)) missing.push(i.path);
+  }
+  return missing;
+}
+
+export async function listSnapshots(engine: Engine, ref: string): Promise<SnapshotListEntry[]> {
+  const config = engine.resolve(ref);
+  const imgs = images(engine, config);
+  const tagsByImage = await Promise.all(
+    imgs.map(
+      async (i) => new Set(((await engine.img.info(i.path, 'qcow2')).snapshots ?? []).map((s) => s.name)),
+    ),
+  );
+  const known = config.snapshots.map((s) => ({
+    ...s,
+    current: s.id === config.currentSnapshot,
+    missingIn: imgs.filter((_, n) => !tagsByImage[n]!.has(s.tag)).map((i) => i.path),
+  }));
+  // Snapshots made outside Hangar (qemu-img, virsh) are listed too, so nothing is hidden.
+  const ours = new Set(config.snapshots.map((s) => s.tag));
+  const foreign = [...(tagsByImage[0] ?? [])].filter((t) => !ours.has(t));
+  return [
+    ...known,
+    ...foreign.map((tag) => ({
+      id: tag,
+      tag,
+      name: tag,
+      description: 'made outside Hangar',
+      createdAt: new Date(0).toISOString(),
+      parent: null,
+      vmState: false,
+      current: false,
+      missingIn: [],
+    })),
+  ];
+}

@@ -1,0 +1,179 @@
+// The state machine of one VM: stopped, starting, running, paused, stopping, crashed. Every
+// transition is an event with a timestamp; the QEMU process is watched through QemuInstance.
+import { EventEmitter } from 'node:events';
+import type { VmConfig } from '../../../shared/vm';
+import type { HostInfo } from '../../../shared/host';
+import type { StateChange, VmState } from '../../../shared/state';
+import { HangarError } from '../../../shared/errors';
+import type { VmPaths } from '../config/paths';
+import type { QmpClient } from '../qmp';
+import { adopt, cleanRuntime, launch, type LaunchOptions } from './launch';
+import type { QemuInstance } from './instance';
+import { qemuErrorLines, tailFile } from './logs';
+
+export interface StopOptions {
+  /** Pull the plug instead of asking the guest to shut down. */
+  force?: boolean;
+  /** How long the guest gets to power off after the ACPI button; 60 s. */
+  timeoutMs?: number;
+}
+
+export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
+  private _state: VmState = 'stopped';
+  private instance: QemuInstance | null = null;
+  last: StateChange;
+  /** Set when a running QEMU was found but could not be re-adopted. */
+  adoptError: string | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly paths: VmPaths,
+  ) {
+    super();
+    this.last = { id, state: 'stopped', at: new Date().toISOString() };
+  }
+
+  get state(): VmState {
+    return this._state;
+  }
+
+  get pid(): number | null {
+    return this.instance?.pid ?? null;
+  }
+
+  private set(state: VmState, extra: Partial<StateChange> = {}): void {
+    this._state = state;
+    this.last = { id: this.id, state, at: new Date().toISOString(), ...extra };
+    if (this.instance && state !== 'stopped' && state !== 'crashed') this.last.pid = this.instance.pid;
+    this.emit('state', this.last);
+  }
+
+  qmp(): QmpClient {
+    if (!this.instance || this.instance.hasExited) {
+      throw new HangarError('CONFLICT', `The VM is ${this._state}; start it first.`);
+    }
+    return this.instance.qmp;
+  }
+
+  private watch(instance: QemuInstance): void {
+    this.instance = instance;
+    instance.on('status', (status, reason) => {
+      // Our own pause/resume already reported the change; QMP's STOP/RESUME then repeat it.
+      if ((this._state === 'running' || this._state === 'paused') && status !== this._state)
+        this.set(status, { reason });
+    });
+    instance.on('exit', (info) => {
+      if (this.instance !== instance) return; // an old instance's exit is ignored
+      this.instance = null;
+      cleanRuntime(this.paths);
+      if (info.expected) this.set('stopped', { reason: info.reason });
+      else
+        this.set('crashed', { reason: info.reason, logTail: qemuErrorLines(tailFile(this.paths.qemuLog)) });
+    });
+  }
+
+  private async readStatus(instance: QemuInstance): Promise<'running' | 'paused'> {
+    const s = await instance.qmp.execute<{ running: boolean; status: string }>('query-status');
+    return s.running ? 'running' : 'paused';
+  }
+
+  /** Finds a QEMU left running by an earlier engine and takes it over. */
+  async adopt(): Promise<void> {
+    try {
+      const instance = await adopt(this.paths);
+      if (!instance) return;
+      this.watch(instance);
+      this.set(await this.readStatus(instance), { reason: 're-adopted after an engine restart' });
+    } catch (err) {
+      this.adoptError = (err as Error).message;
+      this.set('running', { reason: this.adoptError });
+    }
+  }
+
+  async start(config: VmConfig, host: HostInfo, options: LaunchOptions = {}): Promise<void> {
+    if (this.adoptError) throw new HangarError('CONFLICT', `Not starting a second QEMU: ${this.adoptError}`);
+    if (this._state !== 'stopped' && this._state !== 'crashed') {
+      throw new HangarError(
+        'CONFLICT',
+        `"${config.name}" is ${this._state}; it can only be started when stopped.`,
+      );
+    }
+    const before = this.last;
+    this.set('starting');
+    let instance: QemuInstance;
+    try {
+      instance = await launch(config, host, this.paths, options);
+    } catch (err) {
+      this._state = before.state === 'crashed' ? 'crashed' : 'stopped';
+      this.set('stopped', { reason: `start failed: ${(err as Error).message}` });
+      throw err;
+    }
+    this.watch(instance);
+    this.set(await this.readStatus(instance), { reason: 'started' });
+  }
+
+  async pause(): Promise<void> {
+    this.require(['running'], 'paused');
+    await this.qmp().execute('stop');
+    // QEMU's STOP event usually arrives before the reply and has reported the change already.
+    if (this._state !== 'paused') this.set('paused', { reason: 'paused' });
+  }
+
+  async resume(): Promise<void> {
+    this.require(['paused'], 'resumed');
+    await this.qmp().execute('cont');
+    if (this._state !== 'running') this.set('running', { reason: 'resumed' });
+  }
+
+  async reset(): Promise<void> {
+    this.require(['running', 'paused'], 'reset');
+    await this.qmp().execute('system_reset');
+  }
+
+  /** ACPI power button, then quit, then SIGTERM, then SIGKILL; force goes straight to the end. */
+  async stop(options: StopOptions = {}): Promise<void> {
+    const instance = this.instance;
+    if (!instance) throw new HangarError('CONFLICT', `The VM is ${this._state}; there is nothing to stop.`);
+    if (options.force) {
+      instance.expectExit('forced off');
+      this.set('stopping', { reason: 'forced off' });
+      await instance.qmp.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
+      if (await instance.waitExit(3_000)) return;
+      return this.kill(instance);
+    }
+    this.require(['running', 'paused'], 'shut down');
+    const wasPaused = this._state === 'paused';
+    instance.expectExit('shut down');
+    this.set('stopping', { reason: 'ACPI shutdown requested' });
+    // A paused guest cannot react to the power button.
+    if (wasPaused) await instance.qmp.execute('cont').catch(() => undefined);
+    await instance.qmp.execute('system_powerdown', undefined, { timeoutMs: 5_000 }).catch(() => undefined);
+    if (await instance.waitExit(options.timeoutMs ?? 60_000)) return;
+    instance.expectExit('the guest did not shut down in time; QEMU was told to quit');
+    await instance.qmp.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
+    if (await instance.waitExit(5_000)) return;
+    return this.kill(instance);
+  }
+
+  private async kill(instance: QemuInstance): Promise<void> {
+    instance.signal('SIGTERM');
+    if (await instance.waitExit(5_000)) return;
+    instance.signal('SIGKILL');
+    if (await instance.waitExit(5_000)) return;
+    await instance.confirmGone();
+  }
+
+  /** Stops watching without stopping QEMU (the engine is shutting down; the VM lives on). */
+  async detach(): Promise<void> {
+    const instance = this.instance;
+    this.instance = null;
+    instance?.removeAllListeners();
+    await instance?.qmp.close();
+  }
+
+  private require(states: VmState[], what: string): void {
+    if (!states.includes(this._state)) {
+      throw new HangarError('CONFLICT', `The VM is ${this._state}, so it cannot be ${what}.`);
+    }
+  }
+}

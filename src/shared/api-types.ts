@@ -1,0 +1,30 @@
+// What the engine reports about VMs, shared by every front end.
+import type { VmConfig } from './vm';
+import type { StateChange, VmState } from './state';
+
+export interface VmSummary {
+  id: string;
+  name: string;
+  osType: VmConfig['osType'] | null;
+  state: VmState;
+  /** The latest transition, with its reason (and the log tail after a crash). */
+  last: StateChange;
+  cpus: number | null;
+  memoryMiB: number | null;
+  /** Set when vm.json could not be read; the VM is listed but cannot be used until fixed. */
+  error: string | null;
+  /** The operation under way, if any (start, stop, snapshot, ...). */
+  busy: string | null;
+}
+
+export interface Progress {
+  id: string;
+  operation: string;
+  percent: number;
+  step: string;
+}
+
+export interface DeleteResult {
+  removed: string[];
+  kept: string[];
+}
