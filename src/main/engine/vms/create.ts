@@ -15,13 +15,7 @@ import { resolveMachine } from '../qemu/argv';
 import { selectFirmware } from '../qemu/firmware';
 
 function requireFile(path: string, what: string): void {
-  let ok = false;
-  try {
-    ok = statSync(path).isFile();
-  } catch {
-    ok = false;
-  }
-  if (!ok)
+  if (!statSync(path, { throwIfNoEntry: false })?.isFile())
     throw new HangarError(
       'NOT_FOUND',
       `The ${what} ${path} does not exist or is not a file. Check the path.`,
