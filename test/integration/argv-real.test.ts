@@ -1,7 +1,7 @@
 // The golden tests pin the argv; this proves QEMU reads hostile values back exactly as given:
 // each VM starts paused (-S) and its name and disk paths are read back over QMP.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { vmPaths } from '../../src/main/engine/config/paths';
 import { ConfigStore } from '../../src/main/engine/config/store';
@@ -66,5 +66,21 @@ describe('hostile values reach QEMU intact', () => {
         await instance.waitExit(5_000);
       }
     });
+  });
+});
+
+describe('QEMU sandbox', () => {
+  it('stops a monitor command from spawning a process on the host', async () => {
+    const host = await tcgHost();
+    const config = new ConfigStore(t.home).create(makeVm({ id: 'sandboxtest0' }));
+    const marker = join(t.home, 'spawned');
+    const instance = await launch(config, host, vmPaths(t.home, config.id, t.env), { paused: true });
+    await instance.qmp
+      .execute('human-monitor-command', { 'command-line': `migrate "exec:touch ${marker}"` })
+      .catch(() => undefined);
+    // seccomp kills QEMU at the attempt; either way no process may have run.
+    await instance.waitExit(5_000);
+    expect(instance.hasExited).toBe(true);
+    expect(existsSync(marker)).toBe(false);
   });
 });

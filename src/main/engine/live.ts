@@ -35,14 +35,12 @@ export async function insertMedia(
       throw new HangarError('NOT_FOUND', `The ISO ${iso} does not exist or is not a file.`);
     }
     if (isRunning(engine, config.id)) {
-      await engine
-        .qmp(config.id)
-        .execute('blockdev-change-medium', {
-          id: cd.id,
-          filename: iso,
-          format: 'raw',
-          'read-only-mode': 'read-only',
-        });
+      await engine.qmp(config.id).execute('blockdev-change-medium', {
+        id: cd.id,
+        filename: iso,
+        format: 'raw',
+        'read-only-mode': 'read-only',
+      });
     }
     return saveMedia(engine, config, cd.id, iso);
   });

@@ -21,6 +21,8 @@ const TAIL = [
   '/r/abcdefghijkl/qemu.pid',
   '-msg',
   'timestamp=on',
+  '-sandbox',
+  'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
 ];
 
 const HEAD = (name: string, machine = 'pc-q35-7.2') => [

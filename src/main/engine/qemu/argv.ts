@@ -112,6 +112,8 @@ export function buildArgv(
   args.push('-chardev', opts('socket', serial), '-serial', 'chardev:serial0');
   args.push('-display', 'none', '-vnc', `unix:${optValue(paths.vncSocket)}`);
   args.push('-pidfile', paths.pidFile, '-msg', 'timestamp=on');
+  // seccomp: even a monitor command such as `migrate exec:...` cannot spawn a process.
+  args.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   if (options.paused) args.push('-S');
   return args;
 }

@@ -1,0 +1,135 @@
+// Snapshots restore disk contents exactly: data is written in the guest, snapshotted, changed,
+// reverted, and its checksum read back in the guest from the disk (caches dropped first).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/main/engine/engine';
+import {
+  createSnapshot,
+  deleteSnapshot,
+  listSnapshots,
+  revertSnapshot,
+} from '../../src/main/engine/snapshots';
+import type { SerialConsole } from '../../src/main/engine/consoles/serial';
+import { tempHome } from '../support/env';
+import { makeGuestVm, shell } from '../support/vms';
+
+const t = tempHome();
+let engine: Engine;
+
+beforeAll(async () => {
+  engine = await Engine.open({ env: t.env, home: t.home });
+});
+afterAll(async () => {
+  for (const vm of engine.list())
+    if (vm.state !== 'stopped' && vm.state !== 'crashed') await engine.stop(vm.id, { force: true });
+  await engine.close();
+  t.cleanup();
+});
+
+async function writeRandom(sh: SerialConsole): Promise<string> {
+  const r = await sh.run(
+    'dd if=/dev/urandom of=/mnt/disk/data bs=64k count=16 2>/dev/null && sync && md5sum /mnt/disk/data',
+  );
+  expect(r.status).toBe(0);
+  return r.output.split(' ')[0]!;
+}
+
+async function diskChecksum(sh: SerialConsole): Promise<string> {
+  // Read from the disk, not from page cache that a RAM snapshot would also bring back.
+  const r = await sh.run('sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /mnt/disk/data');
+  expect(r.status).toBe(0);
+  return r.output.split(' ')[0]!;
+}
+
+describe('snapshots', () => {
+  it('reverts a running VM to a snapshot with RAM, byte for byte', async () => {
+    const vm = await makeGuestVm(engine, 'snap-live');
+    await engine.start(vm.id);
+    const sh = await shell(engine, vm.id);
+    const before = await writeRandom(sh);
+    const progress: number[] = [];
+    engine.on('progress', (p) => p.id === vm.id && progress.push(p.percent));
+    const snap = await createSnapshot(engine, vm.id, 'clean state ✓', 'before the change');
+    expect(snap.vmState).toBe(true);
+    expect(progress.at(-1)).toBe(100);
+    const after = await writeRandom(sh);
+    expect(after).not.toBe(before);
+    await revertSnapshot(engine, vm.id, 'clean state ✓');
+    expect(engine.runtime(vm.id).state).toBe('running');
+    sh.write('\n');
+    expect(await diskChecksum(sh)).toBe(before);
+    sh.close();
+    const list = await listSnapshots(engine, vm.id);
+    expect(list).toMatchObject([{ name: 'clean state ✓', current: true, vmState: true, missingIn: [] }]);
+    await engine.stop(vm.id, { force: true });
+  });
+
+  it('takes disk-only snapshots while stopped and reverts them', async () => {
+    const vm = await makeGuestVm(engine, 'snap-off');
+    await engine.start(vm.id);
+    let sh = await shell(engine, vm.id);
+    const first = await writeRandom(sh);
+    sh.close();
+    await engine.stop(vm.id, { timeoutMs: 30_000 });
+    const snap = await createSnapshot(engine, vm.id, 'offline');
+    expect(snap.vmState).toBe(false);
+    await engine.start(vm.id);
+    sh = await shell(engine, vm.id);
+    expect(await writeRandom(sh)).not.toBe(first);
+    await expect(revertSnapshot(engine, vm.id, 'offline')).rejects.toMatchObject({ code: 'CONFLICT' });
+    sh.close();
+    await engine.stop(vm.id, { timeoutMs: 30_000 });
+    await revertSnapshot(engine, vm.id, 'offline');
+    await engine.start(vm.id);
+    sh = await shell(engine, vm.id);
+    expect(await diskChecksum(sh)).toBe(first);
+    sh.close();
+    await engine.stop(vm.id, { force: true });
+  });
+
+  it('deletes a middle snapshot and keeps its child revertible', async () => {
+    const vm = await makeGuestVm(engine, 'snap-tree');
+    await engine.start(vm.id);
+    const sh = await shell(engine, vm.id);
+    await writeRandom(sh);
+    await createSnapshot(engine, vm.id, 'a');
+    await writeRandom(sh);
+    const mid = await createSnapshot(engine, vm.id, 'b');
+    const atC = await writeRandom(sh);
+    const c = await createSnapshot(engine, vm.id, 'c');
+    await writeRandom(sh);
+    expect(c.parent).toBe(mid.id);
+    await deleteSnapshot(engine, vm.id, 'b');
+    const list = await listSnapshots(engine, vm.id);
+    expect(list.map((s) => s.name)).toEqual(['a', 'c']);
+    expect(list[1]!.parent).toBe(list[0]!.id);
+    await revertSnapshot(engine, vm.id, 'c');
+    sh.write('\n');
+    expect(await diskChecksum(sh)).toBe(atC);
+    sh.close();
+    await engine.stop(vm.id, { force: true });
+  });
+
+  it('includes the UEFI variable store in snapshots of a UEFI VM', async () => {
+    const vm = await makeGuestVm(engine, 'snap-uefi', {
+      firmware: 'uefi',
+      directBoot: null,
+      bootOrder: ['cdrom', 'disk'],
+    });
+    expect(vm.firmware).toBe('uefi');
+    await engine.start(vm.id);
+    const sh = await shell(engine, vm.id, 90_000);
+    sh.close();
+    const snap = await createSnapshot(engine, vm.id, 'uefi');
+    const vars = await engine.img.info(engine.paths(vm.id).varsFile, 'qcow2');
+    expect(vars.snapshots?.map((s) => s.name)).toContain(snap.tag);
+    await engine.stop(vm.id, { force: true });
+  });
+
+  it('refuses snapshots of raw disks with the reason', async () => {
+    const vm = await makeGuestVm(engine, 'snap-raw', { disk: { kind: 'new', size: '16M', format: 'raw' } });
+    await expect(createSnapshot(engine, vm.id, 'x')).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/raw/),
+    });
+  });
+});
