@@ -48,7 +48,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main/engine/**', 'src/main/cli/**', 'src/main/server/**'],
+    files: ['src/main/engine/**', 'src/main/cli/**', 'src/main/server/**', 'src/main/api/**'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noElectron, noReact] }] },
   },
   {

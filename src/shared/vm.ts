@@ -6,7 +6,7 @@ export const VM_SCHEMA_VERSION = 1;
 
 /** Control characters would break logs, terminals and QEMU's own option parser, so names refuse them. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/u;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/u;
 
 export const VmName = z
   .string()

@@ -1,6 +1,7 @@
 // Things done to a running VM's devices over QMP: CD-ROM media, keys, screenshots and the
 // human monitor. Media changes are also written to vm.json, so they survive a restart.
-import { copyFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
@@ -98,21 +99,22 @@ export async function sendKeys(engine: Engine, ref: string, combo: string): Prom
   }
 }
 
-/** Saves the screen as PNG. QEMU writes into the private runtime dir; the file is then copied. */
-export async function screenshot(
-  engine: Engine,
-  ref: string,
-  target: string,
-): Promise<{ file: string; bytes: number }> {
+/**
+ * The screen as PNG bytes. QEMU writes into the VM's private runtime dir, never to a path a
+ * client chose; the file is read back and removed.
+ */
+export async function screenshotPng(engine: Engine, ref: string): Promise<Buffer> {
   const config = engine.resolve(ref);
-  const tmp = join(engine.paths(config.id).runDir, `screen-${process.pid}-${Date.now()}.png`);
+  const tmp = join(
+    engine.paths(config.id).runDir,
+    `screen-${process.pid}-${randomBytes(4).toString('hex')}.png`,
+  );
   try {
     await engine.qmp(config.id).execute('screendump', { filename: tmp, format: 'png' });
-    copyFileSync(tmp, target);
+    return readFileSync(tmp);
   } finally {
     rmSync(tmp, { force: true });
   }
-  return { file: target, bytes: statSync(target).size };
 }
 
 /** QEMU's human monitor, for power users; the text is QEMU's own output. */

@@ -1,0 +1,125 @@
+// Binds the API map to the engine: params parsed with the shared schemas, then the engine call.
+// The host server, the Electron IPC handlers and the CLI's in-process mode all use this.
+import { z } from 'zod';
+import { ApiParams, type ApiMethod, type ApiResults } from '../../shared/api';
+import { HangarError } from '../../shared/errors';
+import { describeZodError } from '../engine/config/store';
+import type { Engine } from '../engine/engine';
+import { createVm } from '../engine/vms/create';
+import { cloneVm, deleteVm, editVm } from '../engine/vms/manage';
+import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from '../engine/snapshots';
+import { ejectMedia, insertMedia, monitor, screenshotPng, sendKeys } from '../engine/live';
+import { tailFile } from '../engine/supervisor/logs';
+import { checkMonitorCommand } from './monitor-policy';
+
+type Handlers = {
+  [M in ApiMethod]: (p: z.output<(typeof ApiParams)[M]>) => Promise<ApiResults[M]> | ApiResults[M];
+};
+
+function handlers(engine: Engine): Handlers {
+  return {
+    'host.info': () => engine.host,
+    'vm.list': () => engine.list(),
+    'vm.get': ({ vm }) => {
+      const config = engine.resolve(vm);
+      const r = engine.runtime(config.id);
+      return {
+        config,
+        state: r.last,
+        busy: engine.list().find((v) => v.id === config.id)?.busy ?? null,
+        accel: engine.host.accel,
+      };
+    },
+    'vm.create': (req) =>
+      createVm(req, {
+        store: engine.store,
+        host: engine.host,
+        img: engine.img,
+        onProgress: (p, step) => engine.progress('new', 'create', p, step),
+      }).then((c) => {
+        engine.emit('config', { id: c.id, config: c });
+        return c;
+      }),
+    'vm.edit': ({ vm, patch }) => editVm(engine, vm, patch),
+    'vm.clone': ({ vm, name }) => cloneVm(engine, vm, name),
+    'vm.delete': ({ vm }) => deleteVm(engine, vm),
+    'vm.start': ({ vm, paused }) => engine.start(vm, { paused }),
+    'vm.stop': ({ vm, force, timeoutSec }) =>
+      engine.stop(vm, { force, timeoutMs: timeoutSec ? timeoutSec * 1000 : undefined }),
+    'vm.pause': ({ vm }) => engine.pause(vm),
+    'vm.resume': ({ vm }) => engine.resume(vm),
+    'vm.reset': ({ vm }) => engine.reset(vm),
+    'vm.sendKeys': async ({ vm, keys }) => {
+      await sendKeys(engine, vm, keys);
+      return null;
+    },
+    'vm.screenshot': async ({ vm }) => ({ png: (await screenshotPng(engine, vm)).toString('base64') }),
+    'vm.monitor': async ({ vm, command }) => {
+      checkMonitorCommand(command);
+      return { output: await monitor(engine, vm, command) };
+    },
+    'vm.log': ({ vm, lines }) => ({
+      text: tailFile(engine.paths(engine.resolve(vm).id).qemuLog, 1 << 20, lines ?? 200),
+    }),
+    'snapshot.list': ({ vm }) => listSnapshots(engine, vm),
+    'snapshot.create': ({ vm, name, description }) => createSnapshot(engine, vm, name, description),
+    'snapshot.revert': ({ vm, snapshot }) => revertSnapshot(engine, vm, snapshot),
+    'snapshot.delete': async ({ vm, snapshot }) => {
+      await deleteSnapshot(engine, vm, snapshot);
+      return null;
+    },
+    'media.insert': ({ vm, path, drive }) => insertMedia(engine, vm, path, drive),
+    'media.eject': ({ vm, drive }) => ejectMedia(engine, vm, drive),
+    'disk.info': async ({ path }) => {
+      const info = await engine.img.info(path);
+      return {
+        format: info.format,
+        virtualSize: info['virtual-size'],
+        actualSize: info['actual-size'] ?? null,
+        backingFile: info['full-backing-filename'] ?? info['backing-filename'] ?? null,
+        snapshots: info.snapshots?.length ?? 0,
+      };
+    },
+  };
+}
+
+export interface Dispatcher {
+  call(method: string, params: unknown): Promise<unknown>;
+  subscribe(listener: (event: string, data: unknown) => void): () => void;
+  consoleSocket(vmId: string, kind: 'vnc' | 'serial'): string | null;
+}
+
+export function createDispatcher(engine: Engine): Dispatcher {
+  const table = handlers(engine);
+  return {
+    async call(method, params) {
+      if (!Object.hasOwn(ApiParams, method))
+        throw new HangarError('INVALID_INPUT', `Unknown API method "${method}".`);
+      const m = method as ApiMethod;
+      const parsed = ApiParams[m].safeParse(params ?? {});
+      if (!parsed.success) throw new HangarError('INVALID_INPUT', describeZodError(parsed.error));
+      return (table[m] as (p: unknown) => unknown)(parsed.data);
+    },
+    subscribe(listener) {
+      const on = (event: string) => (data: unknown) => listener(event, data);
+      const state = on('state');
+      const progress = on('progress');
+      const config = on('config');
+      engine.on('state', state);
+      engine.on('progress', progress);
+      engine.on('config', config);
+      return () => {
+        engine.off('state', state);
+        engine.off('progress', progress);
+        engine.off('config', config);
+      };
+    },
+    consoleSocket(vmId, kind) {
+      if (!engine.store.list().some((e) => e.id === vmId)) return null;
+      const s = engine.runtime(vmId).state;
+      if (s !== 'running' && s !== 'paused') return null;
+      const p = engine.paths(vmId);
+      return kind === 'vnc' ? p.vncSocket : p.serialSocket;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// The one API of the engine: method name -> request schema. Every transport (Electron IPC, the
+// host server's WebSocket, the CLI's thin client) parses params with these before the engine
+// sees them. Results are typed by ApiResults.
+import { z } from 'zod';
+import type { HostInfo } from './host';
+import type { SnapshotMeta, VmConfig } from './vm';
+import type { StateChange } from './state';
+import type { DeleteResult, VmSummary } from './api-types';
+import { CreateVmRequest, EditVmRequest } from './requests';
+import { AbsolutePath, CONTROL_CHARS } from './vm';
+
+/** A VM named by id or by its (unique) name. */
+const VmRef = z.string().min(1).max(200);
+const Vm = z.object({ vm: VmRef });
+const SnapshotName = z
+  .string()
+  .min(1, 'Give the snapshot a name.')
+  .max(200)
+  .refine((s) => !CONTROL_CHARS.test(s), 'Snapshot names cannot contain line breaks or control characters.');
+
+export const ApiParams = {
+  'host.info': z.object({}),
+  'vm.list': z.object({}),
+  'vm.get': Vm,
+  'vm.create': CreateVmRequest,
+  'vm.edit': Vm.extend({ patch: EditVmRequest }),
+  'vm.clone': Vm.extend({ name: CreateVmRequest.shape.name }),
+  'vm.delete': Vm,
+  'vm.start': Vm.extend({ paused: z.boolean().optional() }),
+  'vm.stop': Vm.extend({
+    force: z.boolean().optional(),
+    timeoutSec: z.number().int().min(1).max(3600).optional(),
+  }),
+  'vm.pause': Vm,
+  'vm.resume': Vm,
+  'vm.reset': Vm,
+  'vm.sendKeys': Vm.extend({ keys: z.string().min(1).max(100) }),
+  'vm.screenshot': Vm,
+  'vm.monitor': Vm.extend({ command: z.string().min(1).max(4096) }),
+  'vm.log': Vm.extend({ lines: z.number().int().min(1).max(5000).optional() }),
+  'snapshot.list': Vm,
+  'snapshot.create': Vm.extend({ name: SnapshotName, description: z.string().max(4000).optional() }),
+  'snapshot.revert': Vm.extend({ snapshot: z.string().min(1).max(200) }),
+  'snapshot.delete': Vm.extend({ snapshot: z.string().min(1).max(200) }),
+  'media.insert': Vm.extend({ path: AbsolutePath, drive: z.string().max(16).optional() }),
+  'media.eject': Vm.extend({ drive: z.string().max(16).optional() }),
+  'disk.info': z.object({ path: AbsolutePath }),
+} as const;
+
+export type ApiMethod = keyof typeof ApiParams;
+export type ApiParamsOf<M extends ApiMethod> = z.input<(typeof ApiParams)[M]>;
+
+export interface VmDetail {
+  config: VmConfig;
+  state: StateChange;
+  busy: string | null;
+  accel: 'kvm' | 'tcg';
+}
+
+export interface ApiResults {
+  'host.info': HostInfo;
+  'vm.list': VmSummary[];
+  'vm.get': VmDetail;
+  'vm.create': VmConfig;
+  'vm.edit': VmConfig;
+  'vm.clone': VmConfig;
+  'vm.delete': DeleteResult;
+  'vm.start': StateChange;
+  'vm.stop': StateChange;
+  'vm.pause': StateChange;
+  'vm.resume': StateChange;
+  'vm.reset': StateChange;
+  'vm.sendKeys': null;
+  'vm.screenshot': { png: string };
+  'vm.monitor': { output: string };
+  'vm.log': { text: string };
+  'snapshot.list': (SnapshotMeta & { current: boolean; missingIn: string[] })[];
+  'snapshot.create': SnapshotMeta;
+  'snapshot.revert': SnapshotMeta;
+  'snapshot.delete': null;
+  'media.insert': VmConfig;
+  'media.eject': VmConfig;
+  'disk.info': {
+    format: string;
+    virtualSize: number;
+    actualSize: number | null;
+    backingFile: string | null;
+    snapshots: number;
+  };
+}
+
+/** Events pushed to every client: state transitions, progress of long operations, config changes. */
+export type ApiEvents = {
+  state: StateChange;
+  progress: { id: string; operation: string; percent: number; step: string };
+  config: { id: string; config: VmConfig | null };
+};
