@@ -46,6 +46,9 @@ else
   echo "$want" >"$stamp"
 fi
 
+# npm does not link a package's own bin; this makes `npx hangar` work in the checkout.
+ln -sf ../../bin/hangar.js node_modules/.bin/hangar
+
 echo "setup: building"
 npx electron-vite build --logLevel warn
 echo "setup: done"

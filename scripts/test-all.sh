@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/guest/build.sh
+npx electron-vite build --logLevel warn
 node e2e/run.mjs
 npx vitest run

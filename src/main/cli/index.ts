@@ -1,85 +1,122 @@
-// `hangar`: the command line front end. It drives the same engine as the app, prints plain text
-// for people and, with --json, one JSON document for scripts; failures go to stderr with an
-// exit code from exit.ts.
+// `hangar`: the command line front end. Text for people, --json for scripts, errors on stderr
+// with the exit codes in exit.ts.
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
-import { HangarError, toErrorData } from '../../shared/errors';
-import type { HostInfo } from '../../shared/host';
-import { hangarHome } from '../engine/config/paths';
-import { probeHost } from '../engine/probe';
+import { toErrorData } from '../../shared/errors';
+import type { ApiClient } from '../api/ws-client';
+import { COMMANDS, type Ctx } from './commands';
+import { connectEngine } from './connect';
 import { EXIT, exitCodeFor } from './exit';
+import { USAGE } from './help';
+import { serve } from './serve';
 
-const USAGE = `Usage: hangar <command> [options]
+const OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  yes: { type: 'boolean', short: 'y' },
+  force: { type: 'boolean' },
+  paused: { type: 'boolean' },
+  fresh: { type: 'boolean' },
+  shrink: { type: 'boolean' },
+  tpm: { type: 'boolean' },
+  'no-tpm': { type: 'boolean' },
+  'no-disk': { type: 'boolean' },
+  'no-network': { type: 'boolean' },
+  'copy-disk': { type: 'boolean' },
+  timeout: { type: 'string' },
+  serial: { type: 'string' },
+  name: { type: 'string' },
+  os: { type: 'string' },
+  cpus: { type: 'string' },
+  memory: { type: 'string' },
+  firmware: { type: 'string' },
+  description: { type: 'string' },
+  iso: { type: 'string' },
+  disk: { type: 'string' },
+  'disk-size': { type: 'string' },
+  'disk-format': { type: 'string' },
+  format: { type: 'string' },
+  size: { type: 'string' },
+  preallocation: { type: 'string' },
+  forward: { type: 'string', multiple: true },
+  kernel: { type: 'string' },
+  initrd: { type: 'string' },
+  append: { type: 'string' },
+  drive: { type: 'string' },
+  lines: { type: 'string' },
+  port: { type: 'string' },
+} as const;
 
-Commands:
-  probe [--fresh]     What this host can do: QEMU, accelerator (and why), CPU models, firmware
-
-Options:
-  --json              Print one JSON document instead of text
-  -h, --help          Show this help
-
-Data lives in $HANGAR_HOME (default ~/.local/share/hangar).`;
-
-function printProbe(info: HostInfo): string {
-  const fw = info.firmware.map((f) => `${f.descriptor}${f.secureBoot ? ' (secure boot)' : ''}`);
-  return [
-    `QEMU         ${info.qemu.version}  ${info.qemu.path}`,
-    `qemu-img     ${info.qemuImg.version}  ${info.qemuImg.path}`,
-    `Accelerator  ${info.accel.toUpperCase()}: ${info.accelReason}`,
-    `CPU model    ${info.defaultCpu} (of ${info.cpuModels.length} usable)`,
-    `Machines     ${info.machines
-      .filter((m) => m.alias)
-      .map((m) => `${m.alias} (${m.name})`)
-      .join(', ')}`,
-    `UEFI         ${fw.length ? fw.join(', ') : 'none found: install ovmf for UEFI guests'}`,
-    `TPM          ${info.swtpm ? `swtpm ${info.swtpm.version}` : 'swtpm not found: install swtpm for TPM guests'}`,
-    `Host         ${info.hostCpus} CPUs, ${info.hostMemoryMiB} MiB`,
-  ].join('\n');
+async function runServe(port: number | undefined): Promise<number> {
+  const s = await serve({ port });
+  console.log(`Hangar is serving its UI and API. Open this address in a browser on this computer:\n${s.url}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await s.stop();
+  console.log('Stopped serving; running VMs keep running.');
+  return EXIT.ok;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        fresh: { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    console.error(`hangar: ${(err as Error).message}\n\n${USAGE}`);
+    const message = `${(err as Error).message} (a value that starts with a dash goes as --option=value)`;
+    if (argv.includes('--json'))
+      console.log(JSON.stringify({ ok: false, error: { code: 'INVALID_INPUT', message } }));
+    console.error(`hangar: ${message}\nRun hangar --help for the commands and options.`);
     return EXIT.usage;
   }
   const { values, positionals } = parsed;
-  const [command] = positionals;
+  const [command, ...args] = positionals;
   if (values.help || !command) {
     console.log(USAGE);
     return command || values.help ? EXIT.ok : EXIT.usage;
   }
-  try {
-    switch (command) {
-      case 'probe': {
-        const home = hangarHome();
-        const info = await probeHost({
-          cacheFile: join(home, 'cache', 'probe.json'),
-          fresh: values.fresh === true,
-        });
-        console.log(values.json ? JSON.stringify(info, null, 2) : printProbe(info));
-        return EXIT.ok;
+  const json = values.json === true;
+  let client: ApiClient | null = null;
+  const ctx: Ctx = {
+    args,
+    values: values as Ctx['values'],
+    json,
+    env,
+    async api() {
+      if (!client) {
+        client = await connectEngine(env);
+        // Long operations report progress on stderr, so stdout stays clean for scripts.
+        if (!json && process.stderr.isTTY) {
+          client.onEvent((event, data) => {
+            if (event !== 'progress') return;
+            const p = data as { operation: string; percent: number; step: string };
+            process.stderr.write(
+              `\r${p.operation}: ${p.step} ${p.percent}%   ${p.percent >= 100 ? '\n' : ''}`,
+            );
+          });
+        }
       }
-      default:
-        throw new HangarError(
-          'INVALID_INPUT',
-          `Unknown command "${command}". Run hangar --help for the list.`,
-        );
+      return client;
+    },
+    print(data, text) {
+      console.log(json ? JSON.stringify(data ?? { ok: true }, null, 2) : text);
+    },
+  };
+  try {
+    if (command === 'serve') return await runServe(values.port ? Number(values.port) : undefined);
+    const run = COMMANDS[command];
+    if (!run) {
+      console.error(`hangar: unknown command "${command}". Run hangar --help for the list.`);
+      return EXIT.usage;
     }
+    await run(ctx);
+    return EXIT.ok;
   } catch (err) {
     const data = toErrorData(err);
-    if (values.json) console.log(JSON.stringify({ ok: false, error: data }));
+    if (json) console.log(JSON.stringify({ ok: false, error: data }));
     console.error(`hangar: ${data.message}`);
     return exitCodeFor(data.code);
+  } finally {
+    await (client as ApiClient | null)?.close();
   }
 }

@@ -15,6 +15,8 @@ export class SerialConsole {
   private closed = false;
   private commandSeq = 0;
   onData: ((text: string) => void) | null = null;
+  /** Called once when QEMU closes the console (the VM stopped). */
+  onClose: (() => void) | null = null;
 
   constructor(readonly path: string) {}
 
@@ -29,6 +31,7 @@ export class SerialConsole {
           s.on('close', () => {
             this.closed = true;
             this.wake();
+            this.onClose?.();
           });
           resolve();
         });

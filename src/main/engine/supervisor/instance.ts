@@ -35,6 +35,7 @@ const SHUTDOWN_REASONS: Record<string, string> = {
 export class QemuInstance extends EventEmitter<InstanceEvents> {
   private shutdownReason: string | null = null;
   private stopRequested: string | null = null;
+  private detached = false;
   private exitInfo: ExitInfo | null = null;
   private childExit: { code: number | null; signal: string | null } | null = null;
   readonly exited: Promise<ExitInfo>;
@@ -85,8 +86,15 @@ export class QemuInstance extends EventEmitter<InstanceEvents> {
     }
   }
 
+  /** Stops watching: the engine is closing and QEMU keeps running for the next engine. */
+  async detach(): Promise<void> {
+    this.detached = true;
+    this.removeAllListeners();
+    await this.qmp.close();
+  }
+
   private async onQmpClose(why: string): Promise<void> {
-    if (this.exitInfo) return;
+    if (this.exitInfo || this.detached) return;
     // The socket closes as the process ends; wait (briefly) until /proc agrees it is gone.
     const deadline = Date.now() + 5_000;
     while (isAlive(this.pid) && Date.now() < deadline && !this.childExit) await sleep(20);

@@ -14,6 +14,9 @@ import { checkFiles, checkPorts, explainStartFailure } from './preflight';
 import { isOurQemu, readPidFile } from './proc';
 import { startSwtpm } from './tpm';
 
+/** Written to serial.log before each start, so readers can find the output of the latest boot. */
+export const SERIAL_START_MARK = '\n[hangar: VM started]\n';
+
 export interface LaunchOptions {
   paused?: boolean;
   /** Extra arguments appended last (used by disposable runs for their overlay). */
@@ -82,6 +85,7 @@ export async function launch(
   let argv = buildArgv(vm, host, paths, { paused: options.paused ?? false });
   if (options.argvOverride) argv = options.argvOverride(argv);
   const offset = logSize(paths.qemuLog);
+  appendFileSync(paths.serialLog, SERIAL_START_MARK);
   appendFileSync(
     paths.qemuLog,
     `\n=== ${new Date().toISOString()} start ${JSON.stringify([host.qemu.path, ...argv])}\n`,

@@ -167,8 +167,7 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
   async detach(): Promise<void> {
     const instance = this.instance;
     this.instance = null;
-    instance?.removeAllListeners();
-    await instance?.qmp.close();
+    await instance?.detach();
   }
 
   private require(states: VmState[], what: string): void {

@@ -1,0 +1,232 @@
+// Every `hangar` command: what it needs from the command line, and which API call it makes.
+import { createInterface } from 'node:readline/promises';
+import { writeFileSync } from 'node:fs';
+import type { ApiMethod, ApiParamsOf, ApiResults } from '../../shared/api';
+import { HangarError } from '../../shared/errors';
+import { hangarHome, vmPaths } from '../engine/config/paths';
+import { probeHost } from '../engine/probe';
+import { locate } from '../engine/probe/binaries';
+import { QemuImg } from '../engine/storage/qemu-img';
+import { parseSize } from '../engine/storage/size';
+import type { ApiClient } from '../api/ws-client';
+import { createRequest, editRequest } from './create';
+import { formatDiskInfo, formatInfo, formatList, formatProbe, formatSnapshots } from './format';
+import { int, need, path, str, type Values } from './options';
+import { attachConsole, waitSerial } from './serial';
+
+export interface Ctx {
+  args: string[];
+  values: Values;
+  json: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Opened on first use, so commands that need no engine never start one. */
+  api(): Promise<ApiClient>;
+  print(data: unknown, text: string): void;
+}
+
+export async function call<M extends ApiMethod>(
+  ctx: Ctx,
+  method: M,
+  params: ApiParamsOf<M>,
+): Promise<ApiResults[M]> {
+  return (await ctx.api()).call(method, params) as Promise<ApiResults[M]>;
+}
+
+const vmArg = (ctx: Ctx) => need(ctx.args[0], 'the VM (name or id)');
+
+async function confirmDelete(ctx: Ctx, what: string): Promise<void> {
+  if (ctx.values.yes) return;
+  if (!process.stdin.isTTY)
+    throw new HangarError('INVALID_INPUT', `Deleting ${what} needs --yes when not run from a terminal.`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(
+    `Delete ${what}? Files it owns are removed; shared files are kept. [y/N] `,
+  );
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new HangarError('CONFLICT', 'Not deleted.');
+}
+
+function state(ctx: Ctx, s: ApiResults['vm.start']): void {
+  ctx.print(s, `${s.state}${s.reason ? ` (${s.reason})` : ''}`);
+}
+
+type Command = (ctx: Ctx) => Promise<void>;
+
+export const COMMANDS: Record<string, Command> = {
+  async probe(ctx) {
+    const info = await probeHost({
+      env: ctx.env,
+      cacheFile: `${hangarHome(ctx.env)}/cache/probe.json`,
+      fresh: ctx.values.fresh === true,
+    });
+    ctx.print(info, formatProbe(info));
+  },
+  async list(ctx) {
+    const vms = await call(ctx, 'vm.list', {});
+    ctx.print(vms, formatList(vms));
+  },
+  async info(ctx) {
+    const d = await call(ctx, 'vm.get', { vm: vmArg(ctx) });
+    ctx.print(d, formatInfo(d));
+  },
+  async create(ctx) {
+    const c = await call(ctx, 'vm.create', createRequest(ctx.values));
+    ctx.print(c, `Created "${c.name}" (${c.id}).`);
+  },
+  async edit(ctx) {
+    const c = await call(ctx, 'vm.edit', { vm: vmArg(ctx), patch: editRequest(ctx.values) });
+    ctx.print(c, `Saved "${c.name}".`);
+  },
+  async clone(ctx) {
+    const c = await call(ctx, 'vm.clone', {
+      vm: vmArg(ctx),
+      name: need(ctx.args[1] ?? str(ctx.values, 'name'), 'the name of the clone'),
+    });
+    ctx.print(c, `Cloned into "${c.name}" (${c.id}).`);
+  },
+  async delete(ctx) {
+    const vm = vmArg(ctx);
+    await confirmDelete(ctx, `the VM "${vm}"`);
+    const r = await call(ctx, 'vm.delete', { vm });
+    ctx.print(
+      r,
+      [`Removed ${r.removed.length} file(s).`, ...r.kept.map((k) => `Kept ${k} (not owned by the VM)`)].join(
+        '\n',
+      ),
+    );
+  },
+  start: async (ctx) =>
+    state(ctx, await call(ctx, 'vm.start', { vm: vmArg(ctx), paused: ctx.values.paused === true })),
+  stop: async (ctx) =>
+    state(
+      ctx,
+      await call(ctx, 'vm.stop', {
+        vm: vmArg(ctx),
+        force: ctx.values.force === true,
+        timeoutSec: int(ctx.values, 'timeout'),
+      }),
+    ),
+  pause: async (ctx) => state(ctx, await call(ctx, 'vm.pause', { vm: vmArg(ctx) })),
+  resume: async (ctx) => state(ctx, await call(ctx, 'vm.resume', { vm: vmArg(ctx) })),
+  reset: async (ctx) => state(ctx, await call(ctx, 'vm.reset', { vm: vmArg(ctx) })),
+  async snapshot(ctx) {
+    const [sub, vm, snap] = ctx.args;
+    const ref = need(vm, 'the VM (name or id)');
+    if (sub === 'create') {
+      const s = await call(ctx, 'snapshot.create', {
+        vm: ref,
+        name: need(snap, 'the snapshot name'),
+        description: str(ctx.values, 'description'),
+      });
+      ctx.print(s, `Took snapshot "${s.name}" (${s.id}${s.vmState ? ', with RAM' : ', disks only'}).`);
+    } else if (sub === 'list') {
+      const l = await call(ctx, 'snapshot.list', { vm: ref });
+      ctx.print(l, formatSnapshots(l));
+    } else if (sub === 'revert') {
+      const s = await call(ctx, 'snapshot.revert', { vm: ref, snapshot: need(snap, 'the snapshot') });
+      ctx.print(s, `Reverted to "${s.name}".`);
+    } else if (sub === 'delete') {
+      await call(ctx, 'snapshot.delete', { vm: ref, snapshot: need(snap, 'the snapshot') });
+      ctx.print(null, 'Deleted.');
+    } else
+      throw new HangarError('INVALID_INPUT', 'Use: hangar snapshot create|list|revert|delete VM [SNAPSHOT]');
+  },
+  async disk(ctx) {
+    // Disk images are the user's own files: qemu-img runs here, no engine needed.
+    const [sub, file, size] = ctx.args;
+    const img = new QemuImg(locate('qemu-img', ctx.env.HANGAR_QEMU_IMG, ctx.env));
+    const p = path({ p: need(file, 'the image path') }, 'p')!;
+    if (sub === 'create') {
+      const format = (str(ctx.values, 'format') ?? 'qcow2') as 'qcow2' | 'raw';
+      await img.create(p, {
+        format,
+        sizeBytes: parseSize(need(size ?? str(ctx.values, 'size'), 'the size (e.g. 20G)')),
+        preallocation: (str(ctx.values, 'preallocation') ?? 'off') as 'off',
+      });
+      ctx.print({ path: p }, `Created ${p}.`);
+    } else if (sub === 'info') {
+      const i = await img.info(p);
+      const out = {
+        format: i.format,
+        virtualSize: i['virtual-size'],
+        actualSize: i['actual-size'] ?? null,
+        backingFile: i['full-backing-filename'] ?? null,
+        snapshots: i.snapshots?.length ?? 0,
+      };
+      ctx.print(out, formatDiskInfo(out));
+    } else if (sub === 'resize') {
+      const format = (await img.info(p)).format;
+      await img.resize(p, format, parseSize(need(size, 'the new size')), {
+        allowShrink: ctx.values.shrink === true,
+      });
+      ctx.print({ path: p }, `Resized ${p}.`);
+    } else throw new HangarError('INVALID_INPUT', 'Use: hangar disk create|info|resize PATH [SIZE]');
+  },
+  async media(ctx) {
+    const [sub, vm, iso] = ctx.args;
+    const drive = str(ctx.values, 'drive');
+    if (sub === 'insert') {
+      await call(ctx, 'media.insert', {
+        vm: need(vm, 'the VM'),
+        path: path({ p: need(iso, 'the ISO path') }, 'p')!,
+        drive,
+      });
+      ctx.print(null, 'Inserted.');
+    } else if (sub === 'eject') {
+      await call(ctx, 'media.eject', { vm: need(vm, 'the VM'), drive });
+      ctx.print(null, 'Ejected.');
+    } else throw new HangarError('INVALID_INPUT', 'Use: hangar media insert VM ISO | hangar media eject VM');
+  },
+  async wait(ctx) {
+    const pattern = need(str(ctx.values, 'serial'), '--serial REGEX');
+    let re: RegExp;
+    try {
+      re = new RegExp(pattern);
+    } catch (err) {
+      throw new HangarError(
+        'INVALID_INPUT',
+        `--serial is not a valid regular expression: ${(err as Error).message}`,
+      );
+    }
+    const d = await call(ctx, 'vm.get', { vm: vmArg(ctx) });
+    const match = await waitSerial(
+      vmPaths(hangarHome(ctx.env), d.config.id, ctx.env).serialLog,
+      re,
+      (int(ctx.values, 'timeout') ?? 300) * 1000,
+    );
+    ctx.print({ match }, match);
+  },
+  async console(ctx) {
+    const d = await call(ctx, 'vm.get', { vm: vmArg(ctx) });
+    if (d.state.state !== 'running' && d.state.state !== 'paused')
+      throw new HangarError('CONFLICT', `"${d.config.name}" is ${d.state.state}; start it first.`);
+    await attachConsole(vmPaths(hangarHome(ctx.env), d.config.id, ctx.env).serialSocket);
+  },
+  async screenshot(ctx) {
+    const file = path({ p: need(ctx.args[1], 'the PNG file to write') }, 'p')!;
+    const { png } = await call(ctx, 'vm.screenshot', { vm: vmArg(ctx) });
+    writeFileSync(file, Buffer.from(png, 'base64'));
+    ctx.print({ file }, `Saved ${file}.`);
+  },
+  async 'send-keys'(ctx) {
+    const vm = vmArg(ctx);
+    for (const keys of need(
+      ctx.args.length > 1 ? ctx.args.slice(1) : undefined,
+      'the keys, e.g. ctrl-alt-delete',
+    )) {
+      await call(ctx, 'vm.sendKeys', { vm, keys });
+    }
+    ctx.print(null, 'Sent.');
+  },
+  async monitor(ctx) {
+    const r = await call(ctx, 'vm.monitor', {
+      vm: vmArg(ctx),
+      command: need(ctx.args.slice(1).join(' ') || undefined, 'the monitor command'),
+    });
+    ctx.print(r, r.output.trimEnd());
+  },
+  async log(ctx) {
+    const r = await call(ctx, 'vm.log', { vm: vmArg(ctx), lines: int(ctx.values, 'lines') });
+    ctx.print(r, r.text);
+  },
+};

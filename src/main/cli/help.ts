@@ -1,0 +1,46 @@
+export const USAGE = `Usage: hangar <command> [arguments] [options]
+
+VMs
+  list                                   All VMs with their state
+  info VM                                One VM's configuration and state
+  create --name NAME [options]           Create a VM (see Create options)
+  edit VM [--name --cpus --memory --firmware --tpm|--no-tpm --forward ...]
+  clone VM NEWNAME                       Full copy with a new id and MAC addresses
+  delete VM [--yes]                      Remove the VM and the files it owns (shared files stay)
+
+Running
+  start VM [--paused]                    Start (detached: the VM outlives this command)
+  stop VM [--force] [--timeout SEC]      ACPI shutdown, then quit, SIGTERM, SIGKILL; --force pulls the plug
+  pause VM | resume VM | reset VM
+  wait VM --serial REGEX [--timeout SEC] Wait for output on the serial console (since the latest start)
+  console VM                             Attach this terminal to the serial console (Ctrl-] leaves)
+  screenshot VM FILE.png                 Save the screen
+  send-keys VM KEYS...                   Press key combinations, e.g. ctrl-alt-delete
+  monitor VM COMMAND...                  QEMU monitor commands that act on the guest (info, x, sendkey, ...)
+  log VM [--lines N]                     The end of qemu.log
+
+Snapshots
+  snapshot create VM NAME [--description TEXT]   With RAM while running, disks only while stopped
+  snapshot list VM | snapshot revert VM SNAP | snapshot delete VM SNAP
+
+Disks and media
+  disk create PATH SIZE [--format qcow2|raw] [--preallocation off|metadata|falloc|full]
+  disk info PATH | disk resize PATH SIZE [--shrink]
+  media insert VM ISO [--drive cd0] | media eject VM [--drive cd0]
+
+Host
+  probe [--fresh]                        QEMU, accelerator (and why), CPU models, firmware
+  serve [--port N]                       Run the engine and the browser UI server in the foreground
+
+Create options
+  --os linux|windows10|windows11|bsd|other   Defaults for the OS family (default linux)
+  --cpus N  --memory 2G  --firmware bios|uefi|uefi-secure  --tpm  --description TEXT
+  --iso PATH                             Install media (never copied, never deleted)
+  --disk-size 20G [--disk-format qcow2|raw] [--preallocation MODE]   A new disk (default 20G qcow2)
+  --disk PATH [--copy-disk]              Use an existing image in place (or copy it in)
+  --no-disk  --no-network  --forward [tcp|udp:]HOST:GUEST (repeatable)
+  --kernel PATH [--initrd PATH] [--append TEXT]   Direct kernel boot
+
+Every command takes --json (one JSON document on stdout). VM is a name or an id; a name that
+starts with a dash goes after --. Exit codes: 0 ok, 1 failed, 2 invalid input, 3 not found,
+4 conflict or busy, 5 QEMU missing, 6 timeout.`;
