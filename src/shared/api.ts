@@ -35,6 +35,7 @@ export const ApiParams = {
   'vm.resume': Vm,
   'vm.reset': Vm,
   'vm.sendKeys': Vm.extend({ keys: z.string().min(1).max(100) }),
+  'vm.typeText': Vm.extend({ text: z.string().min(1).max(10_000) }),
   'vm.screenshot': Vm,
   'vm.monitor': Vm.extend({ command: z.string().min(1).max(4096) }),
   'vm.log': Vm.extend({ lines: z.number().int().min(1).max(5000).optional() }),
@@ -45,6 +46,7 @@ export const ApiParams = {
   'media.insert': Vm.extend({ path: AbsolutePath, drive: z.string().max(16).optional() }),
   'media.eject': Vm.extend({ drive: z.string().max(16).optional() }),
   'disk.info': z.object({ path: AbsolutePath }),
+  'host.isos': z.object({}),
 } as const;
 
 export type ApiMethod = keyof typeof ApiParams;
@@ -71,6 +73,7 @@ export interface ApiResults {
   'vm.resume': StateChange;
   'vm.reset': StateChange;
   'vm.sendKeys': null;
+  'vm.typeText': null;
   'vm.screenshot': { png: string };
   'vm.monitor': { output: string };
   'vm.log': { text: string };
@@ -80,6 +83,8 @@ export interface ApiResults {
   'snapshot.delete': null;
   'media.insert': VmConfig;
   'media.eject': VmConfig;
+  /** ISOs used by VMs here, and those in ~/Downloads, newest first. */
+  'host.isos': { recent: string[]; downloads: string[] };
   'disk.info': {
     format: string;
     virtualSize: number;

@@ -8,7 +8,8 @@ import type { Engine } from '../engine/engine';
 import { createVm } from '../engine/vms/create';
 import { cloneVm, deleteVm, editVm } from '../engine/vms/manage';
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from '../engine/snapshots';
-import { ejectMedia, insertMedia, monitor, screenshotPng, sendKeys } from '../engine/live';
+import { ejectMedia, insertMedia, monitor, screenshotPng, sendKeys, typeText } from '../engine/live';
+import { findIsos } from '../engine/isos';
 import { tailFile } from '../engine/supervisor/logs';
 import { checkMonitorCommand } from './monitor-policy';
 
@@ -53,6 +54,11 @@ function handlers(engine: Engine): Handlers {
       await sendKeys(engine, vm, keys);
       return null;
     },
+    'vm.typeText': async ({ vm, text }) => {
+      await typeText(engine, vm, text);
+      return null;
+    },
+    'host.isos': () => findIsos(engine),
     'vm.screenshot': async ({ vm }) => ({ png: (await screenshotPng(engine, vm)).toString('base64') }),
     'vm.monitor': async ({ vm, command }) => {
       checkMonitorCommand(command);

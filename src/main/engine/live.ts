@@ -7,6 +7,7 @@ import type { VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
 import type { Engine } from './engine';
 import { QmpCommandError } from './qmp';
+import { textToKeys } from './keys';
 
 function isRunning(engine: Engine, id: string): boolean {
   const s = engine.runtime(id).state;
@@ -114,6 +115,15 @@ export async function screenshotPng(engine: Engine, ref: string): Promise<Buffer
     return readFileSync(tmp);
   } finally {
     rmSync(tmp, { force: true });
+  }
+}
+
+/** Types text into the guest as key presses, one after another. */
+export async function typeText(engine: Engine, ref: string, text: string): Promise<void> {
+  const presses = textToKeys(text);
+  const qmp = engine.qmp(ref);
+  for (const keys of presses) {
+    await qmp.execute('send-key', { keys: keys.map((k) => ({ type: 'qcode', data: k })), 'hold-time': 20 });
   }
 }
 

@@ -1,0 +1,40 @@
+// The window: a header with the host's accelerator and the connection, then the current view.
+import { useEffect } from 'react';
+import { startSync, useVms } from './store/vms';
+import { navigate, useRoute } from './store/ui';
+import { Notices } from './components/Notices';
+import { VmList } from './components/list/VmList';
+import { Wizard } from './components/wizard/Wizard';
+import { VmDetail } from './components/detail/VmDetail';
+
+export function App() {
+  const route = useRoute((s) => s.route);
+  const host = useVms((s) => s.host);
+  const connected = useVms((s) => s.connected);
+  useEffect(() => startSync(), []);
+  return (
+    <div className="app">
+      <header className="topbar">
+        <button type="button" className="brand" onClick={() => navigate({ kind: 'list' })}>
+          Hangar
+        </button>
+        {host && (
+          <span className={`accel accel-${host.accel}`} title={host.accelReason} data-testid="host-accel">
+            {host.accel.toUpperCase()}
+          </span>
+        )}
+        {!connected && (
+          <span className="offline" data-testid="offline">
+            Reconnecting to the engine…
+          </span>
+        )}
+      </header>
+      <main className="content">
+        {route.kind === 'list' && <VmList />}
+        {route.kind === 'new' && <Wizard />}
+        {route.kind === 'vm' && <VmDetail id={route.id} tab={route.tab} />}
+      </main>
+      <Notices />
+    </div>
+  );
+}

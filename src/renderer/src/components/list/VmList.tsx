@@ -1,0 +1,3 @@
+export function VmList() {
+  return <p>VM cards arrive here.</p>;
+}

@@ -1,0 +1,3 @@
+export function Wizard() {
+  return <p>The creation wizard arrives here.</p>;
+}

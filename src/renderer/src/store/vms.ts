@@ -1,0 +1,81 @@
+// A mirror of the engine's state, kept current by its events. No business logic lives here:
+// actions call the API, and the engine's events (not the action's result) update the mirror,
+// so changes made elsewhere (the CLI, a guest powering off) show up the same way.
+import { create } from 'zustand';
+import type { VmSummary, Progress } from '../../../shared/api-types';
+import type { HostInfo } from '../../../shared/host';
+import type { StateChange } from '../../../shared/state';
+import type { VmConfig } from '../../../shared/vm';
+import { api } from '../api/client';
+import { transport } from '../api/transport';
+
+export interface VmsState {
+  vms: VmSummary[];
+  host: HostInfo | null;
+  loaded: boolean;
+  connected: boolean;
+  /** Latest progress per VM id (and 'new' while a VM is being created). */
+  progress: Record<string, Progress>;
+  /** Bumped whenever a VM's config changes, so open detail views reload it. */
+  configVersion: Record<string, number>;
+  refresh(): Promise<void>;
+}
+
+export const useVms = create<VmsState>((set, get) => ({
+  vms: [],
+  host: null,
+  loaded: false,
+  connected: false,
+  progress: {},
+  configVersion: {},
+  async refresh() {
+    const [vms, host] = await Promise.all([
+      api('vm.list', {}),
+      get().host ? Promise.resolve(get().host!) : api('host.info', {}),
+    ]);
+    set({ vms, host, loaded: true });
+  },
+}));
+
+function applyState(s: StateChange): void {
+  useVms.setState((st) => ({
+    vms: st.vms.map((v) => (v.id === s.id ? { ...v, state: s.state, last: s } : v)),
+  }));
+}
+
+function applyConfig(e: { id: string; config: VmConfig | null }): void {
+  useVms.setState((st) => ({
+    configVersion: { ...st.configVersion, [e.id]: (st.configVersion[e.id] ?? 0) + 1 },
+  }));
+  // Names, sizes and the list itself may have changed: take the engine's list again.
+  void useVms.getState().refresh();
+}
+
+function applyProgress(p: Progress): void {
+  useVms.setState((st) => {
+    const progress = { ...st.progress };
+    if (p.percent >= 100) delete progress[p.id];
+    else progress[p.id] = p;
+    return { progress };
+  });
+}
+
+let started = false;
+/** Subscribes the store to the engine once, for the life of the page. */
+export function startSync(): void {
+  if (started) return;
+  started = true;
+  transport.onEvent((event, data) => {
+    if (event === 'state') applyState(data as StateChange);
+    else if (event === 'config') applyConfig(data as { id: string; config: VmConfig | null });
+    else if (event === 'progress') applyProgress(data as Progress);
+  });
+  transport.onConnection((connected) => {
+    useVms.setState({ connected });
+    if (connected)
+      void useVms
+        .getState()
+        .refresh()
+        .catch(() => undefined);
+  });
+}
