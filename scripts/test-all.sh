@@ -3,6 +3,9 @@
 # the largest run (vitest's, covering unit and integration).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Static checks first: the layering lint rule is how the engine stays free of electron.
+npx tsc --noEmit -p tsconfig.json
+npx eslint .
 bash scripts/guest/build.sh
 npx electron-vite build --logLevel warn
 node e2e/run.mjs

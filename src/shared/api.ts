@@ -6,7 +6,7 @@ import type { HostInfo } from './host';
 import type { SnapshotMeta, VmConfig } from './vm';
 import type { StateChange } from './state';
 import type { DeleteResult, VmSummary } from './api-types';
-import { CreateVmRequest, EditVmRequest } from './requests';
+import { CreateVmRequest, EditVmRequest, ExistingDisk, NewDisk } from './requests';
 import { AbsolutePath, CONTROL_CHARS } from './vm';
 
 /** A VM named by id or by its (unique) name. */
@@ -47,6 +47,8 @@ export const ApiParams = {
   'media.eject': Vm.extend({ drive: z.string().max(16).optional() }),
   'disk.info': z.object({ path: AbsolutePath }),
   'host.isos': z.object({}),
+  'disk.add': Vm.extend({ disk: z.discriminatedUnion('kind', [NewDisk, ExistingDisk]) }),
+  'disk.remove': Vm.extend({ disk: z.string().max(16), deleteFile: z.boolean().default(false) }),
 } as const;
 
 export type ApiMethod = keyof typeof ApiParams;
@@ -83,6 +85,8 @@ export interface ApiResults {
   'snapshot.delete': null;
   'media.insert': VmConfig;
   'media.eject': VmConfig;
+  'disk.add': VmConfig;
+  'disk.remove': { config: VmConfig; deleted: string | null };
   /** ISOs used by VMs here, and those in ~/Downloads, newest first. */
   'host.isos': { recent: string[]; downloads: string[] };
   'disk.info': {

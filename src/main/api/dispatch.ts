@@ -10,6 +10,7 @@ import { cloneVm, deleteVm, editVm } from '../engine/vms/manage';
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from '../engine/snapshots';
 import { ejectMedia, insertMedia, monitor, screenshotPng, sendKeys, typeText } from '../engine/live';
 import { findIsos } from '../engine/isos';
+import { addDisk, removeDisk } from '../engine/vms/disks';
 import { tailFile } from '../engine/supervisor/logs';
 import { checkMonitorCommand } from './monitor-policy';
 
@@ -59,6 +60,8 @@ function handlers(engine: Engine): Handlers {
       return null;
     },
     'host.isos': () => findIsos(engine),
+    'disk.add': ({ vm, disk }) => addDisk(engine, vm, disk),
+    'disk.remove': ({ vm, disk, deleteFile }) => removeDisk(engine, vm, disk, deleteFile),
     'vm.screenshot': async ({ vm }) => ({ png: (await screenshotPng(engine, vm)).toString('base64') }),
     'vm.monitor': async ({ vm, command }) => {
       checkMonitorCommand(command);

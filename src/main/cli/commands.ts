@@ -132,15 +132,44 @@ export const COMMANDS: Record<string, Command> = {
       throw new HangarError('INVALID_INPUT', 'Use: hangar snapshot create|list|revert|delete VM [SNAPSHOT]');
   },
   async disk(ctx) {
+    const [sub, first, second] = ctx.args;
+    if (sub === 'add') {
+      const existing = path(ctx.values, 'disk');
+      const format = str(ctx.values, 'format') as 'qcow2' | 'raw' | undefined;
+      const bus = str(ctx.values, 'bus') as 'virtio' | 'sata' | 'ide' | 'scsi' | undefined;
+      const disk = existing
+        ? { kind: 'existing' as const, path: existing, copy: ctx.values['copy-disk'] === true, format, bus }
+        : {
+            kind: 'new' as const,
+            size: need(str(ctx.values, 'size'), '--size (e.g. 10G) or --disk PATH'),
+            format: format ?? 'qcow2',
+            bus,
+          };
+      const c = await call(ctx, 'disk.add', { vm: need(first, 'the VM'), disk });
+      ctx.print(c, `Added ${c.disks.at(-1)!.id} to "${c.name}".`);
+      return;
+    }
+    if (sub === 'remove') {
+      const r = await call(ctx, 'disk.remove', {
+        vm: need(first, 'the VM'),
+        disk: need(second, 'the disk id (see hangar info)'),
+        deleteFile: ctx.values['delete-file'] === true,
+      });
+      ctx.print(
+        r,
+        r.deleted ? `Removed the disk and deleted ${r.deleted}.` : 'Removed the disk; its file was kept.',
+      );
+      return;
+    }
     // Disk images are the user's own files: qemu-img runs here, no engine needed.
-    const [sub, file, size] = ctx.args;
     const img = new QemuImg(locate('qemu-img', ctx.env.HANGAR_QEMU_IMG, ctx.env));
-    const p = path({ p: need(file, 'the image path') }, 'p')!;
+    const p = path({ p: need(first, 'the image path') }, 'p')!;
     if (sub === 'create') {
       const format = (str(ctx.values, 'format') ?? 'qcow2') as 'qcow2' | 'raw';
+      const size = parseSize(need(second ?? str(ctx.values, 'size'), 'the size (e.g. 20G)'));
       await img.create(p, {
         format,
-        sizeBytes: parseSize(need(size ?? str(ctx.values, 'size'), 'the size (e.g. 20G)')),
+        sizeBytes: size,
         preallocation: (str(ctx.values, 'preallocation') ?? 'off') as 'off',
       });
       ctx.print({ path: p }, `Created ${p}.`);
@@ -156,11 +185,25 @@ export const COMMANDS: Record<string, Command> = {
       ctx.print(out, formatDiskInfo(out));
     } else if (sub === 'resize') {
       const format = (await img.info(p)).format;
-      await img.resize(p, format, parseSize(need(size, 'the new size')), {
+      await img.resize(p, format, parseSize(need(second, 'the new size')), {
         allowShrink: ctx.values.shrink === true,
       });
       ctx.print({ path: p }, `Resized ${p}.`);
-    } else throw new HangarError('INVALID_INPUT', 'Use: hangar disk create|info|resize PATH [SIZE]');
+    } else if (sub === 'check') {
+      const r = await img.check(p, (await img.info(p)).format);
+      const bad = (r.corruptions ?? 0) + (r['check-errors'] ?? 0);
+      ctx.print(
+        r,
+        bad
+          ? `${bad} problem(s) found; see qemu-img check -r for repair.`
+          : `No errors (${r.leaks ?? 0} leaked clusters).`,
+      );
+      if (bad) throw new HangarError('IO_ERROR', `${p} has ${bad} problem(s).`);
+    } else
+      throw new HangarError(
+        'INVALID_INPUT',
+        'Use: hangar disk create|info|resize|check PATH, or disk add VM / disk remove VM DISK',
+      );
   },
   async media(ctx) {
     const [sub, vm, iso] = ctx.args;

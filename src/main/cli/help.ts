@@ -25,7 +25,10 @@ Snapshots
 
 Disks and media
   disk create PATH SIZE [--format qcow2|raw] [--preallocation off|metadata|falloc|full]
-  disk info PATH | disk resize PATH SIZE [--shrink]
+  disk info PATH | disk check PATH | disk resize PATH SIZE [--shrink]
+  disk add VM --size 10G [--format qcow2|raw] [--bus virtio|sata|ide|scsi]   (VM stopped)
+  disk add VM --disk PATH [--copy-disk]  Attach an existing image in place (or copy it in)
+  disk remove VM DISK [--delete-file]    Detach; --delete-file also deletes it if the VM owns it
   media insert VM ISO [--drive cd0] | media eject VM [--drive cd0]
 
 Host

@@ -44,6 +44,8 @@ const OPTIONS = {
   drive: { type: 'string' },
   lines: { type: 'string' },
   port: { type: 'string' },
+  bus: { type: 'string' },
+  'delete-file': { type: 'boolean' },
 } as const;
 
 async function runServe(port: number | undefined): Promise<number> {

@@ -1,0 +1,90 @@
+// Adding and removing disks of a stopped VM. A new disk is created in the VM's directory; an
+// existing image is attached in place (external). Removing a disk detaches it; the file is
+// deleted only when the VM owns it and the caller asks for that.
+import { rmSync } from 'node:fs';
+import type { Disk, VmConfig } from '../../../shared/vm';
+import type { DiskRequest } from '../../../shared/requests';
+import { OS_PROFILES } from '../../../shared/profiles';
+import { HangarError } from '../../../shared/errors';
+import { diskPath } from '../qemu/argv';
+import { parseSize } from '../storage/size';
+import { detectFormat } from './create';
+import type { Engine } from '../engine';
+
+function nextDiskId(config: VmConfig): string {
+  const used = new Set([...config.disks, ...config.cdroms, ...config.nics].map((d) => d.id));
+  for (let i = 0; ; i++) if (!used.has(`disk${i}`)) return `disk${i}`;
+}
+
+export async function addDisk(
+  engine: Engine,
+  ref: string,
+  req: Exclude<DiskRequest, { kind: 'none' }>,
+): Promise<VmConfig> {
+  const config = engine.resolve(ref);
+  return engine.exclusive(config.id, 'disk add', async () => {
+    engine.requireStopped(config, 'add a disk');
+    const id = nextDiskId(config);
+    const bus = req.bus ?? OS_PROFILES[config.osType].diskBus;
+    const common = { id, bus, readOnly: false, cache: 'writeback' as const, discard: true };
+    let disk: Disk;
+    if (req.kind === 'new') {
+      disk = { ...common, owned: true, file: `${id}.${req.format}`, format: req.format };
+      await engine.img.create(diskPath(config, disk, engine.paths(config.id).vmDir), {
+        format: req.format,
+        sizeBytes: parseSize(req.size),
+        preallocation: req.preallocation,
+      });
+    } else {
+      const format = req.format ?? (await detectFormat(engine.img, req.path));
+      if (req.copy) {
+        disk = { ...common, owned: true, file: `${id}.${format}`, format };
+        const target = diskPath(config, disk, engine.paths(config.id).vmDir);
+        await engine.img.convert({ path: req.path, format }, { path: target, format }, (p) =>
+          engine.progress(config.id, 'disk add', p, 'copying'),
+        );
+      } else {
+        disk = { ...common, owned: false, path: req.path, format };
+        await engine.img.info(req.path, format);
+      }
+    }
+    const saved = engine.store.save({ ...engine.store.load(config.id), disks: [...config.disks, disk] });
+    engine.emit('config', { id: saved.id, config: saved });
+    return saved;
+  });
+}
+
+export async function removeDisk(
+  engine: Engine,
+  ref: string,
+  diskId: string,
+  deleteFile: boolean,
+): Promise<{ config: VmConfig; deleted: string | null }> {
+  const config = engine.resolve(ref);
+  return engine.exclusive(config.id, 'disk remove', async () => {
+    engine.requireStopped(config, 'remove a disk');
+    const disk = config.disks.find((d) => d.id === diskId);
+    if (!disk)
+      throw new HangarError(
+        'NOT_FOUND',
+        `"${config.name}" has no disk ${diskId}; it has ${config.disks.map((d) => d.id).join(', ') || 'none'}.`,
+      );
+    if (deleteFile && !disk.owned) {
+      throw new HangarError(
+        'INVALID_INPUT',
+        `${diskId} is an external image (${disk.path}); Hangar never deletes files a VM does not own.`,
+      );
+    }
+    const saved = engine.store.save({
+      ...engine.store.load(config.id),
+      disks: config.disks.filter((d) => d.id !== diskId),
+    });
+    let deleted: string | null = null;
+    if (deleteFile) {
+      deleted = diskPath(config, disk, engine.paths(config.id).vmDir);
+      rmSync(deleted, { force: true });
+    }
+    engine.emit('config', { id: saved.id, config: saved });
+    return { config: saved, deleted };
+  });
+}
