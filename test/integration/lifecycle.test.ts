@@ -120,13 +120,38 @@ describe('lifecycle', () => {
     engine = await Engine.open({ env: t.env, home: t.home });
     expect(engine.runtime(vm.id).state).toBe('running');
     expect(engine.runtime(vm.id).pid).toBe(qemuPid);
-    expect(engine.runtime(vm.id).last.reason).toMatch(/re-adopted/);
+    expect(engine.runtime(vm.id).last.reason).toBe('started'); // the first engine's reason survives
     await expect(engine.start(vm.id)).rejects.toMatchObject({ code: 'CONFLICT' });
     const sh = await shell(engine, vm.id);
     expect((await sh.run('echo adopted')).output).toBe('adopted');
     sh.close();
     await engine.stop(vm.id, { timeoutMs: 30_000 });
     expect(isAlive(qemuPid)).toBe(false);
+  });
+
+  it('reports a QEMU that ended while no engine was running, and keeps a crash reason across engines', async () => {
+    const vm = await makeGuestVm(engine, 'unwatched');
+    await engine.start(vm.id);
+    const pid = engine.runtime(vm.id).pid!;
+    await engine.close();
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    engine = await Engine.open({ env: t.env, home: t.home });
+    expect(engine.runtime(vm.id).last).toMatchObject({
+      state: 'stopped',
+      reason: expect.stringMatching(/while no Hangar engine was running/),
+    });
+
+    await engine.start(vm.id);
+    const crashed = waitState(engine, vm.id, 'crashed', 5_000);
+    process.kill(engine.runtime(vm.id).pid!, 'SIGKILL');
+    await crashed;
+    await engine.close();
+    engine = await Engine.open({ env: t.env, home: t.home });
+    expect(engine.runtime(vm.id).last).toMatchObject({
+      state: 'crashed',
+      reason: 'QEMU was killed (SIGKILL)',
+    });
   });
 
   it('refuses a second engine on the same home', async () => {

@@ -10,6 +10,7 @@ import type { QmpClient } from '../qmp';
 import { adopt, cleanRuntime, launch, type LaunchOptions } from './launch';
 import type { QemuInstance } from './instance';
 import { qemuErrorLines, tailFile } from './logs';
+import { loadLastState, saveLastState } from './last-state';
 
 export interface StopOptions {
   /** Pull the plug instead of asking the guest to shut down. */
@@ -45,6 +46,7 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     this._state = state;
     this.last = { id: this.id, state, at: new Date().toISOString(), ...extra };
     if (this.instance && state !== 'stopped' && state !== 'crashed') this.last.pid = this.instance.pid;
+    saveLastState(this.paths, this.last);
     this.emit('state', this.last);
   }
 
@@ -77,13 +79,32 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     return s.running ? 'running' : 'paused';
   }
 
-  /** Finds a QEMU left running by an earlier engine and takes it over. */
+  /**
+   * Finds a QEMU left running by an earlier engine and takes it over, keeping the reason that
+   * engine recorded; a QEMU that ended while no engine watched is reported as such.
+   */
   async adopt(): Promise<void> {
+    const saved = loadLastState(this.paths, this.id);
     try {
       const instance = await adopt(this.paths);
-      if (!instance) return;
+      if (!instance) {
+        if (saved && saved.state !== 'stopped' && saved.state !== 'crashed') {
+          this.set('stopped', {
+            reason: 'QEMU ended while no Hangar engine was running; qemu.log may say why',
+          });
+        } else if (saved) {
+          this._state = saved.state;
+          this.last = saved;
+        }
+        return;
+      }
       this.watch(instance);
-      this.set(await this.readStatus(instance), { reason: 're-adopted after an engine restart' });
+      const state = await this.readStatus(instance);
+      const same = saved?.pid === instance.pid && saved.state === state;
+      this._state = state;
+      this.last = same
+        ? saved
+        : { id: this.id, state, at: new Date().toISOString(), reason: 're-adopted', pid: instance.pid };
     } catch (err) {
       this.adoptError = (err as Error).message;
       this.set('running', { reason: this.adoptError });

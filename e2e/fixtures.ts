@@ -1,0 +1,74 @@
+// A real Hangar for each test file: `hangar serve` on a throwaway home, TCG, reached by the
+// browser through the URL it prints. The CLI, with the same environment, is the test's way to
+// check the engine from outside the UI.
+import { test as base } from '@playwright/test';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+const bin = join(root, 'bin', 'hangar.js');
+
+export interface Hangar {
+  url: string;
+  env: NodeJS.ProcessEnv;
+  home: string;
+  /** Runs the CLI with --json and returns its parsed output. */
+  cli(args: string[]): { code: number; json: unknown; stderr: string };
+}
+
+export const guestDir = join(root, '.cache', 'guest');
+export const guestIso = join(guestDir, 'hangar-test.iso');
+export const readyMarker = JSON.parse(readFileSync(join(guestDir, 'manifest.json'), 'utf8'))
+  .readyMarker as string;
+
+export const test = base.extend<object, { hangar: Hangar }>({
+  hangar: [
+    async ({}, use) => {
+      const home = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
+      const runtime = mkdtempSync('/tmp/he-');
+      const env = {
+        ...process.env,
+        HANGAR_HOME: home,
+        HANGAR_RUNTIME_DIR: runtime,
+        HANGAR_ACCEL: 'tcg',
+        HOME: home,
+      };
+      const server: ChildProcess = spawn(process.execPath, [bin, 'serve'], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out);
+          if (m) resolve(m[0]);
+        });
+        server.once('exit', (code) => reject(new Error(`hangar serve exited (${code}): ${out}`)));
+      });
+      const cli = (args: string[]) => {
+        const r = spawnSync(process.execPath, [bin, ...args, '--json'], { env, encoding: 'utf8' });
+        let json: unknown = null;
+        try {
+          json = JSON.parse(r.stdout);
+        } catch {
+          json = null;
+        }
+        return { code: r.status ?? -1, json, stderr: r.stderr };
+      };
+      await use({ url, env, home, cli });
+      for (const vm of (cli(['list']).json as { id: string; state: string }[] | null) ?? []) {
+        if (vm.state !== 'stopped') cli(['stop', vm.id, '--force']);
+      }
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+      rmSync(home, { recursive: true, force: true });
+      rmSync(runtime, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+});
+
+export { expect } from '@playwright/test';

@@ -1,0 +1,153 @@
+// The whole journey a person takes, in Debian's Chromium against a real engine and real QEMU:
+// create a VM from the test ISO through the wizard, start it, see the guest in the noVNC canvas,
+// use the serial console, snapshot, change, revert, shut down through ACPI, delete.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, expect, guestIso, readyMarker, type Hangar } from './fixtures';
+import { ListPage } from './pages/ListPage';
+import { WizardPage } from './pages/WizardPage';
+import { DetailPage } from './pages/DetailPage';
+
+const shots = join(__dirname, '..', 'docs', 'screenshots');
+const NAME = 'e2e guest, "ünï" 🚀';
+
+/** Fraction of pixels of the noVNC canvas that equal the guest's own screendump. */
+async function canvasMatchesScreendump(
+  page: import('@playwright/test').Page,
+  hangar: Hangar,
+  id: string,
+): Promise<number> {
+  const file = join(hangar.home, `screen-${Date.now()}.png`);
+  expect(hangar.cli(['screenshot', id, file]).code).toBe(0);
+  const png = readFileSync(file).toString('base64');
+  return page.evaluate(async (b64) => {
+    const canvas = document.querySelector('[data-testid="vnc-screen"] canvas') as HTMLCanvasElement | null;
+    if (!canvas) return 0;
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    if (img.width !== canvas.width || img.height !== canvas.height) return 0;
+    const off = new OffscreenCanvas(img.width, img.height);
+    const octx = off.getContext('2d')!;
+    octx.drawImage(img, 0, 0);
+    const want = octx.getImageData(0, 0, img.width, img.height).data;
+    const got = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let same = 0;
+    let lit = 0;
+    for (let i = 0; i < want.length; i += 4) {
+      if (want[i] === got[i] && want[i + 1] === got[i + 1] && want[i + 2] === got[i + 2]) same++;
+      if (want[i]! + want[i + 1]! + want[i + 2]! > 0) lit++;
+    }
+    // A blank screen would match a blank canvas; require text on it.
+    return lit > 500 ? same / (want.length / 4) : 0;
+  }, png);
+}
+
+test('create, start, console, serial, snapshot, revert, shut down, delete', async ({ page, hangar }) => {
+  const list = new ListPage(page);
+  const wizard = new WizardPage(page);
+  const detail = new DetailPage(page);
+
+  await page.goto(hangar.url);
+  await expect(page.getByTestId('empty-state')).toBeVisible();
+  await page.screenshot({ path: join(shots, 'empty.png') });
+  await list.newVm();
+  await wizard.fill({ name: NAME, iso: guestIso, cpus: '1', memory: '256', diskSize: '64M' });
+  await page.screenshot({ path: join(shots, 'wizard-review.png') });
+  await wizard.create();
+
+  await expect(page.getByTestId('vm-detail')).toBeVisible();
+  await expect(page.getByTestId('detail-name')).toHaveText(NAME);
+  const id = await detail.vmId();
+  await page.getByTestId('detail-start').click();
+  await detail.waitState('running');
+  await expect(page.getByTestId('vnc-status')).toHaveText(/connected/i);
+
+  // The ready marker is on the guest's screen once it is on serial (the guest prints both).
+  expect(hangar.cli(['wait', id, '--serial', readyMarker, '--timeout', '120']).code).toBe(0);
+  await expect
+    .poll(() => canvasMatchesScreendump(page, hangar, id), { timeout: 30_000 })
+    .toBeGreaterThan(0.98);
+  await page.screenshot({ path: join(shots, 'console.png') });
+
+  await detail.tab('serial');
+  await detail.serialRun('echo hello-$((6*7))', /hello-42/);
+  await detail.serialRun('echo v1 > /mnt/disk/state; sync; echo wrote-$((1+1))', /wrote-2/);
+  await page.screenshot({ path: join(shots, 'serial.png') });
+
+  await detail.tab('snapshots');
+  await page.getByTestId('snapshot-take').click();
+  await page.getByTestId('snapshot-name').fill('before change');
+  await page.getByTestId('snapshot-save').click();
+  const row = page.locator('[data-testid="snapshot-row"][data-snapshot-name="before change"]');
+  await expect(row).toBeVisible();
+
+  await detail.tab('serial');
+  await detail.serialRun('echo v2 > /mnt/disk/state; sync; cat /mnt/disk/state', /^v2\s*$/m);
+
+  await detail.tab('snapshots');
+  await row.getByTestId('snapshot-revert').click();
+  await detail.confirm();
+  await expect(page.getByTestId('notice-error')).toHaveCount(0);
+  await page.screenshot({ path: join(shots, 'snapshots.png') });
+
+  await detail.tab('serial');
+  // Read from the disk, not from page cache that the RAM snapshot also restored.
+  await detail.serialRun(
+    'echo 3 > /proc/sys/vm/drop_caches; cat /mnt/disk/state; echo read-$((2+2))',
+    /v1\s*\n.*read-4/,
+  );
+
+  await page.getByTestId('detail-shutdown').click();
+  await detail.waitState('stopped', 90_000);
+  expect((hangar.cli(['info', id]).json as { state: { reason: string } }).state.reason).toBe('shut down');
+
+  await page.getByTestId('detail-delete').click();
+  await detail.confirm();
+  await expect(page.getByTestId('empty-state')).toBeVisible();
+  expect(hangar.cli(['info', id]).code).toBe(3);
+});
+
+test('error paths: invalid name, missing ISO, a start failure with its reason', async ({ page, hangar }) => {
+  const list = new ListPage(page);
+  const wizard = new WizardPage(page);
+  await page.goto(hangar.url);
+  await list.newVm();
+
+  await page.getByTestId('wiz-name').fill('   ');
+  await expect(page.getByTestId('field-error').first()).toBeVisible();
+  await expect(page.getByTestId('wiz-next')).toBeDisabled();
+  await page.getByTestId('wiz-name').fill('x'.repeat(101));
+  await expect(page.getByTestId('field-error').first()).toContainText(/100 characters/);
+  await page.getByTestId('wiz-cancel').click();
+
+  await list.newVm();
+  await wizard.fill({ name: 'no such iso', iso: '/nonexistent/missing.iso', memory: '256', diskSize: '64M' });
+  await wizard.create();
+  await expect(page.getByTestId('wiz-error')).toContainText('/nonexistent/missing.iso');
+  await page.getByTestId('wiz-cancel').click();
+
+  // A VM whose ISO disappears after creation fails to start, and the UI says which file.
+  const iso = join(hangar.home, 'vanishing.iso');
+  const { copyFileSync, rmSync } = await import('node:fs');
+  copyFileSync(guestIso, iso);
+  const created = hangar.cli([
+    'create',
+    '--name',
+    'vanishing',
+    '--iso',
+    iso,
+    '--memory',
+    '256',
+    '--disk-size',
+    '16M',
+  ]);
+  expect(created.code).toBe(0);
+  rmSync(iso);
+  const card = list.card('vanishing');
+  await expect(card).toBeVisible();
+  await card.getByTestId('card-start').click();
+  await expect(page.getByTestId('notice-error')).toContainText(iso);
+  await expect(card).toHaveAttribute('data-state', 'stopped');
+  await page.screenshot({ path: join(shots, 'start-error.png') });
+});
