@@ -1,3 +1,27 @@
-// The preload exposes the typed API to the renderer and nothing else. The API lands with the
-// desktop app issue; until then it exposes nothing at all.
-export {};
+// The only bridge between the untrusted page and main: three functions on window.hangar. The page
+// never sees ipcRenderer or an IPC event object (whose `sender` is ipcRenderer), so it can reach no
+// channel but these two. Main validates the sender and parses every payload; this stays thin.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { PreloadApi } from '../renderer/src/api/transport';
+import { CALL_CHANNEL, EVENT_CHANNEL, consoleUrl, parseEndpointArgs } from './protocol';
+
+// Sandboxed preloads get a partial `process` that still has argv, where main put the endpoint.
+const endpoint = parseEndpointArgs(process.argv);
+
+const api: PreloadApi = {
+  call(method, params) {
+    if (typeof method !== 'string') return Promise.reject(new TypeError('method must be a string'));
+    return ipcRenderer.invoke(CALL_CHANNEL, method, params);
+  },
+  onEvent(listener) {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    const forward = (_e: IpcRendererEvent, event: string, data: unknown) => listener(event, data);
+    ipcRenderer.on(EVENT_CHANNEL, forward);
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+    };
+  },
+  consoleUrl: (kind, id) => consoleUrl(endpoint, kind, id),
+};
+
+contextBridge.exposeInMainWorld('hangar', api);

@@ -1,0 +1,42 @@
+// IPC between the window and the engine: one invoke channel for API calls, one push channel for
+// engine events. The dispatcher parses params with the shared zod schemas; this file only checks
+// who is calling and turns failures into data the renderer rebuilds as typed errors.
+import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { toErrorData } from '../../shared/errors';
+import type { Dispatcher } from '../api/dispatch';
+import { CALL_CHANNEL, EVENT_CHANNEL } from '../../preload/protocol';
+import { isTrustedSender } from './policy';
+
+function senderOf(event: IpcMainInvokeEvent) {
+  const frame = event.senderFrame;
+  return frame ? { url: frame.url, top: frame.parent === null } : null;
+}
+
+/** Wires the window to the dispatcher; returns the function that undoes it. */
+export function connectIpc(win: BrowserWindow, dispatcher: Dispatcher, appOrigin: string): () => void {
+  // Held here because win.webContents throws once the window is destroyed.
+  const wc = win.webContents;
+  ipcMain.handle(CALL_CHANNEL, async (event, method: unknown, params: unknown) => {
+    if (event.sender !== wc || !isTrustedSender(senderOf(event), appOrigin)) {
+      // A foreign frame learns nothing beyond the refusal.
+      throw new Error('Refused: this frame is not the Hangar window.');
+    }
+    if (typeof method !== 'string')
+      return { ok: false, error: { code: 'INVALID_INPUT', message: 'The API method must be a string.' } };
+    try {
+      return { ok: true, result: await dispatcher.call(method, params) };
+    } catch (err) {
+      return { ok: false, error: toErrorData(err) };
+    }
+  });
+
+  // Sent to this window's top frame only, never broadcast to other web contents.
+  const unsubscribe = dispatcher.subscribe((event, data) => {
+    if (!wc.isDestroyed()) wc.send(EVENT_CHANNEL, event, data);
+  });
+
+  return () => {
+    unsubscribe();
+    ipcMain.removeHandler(CALL_CHANNEL);
+  };
+}

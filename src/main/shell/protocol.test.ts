@@ -1,0 +1,44 @@
+// The preload's pure half (src/preload/protocol.ts), tested here because the shell writes what the
+// preload reads: the two must round-trip.
+import { describe, expect, it } from 'vitest';
+import { consoleUrl, endpointArgs, parseEndpointArgs } from '../../preload/protocol';
+
+const TOKEN = 'abcdefABCDEF0123456789_-';
+const endpoint = { port: 41234, token: TOKEN };
+
+describe('endpoint flags', () => {
+  it('round-trip through the renderer argv', () => {
+    const argv = ['/usr/lib/electron', '--type=renderer', ...endpointArgs(endpoint), '--enable-sandbox'];
+    expect(parseEndpointArgs(argv)).toEqual(endpoint);
+  });
+
+  it('read as null when absent or malformed', () => {
+    expect(parseEndpointArgs([])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port=41234'])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port=0', `--hangar-token=${TOKEN}`])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port=99999', `--hangar-token=${TOKEN}`])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port=12ab', `--hangar-token=${TOKEN}`])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port=1', '--hangar-token=a/b?c=dddddddddddddddd'])).toBeNull();
+  });
+});
+
+describe('consoleUrl', () => {
+  it('builds the bridge URL with the token', () => {
+    expect(consoleUrl(endpoint, 'vnc', 'abc123def456')).toBe(
+      `ws://127.0.0.1:41234/console/vnc/abc123def456?token=${TOKEN}`,
+    );
+    expect(consoleUrl(endpoint, 'serial', '000000000000')).toMatch(/\/console\/serial\/000000000000\?/);
+  });
+
+  it('refuses kinds and ids that are not ours, so page input cannot shape the path', () => {
+    expect(() => consoleUrl(endpoint, 'qmp', 'abc123def456')).toThrow(/kind/);
+    expect(() => consoleUrl(endpoint, 'vnc', '../../api')).toThrow(/VM id/);
+    expect(() => consoleUrl(endpoint, 'vnc', 'ABC123DEF456')).toThrow(/VM id/);
+    expect(() => consoleUrl(endpoint, 'vnc', 'abc123def4567')).toThrow(/VM id/);
+    expect(() => consoleUrl(endpoint, 'vnc', 42)).toThrow(/VM id/);
+  });
+
+  it('says so when main passed no endpoint', () => {
+    expect(() => consoleUrl(null, 'vnc', 'abc123def456')).toThrow(/endpoint/);
+  });
+});
