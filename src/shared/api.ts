@@ -103,4 +103,5 @@ export type ApiEvents = {
   state: StateChange;
   progress: { id: string; operation: string; percent: number; step: string };
   config: { id: string; config: VmConfig | null };
+  busy: { id: string; operation: string | null };
 };

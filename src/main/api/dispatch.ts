@@ -33,15 +33,22 @@ function handlers(engine: Engine): Handlers {
       };
     },
     'vm.create': (req) =>
+      // Progress of a VM being made is reported under the id "new" until it has one.
       createVm(req, {
         store: engine.store,
         host: engine.host,
         img: engine.img,
         onProgress: (p, step) => engine.progress('new', 'create', p, step),
-      }).then((c) => {
-        engine.emit('config', { id: c.id, config: c });
-        return c;
-      }),
+      }).then(
+        (c) => {
+          engine.emit('config', { id: c.id, config: c });
+          return c;
+        },
+        (err: unknown) => {
+          engine.endProgress('new', 'create', true);
+          throw err;
+        },
+      ),
     'vm.edit': ({ vm, patch }) => editVm(engine, vm, patch),
     'vm.clone': ({ vm, name }) => cloneVm(engine, vm, name),
     'vm.delete': ({ vm }) => deleteVm(engine, vm),
@@ -114,13 +121,16 @@ export function createDispatcher(engine: Engine): Dispatcher {
       const state = on('state');
       const progress = on('progress');
       const config = on('config');
+      const busy = on('busy');
       engine.on('state', state);
       engine.on('progress', progress);
       engine.on('config', config);
+      engine.on('busy', busy);
       return () => {
         engine.off('state', state);
         engine.off('progress', progress);
         engine.off('config', config);
+        engine.off('busy', busy);
       };
     },
     consoleSocket(vmId, kind) {

@@ -17,6 +17,8 @@ import { VmRuntime, type StopOptions } from './supervisor/runtime';
 export type EngineEvents = {
   state: [StateChange];
   progress: [Progress];
+  /** An operation started on a VM (operation) or ended (null). */
+  busy: [{ id: string; operation: string | null }];
   /** A VM's config changed (null: the VM was deleted). */
   config: [{ id: string; config: VmConfig | null }];
 };
@@ -141,14 +143,31 @@ export class Engine extends EventEmitter<EngineEvents> {
       );
     }
     this.busy.set(id, operation);
+    this.emit('busy', { id, operation });
+    let failed = true;
     try {
-      return await fn();
+      const result = await fn();
+      failed = false;
+      return result;
     } finally {
       this.busy.delete(id);
+      this.emit('busy', { id, operation: null });
+      // Whoever shows progress of this operation learns that it is over, also when it failed.
+      this.endProgress(id, operation, failed);
     }
   }
 
+  private readonly reported = new Set<string>();
+
+  /** Closes a progress report: 100 % with step "done" or "failed". */
+  endProgress(id: string, operation: string, failed: boolean): void {
+    if (!this.reported.delete(id)) return;
+    this.emit('progress', { id, operation, percent: 100, step: failed ? 'failed' : 'done' });
+  }
+
   progress(id: string, operation: string, percent: number, step: string): void {
+    if (percent >= 100) this.reported.delete(id);
+    else this.reported.add(id);
     this.emit('progress', { id, operation, percent: Math.round(percent), step });
   }
 

@@ -45,7 +45,11 @@ function absolute(path: string): string {
 
 /** Turns qemu-img's complaint into an error that says what to do. */
 function failure(args: string[], stderr: string, code: number | null): HangarError {
-  const text = stderr.trim().replace(/^qemu-img: /gm, '');
+  // qemu-img repeats a prefix per layer ("Could not open 'x': Could not open 'x': ..."); say it once.
+  const text = stderr
+    .trim()
+    .replace(/^qemu-img: /gm, '')
+    .replace(/(Could not open '[^']*': )(?:\1)+/g, '$1');
   if (/lock/i.test(text)) {
     return new HangarError('BUSY', `The image is in use by a running VM (${text}). Stop that VM first.`, {
       args,

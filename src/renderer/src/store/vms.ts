@@ -44,11 +44,24 @@ function applyState(s: StateChange): void {
 }
 
 function applyConfig(e: { id: string; config: VmConfig | null }): void {
-  useVms.setState((st) => ({
-    configVersion: { ...st.configVersion, [e.id]: (st.configVersion[e.id] ?? 0) + 1 },
-  }));
-  // Names, sizes and the list itself may have changed: take the engine's list again.
-  void useVms.getState().refresh();
+  useVms.setState((st) => {
+    const configVersion = { ...st.configVersion, [e.id]: (st.configVersion[e.id] ?? 0) + 1 };
+    if (!e.config) return { configVersion, vms: st.vms.filter((v) => v.id !== e.id) };
+    const c = e.config;
+    const fields = { name: c.name, osType: c.osType, cpus: c.cpus, memoryMiB: c.memoryMiB, error: null };
+    return { configVersion, vms: st.vms.map((v) => (v.id === e.id ? { ...v, ...fields } : v)) };
+  });
+  // A VM this window has not seen yet (made by the CLI, or a clone): take the engine's list.
+  if (e.config && !useVms.getState().vms.some((v) => v.id === e.id)) {
+    void useVms
+      .getState()
+      .refresh()
+      .catch(() => undefined);
+  }
+}
+
+function applyBusy(e: { id: string; operation: string | null }): void {
+  useVms.setState((st) => ({ vms: st.vms.map((v) => (v.id === e.id ? { ...v, busy: e.operation } : v)) }));
 }
 
 function applyProgress(p: Progress): void {
@@ -69,6 +82,7 @@ export function startSync(): void {
     if (event === 'state') applyState(data as StateChange);
     else if (event === 'config') applyConfig(data as { id: string; config: VmConfig | null });
     else if (event === 'progress') applyProgress(data as Progress);
+    else if (event === 'busy') applyBusy(data as { id: string; operation: string | null });
   });
   transport.onConnection((connected) => {
     useVms.setState({ connected });

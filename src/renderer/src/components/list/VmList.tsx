@@ -1,3 +1,115 @@
+// The home view: a toolbar (new VM, filters, sort) above the VM cards, or a welcome panel when
+// there are no VMs yet.
+import { useMemo } from 'react';
+import { useVms } from '../../store/vms';
+import { navigate } from '../../store/ui';
+import { STATE_FILTERS, visibleVms, type SortKey, type StateFilter } from './filter';
+import { ListDialogs } from './ListDialogs';
+import { VmGrid } from './VmGrid';
+import { useListUi } from './view';
+
+function Toolbar() {
+  const { text, state, sort } = useListUi();
+  return (
+    <div className="list-toolbar" role="search">
+      <button
+        type="button"
+        className="primary"
+        onClick={() => navigate({ kind: 'new' })}
+        data-testid="new-vm"
+      >
+        New VM
+      </button>
+      <input
+        type="search"
+        className="list-filter"
+        value={text}
+        onChange={(e) => useListUi.setState({ text: e.target.value })}
+        placeholder="Filter by name"
+        aria-label="Filter by name"
+        data-testid="filter-name"
+      />
+      <label className="list-select">
+        <span>State</span>
+        <select
+          value={state}
+          onChange={(e) => useListUi.setState({ state: e.target.value as StateFilter })}
+          data-testid="filter-state"
+        >
+          {STATE_FILTERS.map((s) => (
+            <option key={s} value={s}>
+              {s === 'all' ? 'All' : s[0]!.toUpperCase() + s.slice(1)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="list-select">
+        <span>Sort by</span>
+        <select
+          value={sort}
+          onChange={(e) => useListUi.setState({ sort: e.target.value as SortKey })}
+          data-testid="sort"
+        >
+          <option value="name">Name</option>
+          <option value="state">State</option>
+        </select>
+      </label>
+    </div>
+  );
+}
+
+function EmptyState() {
+  return (
+    <div className="list-empty" data-testid="empty-state">
+      <h2>No virtual machines yet</h2>
+      <p className="muted">
+        Create one from an installer ISO, an existing disk image, or a kernel. It takes a minute.
+      </p>
+      <button type="button" className="primary" onClick={() => navigate({ kind: 'new' })}>
+        Create your first VM
+      </button>
+    </div>
+  );
+}
+
 export function VmList() {
-  return <p>VM cards arrive here.</p>;
+  const vms = useVms((s) => s.vms);
+  const loaded = useVms((s) => s.loaded);
+  const accel = useVms((s) => s.host?.accel.toUpperCase() ?? null);
+  const text = useListUi((s) => s.text);
+  const state = useListUi((s) => s.state);
+  const sort = useListUi((s) => s.sort);
+  const shown = useMemo(() => visibleVms(vms, { text, state, sort }), [vms, text, state, sort]);
+  const filtered = text.trim() !== '' || state !== 'all';
+
+  let body;
+  if (!loaded) body = <p className="muted list-note">Loading virtual machines…</p>;
+  else if (vms.length === 0) body = <EmptyState />;
+  else if (shown.length === 0)
+    body = (
+      <div className="list-note" data-testid="no-match">
+        <p className="muted">No VM matches these filters.</p>
+        {filtered && (
+          <button type="button" onClick={() => useListUi.setState({ text: '', state: 'all' })}>
+            Clear filters
+          </button>
+        )}
+      </div>
+    );
+  else body = <VmGrid vms={shown} accel={accel} viewKey={`${text}\n${state}\n${sort}`} />;
+
+  return (
+    <section className="list" data-testid="vm-list" aria-label="Virtual machines">
+      <Toolbar />
+      {loaded && vms.length > 0 && (
+        <p className="list-count muted" aria-live="polite">
+          {shown.length === vms.length
+            ? `${vms.length} ${vms.length === 1 ? 'VM' : 'VMs'}`
+            : `${shown.length} of ${vms.length} VMs`}
+        </p>
+      )}
+      {body}
+      <ListDialogs />
+    </section>
+  );
 }

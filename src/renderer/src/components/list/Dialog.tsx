@@ -1,0 +1,36 @@
+// A small modal on the native <dialog>: the browser traps focus, Escape closes it, and focus goes
+// back to the button that opened it. Opened in an effect because showModal() needs the element.
+import { useEffect, useRef, type ReactNode } from 'react';
+
+interface Props {
+  title: string;
+  children: ReactNode;
+  onClose: () => void;
+  testId?: string;
+}
+
+export function Dialog({ title, children, onClose, testId }: Props) {
+  const ref = useRef<HTMLDialogElement>(null);
+
+  useEffect(() => {
+    const el = ref.current;
+    if (el && !el.open) el.showModal();
+    return () => {
+      if (el?.open) el.close();
+    };
+  }, []);
+
+  // Escape closes the element natively; tell the owner so its state follows.
+  useEffect(() => {
+    const el = ref.current;
+    el?.addEventListener('close', onClose);
+    return () => el?.removeEventListener('close', onClose);
+  }, [onClose]);
+
+  return (
+    <dialog ref={ref} className="list-dialog" aria-label={title} data-testid={testId}>
+      <h2 className="list-dialog-title">{title}</h2>
+      {children}
+    </dialog>
+  );
+}

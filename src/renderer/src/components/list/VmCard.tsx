@@ -1,0 +1,84 @@
+// One VM as a card. Every bit of user text (the name, engine messages) is rendered as React text,
+// never as HTML. Memoized: an event about one VM leaves the other cards' objects, and so their
+// rendering, untouched.
+import { memo } from 'react';
+import type { VmSummary } from '../../../../shared/api-types';
+import { useVms } from '../../store/vms';
+import { navigate } from '../../store/ui';
+import { CardActions } from './CardActions';
+import { memoryLabel, osLabel, stateLabel } from './filter';
+import { Thumbnail } from './Thumbnail';
+
+function Activity({ vm }: { vm: VmSummary }) {
+  const progress = useVms((s) => s.progress[vm.id]);
+  if (progress) {
+    return (
+      <div className="card-activity" data-testid="card-progress">
+        <span className="card-activity-text">
+          {progress.operation}: {progress.step}
+        </span>
+        <progress max={100} value={progress.percent} aria-label={`${progress.operation} of ${vm.name}`} />
+      </div>
+    );
+  }
+  if (vm.busy) {
+    return (
+      <div className="card-activity" data-testid="card-busy">
+        <span className="card-spinner" aria-hidden="true" />
+        <span className="card-activity-text">{vm.busy}…</span>
+      </div>
+    );
+  }
+  if (vm.error) {
+    return (
+      <p className="card-problem" title={vm.error}>
+        {vm.error}
+      </p>
+    );
+  }
+  if (vm.state === 'crashed') {
+    const reason = vm.last.reason ?? 'QEMU stopped unexpectedly.';
+    return (
+      <p className="card-problem" title={vm.last.logTail ?? reason} data-testid="card-crash-reason">
+        {reason}
+      </p>
+    );
+  }
+  return null;
+}
+
+export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel: string | null }) {
+  return (
+    <article
+      className="card"
+      data-testid="vm-card"
+      data-vm-id={vm.id}
+      data-state={vm.state}
+      aria-label={vm.name}
+    >
+      <Thumbnail id={vm.id} name={vm.name} state={vm.state} />
+      <div className="card-head">
+        <button
+          type="button"
+          className="card-name"
+          onClick={() => navigate({ kind: 'vm', id: vm.id, tab: 'console' })}
+          title={vm.name}
+          data-testid="card-name"
+        >
+          {vm.name}
+        </button>
+        <span className={`badge badge-${vm.state}`} data-testid="card-state">
+          {stateLabel(vm.state)}
+        </span>
+      </div>
+      <p className="card-facts">
+        <span>{osLabel(vm.osType)}</span>
+        <span>{vm.cpus === null ? '? CPUs' : `${vm.cpus} CPU${vm.cpus === 1 ? '' : 's'}`}</span>
+        <span>{memoryLabel(vm.memoryMiB)}</span>
+        {accel && <span title="Accelerator this host uses">{accel}</span>}
+      </p>
+      <Activity vm={vm} />
+      <CardActions vm={vm} />
+    </article>
+  );
+});

@@ -1,0 +1,108 @@
+// Step 4: the VM's disk. A new image (size, format, preallocation), or, when an existing image
+// was chosen, whether to use it in place or copy it into the VM.
+import { bytesLabel, described, Field, type StepProps } from './Field';
+import type { DiskFacts } from './DiskInfo';
+import { PREALLOCATIONS, type Preallocation } from './form';
+
+const PREALLOC_HINT: Record<Preallocation, string> = {
+  off: 'Space is taken as the guest writes: fastest to create.',
+  metadata: 'qcow2 tables are written up front: a little faster growth.',
+  falloc: 'Space is reserved now without writing it.',
+  full: 'Every byte is written now: slow to create, no surprises later.',
+};
+
+function ExistingDisk({ form, set, disk }: StepProps & { disk: DiskFacts | null }) {
+  const size = disk?.path === form.diskPath.trim() ? disk.virtualSize : undefined;
+  return (
+    <fieldset className="wiz-choices">
+      <legend>
+        {form.diskPath.trim()}
+        {size !== undefined && <span className="muted"> ({bytesLabel(size)})</span>}
+      </legend>
+      <label className="wiz-choice">
+        <input
+          type="radio"
+          name="existing"
+          checked={form.existing === 'external'}
+          onChange={() => set('existing', 'external')}
+          data-testid="wiz-disk-external"
+        />
+        <span>
+          <strong>Use in place</strong>
+          <span className="muted"> The VM writes to this file, and deleting the VM keeps it.</span>
+        </span>
+      </label>
+      <label className="wiz-choice">
+        <input
+          type="radio"
+          name="existing"
+          checked={form.existing === 'copy'}
+          onChange={() => set('existing', 'copy')}
+          data-testid="wiz-disk-copy"
+        />
+        <span>
+          <strong>Copy into the VM</strong>
+          <span className="muted"> The original stays untouched; the copy belongs to the VM.</span>
+        </span>
+      </label>
+    </fieldset>
+  );
+}
+
+export function StepDisk(props: StepProps & { disk: DiskFacts | null }) {
+  const { form, set, error, touch } = props;
+  if (form.media === 'disk') return <ExistingDisk {...props} />;
+  return (
+    <>
+      <Field
+        label="Size"
+        field="diskSize"
+        error={error('diskSize')}
+        hint="A number with a unit: 64M, 20G, 1.5T. qcow2 only uses what the guest writes."
+      >
+        <input
+          value={form.diskSize}
+          onChange={(e) => set('diskSize', e.target.value)}
+          onBlur={() => touch('diskSize')}
+          spellCheck={false}
+          data-testid="wiz-disk-size"
+          {...described('diskSize', error('diskSize'))}
+        />
+      </Field>
+      <Field
+        label="Format"
+        field="diskFormat"
+        error={undefined}
+        hint={form.diskFormat === 'qcow2' ? 'Needed for snapshots.' : 'Raw images cannot hold snapshots.'}
+      >
+        <select
+          value={form.diskFormat}
+          onChange={(e) => set('diskFormat', e.target.value as 'qcow2' | 'raw')}
+          data-testid="wiz-disk-format"
+        >
+          <option value="qcow2">qcow2</option>
+          <option value="raw">raw</option>
+        </select>
+      </Field>
+      <Field
+        label="Preallocation"
+        field="preallocation"
+        error={error('preallocation')}
+        hint={PREALLOC_HINT[form.preallocation]}
+      >
+        <select
+          value={form.preallocation}
+          onChange={(e) => set('preallocation', e.target.value as Preallocation)}
+          data-testid="wiz-preallocation"
+          {...described('preallocation', error('preallocation'))}
+        >
+          {PREALLOCATIONS.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+      </Field>
+    </>
+  );
+}

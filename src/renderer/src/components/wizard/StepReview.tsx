@@ -1,0 +1,81 @@
+// Step 7: everything at a glance before "Create", then the engine's progress or its error.
+import type { Progress } from '../../../../shared/api-types';
+import { OS_PROFILES } from '../../../../shared/profiles';
+import type { DiskFacts } from './DiskInfo';
+import type { WizardForm } from './form';
+import { bytesLabel } from './Field';
+
+const FIRMWARE = { bios: 'BIOS', uefi: 'UEFI', 'uefi-secure': 'UEFI with secure boot' } as const;
+
+function media(form: WizardForm): string {
+  if (form.media === 'iso') return `ISO ${form.isoPath.trim()}`;
+  if (form.media === 'disk') return 'Existing disk image (see Disk)';
+  if (form.kernel.trim())
+    return `Kernel ${form.kernel.trim()}${form.initrd.trim() ? ` with ${form.initrd.trim()}` : ''}`;
+  return 'None';
+}
+
+function disk(form: WizardForm, facts: DiskFacts | null): string {
+  if (form.media !== 'disk')
+    return `New ${form.diskFormat}, ${form.diskSize.trim()}, preallocation ${form.preallocation}`;
+  const size = facts?.virtualSize !== undefined ? ` (${bytesLabel(facts.virtualSize)})` : '';
+  return `${form.diskPath.trim()}${size}, ${form.existing === 'copy' ? 'copied into the VM' : 'used in place'}`;
+}
+
+function network(form: WizardForm): string {
+  if (!form.nat) return 'None';
+  if (form.forwards.length === 0) return 'NAT, no port forwards';
+  const list = form.forwards.map((r) => `${r.protocol} ${r.hostPort} → ${r.guestPort}`).join(', ');
+  return `NAT, forwarding ${list}`;
+}
+
+interface Props {
+  form: WizardForm;
+  disk: DiskFacts | null;
+  problems: string[];
+  creating: boolean;
+  progress: Progress | undefined;
+  failure: string | null;
+}
+
+export function StepReview({ form, disk: facts, problems, creating, progress, failure }: Props) {
+  const rows: [string, string][] = [
+    ['Name', form.name],
+    ['Operating system', OS_PROFILES[form.osType].label],
+    ['Boot media', media(form)],
+    ['CPUs', form.cpus.trim()],
+    ['Memory', `${form.memoryMiB.trim()} MiB`],
+    ['Disk', disk(form, facts)],
+    ['Firmware', `${FIRMWARE[form.firmware]}${form.tpm ? ', TPM 2.0' : ''}`],
+    ['Network', network(form)],
+  ];
+  if (form.media === 'none' && form.cmdline.trim()) rows.splice(3, 0, ['Kernel command line', form.cmdline]);
+  return (
+    <>
+      <dl className="wiz-review" data-testid="wiz-review">
+        {rows.map(([k, v]) => (
+          <div key={k} className="wiz-review-row">
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      {problems.map((p) => (
+        <p key={p} className="field-error" data-testid="field-error">
+          {p}
+        </p>
+      ))}
+      {creating && (
+        <div className="wiz-progress" aria-live="polite" data-testid="wiz-progress">
+          <span>{progress ? `Creating: ${progress.step}` : 'Creating the VM…'}</span>
+          <progress max={100} value={progress?.percent} aria-label="Creating the VM" />
+        </div>
+      )}
+      {failure && (
+        <p className="wiz-failure" role="alert" data-testid="wiz-error">
+          {failure}
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { CreateVmRequest } from '../../../../shared/requests';
+import { chooseOs, initialForm, newForwardRow, setField, type HostBounds, type WizardForm } from './form';
+import { buildRequest, errorsFor, parseSize } from './validate';
+
+const host: HostBounds = { hostCpus: 4, hostMemoryMiB: 8192, tpm: true };
+
+function form(patch: Partial<WizardForm> = {}): WizardForm {
+  return { ...initialForm(host), name: 'web', isoPath: '/isos/debian.iso', ...patch };
+}
+
+function check(f: WizardForm, h: HostBounds | null = host) {
+  return buildRequest(f, { host: h });
+}
+
+describe('parseSize', () => {
+  it('reads sizes as people type them', () => {
+    expect(parseSize('20G')).toEqual({ bytes: 20 * 2 ** 30 });
+    expect(parseSize(' 512m ')).toEqual({ bytes: 512 * 2 ** 20 });
+    expect(parseSize('1.5TiB')).toEqual({ bytes: 1.5 * 2 ** 40 });
+    expect(parseSize('64M')).toEqual({ bytes: 64 * 2 ** 20 });
+  });
+
+  it.each([
+    ['', /Enter a size/],
+    ['0', /above zero/],
+    ['0G', /above zero/],
+    ['-1G', /negative/],
+    ['20', /bytes: add a unit/],
+    ['100K', /too small/],
+    ['65T', /too large/],
+    ['1P', /not a size/],
+    ['1e9', /not a size/],
+    ['20 GB extra', /not a size/],
+  ])('refuses %j with a clear message', (text, message) => {
+    const r = parseSize(text);
+    expect('error' in r && r.error).toMatch(message);
+  });
+});
+
+describe('buildRequest', () => {
+  it('builds a request the shared schema accepts', () => {
+    const { request, errors } = check(form());
+    expect(errors).toEqual({});
+    expect(request).toMatchObject({
+      name: 'web',
+      osType: 'linux',
+      cpus: 2,
+      memoryMiB: 2048,
+      iso: '/isos/debian.iso',
+      disk: { kind: 'new', size: '20G', format: 'qcow2', preallocation: 'off' },
+      network: { portForwards: [] },
+      directBoot: null,
+    });
+    expect(CreateVmRequest.safeParse(request).success).toBe(true);
+  });
+
+  it.each(['a, b', 'say "hi"', "it's", 'Übung 日本 🚀', '<b>bold</b>'])('allows the name %j', (name) => {
+    expect(check(form({ name })).errors).toEqual({});
+  });
+
+  it.each([
+    ['', /empty/],
+    ['   ', /only spaces/],
+    ['two\nlines', /line break/],
+    ['tab\there', /control/],
+    ['trailing\n', /line break/],
+    ['x'.repeat(101), /longer than 100/],
+  ])('refuses the name %j', (name, message) => {
+    const r = check(form({ name }));
+    expect(r.request).toBeNull();
+    expect(r.errors.name).toMatch(message);
+    expect(Object.keys(errorsFor('name', r.errors))).toEqual(['name']);
+  });
+
+  it('keeps CPUs and memory within the host', () => {
+    expect(check(form({ cpus: '5' })).errors.cpus).toMatch(/4 CPUs/);
+    expect(check(form({ cpus: '0' })).errors.cpus).toMatch(/at least 1/);
+    expect(check(form({ cpus: 'two' })).errors.cpus).toMatch(/whole number/);
+    expect(check(form({ memoryMiB: '9000' })).errors.memoryMiB).toMatch(/8192 MiB/);
+    expect(check(form({ memoryMiB: '16' })).errors.memoryMiB).toMatch(/at least 32/);
+    expect(check(form({ memoryMiB: '' })).errors.memoryMiB).toMatch(/Enter/);
+    // Without the host probe the bounds are unknown; the schema's own limits still apply.
+    expect(check(form({ cpus: '64' }), null).errors).toEqual({});
+    expect(check(form({ cpus: '300' }), null).errors.cpus).toBeDefined();
+  });
+
+  it('refuses bad disk sizes but ignores the size for an existing image', () => {
+    expect(check(form({ diskSize: '0' })).errors.diskSize).toMatch(/above zero/);
+    expect(check(form({ diskSize: '-5G' })).errors.diskSize).toMatch(/negative/);
+    expect(check(form({ diskSize: '999T' })).errors.diskSize).toMatch(/too large/);
+    const existing = form({ media: 'disk', diskPath: '/vm/base.qcow2', diskSize: 'junk', existing: 'copy' });
+    const r = buildRequest(existing, { host, disk: { path: '/vm/base.qcow2', format: 'qcow2' } });
+    expect(r.errors).toEqual({});
+    expect(r.request?.disk).toEqual({
+      kind: 'existing',
+      path: '/vm/base.qcow2',
+      copy: true,
+      format: 'qcow2',
+    });
+    expect(r.request?.iso).toBeNull();
+  });
+
+  it('refuses metadata preallocation for raw images', () => {
+    const r = check(form({ diskFormat: 'raw', preallocation: 'metadata' }));
+    expect(Object.keys(errorsFor('disk', r.errors))).toEqual(['preallocation']);
+    expect(check(form({ diskFormat: 'raw', preallocation: 'full' })).errors).toEqual({});
+  });
+
+  it('shows the engine error of disk.info and refuses foreign formats', () => {
+    const f = form({ media: 'disk', diskPath: '/vm/x.vmdk' });
+    expect(
+      buildRequest(f, { host, disk: { path: '/vm/x.vmdk', error: 'No such file.' } }).errors.diskPath,
+    ).toBe('No such file.');
+    expect(buildRequest(f, { host, disk: { path: '/vm/x.vmdk', format: 'vmdk' } }).errors.diskPath).toMatch(
+      /convert it to qcow2/,
+    );
+    // An answer about another path is stale and says nothing about this one.
+    expect(buildRequest(f, { host, disk: { path: '/other', error: 'No.' } }).errors).toEqual({});
+  });
+
+  it('needs absolute paths', () => {
+    expect(check(form({ isoPath: 'debian.iso' })).errors.isoPath).toMatch(/absolute/);
+    expect(check(form({ isoPath: '' })).errors.isoPath).toMatch(/Choose an ISO/);
+    expect(check(form({ media: 'disk', diskPath: ' ' })).errors.diskPath).toMatch(/full path/);
+    expect(check(form({ media: 'disk', diskPath: 'x.qcow2' })).errors.diskPath).toMatch(/absolute/);
+  });
+
+  it('boots a kernel directly only with no media, and needs the kernel', () => {
+    const r = check(form({ media: 'none', kernel: '/boot/vmlinuz', initrd: '', cmdline: 'console=ttyS0' }));
+    expect(r.request?.directBoot).toEqual({ kernel: '/boot/vmlinuz', cmdline: 'console=ttyS0' });
+    expect(r.request?.iso).toBeNull();
+    expect(check(form({ media: 'none', cmdline: 'quiet' })).errors.kernel).toMatch(/needs a kernel/);
+    expect(check(form({ media: 'none', kernel: 'vmlinuz' })).errors.kernel).toMatch(/absolute/);
+    expect(check(form({ media: 'iso', kernel: '/boot/vmlinuz' })).request?.directBoot).toBeNull();
+  });
+
+  it('validates port forwards: range, numbers and duplicates', () => {
+    const rows = [1, 2, 3, 4].map(() => newForwardRow());
+    const [a, b, c, d] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    Object.assign(a, { hostPort: '8080', guestPort: '80' });
+    Object.assign(b, { hostPort: '8080', guestPort: '81' });
+    Object.assign(c, { hostPort: '8080', guestPort: '53', protocol: 'udp' });
+    Object.assign(d, { hostPort: '70000', guestPort: 'x' });
+    const { errors } = check(form({ forwards: rows }));
+    expect(errors[`forward.${a.id}.host`]).toBeUndefined();
+    expect(errors[`forward.${b.id}.host`]).toMatch(/already forwarded/);
+    expect(errors[`forward.${c.id}.host`]).toBeUndefined();
+    expect(errors[`forward.${d.id}.host`]).toMatch(/1 to 65535/);
+    expect(errors[`forward.${d.id}.guest`]).toMatch(/whole number/);
+    expect(Object.keys(errorsFor('network', errors))).toHaveLength(3);
+    // With NAT off there is no network, and its rows no longer matter.
+    expect(check(form({ nat: false, forwards: rows })).request?.network).toBeNull();
+  });
+
+  it('refuses a TPM when the host has no swtpm', () => {
+    expect(check(form({ tpm: true }), { ...host, tpm: false }).errors.tpm).toMatch(/swtpm/);
+  });
+});
+
+describe('OS profiles', () => {
+  it('applies defaults to fields the user has not changed, bounded by the host', () => {
+    const small: HostBounds = { hostCpus: 1, hostMemoryMiB: 3000, tpm: false };
+    const f = chooseOs(initialForm(small), 'windows11', small);
+    expect(f).toMatchObject({
+      cpus: '1',
+      memoryMiB: '3000',
+      diskSize: '64G',
+      firmware: 'uefi-secure',
+      tpm: false,
+    });
+  });
+
+  it('keeps what the user set by hand', () => {
+    let f = setField(initialForm(host), 'memoryMiB', '256');
+    f = setField(f, 'diskSize', '64M');
+    f = chooseOs(f, 'windows10', host);
+    expect(f).toMatchObject({ memoryMiB: '256', diskSize: '64M', firmware: 'uefi', osType: 'windows10' });
+  });
+});
