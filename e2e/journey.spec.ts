@@ -3,12 +3,13 @@
 // use the serial console, snapshot, change, revert, shut down through ACPI, delete.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test, expect, guestIso, readyMarker, type Hangar } from './fixtures';
 import { ListPage } from './pages/ListPage';
 import { WizardPage } from './pages/WizardPage';
 import { DetailPage } from './pages/DetailPage';
 
-const shots = join(__dirname, '..', 'docs', 'screenshots');
+const shots = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const NAME = 'e2e guest, "ünï" 🚀';
 
 /** Fraction of pixels of the noVNC canvas that equal the guest's own screendump. */
@@ -61,7 +62,7 @@ test('create, start, console, serial, snapshot, revert, shut down, delete', asyn
   const id = await detail.vmId();
   await page.getByTestId('detail-start').click();
   await detail.waitState('running');
-  await expect(page.getByTestId('vnc-status')).toHaveText(/connected/i);
+  await expect(page.getByTestId('vnc-status')).toHaveText(/^connected$/i);
 
   // The ready marker is on the guest's screen once it is on serial (the guest prints both).
   expect(hangar.cli(['wait', id, '--serial', readyMarker, '--timeout', '120']).code).toBe(0);
@@ -89,6 +90,8 @@ test('create, start, console, serial, snapshot, revert, shut down, delete', asyn
   await row.getByTestId('snapshot-revert').click();
   await detail.confirm();
   await expect(page.getByTestId('notice-error')).toHaveCount(0);
+  await detail.waitState('running');
+  await expect(row).toBeVisible();
   await page.screenshot({ path: join(shots, 'snapshots.png') });
 
   await detail.tab('serial');

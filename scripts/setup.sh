@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 
 # What each package is for: QEMU and its tools run the VMs; ovmf is UEFI firmware; swtpm is the
 # TPM for Windows 11; chromium and xvfb run the UI tests and the browser window; the rest build
-# the project's tiny test guest from Debian packages.
+# the project's tiny test guest from Debian packages; the emoji font lets the UI tests show
+# unicode VM names as people see them.
 PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb
-  grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio xz-utils zstd)
+  grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio xz-utils zstd
+  fonts-noto-color-emoji)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

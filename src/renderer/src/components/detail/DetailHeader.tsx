@@ -1,0 +1,140 @@
+// The VM's name, its state from the mirror, and the lifecycle buttons that fit that state.
+// Buttons only ask the engine; the badge changes when the engine's state event arrives.
+import type { VmSummary } from '../../../../shared/api-types';
+import { api } from '../../api/client';
+import { attempt, notify } from '../../store/notices';
+import { navigate } from '../../store/ui';
+import { useConfirm } from './Confirm';
+
+export function DetailHeader({ vm }: { vm: VmSummary }) {
+  const [dialog, ask] = useConfirm();
+  const { id, state } = vm;
+  const run = (title: string, fn: () => Promise<unknown>) => void attempt(title, fn);
+  const stopped = state === 'stopped' || state === 'crashed';
+  const up = state === 'running' || state === 'paused';
+
+  const forceStop = async () => {
+    const yes = await ask({
+      title: `Force stop ${vm.name}?`,
+      message: 'This is pulling the plug: the guest gets no chance to save its work or flush its disks.',
+      confirmLabel: 'Force stop',
+    });
+    if (yes) run('Could not force stop the VM', () => api('vm.stop', { vm: id, force: true }));
+  };
+  const reset = async () => {
+    const yes = await ask({
+      title: `Reset ${vm.name}?`,
+      message: 'The guest restarts at once, like pressing a reset button; unsaved work in it is lost.',
+      confirmLabel: 'Reset',
+    });
+    if (yes) run('Could not reset the VM', () => api('vm.reset', { vm: id }));
+  };
+
+  const remove = async () => {
+    const yes = await ask({
+      title: `Delete ${vm.name}?`,
+      message:
+        'Its own disks, snapshots and logs are removed for good. Files it only uses (ISOs, disks elsewhere) stay.',
+      confirmLabel: 'Delete VM',
+    });
+    if (!yes) return;
+    const result = await attempt('Could not delete the VM', () => api('vm.delete', { vm: id }));
+    if (!result) return;
+    navigate({ kind: 'list' });
+    const kept = result.kept.length ? ` Kept: ${result.kept.join(', ')}.` : '';
+    notify('info', 'VM deleted', `${vm.name} is gone.${kept}`);
+  };
+
+  return (
+    <header className="detail-header">
+      <button type="button" className="detail-back" onClick={() => navigate({ kind: 'list' })}>
+        ← All VMs
+      </button>
+      <div className="detail-title">
+        <h1 data-testid="detail-name">{vm.name}</h1>
+        <span className={`badge badge-${state}`} data-testid="detail-state">
+          {state}
+        </span>
+        {vm.busy && <span className="muted detail-busy">{vm.busy}…</span>}
+        {vm.last.reason && state !== 'running' && (
+          <span className="detail-reason muted" data-testid="detail-reason">
+            {vm.last.reason}
+          </span>
+        )}
+      </div>
+      <div className="detail-actions" role="toolbar" aria-label="Power">
+        <button
+          type="button"
+          className="primary"
+          data-testid="detail-start"
+          disabled={!stopped}
+          onClick={() => run('Could not start the VM', () => api('vm.start', { vm: id }))}
+        >
+          Start
+        </button>
+        {state === 'paused' ? (
+          <button
+            type="button"
+            data-testid="detail-resume"
+            onClick={() => run('Could not resume the VM', () => api('vm.resume', { vm: id }))}
+          >
+            Resume
+          </button>
+        ) : (
+          <button
+            type="button"
+            data-testid="detail-pause"
+            disabled={state !== 'running'}
+            onClick={() => run('Could not pause the VM', () => api('vm.pause', { vm: id }))}
+          >
+            Pause
+          </button>
+        )}
+        <button
+          type="button"
+          data-testid="detail-shutdown"
+          disabled={state !== 'running'}
+          title="Asks the guest to power off (ACPI power button)"
+          onClick={() => run('Could not shut down the VM', () => api('vm.stop', { vm: id }))}
+        >
+          Shut down
+        </button>
+        <button
+          type="button"
+          className="danger"
+          data-testid="detail-force-stop"
+          disabled={stopped}
+          onClick={() => void forceStop()}
+        >
+          Force stop
+        </button>
+        <button
+          type="button"
+          className="danger"
+          data-testid="detail-reset"
+          disabled={!up}
+          onClick={() => void reset()}
+        >
+          Reset
+        </button>
+        <button
+          type="button"
+          className="danger"
+          data-testid="detail-delete"
+          disabled={!stopped}
+          title={stopped ? 'Delete this VM' : 'Stop the VM to delete it'}
+          onClick={() => void remove()}
+        >
+          Delete
+        </button>
+      </div>
+      {state === 'crashed' && vm.last.logTail && (
+        <details className="detail-crash">
+          <summary>What QEMU said last</summary>
+          <pre>{vm.last.logTail}</pre>
+        </details>
+      )}
+      {dialog}
+    </header>
+  );
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { VmConfig } from '../../../../shared/vm';
+import { snapshotRows, type SnapshotItem } from './snapshot-tree';
+import { formFromConfig, isDirty, newForwardRow, patchFromForm } from './settings-form';
+import { screenshotName } from './download';
+
+function snap(id: string, parent: string | null, createdAt: string): SnapshotItem {
+  return {
+    id,
+    tag: `hs-${id}`,
+    name: `n-${id}`,
+    description: '',
+    createdAt,
+    parent,
+    vmState: true,
+    current: false,
+    missingIn: [],
+  };
+}
+
+describe('snapshotRows', () => {
+  it('orders a tree depth-first, oldest sibling first', () => {
+    const rows = snapshotRows([
+      snap('cccccccc', 'aaaaaaaa', '2025-01-03T00:00:00Z'),
+      snap('aaaaaaaa', null, '2025-01-01T00:00:00Z'),
+      snap('bbbbbbbb', 'aaaaaaaa', '2025-01-02T00:00:00Z'),
+      snap('dddddddd', 'bbbbbbbb', '2025-01-04T00:00:00Z'),
+    ]);
+    expect(rows.map((r) => [r.snapshot.id, r.depth])).toEqual([
+      ['aaaaaaaa', 0],
+      ['bbbbbbbb', 1],
+      ['dddddddd', 2],
+      ['cccccccc', 1],
+    ]);
+  });
+
+  it('shows children of a deleted parent at the top, and survives a cycle', () => {
+    const orphan = snapshotRows([snap('aaaaaaaa', 'gone0000', '2025-01-01T00:00:00Z')]);
+    expect(orphan.map((r) => r.depth)).toEqual([0]);
+    const cycle = snapshotRows([
+      snap('aaaaaaaa', 'bbbbbbbb', '2025-01-01T00:00:00Z'),
+      snap('bbbbbbbb', 'aaaaaaaa', '2025-01-02T00:00:00Z'),
+    ]);
+    expect(cycle).toEqual([]);
+  });
+});
+
+const config = {
+  name: 'web',
+  description: '',
+  cpus: 2,
+  memoryMiB: 1024,
+  firmware: 'bios',
+  tpm: false,
+  nics: [{ id: 'nic0', model: 'virtio', mac: '52:54:00:12:34:56', mode: 'user', portForwards: [] }],
+} as unknown as VmConfig;
+
+describe('settings form', () => {
+  it('sends only what changed', () => {
+    const form = { ...formFromConfig(config), name: 'web-2' };
+    expect(patchFromForm(form, config)).toEqual({ patch: { name: 'web-2' }, errors: {} });
+    expect(isDirty(formFromConfig(config), config)).toBe(false);
+  });
+
+  it('turns numbers typed as text into integers and refuses the rest', () => {
+    expect(patchFromForm({ ...formFromConfig(config), cpus: '4' }, config).patch).toEqual({ cpus: 4 });
+    const bad = patchFromForm({ ...formFromConfig(config), cpus: '1.5', memoryMiB: '16' }, config);
+    expect(bad.patch).toEqual({});
+    expect(bad.errors.cpus).toBe('Enter a whole number.');
+    expect(bad.errors.memoryMiB).toBe('Must be at least 32.');
+  });
+
+  it('reports a bad port forward by row and field', () => {
+    const row = { ...newForwardRow(), hostPort: '70000', guestPort: '22' };
+    const r = patchFromForm({ ...formFromConfig(config), forwards: [row] }, config);
+    expect(r.errors['portForwards.0.hostPort']).toBe('Ports run from 1 to 65535.');
+  });
+});
+
+describe('screenshotName', () => {
+  it('makes a safe, sortable file name', () => {
+    expect(screenshotName('my vm/ü', new Date(2025, 0, 31, 14, 25, 1))).toBe('my-vm-2025-01-31-142501.png');
+    expect(screenshotName('///', new Date(2025, 0, 1, 0, 0, 0))).toBe('vm-2025-01-01-000000.png');
+  });
+});
