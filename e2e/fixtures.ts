@@ -26,6 +26,8 @@ export const readyMarker = JSON.parse(readFileSync(join(guestDir, 'manifest.json
 
 export const test = base.extend<object, { hangar: Hangar }>({
   hangar: [
+    // Playwright reads the fixture's parameter list, and this one needs no other fixture.
+    // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
       const home = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
       const runtime = mkdtempSync('/tmp/he-');
@@ -51,7 +53,7 @@ export const test = base.extend<object, { hangar: Hangar }>({
       });
       const cli = (args: string[]) => {
         const r = spawnSync(process.execPath, [bin, ...args, '--json'], { env, encoding: 'utf8' });
-        let json: unknown = null;
+        let json: unknown;
         try {
           json = JSON.parse(r.stdout);
         } catch {
