@@ -168,8 +168,12 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     this.set('stopping', { reason: 'ACPI shutdown requested' });
     // A paused guest cannot react to the power button.
     if (wasPaused) await instance.qmp.execute('cont').catch(() => undefined);
-    await instance.qmp.execute('system_powerdown', undefined, { timeoutMs: 5_000 }).catch(() => undefined);
-    if (await instance.waitExit(options.timeoutMs ?? 60_000)) return;
+    // The button is pressed again every 10 s: a guest still booting may miss the first press.
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    while (Date.now() < deadline) {
+      await instance.qmp.execute('system_powerdown', undefined, { timeoutMs: 5_000 }).catch(() => undefined);
+      if (await instance.waitExit(Math.min(10_000, deadline - Date.now()))) return;
+    }
     instance.expectExit('the guest did not shut down in time; QEMU was told to quit');
     await instance.qmp.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
     if (await instance.waitExit(5_000)) return;
