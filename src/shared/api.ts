@@ -26,7 +26,18 @@ export const ApiParams = {
   'vm.edit': Vm.extend({ patch: EditVmRequest }),
   'vm.clone': Vm.extend({ name: CreateVmRequest.shape.name }),
   'vm.delete': Vm,
-  'vm.start': Vm.extend({ paused: z.boolean().optional() }),
+  'vm.start': Vm.extend({ paused: z.boolean().optional(), disposable: z.boolean().optional() }),
+  'vm.linkedClone': Vm.extend({ name: CreateVmRequest.shape.name }),
+  'vm.makeIndependent': Vm,
+  'template.set': Vm.extend({ template: z.boolean() }),
+  'baseline.set': Vm,
+  'baseline.reset': Vm,
+  'baseline.clear': Vm,
+  'snapshot.edit': Vm.extend({
+    snapshot: z.string().min(1).max(200),
+    name: SnapshotName.optional(),
+    description: z.string().max(4000).optional(),
+  }),
   'vm.stop': Vm.extend({
     force: z.boolean().optional(),
     timeoutSec: z.number().int().min(1).max(3600).optional(),
@@ -70,6 +81,13 @@ export interface ApiResults {
   'vm.clone': VmConfig;
   'vm.delete': DeleteResult;
   'vm.start': StateChange;
+  'vm.linkedClone': VmConfig;
+  'vm.makeIndependent': VmConfig;
+  'template.set': VmConfig;
+  'baseline.set': VmConfig;
+  'baseline.reset': { config: VmConfig; ms: number };
+  'baseline.clear': VmConfig;
+  'snapshot.edit': SnapshotMeta;
   'vm.stop': StateChange;
   'vm.pause': StateChange;
   'vm.resume': StateChange;

@@ -14,5 +14,7 @@ export const StateChange = z.object({
   /** For crashed: the tail of qemu.log. */
   logTail: z.string().optional(),
   pid: z.number().optional(),
+  /** A disposable run: every write goes to overlays that are thrown away when it stops. */
+  disposable: z.boolean().optional(),
 });
 export type StateChange = z.infer<typeof StateChange>;

@@ -129,6 +129,11 @@ export const SnapshotMeta = z.object({
   parent: z.string().nullable(),
   /** True when the guest's RAM was saved too (taken while running). */
   vmState: z.boolean(),
+  /**
+   * For disk-only snapshots of a running VM: 'frozen' when the guest agent froze the guest's
+   * filesystems, 'crash' when it could not (the disks are as after a power cut). Absent otherwise.
+   */
+  consistency: z.enum(['frozen', 'crash']).optional(),
 });
 export type SnapshotMeta = z.infer<typeof SnapshotMeta>;
 
@@ -165,6 +170,22 @@ export const VmConfig = z.object({
   snapshots: z.array(SnapshotMeta).max(1000).default([]),
   /** The snapshot the VM's current state descends from. */
   currentSnapshot: z.string().nullable().default(null),
+  /** A template is never started; linked clones are made from it. */
+  template: z.boolean().default(false),
+  /** Set on a linked clone: its disks are overlays on this template's disks. */
+  linkedTo: VmId.nullable().default(null),
+  /**
+   * With a baseline, each writable disk (and the UEFI variables) is an overlay on a read-only
+   * base file, so reset-to-baseline only replaces the overlays: its time does not grow with size.
+   */
+  baseline: z
+    .object({
+      createdAt: z.iso.datetime(),
+      /** Overlay file name -> its base file name, both in the VM's directory. */
+      bases: z.record(OwnedFileName, OwnedFileName),
+    })
+    .nullable()
+    .default(null),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -7,9 +7,17 @@ import { describeZodError } from '../engine/config/store';
 import type { Engine } from '../engine/engine';
 import { createVm } from '../engine/vms/create';
 import { cloneVm, deleteVm, editVm } from '../engine/vms/manage';
-import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from '../engine/snapshots';
+import {
+  createSnapshot,
+  deleteSnapshot,
+  editSnapshot,
+  listSnapshots,
+  revertSnapshot,
+} from '../engine/snapshots';
 import { ejectMedia, insertMedia, monitor, screenshotPng, sendKeys, typeText } from '../engine/live';
 import { findIsos } from '../engine/isos';
+import { clearBaseline, resetToBaseline, setBaseline } from '../engine/rollback/baseline';
+import { linkedClone, makeIndependent, setTemplate } from '../engine/rollback/templates';
 import { addDisk, removeDisk } from '../engine/vms/disks';
 import { tailFile } from '../engine/supervisor/logs';
 import { checkMonitorCommand } from './monitor-policy';
@@ -52,7 +60,15 @@ function handlers(engine: Engine): Handlers {
     'vm.edit': ({ vm, patch }) => editVm(engine, vm, patch),
     'vm.clone': ({ vm, name }) => cloneVm(engine, vm, name),
     'vm.delete': ({ vm }) => deleteVm(engine, vm),
-    'vm.start': ({ vm, paused }) => engine.start(vm, { paused }),
+    'vm.start': ({ vm, paused, disposable }) => engine.start(vm, { paused, disposable }),
+    'vm.linkedClone': ({ vm, name }) => linkedClone(engine, vm, name),
+    'vm.makeIndependent': ({ vm }) => makeIndependent(engine, vm),
+    'template.set': ({ vm, template }) => setTemplate(engine, vm, template),
+    'baseline.set': ({ vm }) => setBaseline(engine, vm),
+    'baseline.reset': ({ vm }) => resetToBaseline(engine, vm),
+    'baseline.clear': ({ vm }) => clearBaseline(engine, vm),
+    'snapshot.edit': ({ vm, snapshot, name, description }) =>
+      editSnapshot(engine, vm, snapshot, { name, description }),
     'vm.stop': ({ vm, force, timeoutSec }) =>
       engine.stop(vm, { force, timeoutMs: timeoutSec ? timeoutSec * 1000 : undefined }),
     'vm.pause': ({ vm }) => engine.pause(vm),

@@ -78,6 +78,14 @@ export const COMMANDS: Record<string, Command> = {
     ctx.print(c, `Saved "${c.name}".`);
   },
   async clone(ctx) {
+    if (ctx.values.linked) {
+      const l = await call(ctx, 'vm.linkedClone', {
+        vm: vmArg(ctx),
+        name: need(ctx.args[1] ?? str(ctx.values, 'name'), 'the name of the clone'),
+      });
+      ctx.print(l, `Made the linked clone "${l.name}" (${l.id}).`);
+      return;
+    }
     const c = await call(ctx, 'vm.clone', {
       vm: vmArg(ctx),
       name: need(ctx.args[1] ?? str(ctx.values, 'name'), 'the name of the clone'),
@@ -110,9 +118,17 @@ export const COMMANDS: Record<string, Command> = {
   resume: async (ctx) => state(ctx, await call(ctx, 'vm.resume', { vm: vmArg(ctx) })),
   reset: async (ctx) => state(ctx, await call(ctx, 'vm.reset', { vm: vmArg(ctx) })),
   async snapshot(ctx) {
-    const [sub, vm, snap] = ctx.args;
+    const [sub, vm, snap, text] = ctx.args;
     const ref = need(vm, 'the VM (name or id)');
-    if (sub === 'create') {
+    if (sub === 'rename' || sub === 'describe') {
+      const change = sub === 'rename' ? { name: need(text, 'the new name') } : { description: text ?? '' };
+      const s = await call(ctx, 'snapshot.edit', {
+        vm: ref,
+        snapshot: need(snap, 'the snapshot'),
+        ...change,
+      });
+      ctx.print(s, `Saved snapshot "${s.name}".`);
+    } else if (sub === 'create') {
       const s = await call(ctx, 'snapshot.create', {
         vm: ref,
         name: need(snap, 'the snapshot name'),
@@ -204,6 +220,40 @@ export const COMMANDS: Record<string, Command> = {
         'INVALID_INPUT',
         'Use: hangar disk create|info|resize|check PATH, or disk add VM / disk remove VM DISK',
       );
+  },
+  async 'make-independent'(ctx) {
+    const c = await call(ctx, 'vm.makeIndependent', { vm: vmArg(ctx) });
+    ctx.print(c, `"${c.name}" no longer depends on its template.`);
+  },
+  async template(ctx) {
+    const [sub, vm] = ctx.args;
+    if (sub !== 'set' && sub !== 'unset')
+      throw new HangarError('INVALID_INPUT', 'Use: hangar template set|unset VM');
+    const c = await call(ctx, 'template.set', { vm: need(vm, 'the VM'), template: sub === 'set' });
+    ctx.print(
+      c,
+      c.template
+        ? `"${c.name}" is a template: make linked clones with hangar clone --linked.`
+        : `"${c.name}" is a VM again.`,
+    );
+  },
+  async baseline(ctx) {
+    const [sub, vm] = ctx.args;
+    const ref = need(vm, 'the VM');
+    if (sub === 'set') {
+      const c = await call(ctx, 'baseline.set', { vm: ref });
+      ctx.print(c, `Baseline set for "${c.name}". hangar reset-to-baseline brings it back here.`);
+    } else if (sub === 'reset') {
+      const r = await call(ctx, 'baseline.reset', { vm: ref });
+      ctx.print(r, `Reset "${r.config.name}" to its baseline in ${r.ms} ms.`);
+    } else if (sub === 'clear') {
+      const c = await call(ctx, 'baseline.clear', { vm: ref });
+      ctx.print(c, `"${c.name}" has no baseline any more; its current state is kept.`);
+    } else throw new HangarError('INVALID_INPUT', 'Use: hangar baseline set|reset|clear VM');
+  },
+  async 'reset-to-baseline'(ctx) {
+    const r = await call(ctx, 'baseline.reset', { vm: vmArg(ctx) });
+    ctx.print(r, `Reset "${r.config.name}" to its baseline in ${r.ms} ms.`);
   },
   async media(ctx) {
     const [sub, vm, iso] = ctx.args;

@@ -5,11 +5,13 @@ VMs
   info VM                                One VM's configuration and state
   create --name NAME [options]           Create a VM (see Create options)
   edit VM [--name --cpus --memory --firmware --tpm|--no-tpm --forward ...]
-  clone VM NEWNAME                       Full copy with a new id and MAC addresses
+  clone VM NEWNAME [--linked]            Full copy with a new id and MACs; --linked: an overlay on a template
+  make-independent VM                    Copy a linked clone's template data into it
+  template set|unset VM                  A template is never started; linked clones are made from it
   delete VM [--yes]                      Remove the VM and the files it owns (shared files stay)
 
 Running
-  start VM [--paused]                    Start (detached: the VM outlives this command)
+  start VM [--paused] [--disposable]     Start (detached); --disposable throws every write away at shutdown
   stop VM [--force] [--timeout SEC]      ACPI shutdown, then quit, SIGTERM, SIGKILL; --force pulls the plug
   pause VM | resume VM | reset VM
   wait VM --serial REGEX [--timeout SEC] Wait for output on the serial console (since the latest start)
@@ -22,6 +24,12 @@ Running
 Snapshots
   snapshot create VM NAME [--description TEXT]   With RAM while running, disks only while stopped
   snapshot list VM | snapshot revert VM SNAP | snapshot delete VM SNAP
+  snapshot rename VM SNAP NEWNAME | snapshot describe VM SNAP TEXT
+
+Rollback
+  baseline set VM                        Freeze the current disks as a read-only base (VM stopped)
+  reset-to-baseline VM                   Throw away everything since the baseline, in constant time
+  baseline clear VM                      Keep the current state and drop the baseline
 
 Disks and media
   disk create PATH SIZE [--format qcow2|raw] [--preallocation off|metadata|falloc|full]

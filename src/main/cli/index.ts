@@ -45,6 +45,8 @@ const OPTIONS = {
   lines: { type: 'string' },
   port: { type: 'string' },
   bus: { type: 'string' },
+  disposable: { type: 'boolean' },
+  linked: { type: 'boolean' },
   'delete-file': { type: 'boolean' },
 } as const;
 

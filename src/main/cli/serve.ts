@@ -8,7 +8,9 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function serve(options: { env?: NodeJS.ProcessEnv; port?: number; staticDir?: string } = {}): Promise<Served> {
+export async function serve(
+  options: { env?: NodeJS.ProcessEnv; port?: number; staticDir?: string } = {},
+): Promise<Served> {
   // out/main/cli.js is an entry, so its directory is out/main and the renderer sits beside it.
   const staticDir = options.staticDir ?? join(import.meta.dirname, '..', 'renderer');
   const host = await openHost({ env: options.env, port: options.port, staticDir });

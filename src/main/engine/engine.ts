@@ -13,6 +13,7 @@ import { EngineLock } from './lock';
 import { probeHost } from './probe';
 import { QemuImg } from './storage/qemu-img';
 import { VmRuntime, type StopOptions } from './supervisor/runtime';
+import { prepareDisposable } from './rollback/disposable';
 
 export type EngineEvents = {
   state: [StateChange];
@@ -171,10 +172,22 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.emit('progress', { id, operation, percent: Math.round(percent), step });
   }
 
-  async start(ref: string, options: { paused?: boolean } = {}): Promise<StateChange> {
+  async start(ref: string, options: { paused?: boolean; disposable?: boolean } = {}): Promise<StateChange> {
     const config = this.resolve(ref);
     return this.exclusive(config.id, 'start', async () => {
-      await this.runtime(config.id).start(config, this.host, options);
+      if (config.template) {
+        throw new HangarError(
+          'CONFLICT',
+          `"${config.name}" is a template, which is never started; make a linked clone of it.`,
+        );
+      }
+      const rt = this.runtime(config.id);
+      if (options.disposable && (rt.state === 'stopped' || rt.state === 'crashed')) {
+        const argvOverride = await prepareDisposable(this.img, config, this.paths(config.id));
+        await rt.start(config, this.host, { paused: options.paused, disposable: true, argvOverride });
+        return rt.last;
+      }
+      await rt.start(config, this.host, { paused: options.paused });
       return this.runtime(config.id).last;
     });
   }

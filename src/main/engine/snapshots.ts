@@ -52,6 +52,40 @@ function running(engine: Engine, config: VmConfig): boolean {
   return s === 'running' || s === 'paused';
 }
 
+/** Renames or re-describes a snapshot; only vm.json changes, the images keep their tags. */
+export async function editSnapshot(
+  engine: Engine,
+  ref: string,
+  snapRef: string,
+  change: { name?: string; description?: string },
+): Promise<SnapshotMeta> {
+  const config = engine.resolve(ref);
+  const snap = findSnapshot(config, snapRef);
+  return engine.exclusive(config.id, 'snapshot edit', async () => {
+    const next = {
+      ...snap,
+      ...(change.name ? { name: change.name } : {}),
+      ...(change.description !== undefined ? { description: change.description } : {}),
+    };
+    const fresh = engine.store.load(config.id);
+    const saved = engine.store.save({
+      ...fresh,
+      snapshots: fresh.snapshots.map((s) => (s.id === snap.id ? next : s)),
+    });
+    engine.emit('config', { id: saved.id, config: saved });
+    return next;
+  });
+}
+
+function refuseDisposable(engine: Engine, config: VmConfig): void {
+  if (engine.runtime(config.id).disposable) {
+    throw new HangarError(
+      'CONFLICT',
+      `"${config.name}" is in a disposable run, whose writes are thrown away; snapshots are not kept either.`,
+    );
+  }
+}
+
 export async function createSnapshot(
   engine: Engine,
   ref: string,
@@ -60,6 +94,7 @@ export async function createSnapshot(
 ): Promise<SnapshotMeta> {
   const config = engine.resolve(ref);
   return engine.exclusive(config.id, 'snapshot', async () => {
+    refuseDisposable(engine, config);
     const imgs = images(engine, config);
     const id = randomBytes(6).toString('hex').slice(0, 8);
     const meta: SnapshotMeta = {
@@ -100,6 +135,7 @@ export async function revertSnapshot(engine: Engine, ref: string, snapRef: strin
   const config = engine.resolve(ref);
   const snap = findSnapshot(config, snapRef);
   return engine.exclusive(config.id, 'revert', async () => {
+    refuseDisposable(engine, config);
     const imgs = images(engine, config);
     const missing = await missingIn(engine, imgs, snap.tag);
     if (missing.length)

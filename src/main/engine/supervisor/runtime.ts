@@ -11,6 +11,8 @@ import { adopt, cleanRuntime, launch, type LaunchOptions } from './launch';
 import type { QemuInstance } from './instance';
 import { qemuErrorLines, tailFile } from './logs';
 import { loadLastState, saveLastState } from './last-state';
+import { existsSync } from 'node:fs';
+import { discardDisposable, disposableDir } from '../rollback/disposable';
 
 export interface StopOptions {
   /** Pull the plug instead of asking the guest to shut down. */
@@ -25,6 +27,8 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
   last: StateChange;
   /** Set when a running QEMU was found but could not be re-adopted. */
   adoptError: string | null = null;
+  /** True during a disposable run: its overlays are deleted when QEMU exits. */
+  disposable = false;
 
   constructor(
     readonly id: string,
@@ -45,7 +49,10 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
   private set(state: VmState, extra: Partial<StateChange> = {}): void {
     this._state = state;
     this.last = { id: this.id, state, at: new Date().toISOString(), ...extra };
-    if (this.instance && state !== 'stopped' && state !== 'crashed') this.last.pid = this.instance.pid;
+    if (this.instance && state !== 'stopped' && state !== 'crashed') {
+      this.last.pid = this.instance.pid;
+      if (this.disposable) this.last.disposable = true;
+    }
     saveLastState(this.paths, this.last);
     this.emit('state', this.last);
   }
@@ -68,6 +75,8 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
       if (this.instance !== instance) return; // an old instance's exit is ignored
       this.instance = null;
       cleanRuntime(this.paths);
+      if (this.disposable) discardDisposable(this.paths.vmDir);
+      this.disposable = false;
       if (info.expected) this.set('stopped', { reason: info.reason });
       else
         this.set('crashed', { reason: info.reason, logTail: qemuErrorLines(tailFile(this.paths.qemuLog)) });
@@ -87,6 +96,8 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     const saved = loadLastState(this.paths, this.id);
     try {
       const instance = await adopt(this.paths);
+      this.disposable = instance !== null && existsSync(disposableDir(this.paths.vmDir));
+      if (!instance) discardDisposable(this.paths.vmDir);
       if (!instance) {
         if (saved && saved.state !== 'stopped' && saved.state !== 'crashed') {
           this.set('stopped', {
@@ -111,7 +122,11 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     }
   }
 
-  async start(config: VmConfig, host: HostInfo, options: LaunchOptions = {}): Promise<void> {
+  async start(
+    config: VmConfig,
+    host: HostInfo,
+    options: LaunchOptions & { disposable?: boolean } = {},
+  ): Promise<void> {
     if (this.adoptError) throw new HangarError('CONFLICT', `Not starting a second QEMU: ${this.adoptError}`);
     if (this._state !== 'stopped' && this._state !== 'crashed') {
       throw new HangarError(
@@ -120,11 +135,14 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
       );
     }
     const before = this.last;
+    this.disposable = options.disposable === true;
     this.set('starting');
     let instance: QemuInstance;
     try {
       instance = await launch(config, host, this.paths, options);
     } catch (err) {
+      if (this.disposable) discardDisposable(this.paths.vmDir);
+      this.disposable = false;
       this._state = before.state === 'crashed' ? 'crashed' : 'stopped';
       this.set('stopped', { reason: `start failed: ${(err as Error).message}` });
       throw err;

@@ -1,0 +1,111 @@
+// Templates and linked clones. A template's images become read-only bases; a linked clone's
+// disks are overlays on them, made in milliseconds and holding only what the clone changes.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VmConfig } from '../../../shared/vm';
+import { HangarError } from '../../../shared/errors';
+import { newMac, newVmId, parseConfig } from '../config/store';
+import type { Engine } from '../engine';
+import { createOverlay, flatten, protect } from './overlay';
+import { ownedImages } from './images';
+
+export function clonesOf(engine: Engine, templateId: string): VmConfig[] {
+  return engine.store.list().flatMap((e) => (e.ok && e.config.linkedTo === templateId ? [e.config] : []));
+}
+
+export async function setTemplate(engine: Engine, ref: string, on: boolean): Promise<VmConfig> {
+  const config = engine.resolve(ref);
+  return engine.exclusive(config.id, on ? 'make template' : 'unmake template', async () => {
+    engine.requireStopped(config, on ? 'make it a template' : 'turn it back into a VM');
+    if (config.template === on) return config;
+    const { vmDir, varsFile } = engine.paths(config.id);
+    if (on) {
+      if (config.baseline)
+        throw new HangarError('CONFLICT', 'Clear the baseline before making this VM a template.');
+      if (config.linkedTo)
+        throw new HangarError('CONFLICT', 'A linked clone cannot be a template; make it independent first.');
+    } else {
+      const clones = clonesOf(engine, config.id);
+      if (clones.length) {
+        throw new HangarError(
+          'CONFLICT',
+          `Linked clones still use this template: ${clones.map((c) => `"${c.name}"`).join(', ')}.`,
+        );
+      }
+    }
+    for (const i of ownedImages(config, vmDir, varsFile, 'A template')) protect(i.path, on);
+    const saved = engine.store.save({ ...config, template: on });
+    engine.emit('config', { id: saved.id, config: saved });
+    return saved;
+  });
+}
+
+/** A new VM whose writable disks (and UEFI variables) are overlays on the template's. */
+export async function linkedClone(engine: Engine, ref: string, name: string): Promise<VmConfig> {
+  const tpl = engine.resolve(ref);
+  if (!tpl.template) {
+    throw new HangarError(
+      'CONFLICT',
+      `"${tpl.name}" is not a template; make it one first (hangar template set), or make a full clone.`,
+    );
+  }
+  const from = engine.paths(tpl.id);
+  ownedImages(tpl, from.vmDir, from.varsFile, 'A linked clone');
+  const id = newVmId();
+  const now = new Date().toISOString();
+  const clone = parseConfig({
+    ...tpl,
+    id,
+    name,
+    template: false,
+    linkedTo: tpl.id,
+    // Read-only disks are shared as they are: the clone points at the template's file.
+    disks: tpl.disks.map((d) =>
+      d.readOnly && d.owned ? { ...d, owned: false, path: join(from.vmDir, d.file) } : d,
+    ),
+    nics: tpl.nics.map((n) => ({ ...n, mac: newMac() })),
+    snapshots: [],
+    currentSnapshot: null,
+    baseline: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const to = engine.paths(id);
+  engine.store.create(clone);
+  try {
+    for (const d of tpl.disks) {
+      if (d.readOnly || !d.owned) continue;
+      await createOverlay(engine.img, join(from.vmDir, d.file), join(to.vmDir, d.file));
+    }
+    if (tpl.firmware !== 'bios') await createOverlay(engine.img, from.varsFile, to.varsFile);
+  } catch (err) {
+    rmSync(to.vmDir, { recursive: true, force: true });
+    throw err;
+  }
+  engine.emit('config', { id, config: clone });
+  return clone;
+}
+
+/** Copies the template's data into the clone, which then no longer needs the template. */
+export async function makeIndependent(engine: Engine, ref: string): Promise<VmConfig> {
+  const config = engine.resolve(ref);
+  return engine.exclusive(config.id, 'make independent', async () => {
+    engine.requireStopped(config, 'make it independent');
+    if (!config.linkedTo) throw new HangarError('CONFLICT', `"${config.name}" is not a linked clone.`);
+    const { vmDir, varsFile } = engine.paths(config.id);
+    const images = ownedImages(config, vmDir, varsFile, 'Making a clone independent');
+    for (const [n, i] of images.entries()) {
+      await flatten(engine.img, i.path, (p) =>
+        engine.progress(
+          config.id,
+          'make independent',
+          ((n + p / 100) / images.length) * 100,
+          `copying ${i.file}`,
+        ),
+      );
+    }
+    const saved = engine.store.save({ ...config, linkedTo: null });
+    engine.emit('config', { id: saved.id, config: saved });
+    return saved;
+  });
+}
