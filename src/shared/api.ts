@@ -51,7 +51,12 @@ export const ApiParams = {
   'vm.monitor': Vm.extend({ command: z.string().min(1).max(4096) }),
   'vm.log': Vm.extend({ lines: z.number().int().min(1).max(5000).optional() }),
   'snapshot.list': Vm,
-  'snapshot.create': Vm.extend({ name: SnapshotName, description: z.string().max(4000).optional() }),
+  'snapshot.create': Vm.extend({
+    name: SnapshotName,
+    description: z.string().max(4000).optional(),
+    /** false: disks only, also while running (default: RAM too when running). */
+    ram: z.boolean().optional(),
+  }),
   'snapshot.revert': Vm.extend({ snapshot: z.string().min(1).max(200) }),
   'snapshot.delete': Vm.extend({ snapshot: z.string().min(1).max(200) }),
   'media.insert': Vm.extend({ path: AbsolutePath, drive: z.string().max(16).optional() }),

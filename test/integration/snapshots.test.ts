@@ -75,13 +75,30 @@ describe('snapshots', () => {
     await engine.start(vm.id);
     sh = await shell(engine, vm.id);
     expect(await writeRandom(sh)).not.toBe(first);
-    await expect(revertSnapshot(engine, vm.id, 'offline')).rejects.toMatchObject({ code: 'CONFLICT' });
     sh.close();
     await engine.stop(vm.id, { timeoutMs: 30_000 });
     await revertSnapshot(engine, vm.id, 'offline');
     await engine.start(vm.id);
     sh = await shell(engine, vm.id);
     expect(await diskChecksum(sh)).toBe(first);
+    sh.close();
+    await engine.stop(vm.id, { force: true });
+  });
+
+  it('takes a disk-only snapshot of a running VM, says it is crash-consistent without an agent, and reverts it by restarting', async () => {
+    const vm = await makeGuestVm(engine, 'snap-disk-live');
+    await engine.start(vm.id);
+    let sh = await shell(engine, vm.id);
+    const before = await writeRandom(sh);
+    const snap = await createSnapshot(engine, vm.id, 'disks only', '', { ram: false });
+    expect(snap).toMatchObject({ vmState: false, consistency: 'crash' });
+    expect(engine.runtime(vm.id).state).toBe('running');
+    expect(await writeRandom(sh)).not.toBe(before);
+    sh.close();
+    await revertSnapshot(engine, vm.id, snap.id);
+    expect(engine.runtime(vm.id).state).toBe('running'); // restarted from the restored disks
+    sh = await shell(engine, vm.id);
+    expect(await diskChecksum(sh)).toBe(before);
     sh.close();
     await engine.stop(vm.id, { force: true });
   });

@@ -94,7 +94,8 @@ function handlers(engine: Engine): Handlers {
       text: tailFile(engine.paths(engine.resolve(vm).id).qemuLog, 1 << 20, lines ?? 200),
     }),
     'snapshot.list': ({ vm }) => listSnapshots(engine, vm),
-    'snapshot.create': ({ vm, name, description }) => createSnapshot(engine, vm, name, description),
+    'snapshot.create': ({ vm, name, description, ram }) =>
+      createSnapshot(engine, vm, name, description, { ram }),
     'snapshot.revert': ({ vm, snapshot }) => revertSnapshot(engine, vm, snapshot),
     'snapshot.delete': async ({ vm, snapshot }) => {
       await deleteSnapshot(engine, vm, snapshot);

@@ -133,8 +133,14 @@ export const COMMANDS: Record<string, Command> = {
         vm: ref,
         name: need(snap, 'the snapshot name'),
         description: str(ctx.values, 'description'),
+        ram: ctx.values['disk-only'] === true ? false : undefined,
       });
-      ctx.print(s, `Took snapshot "${s.name}" (${s.id}${s.vmState ? ', with RAM' : ', disks only'}).`);
+      const kind = s.vmState
+        ? ', with RAM'
+        : s.consistency === 'crash'
+          ? ', disks only, crash-consistent: no guest agent answered'
+          : ', disks only';
+      ctx.print(s, `Took snapshot "${s.name}" (${s.id}${kind}).`);
     } else if (sub === 'list') {
       const l = await call(ctx, 'snapshot.list', { vm: ref });
       ctx.print(l, formatSnapshots(l));

@@ -22,7 +22,8 @@ Running
   log VM [--lines N]                     The end of qemu.log
 
 Snapshots
-  snapshot create VM NAME [--description TEXT]   With RAM while running, disks only while stopped
+  snapshot create VM NAME [--description TEXT] [--disk-only]
+                                         With RAM while running (unless --disk-only), disks only while stopped
   snapshot list VM | snapshot revert VM SNAP | snapshot delete VM SNAP
   snapshot rename VM SNAP NEWNAME | snapshot describe VM SNAP TEXT
 

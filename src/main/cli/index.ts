@@ -47,6 +47,7 @@ const OPTIONS = {
   bus: { type: 'string' },
   disposable: { type: 'boolean' },
   linked: { type: 'boolean' },
+  'disk-only': { type: 'boolean' },
   'delete-file': { type: 'boolean' },
 } as const;
 

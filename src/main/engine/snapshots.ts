@@ -7,6 +7,7 @@ import { HangarError } from '../../shared/errors';
 import { diskPath } from './qemu/argv';
 import type { Engine } from './engine';
 import { runJob } from './jobs';
+import { withFrozenGuest } from './qga';
 
 export interface SnapshotListEntry extends SnapshotMeta {
   current: boolean;
@@ -91,6 +92,7 @@ export async function createSnapshot(
   ref: string,
   name: string,
   description = '',
+  options: { ram?: boolean } = {},
 ): Promise<SnapshotMeta> {
   const config = engine.resolve(ref);
   return engine.exclusive(config.id, 'snapshot', async () => {
@@ -104,10 +106,22 @@ export async function createSnapshot(
       description,
       createdAt: new Date().toISOString(),
       parent: config.currentSnapshot,
-      vmState: running(engine, config),
+      vmState: running(engine, config) && options.ram !== false,
     };
     const progress = (p: number) => engine.progress(config.id, 'snapshot', p, `saving ${name}`);
-    if (meta.vmState) {
+    if (running(engine, config) && !meta.vmState) {
+      // Disk-only while running: one atomic transaction over every image, with the guest's
+      // filesystems frozen when its agent answers.
+      const actions = imgs.map((i) => ({
+        type: 'blockdev-snapshot-internal-sync',
+        data: { device: i.node, name: meta.tag },
+      }));
+      const { consistency } = await withFrozenGuest(engine.paths(config.id).qgaSocket, () =>
+        engine.qmp(config.id).execute('transaction', { actions }),
+      );
+      meta.consistency = consistency;
+      progress(100);
+    } else if (meta.vmState) {
       await runJob(
         engine.qmp(config.id),
         'snapshot-save',
@@ -156,16 +170,15 @@ export async function revertSnapshot(engine: Engine, ref: string, snapRef: strin
       );
       await rt.qmp().execute('cont');
     } else {
-      if (running(engine, config)) {
-        throw new HangarError(
-          'CONFLICT',
-          `"${snap.name}" holds disks only; stop the VM before reverting to it.`,
-        );
-      }
+      // Disks only: a running guest would not survive its disks changing under it, so it is
+      // powered off, the disks restored, and it is started again.
+      const wasRunning = running(engine, config);
+      if (wasRunning) await rt.stop({ force: true });
       for (const [n, i] of imgs.entries()) {
         await engine.img.snapshot('apply', i.path, snap.tag);
         progress(((n + 1) / imgs.length) * 100);
       }
+      if (wasRunning) await rt.start(engine.store.load(config.id), engine.host);
     }
     const saved = engine.store.save({ ...engine.store.load(config.id), currentSnapshot: snap.id });
     engine.emit('config', { id: saved.id, config: saved });

@@ -36,6 +36,7 @@ export interface VmPaths {
   serialSocket: string;
   vncSocket: string;
   tpmSocket: string;
+  qgaSocket: string;
   pidFile: string;
   tpmPidFile: string;
 }
@@ -55,6 +56,7 @@ export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = proce
     serialSocket: join(runDir, 'serial.sock'),
     vncSocket: join(runDir, 'vnc.sock'),
     tpmSocket: join(runDir, 'tpm.sock'),
+    qgaSocket: join(runDir, 'qga.sock'),
     pidFile: join(runDir, 'qemu.pid'),
     tpmPidFile: join(runDir, 'swtpm.pid'),
   };
@@ -62,7 +64,13 @@ export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = proce
 
 /** Fails before launch, with the fix, rather than letting QEMU fail on a truncated socket path. */
 export function checkSocketPaths(paths: VmPaths): void {
-  for (const sock of [paths.qmpSocket, paths.serialSocket, paths.vncSocket, paths.tpmSocket]) {
+  for (const sock of [
+    paths.qmpSocket,
+    paths.serialSocket,
+    paths.vncSocket,
+    paths.tpmSocket,
+    paths.qgaSocket,
+  ]) {
     if (Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
       throw new HangarError(
         'PATH_TOO_LONG',

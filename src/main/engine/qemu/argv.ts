@@ -16,6 +16,8 @@ export interface LaunchPaths {
   /** The per-VM UEFI variable store (qcow2, so internal snapshots include it). */
   varsFile: string;
   tpmSocket: string;
+  /** The guest agent's channel, used to freeze filesystems for consistent disk snapshots. */
+  qgaSocket: string;
 }
 
 export interface BuildOptions {
@@ -110,6 +112,9 @@ export function buildArgv(
     logappend: true,
   };
   args.push('-chardev', opts('socket', serial), '-serial', 'chardev:serial0');
+  args.push('-device', 'virtio-serial-pci,id=vser0');
+  args.push('-chardev', opts('socket', { id: 'qga', path: paths.qgaSocket, server: true, wait: false }));
+  args.push('-device', 'virtserialport,bus=vser0.0,chardev=qga,name=org.qemu.guest_agent.0');
   args.push('-display', 'none', '-vnc', `unix:${optValue(paths.vncSocket)}`);
   args.push('-pidfile', paths.pidFile, '-msg', 'timestamp=on');
   // seccomp: even a monitor command such as `migrate exec:...` cannot spawn a process.

@@ -30,6 +30,7 @@ export function cleanRuntime(paths: VmPaths): void {
     paths.serialSocket,
     paths.vncSocket,
     paths.tpmSocket,
+    paths.qgaSocket,
     paths.pidFile,
     paths.tpmPidFile,
   ]) {

@@ -54,6 +54,7 @@ export const PATHS: LaunchPaths = {
   serialLog: '/h/vms/abcdefghijkl/serial.log',
   varsFile: '/h/vms/abcdefghijkl/uefi-vars.qcow2',
   tpmSocket: '/r/abcdefghijkl/tpm.sock',
+  qgaSocket: '/r/abcdefghijkl/qga.sock',
 };
 
 export function vm(overrides: Partial<VmConfigInput> = {}): VmConfig {
