@@ -64,6 +64,12 @@ export const ApiParams = {
   'disk.info': z.object({ path: AbsolutePath }),
   'host.isos': z.object({}),
   'disk.add': Vm.extend({ disk: z.discriminatedUnion('kind', [NewDisk, ExistingDisk]) }),
+  'disk.resize': Vm.extend({
+    disk: z.string().max(16),
+    size: z.string().max(32),
+    shrink: z.boolean().optional(),
+  }),
+  'disk.convert': Vm.extend({ disk: z.string().max(16), format: z.enum(['qcow2', 'raw']) }),
   'disk.remove': Vm.extend({ disk: z.string().max(16), deleteFile: z.boolean().default(false) }),
 } as const;
 
@@ -110,6 +116,8 @@ export interface ApiResults {
   'media.eject': VmConfig;
   'disk.add': VmConfig;
   'disk.remove': { config: VmConfig; deleted: string | null };
+  'disk.resize': VmConfig;
+  'disk.convert': VmConfig;
   /** ISOs used by VMs here, and those in ~/Downloads, newest first. */
   'host.isos': { recent: string[]; downloads: string[] };
   'disk.info': {

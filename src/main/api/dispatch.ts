@@ -19,6 +19,7 @@ import { findIsos } from '../engine/isos';
 import { clearBaseline, resetToBaseline, setBaseline } from '../engine/rollback/baseline';
 import { linkedClone, makeIndependent, setTemplate } from '../engine/rollback/templates';
 import { addDisk, removeDisk } from '../engine/vms/disks';
+import { convertDisk, resizeDisk } from '../engine/vms/disk-ops';
 import { tailFile } from '../engine/supervisor/logs';
 import { checkMonitorCommand } from './monitor-policy';
 
@@ -84,6 +85,8 @@ function handlers(engine: Engine): Handlers {
     },
     'host.isos': () => findIsos(engine),
     'disk.add': ({ vm, disk }) => addDisk(engine, vm, disk),
+    'disk.resize': ({ vm, disk, size, shrink }) => resizeDisk(engine, vm, disk, size, shrink),
+    'disk.convert': ({ vm, disk, format }) => convertDisk(engine, vm, disk, format),
     'disk.remove': ({ vm, disk, deleteFile }) => removeDisk(engine, vm, disk, deleteFile),
     'vm.screenshot': async ({ vm }) => ({ png: (await screenshotPng(engine, vm)).toString('base64') }),
     'vm.monitor': async ({ vm, command }) => {

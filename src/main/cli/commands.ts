@@ -7,6 +7,7 @@ import { hangarHome, vmPaths } from '../engine/config/paths';
 import { probeHost } from '../engine/probe';
 import { locate } from '../engine/probe/binaries';
 import { QemuImg } from '../engine/storage/qemu-img';
+import { ConfigStore } from '../engine/config/store';
 import { parseSize } from '../engine/storage/size';
 import type { ApiClient } from '../api/ws-client';
 import { createRequest, editRequest } from './create';
@@ -51,6 +52,25 @@ function state(ctx: Ctx, s: ApiResults['vm.start']): void {
 }
 
 type Command = (ctx: Ctx) => Promise<void>;
+
+/** A file that belongs to a Hangar VM is resized through the engine, which guards its children. */
+async function refuseManaged(ctx: Ctx, file: string): Promise<void> {
+  const store = new ConfigStore(hangarHome(ctx.env));
+  for (const e of store.list()) {
+    if (!e.ok) continue;
+    const dir = vmPaths(store.home, e.id, ctx.env).vmDir;
+    const d = e.config.disks.find((x) => (x.owned ? `${dir}/${x.file}` : x.path) === file);
+    const base = Object.values(e.config.baseline?.bases ?? {}).some((b) => `${dir}/${b}` === file);
+    if (d || base) {
+      throw new HangarError(
+        'CONFLICT',
+        base
+          ? `${file} is the baseline base of "${e.config.name}"; it must not change.`
+          : `${file} is disk ${d!.id} of "${e.config.name}": use hangar disk resize "${e.config.name}" ${d!.id} SIZE.`,
+      );
+    }
+  }
+}
 
 export const COMMANDS: Record<string, Command> = {
   async probe(ctx) {
@@ -183,6 +203,25 @@ export const COMMANDS: Record<string, Command> = {
       );
       return;
     }
+    if ((sub === 'resize' && ctx.args.length === 4) || sub === 'convert') {
+      // The VM form goes through the engine, which knows what other images are built on.
+      const [vm, disk, value] = ctx.args.slice(1);
+      const c =
+        sub === 'resize'
+          ? await call(ctx, 'disk.resize', {
+              vm: need(vm, 'the VM'),
+              disk: need(disk, 'the disk id'),
+              size: need(value, 'the new size'),
+              shrink: ctx.values.shrink === true,
+            })
+          : await call(ctx, 'disk.convert', {
+              vm: need(vm, 'the VM'),
+              disk: need(disk, 'the disk id'),
+              format: need(value, 'the format (qcow2 or raw)') as 'qcow2',
+            });
+      ctx.print(c, sub === 'resize' ? `Resized ${disk}.` : `Converted ${disk}.`);
+      return;
+    }
     // Disk images are the user's own files: qemu-img runs here, no engine needed.
     const img = new QemuImg(locate('qemu-img', ctx.env.HANGAR_QEMU_IMG, ctx.env));
     const p = path({ p: need(first, 'the image path') }, 'p')!;
@@ -206,6 +245,7 @@ export const COMMANDS: Record<string, Command> = {
       };
       ctx.print(out, formatDiskInfo(out));
     } else if (sub === 'resize') {
+      await refuseManaged(ctx, p);
       const format = (await img.info(p)).format;
       await img.resize(p, format, parseSize(need(second, 'the new size')), {
         allowShrink: ctx.values.shrink === true,

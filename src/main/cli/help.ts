@@ -34,7 +34,9 @@ Rollback
 
 Disks and media
   disk create PATH SIZE [--format qcow2|raw] [--preallocation off|metadata|falloc|full]
-  disk info PATH | disk check PATH | disk resize PATH SIZE [--shrink]
+  disk info PATH | disk check PATH | disk resize PATH SIZE [--shrink]   (files outside Hangar)
+  disk resize VM DISK SIZE [--shrink]    A VM's disk; grows live while running
+  disk convert VM DISK qcow2|raw         Convert a stopped VM's own disk
   disk add VM --size 10G [--format qcow2|raw] [--bus virtio|sata|ide|scsi]   (VM stopped)
   disk add VM --disk PATH [--copy-disk]  Attach an existing image in place (or copy it in)
   disk remove VM DISK [--delete-file]    Detach; --delete-file also deletes it if the VM owns it

@@ -29,7 +29,7 @@ function images(engine: Engine, config: VmConfig): Image[] {
     throw new HangarError(
       'UNSUPPORTED',
       `Disk ${raw.map((d) => d.id).join(', ')} is raw, and raw images cannot hold snapshots. ` +
-        'Convert it to qcow2 (hangar disk convert) or mark it read-only.',
+        'Convert it to qcow2 (hangar disk convert VM DISK qcow2) or mark it read-only.',
     );
   }
   const list = writable.map((d) => ({ node: d.id, path: diskPath(config, d, vmDir) }));
