@@ -127,6 +127,53 @@ describe('hangar CLI', () => {
     expect((await hangar(env, ['send-keys', id, 'not a key'])).code).toBe(2);
   });
 
+  it('drives rollback: baseline and reset, disposable start, template and linked clone, disk-only snapshot', async () => {
+    const boot = [
+      '--memory',
+      '256',
+      '--disk-size',
+      '16M',
+      '--kernel',
+      g.kernel,
+      '--initrd',
+      g.initrd,
+      '--append',
+      g.manifest.directCmdline,
+    ];
+    expect((await hangar(env, ['create', '--name', 'rb', ...boot])).code).toBe(0);
+    expect((await hangar(env, ['baseline', 'set', 'rb'])).stdout).toMatch(/Baseline set/);
+    expect((await hangar(env, ['start', 'rb', '--json'])).code).toBe(0);
+    const reset = (await hangar(env, ['reset-to-baseline', 'rb', '--json'])).json() as {
+      ms: number;
+      config: { baseline: object };
+    };
+    expect(reset.config.baseline).toBeTruthy();
+    expect(reset.ms).toBeGreaterThan(0);
+    const snap = (
+      await hangar(env, ['snapshot', 'create', 'rb', 'disks', '--disk-only', '--json'])
+    ).json() as { vmState: boolean; consistency: string };
+    expect(snap).toMatchObject({ vmState: false, consistency: 'crash' });
+    expect((await hangar(env, ['snapshot', 'rename', 'rb', 'disks', 'renamed'])).code).toBe(0);
+    expect((await hangar(env, ['stop', 'rb', '--force'])).code).toBe(0);
+    expect((await hangar(env, ['baseline', 'clear', 'rb'])).code).toBe(4); // snapshots live in the overlay
+
+    expect((await hangar(env, ['create', '--name', 'tpl', ...boot])).code).toBe(0);
+    const disposable = (await hangar(env, ['start', 'tpl', '--disposable', '--json'])).json() as {
+      disposable: boolean;
+    };
+    expect(disposable.disposable).toBe(true);
+    expect((await hangar(env, ['stop', 'tpl', '--force'])).code).toBe(0);
+    expect((await hangar(env, ['template', 'set', 'tpl'])).code).toBe(0);
+    expect((await hangar(env, ['start', 'tpl'])).code).toBe(4);
+    const clone = (await hangar(env, ['clone', 'tpl', 'child', '--linked', '--json'])).json() as {
+      linkedTo: string;
+    };
+    expect(clone.linkedTo).toBeTruthy();
+    expect((await hangar(env, ['delete', 'tpl', '--yes'])).stderr).toMatch(/child/);
+    expect((await hangar(env, ['make-independent', 'child'])).code).toBe(0);
+    expect((await hangar(env, ['delete', 'tpl', '--yes'])).code).toBe(0);
+  });
+
   it('manages disk images', async () => {
     const img = join(t.home, 'a disk, "x".qcow2');
     expect((await hangar(env, ['disk', 'create', img, '1G'])).code).toBe(0);

@@ -48,7 +48,8 @@ async function confirmDelete(ctx: Ctx, what: string): Promise<void> {
 }
 
 function state(ctx: Ctx, s: ApiResults['vm.start']): void {
-  ctx.print(s, `${s.state}${s.reason ? ` (${s.reason})` : ''}`);
+  const disposable = s.disposable ? '; disposable: every write is thrown away when it stops' : '';
+  ctx.print(s, `${s.state}${s.reason ? ` (${s.reason}${disposable})` : ''}`);
 }
 
 type Command = (ctx: Ctx) => Promise<void>;
@@ -124,7 +125,14 @@ export const COMMANDS: Record<string, Command> = {
     );
   },
   start: async (ctx) =>
-    state(ctx, await call(ctx, 'vm.start', { vm: vmArg(ctx), paused: ctx.values.paused === true })),
+    state(
+      ctx,
+      await call(ctx, 'vm.start', {
+        vm: vmArg(ctx),
+        paused: ctx.values.paused === true,
+        disposable: ctx.values.disposable === true,
+      }),
+    ),
   stop: async (ctx) =>
     state(
       ctx,
