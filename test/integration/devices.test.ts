@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../src/main/engine/engine';
+import type { Engine } from '../../src/main/engine/engine';
 import { addDisk, removeDisk } from '../../src/main/engine/vms/disks';
 import { ejectMedia, insertMedia } from '../../src/main/engine/live';
-import { tempHome } from '../support/env';
+import { closeEngine, openEngine, tempHome } from '../support/env';
 import { guest } from '../support/guest';
 import { makeGuestVm, shell } from '../support/vms';
 
@@ -14,14 +14,9 @@ const t = tempHome();
 let engine: Engine;
 
 beforeAll(async () => {
-  engine = await Engine.open({ env: t.env, home: t.home });
+  engine = await openEngine(t);
 });
-afterAll(async () => {
-  for (const vm of engine.list())
-    if (vm.state !== 'stopped' && vm.state !== 'crashed') await engine.stop(vm.id, { force: true });
-  await engine.close();
-  t.cleanup();
-});
+afterAll(() => closeEngine(engine, t));
 
 interface Block {
   qdev?: string;

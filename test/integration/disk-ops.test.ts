@@ -2,11 +2,11 @@
 // is never resized or converted; a running VM's disk grows live; raw disks convert to qcow2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Engine } from '../../src/main/engine/engine';
+import type { Engine } from '../../src/main/engine/engine';
 import { convertDisk, resizeDisk } from '../../src/main/engine/vms/disk-ops';
 import { linkedClone, setTemplate } from '../../src/main/engine/rollback/templates';
 import { createSnapshot } from '../../src/main/engine/snapshots';
-import { tempHome } from '../support/env';
+import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell } from '../support/vms';
 import { hangar, requireBuild } from '../support/cli';
 
@@ -14,14 +14,9 @@ const t = tempHome();
 let engine: Engine;
 
 beforeAll(async () => {
-  engine = await Engine.open({ env: t.env, home: t.home });
+  engine = await openEngine(t);
 });
-afterAll(async () => {
-  for (const vm of engine.list())
-    if (vm.state !== 'stopped' && vm.state !== 'crashed') await engine.stop(vm.id, { force: true });
-  await engine.close();
-  t.cleanup();
-});
+afterAll(() => closeEngine(engine, t));
 
 describe('disk operations', () => {
   it('refuses to resize or convert a template disk that linked clones use', async () => {

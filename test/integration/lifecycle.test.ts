@@ -6,21 +6,16 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Engine } from '../../src/main/engine/engine';
 import { isAlive, readPidFile } from '../../src/main/engine/supervisor/proc';
-import { tempHome } from '../support/env';
+import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell, waitState } from '../support/vms';
 
 const t = tempHome();
 let engine: Engine;
 
 beforeAll(async () => {
-  engine = await Engine.open({ env: t.env, home: t.home });
+  engine = await openEngine(t);
 });
-afterAll(async () => {
-  for (const vm of engine.list())
-    if (vm.state !== 'stopped' && vm.state !== 'crashed') await engine.stop(vm.id, { force: true });
-  await engine.close();
-  t.cleanup();
-});
+afterAll(() => closeEngine(engine, t));
 
 describe('lifecycle', () => {
   it('starts, pauses, resumes, resets and shuts down through ACPI', async () => {

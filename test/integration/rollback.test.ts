@@ -5,27 +5,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../src/main/engine/engine';
+import type { Engine } from '../../src/main/engine/engine';
 import { clearBaseline, resetToBaseline, setBaseline } from '../../src/main/engine/rollback/baseline';
 import { linkedClone, makeIndependent, setTemplate } from '../../src/main/engine/rollback/templates';
 import { createSnapshot, editSnapshot } from '../../src/main/engine/snapshots';
 import { deleteVm } from '../../src/main/engine/vms/manage';
 import type { SerialConsole } from '../../src/main/engine/consoles/serial';
-import { tempHome } from '../support/env';
+import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell } from '../support/vms';
 
 const t = tempHome();
 let engine: Engine;
 
 beforeAll(async () => {
-  engine = await Engine.open({ env: t.env, home: t.home });
+  engine = await openEngine(t);
 });
-afterAll(async () => {
-  for (const vm of engine.list())
-    if (vm.state !== 'stopped' && vm.state !== 'crashed') await engine.stop(vm.id, { force: true });
-  await engine.close();
-  t.cleanup();
-});
+afterAll(() => closeEngine(engine, t));
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 

@@ -1,7 +1,7 @@
 // Snapshots restore disk contents exactly: data is written in the guest, snapshotted, changed,
 // reverted, and its checksum read back in the guest from the disk (caches dropped first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/main/engine/engine';
+import type { Engine } from '../../src/main/engine/engine';
 import {
   createSnapshot,
   deleteSnapshot,
@@ -9,21 +9,16 @@ import {
   revertSnapshot,
 } from '../../src/main/engine/snapshots';
 import type { SerialConsole } from '../../src/main/engine/consoles/serial';
-import { tempHome } from '../support/env';
+import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell } from '../support/vms';
 
 const t = tempHome();
 let engine: Engine;
 
 beforeAll(async () => {
-  engine = await Engine.open({ env: t.env, home: t.home });
+  engine = await openEngine(t);
 });
-afterAll(async () => {
-  for (const vm of engine.list())
-    if (vm.state !== 'stopped' && vm.state !== 'crashed') await engine.stop(vm.id, { force: true });
-  await engine.close();
-  t.cleanup();
-});
+afterAll(() => closeEngine(engine, t));
 
 async function writeRandom(sh: SerialConsole): Promise<string> {
   const r = await sh.run(

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Engine } from '../../src/main/engine/engine';
+import type { Engine } from '../../src/main/engine/engine';
 import { cloneVm, deleteVm, editVm } from '../../src/main/engine/vms/manage';
-import { tempHome } from '../support/env';
+import { closeEngine, openEngine, tempHome } from '../support/env';
 import { guest } from '../support/guest';
 import { makeGuestVm, shell } from '../support/vms';
 
@@ -13,14 +13,9 @@ const t = tempHome();
 let engine: Engine;
 
 beforeAll(async () => {
-  engine = await Engine.open({ env: t.env, home: t.home });
+  engine = await openEngine(t);
 });
-afterAll(async () => {
-  for (const vm of engine.list())
-    if (vm.state !== 'stopped' && vm.state !== 'crashed') await engine.stop(vm.id, { force: true });
-  await engine.close();
-  t.cleanup();
-});
+afterAll(() => closeEngine(engine, t));
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

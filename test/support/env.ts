@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostInfo } from '../../src/shared/host';
 import { probeHost } from '../../src/main/engine/probe';
+import { Engine } from '../../src/main/engine/engine';
 
 export function tempHome(prefix = 'hangar-it-') {
   const home = mkdtempSync(join(tmpdir(), prefix));
@@ -25,4 +26,18 @@ let cached: Promise<HostInfo> | null = null;
 export function tcgHost(): Promise<HostInfo> {
   cached ??= probeHost({ env: { ...process.env, HANGAR_ACCEL: 'tcg' } });
   return cached;
+}
+
+/** The engine a test file works with, on its throwaway home. */
+export async function openEngine(t: ReturnType<typeof tempHome>): Promise<Engine> {
+  return Engine.open({ env: t.env, home: t.home });
+}
+
+/** Pulls the plug on every VM still running, closes the engine and removes the home. */
+export async function closeEngine(engine: Engine, t: ReturnType<typeof tempHome>): Promise<void> {
+  for (const vm of engine.list()) {
+    if (vm.state !== 'stopped' && vm.state !== 'crashed') await engine.stop(vm.id, { force: true });
+  }
+  await engine.close();
+  t.cleanup();
 }
