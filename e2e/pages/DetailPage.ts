@@ -37,4 +37,33 @@ export class DetailPage {
     await this.page.keyboard.press('Enter');
     await expect.poll(() => this.serialText(), { timeout }).toMatch(expected);
   }
+
+  /** Any tab by its route name, including ones added after `tab()` was written (rollback). */
+  async openTab(name: string): Promise<void> {
+    await this.id(`tab-${name}`).click();
+  }
+
+  snapshotRow(name: string) {
+    return this.page.locator(`[data-testid="snapshot-row"][data-snapshot-name="${name}"]`);
+  }
+
+  /** Takes a snapshot from the Snapshots tab and waits for its row. */
+  async takeSnapshot(name: string): Promise<void> {
+    await this.id('snapshot-take').click();
+    await this.id('snapshot-name').fill(name);
+    await this.id('snapshot-save').click();
+    await expect(this.snapshotRow(name)).toBeVisible();
+  }
+
+  async renameSnapshot(from: string, to: string): Promise<void> {
+    await this.snapshotRow(from).getByTestId('snapshot-rename').click();
+    await this.id('snapshot-rename-input').fill(to);
+    await this.id('snapshot-rename-save').click();
+    await expect(this.snapshotRow(to)).toBeVisible();
+  }
+
+  /** The "you are here" marker; its data-after names the snapshot the VM is based on. */
+  currentMarker() {
+    return this.id('snapshot-current-marker');
+  }
 }

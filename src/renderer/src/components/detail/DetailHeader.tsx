@@ -4,7 +4,11 @@ import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
 import { navigate } from '../../store/ui';
+import { useVmConfig } from '../vm-config';
 import { useConfirm } from './Confirm';
+
+const DISPOSABLE_TIP =
+  'Start disposable: every write is thrown away at shutdown, so the VM starts next time exactly as it is now.';
 
 export function DetailHeader({ vm }: { vm: VmSummary }) {
   const [dialog, ask] = useConfirm();
@@ -12,6 +16,11 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
   const run = (title: string, fn: () => Promise<unknown>) => void attempt(title, fn);
   const stopped = state === 'stopped' || state === 'crashed';
   const up = state === 'running' || state === 'paused';
+  const config = useVmConfig(id);
+  const template = config?.template === true;
+  const startBlock = template
+    ? 'A template is never started: make a linked clone of it (Rollback tab) and start that.'
+    : null;
 
   const forceStop = async () => {
     const yes = await ask({
@@ -55,6 +64,20 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
         <span className={`badge badge-${state}`} data-testid="detail-state">
           {state}
         </span>
+        {vm.last.disposable && (
+          <span className="badge badge-disposable" data-testid="disposable-badge" title={DISPOSABLE_TIP}>
+            Disposable
+          </span>
+        )}
+        {template && (
+          <span
+            className="badge badge-template"
+            data-testid="template-badge"
+            title="A template: the base of linked clones, never started itself"
+          >
+            Template
+          </span>
+        )}
         {vm.busy && <span className="muted detail-busy">{vm.busy}…</span>}
         {vm.last.reason && state !== 'running' && (
           <span className="detail-reason muted" data-testid="detail-reason">
@@ -67,10 +90,20 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
           type="button"
           className="primary"
           data-testid="detail-start"
-          disabled={!stopped}
+          disabled={!stopped || template}
+          title={startBlock ?? undefined}
           onClick={() => run('Could not start the VM', () => api('vm.start', { vm: id }))}
         >
           Start
+        </button>
+        <button
+          type="button"
+          data-testid="detail-start-disposable"
+          disabled={!stopped || template}
+          title={startBlock ?? DISPOSABLE_TIP}
+          onClick={() => run('Could not start the VM', () => api('vm.start', { vm: id, disposable: true }))}
+        >
+          Start disposable
         </button>
         {state === 'paused' ? (
           <button

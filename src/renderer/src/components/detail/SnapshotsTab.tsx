@@ -1,13 +1,21 @@
-// Snapshots: the tree, "Take snapshot", and revert/delete with a confirmation. The list is read
-// again whenever the engine reports a config change for this VM (snapshots live in vm.json).
+// Snapshots: the tree with where the VM is now, "Take snapshot", and revert/delete with a
+// confirmation. The list is read again whenever the engine reports a config change for this VM
+// (snapshots live in vm.json).
 import { useCallback, useEffect, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
 import { attempt } from '../../store/notices';
 import { useVms } from '../../store/vms';
+import { useVmConfig } from '../vm-config';
 import { useConfirm } from './Confirm';
-import { snapshotRows, type SnapshotItem } from './snapshot-tree';
+import { childCount, isForeign, treeLines, type SnapshotItem } from './snapshot-tree';
+import { Gutter, SnapshotRow, type RowActions } from './SnapshotRow';
 import { TakeSnapshotForm } from './TakeSnapshotForm';
+
+const DISPOSABLE_LOCK =
+  'The VM is in a disposable run: its writes are thrown away at shutdown, so snapshots are off until it stops.';
+const TEMPLATE_LOCK =
+  'This VM is a template: its disks are the bases of linked clones and must not change. Turn it back into a VM (Rollback tab) to use its snapshots.';
 
 export function SnapshotsTab({ vm }: { vm: VmSummary }) {
   const id = vm.id;
@@ -24,6 +32,13 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
   useEffect(() => {
     void load();
   }, [load, version]);
+
+  const disposable = vm.last.disposable === true;
+  const template = useVmConfig(id)?.template === true;
+  const live = vm.state === 'running' || vm.state === 'paused';
+  // Why nothing may change the snapshots now; shown next to the buttons it disables.
+  const lockReason = disposable ? DISPOSABLE_LOCK : template ? TEMPLATE_LOCK : null;
+  const locked = lockReason ?? (vm.busy ? `Wait: ${vm.busy} is under way.` : null);
 
   const revert = async (s: SnapshotItem) => {
     const yes = await ask({
@@ -48,9 +63,19 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
     void load();
   };
   const remove = async (s: SnapshotItem) => {
+    const kids = list ? childCount(list, s.id) : 0;
     const yes = await ask({
       title: `Delete snapshot "${s.name}"?`,
-      message: <p>The VM itself is not changed, but you can no longer go back to this point.</p>,
+      message: (
+        <>
+          <p>The VM itself is not changed, but you can no longer go back to this point.</p>
+          <p>
+            {kids > 0
+              ? `The ${kids === 1 ? 'snapshot' : `${kids} snapshots`} taken from it ${kids === 1 ? 'is' : 'are'} kept, with everything they need: they move up to its parent.`
+              : 'Snapshots taken from it, if any, are kept.'}
+          </p>
+        </>
+      ),
       confirmLabel: 'Delete',
     });
     if (!yes) return;
@@ -58,7 +83,17 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
     void load();
   };
 
-  const rows = list ? snapshotRows(list) : [];
+  const actions: RowActions = {
+    vmId: id,
+    revert: (s) => void revert(s),
+    remove: (s) => void remove(s),
+    locked,
+    live,
+  };
+  const lines = list ? treeLines(list) : [];
+  const foreign = list ? list.filter(isForeign) : [];
+  const current = list?.find((s) => s.current) ?? null;
+
   return (
     <div className="snap-tab">
       <div className="console-toolbar">
@@ -67,6 +102,8 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
           className="primary"
           data-testid="snapshot-take"
           aria-expanded={taking}
+          disabled={lockReason !== null}
+          title={lockReason ?? undefined}
           onClick={() => setTaking((t) => !t)}
         >
           Take snapshot…
@@ -76,7 +113,12 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
           Refresh
         </button>
       </div>
-      {taking && (
+      {lockReason && (
+        <p className="detail-hint detail-locked" data-testid="snapshot-locked">
+          {lockReason}
+        </p>
+      )}
+      {taking && !lockReason && (
         <TakeSnapshotForm
           vm={vm}
           onDone={() => {
@@ -96,57 +138,41 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
       )}
       {list === null ? (
         <p className="muted">Loading snapshots…</p>
-      ) : rows.length === 0 ? (
+      ) : list.length === 0 ? (
         <p className="muted" data-testid="snapshot-empty">
           No snapshots yet. Take one before a risky change; reverting to it takes a second.
         </p>
       ) : (
         <ul className="snap-list" aria-label="Snapshots">
-          {rows.map(({ snapshot: s, depth }) => (
-            <li
+          {lines.map((line) =>
+            line.snapshot ? (
+              <SnapshotRow key={line.snapshot.id} line={line} actions={actions} />
+            ) : (
+              <li
+                key="here"
+                className="snap-node"
+                data-testid="snapshot-current-marker"
+                data-after={current?.name ?? ''}
+              >
+                <Gutter line={line} here />
+                <div className="snap-here">
+                  <strong>You are here</strong>
+                  <span className="muted">
+                    {current
+                      ? `the VM now, based on “${current.name}”`
+                      : 'the VM now, not based on any snapshot'}
+                    {disposable ? ' (a disposable run: its changes go away at shutdown)' : ''}
+                  </span>
+                </div>
+              </li>
+            ),
+          )}
+          {foreign.map((s) => (
+            <SnapshotRow
               key={s.id}
-              className={`snap-row${s.current ? ' snap-current' : ''}`}
-              style={{ marginLeft: `${Math.min(depth, 8) * 24}px` }}
-              data-testid="snapshot-row"
-              data-snapshot-name={s.name}
-            >
-              <div className="snap-main">
-                <div className="snap-title">
-                  {depth > 0 && (
-                    <span className="snap-branch" aria-hidden="true">
-                      └{' '}
-                    </span>
-                  )}
-                  <strong>{s.name}</strong>
-                  {s.current && (
-                    <span className="snap-marker" title="The VM's current state descends from this snapshot">
-                      current
-                    </span>
-                  )}
-                  <span className="snap-kind">{s.vmState ? 'RAM + disk' : 'disk only'}</span>
-                </div>
-                <div className="muted snap-meta">
-                  <time dateTime={s.createdAt}>{new Date(s.createdAt).toLocaleString()}</time>
-                  {s.missingIn.length > 0 && (
-                    <span className="snap-warning"> · missing in {s.missingIn.join(', ')}</span>
-                  )}
-                </div>
-                {s.description && <p className="snap-description">{s.description}</p>}
-              </div>
-              <div className="snap-actions">
-                <button type="button" data-testid="snapshot-revert" onClick={() => void revert(s)}>
-                  Revert
-                </button>
-                <button
-                  type="button"
-                  className="danger"
-                  data-testid="snapshot-delete"
-                  onClick={() => void remove(s)}
-                >
-                  Delete
-                </button>
-              </div>
-            </li>
+              line={{ snapshot: s, cells: [], up: false, down: false }}
+              actions={actions}
+            />
           ))}
         </ul>
       )}

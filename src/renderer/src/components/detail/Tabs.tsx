@@ -7,6 +7,7 @@ export const TAB_LABELS: Record<Tab, string> = {
   serial: 'Serial',
   monitor: 'Monitor',
   snapshots: 'Snapshots',
+  rollback: 'Rollback',
   settings: 'Settings',
   log: 'Log',
 };

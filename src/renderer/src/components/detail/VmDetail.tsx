@@ -12,6 +12,7 @@ import { SerialTab } from './SerialTab';
 import { MonitorTab } from './MonitorTab';
 import { SnapshotsTab } from './SnapshotsTab';
 import { SettingsTab } from './SettingsTab';
+import { RollbackTab } from './RollbackTab';
 import { LogTab } from './LogTab';
 
 export function VmDetail({ id, tab }: { id: string; tab: Tab }) {
@@ -46,6 +47,7 @@ export function VmDetail({ id, tab }: { id: string; tab: Tab }) {
         {tab === 'serial' && <SerialTab vm={vm} />}
         {tab === 'monitor' && <MonitorTab vm={vm} />}
         {tab === 'snapshots' && <SnapshotsTab vm={vm} />}
+        {tab === 'rollback' && <RollbackTab vm={vm} />}
         {tab === 'settings' && <SettingsTab vm={vm} />}
         {tab === 'log' && <LogTab id={id} />}
       </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VmConfig } from '../../../../shared/vm';
-import { snapshotRows, type SnapshotItem } from './snapshot-tree';
+import { isForeign, treeLines, type SnapshotItem } from './snapshot-tree';
 import { formFromConfig, isDirty, newForwardRow, patchFromForm } from './settings-form';
 import { screenshotName } from './download';
 
@@ -18,30 +18,50 @@ function snap(id: string, parent: string | null, createdAt: string): SnapshotIte
   };
 }
 
-describe('snapshotRows', () => {
-  it('orders a tree depth-first, oldest sibling first', () => {
-    const rows = snapshotRows([
-      snap('cccccccc', 'aaaaaaaa', '2025-01-03T00:00:00Z'),
-      snap('aaaaaaaa', null, '2025-01-01T00:00:00Z'),
-      snap('bbbbbbbb', 'aaaaaaaa', '2025-01-02T00:00:00Z'),
-      snap('dddddddd', 'bbbbbbbb', '2025-01-04T00:00:00Z'),
-    ]);
-    expect(rows.map((r) => [r.snapshot.id, r.depth])).toEqual([
-      ['aaaaaaaa', 0],
-      ['bbbbbbbb', 1],
-      ['dddddddd', 2],
-      ['cccccccc', 1],
+const shape = (list: SnapshotItem[]) =>
+  treeLines(list).map((l) => [l.snapshot?.id ?? 'HERE', l.cells.join(' '), l.up, l.down]);
+
+describe('treeLines', () => {
+  it('keeps a chain in one column and marks where the VM is', () => {
+    const a = snap('aaaaaaaa', null, '2025-01-01T00:00:00Z');
+    const b = { ...snap('bbbbbbbb', 'aaaaaaaa', '2025-01-02T00:00:00Z'), current: true };
+    expect(shape([b, a])).toEqual([
+      ['aaaaaaaa', '', false, true],
+      ['bbbbbbbb', '', true, true],
+      ['HERE', '', true, false],
     ]);
   });
 
-  it('shows children of a deleted parent at the top, and survives a cycle', () => {
-    const orphan = snapshotRows([snap('aaaaaaaa', 'gone0000', '2025-01-01T00:00:00Z')]);
-    expect(orphan.map((r) => r.depth)).toEqual([0]);
-    const cycle = snapshotRows([
+  it('indents the children of a branch point, with elbows and passing lines', () => {
+    const rows = shape([
+      snap('cccccccc', 'aaaaaaaa', '2025-01-03T00:00:00Z'),
+      { ...snap('aaaaaaaa', null, '2025-01-01T00:00:00Z'), current: true },
+      snap('bbbbbbbb', 'aaaaaaaa', '2025-01-02T00:00:00Z'),
+      snap('dddddddd', 'bbbbbbbb', '2025-01-04T00:00:00Z'),
+    ]);
+    expect(rows).toEqual([
+      ['aaaaaaaa', '', false, true],
+      ['bbbbbbbb', 'tee', false, true],
+      ['dddddddd', 'pass', true, false],
+      ['cccccccc', 'tee', false, false],
+      ['HERE', 'end', false, false],
+    ]);
+  });
+
+  it('shows children of a deleted parent at the top, survives a cycle, leaves foreign ones out', () => {
+    const orphan = shape([snap('aaaaaaaa', 'gone0000', '2025-01-01T00:00:00Z')]);
+    expect(orphan).toEqual([
+      ['aaaaaaaa', '', false, false],
+      ['HERE', '', false, false],
+    ]);
+    const cycle = shape([
       snap('aaaaaaaa', 'bbbbbbbb', '2025-01-01T00:00:00Z'),
       snap('bbbbbbbb', 'aaaaaaaa', '2025-01-02T00:00:00Z'),
     ]);
-    expect(cycle).toEqual([]);
+    expect(cycle).toEqual([['HERE', '', false, false]]);
+    const foreign = { ...snap('x', null, '1970-01-01T00:00:00Z'), id: 'manual', tag: 'manual' };
+    expect(isForeign(foreign)).toBe(true);
+    expect(treeLines([foreign])).toEqual([]);
   });
 });
 

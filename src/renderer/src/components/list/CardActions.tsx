@@ -1,6 +1,7 @@
 // Quick actions on a card. They only ask the engine; the new state arrives as an event into the
 // store, so a VM changed from the CLI or by its guest looks exactly the same here.
 import type { VmSummary } from '../../../../shared/api-types';
+import type { VmConfig } from '../../../../shared/vm';
 import { api } from '../../api/client';
 import { attempt } from '../../store/notices';
 import { navigate } from '../../store/ui';
@@ -36,7 +37,10 @@ function Action({ icon, label, testId, onClick, disabled, text, danger }: Action
 
 type Call = (what: string, fn: () => Promise<unknown>) => void;
 
-function PrimaryAction({ vm, call }: { vm: VmSummary; call: Call }) {
+const TEMPLATE_TIP = 'is a template, which is never started: open it and make a linked clone';
+const SNAPSHOT_OFF = 'snapshots are off during a disposable run';
+
+function PrimaryAction({ vm, call, template }: { vm: VmSummary; call: Call; template: boolean }) {
   const { id, name, state } = vm;
   const blocked = vm.busy !== null || vm.error !== null;
   if (state === 'running')
@@ -65,15 +69,15 @@ function PrimaryAction({ vm, call }: { vm: VmSummary; call: Call }) {
     <Action
       icon="start"
       text="Start"
-      label={`Start ${name}`}
+      label={template ? `${name} ${TEMPLATE_TIP}` : `Start ${name}`}
       testId="card-start"
-      disabled={blocked || (state !== 'stopped' && state !== 'crashed')}
+      disabled={blocked || template || (state !== 'stopped' && state !== 'crashed')}
       onClick={() => call('start', () => api('vm.start', { vm: id }))}
     />
   );
 }
 
-export function CardActions({ vm }: { vm: VmSummary }) {
+export function CardActions({ vm, config }: { vm: VmSummary; config: VmConfig | null }) {
   const { id, name, state } = vm;
   // While the engine works on this VM, other operations would only fail with BUSY; force stop
   // stays, because it is how a user gets out of a stop or start that hangs.
@@ -84,12 +88,27 @@ export function CardActions({ vm }: { vm: VmSummary }) {
   const live = state === 'running' || state === 'paused';
   const canForce = state !== 'stopped' && state !== 'crashed';
   const canSnapshot = state === 'stopped' || live;
+  const template = config?.template === true;
+  const disposable = vm.last.disposable === true;
 
   return (
     <div className="card-actions" role="group" aria-label={`Actions for ${name}`}>
       {/* One slot for Start, Pause and Resume: the button element stays the same as the state
           moves on, so keyboard focus is not dropped to the page when it changes. */}
-      <PrimaryAction vm={vm} call={call} />
+      <PrimaryAction vm={vm} call={call} template={template} />
+      {(state === 'stopped' || state === 'crashed') && (
+        <Action
+          icon="disposable"
+          label={
+            template
+              ? `${name} ${TEMPLATE_TIP}`
+              : `Start ${name} disposable: every write is thrown away at shutdown`
+          }
+          testId="card-start-disposable"
+          disabled={busy || broken || template}
+          onClick={() => call('start', () => api('vm.start', { vm: id, disposable: true }))}
+        />
+      )}
       {state === 'running' && (
         <Action
           icon="shutdown"
@@ -112,9 +131,15 @@ export function CardActions({ vm }: { vm: VmSummary }) {
       {canSnapshot && (
         <Action
           icon="snapshot"
-          label={`Take a snapshot of ${name}`}
+          label={
+            disposable
+              ? `No snapshot of ${name}: ${SNAPSHOT_OFF}`
+              : template
+                ? `No snapshot of ${name}: a template's disks do not change`
+                : `Take a snapshot of ${name}`
+          }
           testId="card-snapshot"
-          disabled={busy || broken}
+          disabled={busy || broken || disposable || template}
           onClick={() => openDialog({ kind: 'snapshot', id, name })}
         />
       )}

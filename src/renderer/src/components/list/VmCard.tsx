@@ -5,6 +5,7 @@ import { memo } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { useVms } from '../../store/vms';
 import { navigate } from '../../store/ui';
+import { useVmConfig } from '../vm-config';
 import { CardActions } from './CardActions';
 import { memoryLabel, osLabel, stateLabel } from './filter';
 import { Thumbnail } from './Thumbnail';
@@ -48,15 +49,40 @@ function Activity({ vm }: { vm: VmSummary }) {
 }
 
 export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel: string | null }) {
+  // Template, clone and baseline are config, not in the summary: read once per config change.
+  const config = useVmConfig(vm.id);
   return (
     <article
-      className="card"
+      className={`card${vm.last.disposable ? ' card-disposable' : ''}`}
       data-testid="vm-card"
       data-vm-id={vm.id}
       data-state={vm.state}
       aria-label={vm.name}
     >
-      <Thumbnail id={vm.id} name={vm.name} state={vm.state} />
+      <div className="card-screen-wrap">
+        <Thumbnail id={vm.id} name={vm.name} state={vm.state} />
+        {/* On the screen, where the eye goes first, and without squeezing the name. */}
+        <span className="card-flags">
+          {vm.last.disposable && (
+            <span
+              className="badge badge-disposable"
+              data-testid="disposable-badge"
+              title="A disposable run: every write is thrown away at shutdown"
+            >
+              Disposable
+            </span>
+          )}
+          {config?.template && (
+            <span
+              className="badge badge-template"
+              data-testid="template-badge"
+              title="A template: the base of linked clones, never started itself"
+            >
+              Template
+            </span>
+          )}
+        </span>
+      </div>
       <div className="card-head">
         <button
           type="button"
@@ -76,9 +102,11 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
         <span>{vm.cpus === null ? '? CPUs' : `${vm.cpus} CPU${vm.cpus === 1 ? '' : 's'}`}</span>
         <span>{memoryLabel(vm.memoryMiB)}</span>
         {accel && <span title="Accelerator this host uses">{accel}</span>}
+        {config?.linkedTo && <span title="Its disks are overlays on a template's">linked clone</span>}
+        {config?.baseline && <span title="It can be reset to its baseline in an instant">baseline</span>}
       </p>
       <Activity vm={vm} />
-      <CardActions vm={vm} />
+      <CardActions vm={vm} config={config} />
     </article>
   );
 });

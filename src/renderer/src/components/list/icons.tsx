@@ -7,6 +7,8 @@ const PATHS = {
   forceStop: 'M3.5 3.5h9v9h-9z',
   console: 'M2 3h12v8H2zM6 14h4M8 11v3',
   snapshot: 'M2 5h3l1.5-2h3L11 5h3v8H2zM8 6.5a2.5 2.5 0 1 0 0 5a2.5 2.5 0 1 0 0-5',
+  // Start, with a cross: a run whose writes are thrown away.
+  disposable: 'M3 3l7 5-7 5zM11 10.5l3.5 3.5M14.5 10.5L11 14',
 } as const;
 
 export type IconName = keyof typeof PATHS;
