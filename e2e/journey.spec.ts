@@ -90,6 +90,8 @@ test('create, start, console, serial, snapshot, revert, shut down, delete', asyn
   await row.getByTestId('snapshot-revert').click();
   await detail.confirm();
   await expect(page.getByTestId('notice-error')).toHaveCount(0);
+  // The revert is over when the VM is no longer busy with it (it stays 'running' throughout).
+  await expect(page.getByTestId('detail-busy')).toHaveCount(0);
   await detail.waitState('running');
   await expect(row).toBeVisible();
   await page.screenshot({ path: join(shots, 'snapshots.png') });

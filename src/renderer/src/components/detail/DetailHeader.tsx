@@ -78,7 +78,11 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
             Template
           </span>
         )}
-        {vm.busy && <span className="muted detail-busy">{vm.busy}…</span>}
+        {vm.busy && (
+          <span className="muted detail-busy" data-testid="detail-busy">
+            {vm.busy}…
+          </span>
+        )}
         {vm.last.reason && state !== 'running' && (
           <span className="detail-reason muted" data-testid="detail-reason">
             {vm.last.reason}

@@ -1,4 +1,5 @@
-// Naming a new snapshot. Whether RAM is included follows from the VM's state, so the form says so.
+// Naming a new snapshot. A running VM's RAM is saved too unless the user asks for disks only;
+// the form says what each choice means.
 import { useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
@@ -16,12 +17,19 @@ export function TakeSnapshotForm({
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [saving, setSaving] = useState(false);
-  const withRam = vm.state === 'running' || vm.state === 'paused';
+  const running = vm.state === 'running' || vm.state === 'paused';
+  const [ram, setRam] = useState(true);
+  const withRam = running && ram;
 
   const save = async () => {
     setSaving(true);
     const made = await attempt('Could not take the snapshot', () =>
-      api('snapshot.create', { vm: vm.id, name: name.trim(), description: description.trim() || undefined }),
+      api('snapshot.create', {
+        vm: vm.id,
+        name: name.trim(),
+        description: description.trim() || undefined,
+        ram: running ? ram : undefined,
+      }),
     );
     setSaving(false);
     if (made) onDone();
@@ -56,10 +64,23 @@ export function TakeSnapshotForm({
         value={description}
         onChange={(e) => setDescription(e.target.value)}
       />
+      {running && (
+        <label className="snap-ram">
+          <input
+            type="checkbox"
+            data-testid="snapshot-ram"
+            checked={ram}
+            onChange={(e) => setRam(e.target.checked)}
+          />
+          Include RAM
+        </label>
+      )}
       <p className="muted snap-note">
         {withRam
           ? 'The VM is running: its RAM is saved too, so a revert resumes exactly where it was.'
-          : 'The VM is stopped: the snapshot holds the disks only.'}
+          : running
+            ? 'Disks only, while the VM runs: its filesystems are frozen if a guest agent answers, otherwise the snapshot is crash-consistent (as after a power cut). Reverting restarts the VM.'
+            : 'The VM is stopped: the snapshot holds the disks only.'}
       </p>
       <div className="snap-form-actions">
         <button type="button" onClick={onCancel}>
