@@ -13,10 +13,11 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUTS = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
@@ -126,9 +127,28 @@ function profileDir() {
   return mkdtempSync(join(base, 'hangar-chromium-'));
 }
 
+/**
+ * A page in the private profile dir (0700) that goes on to the token URL: the token must not stand
+ * on Chromium's command line, which every local user can read in /proc/PID/cmdline. The file is
+ * 0600, as private as the engine's own record of the token, and goes with the profile.
+ */
+function launchPage(url, profile) {
+  const file = join(profile, 'hangar-launch.html');
+  const href = JSON.stringify(url);
+  writeFileSync(
+    file,
+    '<!doctype html><meta charset="utf-8"><title>Hangar</title>' +
+      `<meta http-equiv="refresh" content="0;url=${url}">` +
+      `<script>location.replace(${href})</script>\n`,
+    { mode: 0o600, flag: 'wx' },
+  );
+  return pathToFileURL(file).href;
+}
+
 function openChromium(browser, url, profile) {
+  if (!URL_LINE.test(url)) throw new Error('hangar serve printed an unexpected URL');
   const flags = [
-    `--app=${url}`,
+    `--app=${launchPage(url, profile)}`,
     `--user-data-dir=${profile}`,
     '--window-size=1280,820',
     '--no-first-run',

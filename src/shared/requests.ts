@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import {
   AbsolutePath,
+  CpuModel,
   DirectBoot,
   DiskBus,
   DiskFormat,
@@ -55,10 +56,7 @@ export const CreateVmRequest = z.object({
   firmware: Firmware.optional(),
   tpm: z.boolean().optional(),
   machine: MachineType.optional(),
-  cpuModel: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/)
-    .optional(),
+  cpuModel: CpuModel.optional(),
   disk: DiskRequest.default({ kind: 'new', size: '20G', format: 'qcow2', preallocation: 'off' }),
   iso: AbsolutePath.nullable().default(null),
   network: z
@@ -91,11 +89,7 @@ export const EditVmRequest = z.object({
   firmware: Firmware.optional(),
   tpm: z.boolean().optional(),
   machine: MachineType.optional(),
-  cpuModel: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/)
-    .nullable()
-    .optional(),
+  cpuModel: CpuModel.nullable().optional(),
   bootOrder: z
     .array(z.enum(['disk', 'cdrom', 'network']))
     .max(3)

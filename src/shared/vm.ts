@@ -109,10 +109,20 @@ export type Firmware = z.infer<typeof Firmware>;
 export const DirectBoot = z.object({
   kernel: AbsolutePath,
   initrd: AbsolutePath.optional(),
-  cmdline: z.string().max(4096).default(''),
+  // A NUL cannot stand in a command-line argument: spawn() would refuse the whole start.
+  cmdline: z
+    .string()
+    .max(4096)
+    .refine((s) => !s.includes('\u0000'), 'The kernel command line contains a NUL byte.')
+    .default(''),
 });
 
 export const BootDevice = z.enum(['disk', 'cdrom', 'network']);
+
+/** A CPU model name for -cpu; never starting with '-', so it can never read as an option. */
+export const CpuModel = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'CPU models are names like max or Skylake-Client.');
 
 export const MachineType = z
   .string()
@@ -151,11 +161,7 @@ export const VmConfig = z.object({
     .max(4 * 1024 * 1024, 'Memory must be at most 4 TiB.'),
   machine: MachineType.default('q35'),
   /** null: the probe picks (host under working KVM, max under TCG). */
-  cpuModel: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/)
-    .nullable()
-    .default(null),
+  cpuModel: CpuModel.nullable().default(null),
   firmware: Firmware,
   tpm: z.boolean().default(false),
   disks: z.array(Disk).max(16).default([]),

@@ -269,6 +269,28 @@ describe('listening and tokens', () => {
     expect(deep.headers.location).toBe('/assets/app.js?v=2');
   });
 
+  it('answers a token link from another site (a file:// launch page) with a page that moves on', async () => {
+    // A redirect chain that began cross-site may lose the SameSite=Strict cookie; a same-origin
+    // navigation started by the page itself does not.
+    const r = await raw(`/vm?token=${server.token}&tab=serial`, { 'Sec-Fetch-Site': 'cross-site' });
+    expect(r.status).toBe(200);
+    expect(String(r.headers['set-cookie'])).toContain(`hangar_token=${server.token}`);
+    expect(r.headers['content-type']).toContain('text/html');
+    expect(r.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(r.body).toContain('<meta http-equiv="refresh" content="0;url=/vm?tab=serial">');
+    expect(r.body).not.toContain(server.token);
+    expect(r.body).not.toContain('<script');
+    // Same-site and typed links keep the plain redirect.
+    for (const site of ['none', 'same-origin']) {
+      const same = await raw(`/?token=${server.token}`, { 'Sec-Fetch-Site': site });
+      expect(same.status).toBe(303);
+    }
+    // A foreign Host or Origin is refused before any of this.
+    expect(
+      (await raw(`/?token=${server.token}`, { 'Sec-Fetch-Site': 'cross-site', Origin: 'null' })).status,
+    ).toBe(403);
+  });
+
   it('refuses a stale token in the URL even alongside a good cookie', async () => {
     expect((await authed(`/?token=${'1'.repeat(64)}`)).status).toBe(401);
   });

@@ -22,6 +22,13 @@ import { addDisk, removeDisk } from '../engine/vms/disks';
 import { convertDisk, resizeDisk } from '../engine/vms/disk-ops';
 import { tailFile } from '../engine/supervisor/logs';
 import { checkMonitorCommand } from './monitor-policy';
+import {
+  QmpCommandError,
+  QmpDisconnectedError,
+  QmpEventTimeoutError,
+  QmpStateError,
+  QmpTimeoutError,
+} from '../engine/qmp';
 
 type Handlers = {
   [M in ApiMethod]: (p: z.output<(typeof ApiParams)[M]>) => Promise<ApiResults[M]> | ApiResults[M];
@@ -119,6 +126,40 @@ function handlers(engine: Engine): Handlers {
   };
 }
 
+/**
+ * Errors from below the engine's own vocabulary (the QMP client, the file system) turned into
+ * API errors with a code a client can act on. Without this they all arrived as INTERNAL.
+ */
+export function toApiError(err: unknown): unknown {
+  if (err instanceof HangarError) return err;
+  if (err instanceof QmpTimeoutError || err instanceof QmpEventTimeoutError) {
+    const what = err instanceof QmpTimeoutError ? err.command : `the ${err.event} event`;
+    return new HangarError(
+      'TIMEOUT',
+      `QEMU does not respond: no answer to ${what} within ${err.timeoutMs / 1000} s. The VM may be ` +
+        'hung or stopped by a signal (SIGSTOP); if it does not recover, force it off. ' +
+        'A command QEMU has not answered may still take effect if it recovers.',
+      { command: what, timeoutMs: err.timeoutMs },
+    );
+  }
+  if (err instanceof QmpDisconnectedError || err instanceof QmpStateError) {
+    return new HangarError(
+      'CONFLICT',
+      `QEMU went away while the command was under way (the VM stopped or was stopped): ${err.message}`,
+    );
+  }
+  if (err instanceof QmpCommandError)
+    return new HangarError('QMP_ERROR', `QEMU refused ${err.command}: ${err.desc}`, {
+      errorClass: err.errorClass,
+    });
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT')
+    return new HangarError('IO_ERROR', `The disk is full: ${(err as Error).message}`, { errno });
+  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno))
+    return new HangarError('IO_ERROR', (err as Error).message, { errno });
+  return err;
+}
+
 export interface Dispatcher {
   call(method: string, params: unknown): Promise<unknown>;
   subscribe(listener: (event: string, data: unknown) => void): () => void;
@@ -134,7 +175,11 @@ export function createDispatcher(engine: Engine): Dispatcher {
       const m = method as ApiMethod;
       const parsed = ApiParams[m].safeParse(params ?? {});
       if (!parsed.success) throw new HangarError('INVALID_INPUT', describeZodError(parsed.error));
-      return (table[m] as (p: unknown) => unknown)(parsed.data);
+      try {
+        return await (table[m] as (p: unknown) => unknown)(parsed.data);
+      } catch (err) {
+        throw toApiError(err);
+      }
     },
     subscribe(listener) {
       const on = (event: string) => (data: unknown) => listener(event, data);

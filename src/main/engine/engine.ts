@@ -14,6 +14,8 @@ import { probeHost } from './probe';
 import { QemuImg } from './storage/qemu-img';
 import { VmRuntime, type StopOptions } from './supervisor/runtime';
 import { prepareDisposable } from './rollback/disposable';
+import { qemusByPidFile } from './supervisor/proc';
+import { recoverHome } from './recovery';
 
 export type EngineEvents = {
   state: [StateChange];
@@ -36,6 +38,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly img: QemuImg;
   private readonly runtimes = new Map<string, VmRuntime>();
   private readonly busy = new Map<string, string>();
+  /** What this engine cleaned up at open, left by an engine that was killed mid-operation. */
+  recovered: string[] = [];
 
   private constructor(
     readonly home: string,
@@ -57,6 +61,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     try {
       const host = await probeHost({ env, cacheFile: join(home, 'cache', 'probe.json') });
       const engine = new Engine(home, env, host, lock);
+      // Under the lock no other engine is at work, so anything half-made is an earlier one's.
+      engine.recovered = recoverHome(engine.store);
       await engine.adoptAll();
       return engine;
     } catch (err) {
@@ -66,7 +72,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private async adoptAll(): Promise<void> {
-    await Promise.all(this.store.list().map((e) => this.runtime(e.id).adopt()));
+    const qemus = qemusByPidFile();
+    await Promise.all(
+      this.store.list().map((e) => this.runtime(e.id).adopt(qemus.get(this.paths(e.id).pidFile))),
+    );
   }
 
   /** Detaches from every VM (they keep running) and releases the lock. */

@@ -44,6 +44,11 @@ export async function runJob(
   const jobs = await qmp.execute<JobInfo[]>('query-jobs');
   const job = jobs.find((j) => j.id === jobId);
   await qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined);
-  if (job?.error) throw new HangarError('QMP_ERROR', `${command} failed: ${job.error}`);
+  if (job?.error) {
+    // QEMU reports a full disk as text only; it is the user's to fix, so it gets its own code.
+    if (/No space left|ENOSPC|quota/i.test(job.error))
+      throw new HangarError('IO_ERROR', `The disk is full: ${command} failed: ${job.error}`);
+    throw new HangarError('QMP_ERROR', `${command} failed: ${job.error}`);
+  }
   onProgress(100);
 }

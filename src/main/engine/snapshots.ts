@@ -2,6 +2,8 @@
 // only). The qcow2 images are the truth for which snapshots exist; vm.json holds names,
 // descriptions and the tree, and listing reconciles the two.
 import { randomBytes } from 'node:crypto';
+import { statfsSync } from 'node:fs';
+import { formatSize } from './storage/size';
 import type { SnapshotMeta, VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
 import { diskPath } from './qemu/argv';
@@ -87,6 +89,32 @@ function refuseDisposable(engine: Engine, config: VmConfig): void {
   }
 }
 
+/**
+ * A snapshot that failed for want of space, said so. QEMU reports a full disk during a RAM
+ * snapshot only as "Input/output error", so the free space is looked at: less than the guest's
+ * RAM (what its state may take) makes the I/O error a full disk.
+ */
+function diskFull(err: unknown, dir: string, need: number): HangarError | null {
+  if (err instanceof HangarError && err.code === 'IO_ERROR') return null; // said already
+  const text = err instanceof Error ? err.message : String(err);
+  let free: number | null = null;
+  try {
+    const fs = statfsSync(dir);
+    free = fs.bavail * fs.bsize;
+  } catch {
+    // unknown: only QEMU's words can tell
+  }
+  const full =
+    /No space left|ENOSPC/i.test(text) ||
+    (/Input\/output error/i.test(text) && free !== null && free < Math.max(need, 16 * 2 ** 20));
+  if (!full) return null;
+  const room =
+    free === null
+      ? ''
+      : ` (${formatSize(free)} free in ${dir}${need ? `; a snapshot with RAM needs up to ${formatSize(need)}` : ''})`;
+  return new HangarError('IO_ERROR', `The disk is full${room}. Free some space and try again. ${text}`);
+}
+
 export async function createSnapshot(
   engine: Engine,
   ref: string,
@@ -109,31 +137,43 @@ export async function createSnapshot(
       vmState: running(engine, config) && options.ram !== false,
     };
     const progress = (p: number) => engine.progress(config.id, 'snapshot', p, `saving ${name}`);
-    if (running(engine, config) && !meta.vmState) {
-      // Disk-only while running: one atomic transaction over every image, with the guest's
-      // filesystems frozen when its agent answers.
-      const actions = imgs.map((i) => ({
-        type: 'blockdev-snapshot-internal-sync',
-        data: { device: i.node, name: meta.tag },
-      }));
-      const { consistency } = await withFrozenGuest(engine.paths(config.id).qgaSocket, () =>
-        engine.qmp(config.id).execute('transaction', { actions }),
-      );
-      meta.consistency = consistency;
-      progress(100);
-    } else if (meta.vmState) {
-      await runJob(
-        engine.qmp(config.id),
-        'snapshot-save',
-        { tag: meta.tag, vmstate: imgs[0]!.node, devices: imgs.map((i) => i.node) },
-        progress,
-      );
-    } else {
-      engine.requireStopped(config, 'take a disk snapshot');
-      for (const [n, i] of imgs.entries()) {
-        await engine.img.snapshot('create', i.path, meta.tag);
-        progress(((n + 1) / imgs.length) * 100);
+    const { vmDir } = engine.paths(config.id);
+    try {
+      if (running(engine, config) && !meta.vmState) {
+        // Disk-only while running: one atomic transaction over every image, with the guest's
+        // filesystems frozen when its agent answers.
+        const actions = imgs.map((i) => ({
+          type: 'blockdev-snapshot-internal-sync',
+          data: { device: i.node, name: meta.tag },
+        }));
+        const { consistency } = await withFrozenGuest(engine.paths(config.id).qgaSocket, () =>
+          engine.qmp(config.id).execute('transaction', { actions }),
+        );
+        meta.consistency = consistency;
+        progress(100);
+      } else if (meta.vmState) {
+        await runJob(
+          engine.qmp(config.id),
+          'snapshot-save',
+          { tag: meta.tag, vmstate: imgs[0]!.node, devices: imgs.map((i) => i.node) },
+          progress,
+        );
+      } else {
+        engine.requireStopped(config, 'take a disk snapshot');
+        for (const [n, i] of imgs.entries()) {
+          try {
+            await engine.img.snapshot('create', i.path, meta.tag);
+          } catch (err) {
+            // The images done so far lose the tag again, so a failure leaves no half-snapshot.
+            for (const done of imgs.slice(0, n))
+              await engine.img.snapshot('delete', done.path, meta.tag).catch(() => undefined);
+            throw err;
+          }
+          progress(((n + 1) / imgs.length) * 100);
+        }
       }
+    } catch (err) {
+      throw diskFull(err, vmDir, meta.vmState ? config.memoryMiB * 2 ** 20 : 0) ?? err;
     }
     const saved = engine.store.save({
       ...config,
@@ -189,7 +229,20 @@ export async function revertSnapshot(engine: Engine, ref: string, snapRef: strin
 /** Deletes one snapshot; its children are re-attached to its parent, so the tree stays whole. */
 export async function deleteSnapshot(engine: Engine, ref: string, snapRef: string): Promise<void> {
   const config = engine.resolve(ref);
-  const snap = findSnapshot(config, snapRef);
+  let snap: SnapshotMeta;
+  try {
+    snap = findSnapshot(config, snapRef);
+  } catch (err) {
+    // A tag only the images know (made outside Hangar, or left by an interrupted snapshot) can
+    // be deleted too, by the id the list shows for it; otherwise nothing could reclaim its space.
+    if (!(err instanceof HangarError && err.code === 'NOT_FOUND')) throw err;
+    const known = new Set(config.snapshots.map((s) => s.tag));
+    const foreign = (await listSnapshots(engine, config.id)).find(
+      (s) => s.id === snapRef && !known.has(s.tag),
+    );
+    if (!foreign) throw err;
+    snap = foreign;
+  }
   await engine.exclusive(config.id, 'snapshot delete', async () => {
     const imgs = images(engine, config);
     const present = [];
@@ -245,7 +298,9 @@ export async function listSnapshots(engine: Engine, ref: string): Promise<Snapsh
       id: tag,
       tag,
       name: tag,
-      description: 'made outside Hangar',
+      // hs-* is Hangar's own naming: such a tag was left by a snapshot whose engine was killed
+      // before it recorded it in vm.json.
+      description: tag.startsWith('hs-') ? 'left by an interrupted snapshot' : 'made outside Hangar',
       createdAt: new Date(0).toISOString(),
       parent: null,
       vmState: false,

@@ -58,6 +58,35 @@ export function sendText(
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
+/**
+ * The path as it may stand in an HTML attribute and a refresh URL: anything outside a plain URL
+ * alphabet is percent-encoded, so no quote, angle bracket or space survives.
+ */
+export function safeLocalPath(path: string): string {
+  if (!path.startsWith('/') || path.startsWith('//')) return '/';
+  return path.replace(/[^A-Za-z0-9/._~!$&()*+,;=:@%?-]/gu, (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}
+
+/** A 200 page that goes on to `path` (same origin) by a meta refresh: no script, so the CSP holds. */
+export function sendForwardPage(res: ServerResponse, path: string, extra: Record<string, string> = {}): void {
+  const to = safeLocalPath(path).replaceAll('&', '&amp;');
+  const body = Buffer.from(
+    `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${to}">` +
+      `<title>Hangar</title><p>Opening <a href="${to}">Hangar</a>...</p>\n`,
+    'utf8',
+  );
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': String(body.length),
+    'Cache-Control': 'no-store',
+    ...extra,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
 /** Refuses a WebSocket upgrade with a plain HTTP answer before any WebSocket exists. */
 export function rejectUpgrade(socket: Duplex, status: number, text: string): void {
   const body = Buffer.from(text.endsWith('\n') ? text : `${text}\n`, 'utf8');

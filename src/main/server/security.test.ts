@@ -14,6 +14,7 @@ import {
 } from './security';
 import { parseRequest } from './api-socket';
 import { selectConsoleProtocol } from './console-bridge';
+import { safeLocalPath } from './responses';
 
 const PORT = 40123;
 const TOKEN = 'a'.repeat(64);
@@ -231,5 +232,26 @@ describe('wire parsing', () => {
     expect(selectConsoleProtocol(new Set(['binary']))).toBe('binary');
     expect(selectConsoleProtocol(new Set(['base64', 'binary']))).toBe('binary');
     expect(selectConsoleProtocol(new Set(['base64']))).toBe(false);
+  });
+});
+
+describe('safeLocalPath (the forward page after a cross-site token link)', () => {
+  it('keeps a plain same-origin path and query', () => {
+    expect(safeLocalPath('/')).toBe('/');
+    expect(safeLocalPath('/vm?tab=serial&x=1')).toBe('/vm?tab=serial&x=1');
+    expect(safeLocalPath('/a%20b')).toBe('/a%20b');
+  });
+
+  it('never leaves the origin', () => {
+    for (const p of ['//evil.example/', 'http://evil.example/', 'evil', '', 'javascript:alert(1)'])
+      expect(safeLocalPath(p), p).toBe('/');
+  });
+
+  it('encodes anything that could end the attribute or the refresh URL', () => {
+    const out = safeLocalPath('/"><script>alert(1)</script>\' ;url=x');
+    expect(out).not.toMatch(/["'<> \\]/);
+    expect(out.startsWith('/%22%3E%3Cscript%3E')).toBe(true);
+    expect(safeLocalPath('/é')).toBe('/%C3%A9');
+    expect(safeLocalPath('/\\evil')).toBe('/%5Cevil');
   });
 });

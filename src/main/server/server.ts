@@ -9,7 +9,14 @@ import { WebSocketServer } from 'ws';
 import { HangarError } from '../../shared/errors';
 import { API_MAX_MESSAGE_BYTES, attachApiSocket } from './api-socket';
 import { attachConsoleBridge, CONSOLE_MAX_MESSAGE_BYTES, selectConsoleProtocol } from './console-bridge';
-import { rejectUpgrade, SECURITY_HEADERS, sendText, STATUS_TEXT, UNAUTHORIZED_TEXT } from './responses';
+import {
+  rejectUpgrade,
+  SECURITY_HEADERS,
+  sendForwardPage,
+  sendText,
+  STATUS_TEXT,
+  UNAUTHORIZED_TEXT,
+} from './responses';
 import {
   authorize,
   isValidTokenShape,
@@ -81,10 +88,19 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
         return;
       }
       // Trade the token for a cookie and drop it from the address bar and history.
+      const next = withoutToken(target);
+      if (req.headers['sec-fetch-site'] === 'cross-site') {
+        // A navigation from another site (npm start's private file:// launch page): RFC 6265bis has
+        // browsers withhold SameSite=Strict cookies along a redirect chain that began cross-site
+        // (Chromium behind its CookieSameSiteConsidersRedirectChain switch), so `next` could answer
+        // 401. A page that moves on by itself starts a new, same-origin navigation instead.
+        sendForwardPage(res, next, { 'Set-Cookie': tokenCookie(token) });
+        return;
+      }
       res.writeHead(303, {
         ...SECURITY_HEADERS,
         'Set-Cookie': tokenCookie(token),
-        Location: withoutToken(target),
+        Location: next,
         'Cache-Control': 'no-store',
         'Content-Length': '0',
       });

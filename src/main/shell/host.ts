@@ -1,6 +1,7 @@
 // The engine plus its host server, opened the way `hangar serve` opens them but keeping hold of the
-// dispatcher, port and token, which the Electron shell needs for IPC and for the preload's console
-// URLs. No electron import here, so src/main/cli/serve.ts can be reduced to a call of openHost().
+// dispatcher, port and token, which the Electron shell needs for IPC, the preload's console URLs
+// (the port) and a dev server page's console handshake (the token, as a header). No electron
+// import here, so src/main/cli/serve.ts can be reduced to a call of openHost().
 import { Engine } from '../engine/engine';
 import { hangarHome } from '../engine/config/paths';
 import { createDispatcher, type Dispatcher } from '../api/dispatch';

@@ -22,7 +22,7 @@ function directives(csp: string): Map<string, string[]> {
 }
 
 describe('windowOptions', () => {
-  const opts = windowOptions('/app/out/preload/index.cjs', { port: 41234, token: TOKEN });
+  const opts = windowOptions('/app/out/preload/index.cjs', { port: 41234 });
   const web = opts.webPreferences ?? {};
 
   it('isolates and sandboxes the page with no Node access', () => {
@@ -42,14 +42,44 @@ describe('windowOptions', () => {
     expect(PARTITION.startsWith('persist:')).toBe(false);
   });
 
-  it('passes the console endpoint to the preload as flags', () => {
-    expect(web.additionalArguments).toEqual(['--hangar-port=41234', `--hangar-token=${TOKEN}`]);
+  it('passes only the port to the preload: the renderer command line is readable by every local user', () => {
+    expect(web.additionalArguments).toEqual(['--hangar-port=41234']);
+    // Whatever else a caller hands over, no secret reaches the renderer's argv.
+    const leaky = windowOptions('/p', { port: 41234, token: TOKEN } as { port: number });
+    expect(JSON.stringify(leaky)).not.toContain(TOKEN);
   });
 
   it('refuses a malformed endpoint rather than passing it on', () => {
-    expect(() => windowOptions('/p', { port: 0, token: TOKEN })).toThrow();
-    expect(() => windowOptions('/p', { port: 1, token: 'short' })).toThrow();
-    expect(() => windowOptions('/p', { port: 1, token: `${TOKEN} --inspect` })).toThrow();
+    expect(() => windowOptions('/p', { port: 0 })).toThrow();
+    expect(() => windowOptions('/p', { port: 65536 })).toThrow();
+    expect(() => windowOptions('/p', { port: 1.5 })).toThrow();
+  });
+
+  it('pins every window option (a change here is a security decision)', () => {
+    expect(opts).toEqual({
+      title: 'Hangar',
+      width: 1280,
+      height: 820,
+      minWidth: 760,
+      minHeight: 520,
+      show: false,
+      backgroundColor: '#14171b',
+      webPreferences: {
+        preload: '/app/out/preload/index.cjs',
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        nodeIntegrationInSubFrames: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        navigateOnDragDrop: false,
+        spellcheck: false,
+        partition: PARTITION,
+        additionalArguments: ['--hangar-port=41234'],
+      },
+    });
   });
 });
 
@@ -74,6 +104,14 @@ describe('contentSecurityPolicy', () => {
   it('connects only to itself and this run’s console bridge', () => {
     expect(d.get('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:41234']);
     expect(csp).not.toMatch(/\*/);
+  });
+
+  it('is exactly this policy', () => {
+    expect(csp).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+        "img-src 'self' data: blob:; connect-src 'self' ws://127.0.0.1:41234; object-src 'none'; " +
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
   });
 
   it('refuses a port that is not one', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { consoleUrl, endpointArgs, parseEndpointArgs } from '../../preload/protocol';
 
 const TOKEN = 'abcdefABCDEF0123456789_-';
-const endpoint = { port: 41234, token: TOKEN };
+const endpoint = { port: 41234 };
 
 describe('endpoint flags', () => {
   it('round-trip through the renderer argv', () => {
@@ -12,22 +12,30 @@ describe('endpoint flags', () => {
     expect(parseEndpointArgs(argv)).toEqual(endpoint);
   });
 
+  it('carry the port and nothing secret', () => {
+    expect(endpointArgs(endpoint)).toEqual(['--hangar-port=41234']);
+    expect(endpointArgs({ port: 41234, token: TOKEN } as typeof endpoint).join(' ')).not.toContain(TOKEN);
+    // A token flag from an older main is ignored, never read.
+    expect(parseEndpointArgs(['--hangar-port=41234', `--hangar-token=${TOKEN}`])).toEqual(endpoint);
+  });
+
   it('read as null when absent or malformed', () => {
     expect(parseEndpointArgs([])).toBeNull();
-    expect(parseEndpointArgs(['--hangar-port=41234'])).toBeNull();
-    expect(parseEndpointArgs(['--hangar-port=0', `--hangar-token=${TOKEN}`])).toBeNull();
-    expect(parseEndpointArgs(['--hangar-port=99999', `--hangar-token=${TOKEN}`])).toBeNull();
-    expect(parseEndpointArgs(['--hangar-port=12ab', `--hangar-token=${TOKEN}`])).toBeNull();
-    expect(parseEndpointArgs(['--hangar-port=1', '--hangar-token=a/b?c=dddddddddddddddd'])).toBeNull();
+    expect(parseEndpointArgs([`--hangar-token=${TOKEN}`])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port=0'])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port=99999'])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port=12ab'])).toBeNull();
+    expect(parseEndpointArgs(['--hangar-port='])).toBeNull();
+    expect(() => endpointArgs({ port: 0 })).toThrow();
   });
 });
 
 describe('consoleUrl', () => {
-  it('builds the bridge URL with the token', () => {
-    expect(consoleUrl(endpoint, 'vnc', 'abc123def456')).toBe(
-      `ws://127.0.0.1:41234/console/vnc/abc123def456?token=${TOKEN}`,
+  it('builds the bridge URL without a token (the cookie authenticates the handshake)', () => {
+    expect(consoleUrl(endpoint, 'vnc', 'abc123def456')).toBe('ws://127.0.0.1:41234/console/vnc/abc123def456');
+    expect(consoleUrl(endpoint, 'serial', '000000000000')).toBe(
+      'ws://127.0.0.1:41234/console/serial/000000000000',
     );
-    expect(consoleUrl(endpoint, 'serial', '000000000000')).toMatch(/\/console\/serial\/000000000000\?/);
   });
 
   it('refuses kinds and ids that are not ours, so page input cannot shape the path', () => {

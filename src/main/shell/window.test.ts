@@ -73,7 +73,7 @@ beforeEach(() => {
 });
 
 describe('createMainWindow', () => {
-  it('loads the start URL in a sandboxed window with the endpoint flags', () => {
+  it('loads the start URL in a sandboxed window with the port flag and no secret', () => {
     const w = open();
     expect(w.loaded).toBe(host.url);
     expect(w.options).toMatchObject({
@@ -81,9 +81,11 @@ describe('createMainWindow', () => {
         sandbox: true,
         contextIsolation: true,
         preload: '/out/preload/index.cjs',
-        additionalArguments: ['--hangar-port=41234', `--hangar-token=${TOKEN}`],
+        additionalArguments: ['--hangar-port=41234'],
       },
     });
+    // additionalArguments land on the renderer's command line, which any local user can read.
+    expect(JSON.stringify(w.options)).not.toContain(TOKEN);
   });
 
   it('denies every permission request and check', () => {
@@ -129,20 +131,32 @@ describe('createMainWindow', () => {
     expect(state.opened).toEqual(['https://www.qemu.org/']);
   });
 
-  it('rewrites the console handshake Origin only for a dev server page', () => {
+  it('gives the console handshake the host origin and token cookie only for a dev server page', () => {
     open();
     expect(state.session.beforeSend).toBeUndefined();
     open('http://localhost:5173', 'http://localhost:5173/');
-    const send = (url: string) => {
+    const send = (
+      url: string,
+      requestHeaders: Record<string, string> = { Origin: 'http://localhost:5173' },
+    ) => {
       let out: unknown;
       (state.session.beforeSend as (d: unknown, cb: (r: unknown) => void) => void)(
-        { url, requestHeaders: { Origin: 'http://localhost:5173' } },
+        { url, requestHeaders },
         (r) => (out = r),
       );
       return out;
     };
-    expect(send('ws://127.0.0.1:41234/console/vnc/abc123def456?token=x')).toEqual({
-      requestHeaders: { Origin: host.origin },
+    expect(send('ws://127.0.0.1:41234/console/vnc/abc123def456')).toEqual({
+      requestHeaders: { Origin: host.origin, Cookie: `hangar_token=${TOKEN}` },
+    });
+    expect(
+      send('ws://127.0.0.1:41234/console/serial/abc123def456', {
+        origin: 'http://localhost:5173',
+        cookie: 'other=1',
+        'User-Agent': 'x',
+      }),
+    ).toEqual({
+      requestHeaders: { 'User-Agent': 'x', Origin: host.origin, Cookie: `other=1; hangar_token=${TOKEN}` },
     });
     expect(send('ws://127.0.0.1:41234/api')).toEqual({});
     expect(send('http://localhost:5173/src/main.tsx')).toEqual({});

@@ -2,6 +2,7 @@
 // server), so everything here assumes it could be hostile: no navigation away, no new windows, no
 // permissions, our CSP on every document.
 import { BrowserWindow, session, shell, type Session } from 'electron';
+import { TOKEN_COOKIE } from '../server/security';
 import type { Host } from './host';
 import { PARTITION, contentSecurityPolicy, externalUrl, isAppUrl, windowOptions, withCsp } from './policy';
 
@@ -25,14 +26,24 @@ function guardSession(ses: Session, setup: WindowSetup): void {
     callback(isDocument ? { responseHeaders: withCsp(details.responseHeaders, csp) } : {});
   });
 
-  // The dev server page has its own origin, which the host server rightly refuses on WebSockets.
-  // Only in development, and only for our own session, the console handshake presents the host
-  // server's origin instead; the token is still required.
+  // The dev server page has its own origin, which the host server rightly refuses on WebSockets,
+  // and never loaded the token URL, so holds no token cookie. Only in development, and only for our
+  // own session, main gives the console handshake the host server's origin and the token (as the
+  // cookie, never in a URL or on a command line).
   if (setup.appOrigin !== setup.host.origin) {
     const consolePrefix = `ws://127.0.0.1:${setup.host.port}/console/`;
+    const tokenPair = `${TOKEN_COOKIE}=${setup.host.token}`;
     ses.webRequest.onBeforeSendHeaders((details, callback) => {
       if (!details.url.startsWith(consolePrefix)) return callback({});
-      callback({ requestHeaders: { ...details.requestHeaders, Origin: setup.host.origin } });
+      const headers: Record<string, string> = {};
+      const cookies: string[] = [];
+      for (const [name, value] of Object.entries(details.requestHeaders)) {
+        const lower = name.toLowerCase();
+        if (lower === 'cookie') cookies.push(value);
+        else if (lower !== 'origin') headers[name] = value;
+      }
+      cookies.push(tokenPair);
+      callback({ requestHeaders: { ...headers, Origin: setup.host.origin, Cookie: cookies.join('; ') } });
     });
   }
 }
@@ -40,7 +51,8 @@ function guardSession(ses: Session, setup: WindowSetup): void {
 export function createMainWindow(setup: WindowSetup): BrowserWindow {
   guardSession(session.fromPartition(PARTITION), setup);
   const win = new BrowserWindow(
-    windowOptions(setup.preloadPath, { port: setup.host.port, token: setup.host.token }),
+    // The port only: the renderer's command line is public to local users, so the token stays out.
+    windowOptions(setup.preloadPath, { port: setup.host.port }),
   );
   const wc = win.webContents;
 

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 
 export const MAX_SOCKET_PATH = 107;
+/** The UEFI variable store's file name in a VM's directory. */
+export const VARS_FILE = 'uefi-vars.qcow2';
 
 export function hangarHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HANGAR_HOME) return env.HANGAR_HOME;
@@ -50,7 +52,7 @@ export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = proce
     qemuLog: join(vmDir, 'qemu.log'),
     qmpLog: join(vmDir, 'qmp.log'),
     serialLog: join(vmDir, 'serial.log'),
-    varsFile: join(vmDir, 'uefi-vars.qcow2'),
+    varsFile: join(vmDir, VARS_FILE),
     runDir,
     qmpSocket: join(runDir, 'qmp.sock'),
     serialSocket: join(runDir, 'serial.sock'),

@@ -1,11 +1,11 @@
 // The VM configs on disk: one directory per VM under $HANGAR_HOME/vms. A vm.json that cannot be
 // read or parsed is reported for that VM and left exactly as it is, never overwritten silently.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CheckedVmConfig, VM_SCHEMA_VERSION, VmConfig, VmId } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
-import { writeFileAtomic } from './atomic';
+import { fsyncDir, writeFileAtomic } from './atomic';
 import { vmPaths } from './paths';
 
 export type ConfigEntry =
@@ -33,6 +33,14 @@ export function parseConfig(raw: unknown): VmConfig {
   if (!result.success) throw new HangarError('INVALID_INPUT', describeZodError(result.error));
   return result.data;
 }
+
+/**
+ * A new VM (created or cloned) is assembled in `vms/.partial-<id>`, a name list() skips, and
+ * published by renaming it to `vms/<id>` once its files and vm.json are complete. An engine killed
+ * midway leaves only a .partial directory, which holds copies and new files and nothing else, and
+ * which the next engine removes (recovery.ts).
+ */
+export const STAGING_PREFIX = '.partial-';
 
 export class ConfigStore {
   readonly vmsDir: string;
@@ -98,6 +106,26 @@ export class ConfigStore {
   save(config: VmConfig): VmConfig {
     const next = parseConfig({ ...config, updatedAt: new Date().toISOString() });
     writeFileAtomic(vmPaths(this.home, next.id).configFile, JSON.stringify(next, null, 2) + '\n');
+    return next;
+  }
+
+  /** Makes the directory in which a new VM is assembled before publish(). */
+  stage(id: string): string {
+    this.init();
+    const dir = join(this.vmsDir, STAGING_PREFIX + id);
+    mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  /** Writes vm.json into a staged directory and makes the VM exist with one rename. */
+  publish(config: VmConfig, staged: string): VmConfig {
+    const next = parseConfig({ ...config, updatedAt: new Date().toISOString() });
+    writeFileAtomic(join(staged, 'vm.json'), JSON.stringify(next, null, 2) + '\n');
+    const dir = vmPaths(this.home, next.id).vmDir;
+    if (existsSync(dir))
+      throw new HangarError('CONFLICT', `A VM directory for id ${next.id} already exists.`);
+    renameSync(staged, dir);
+    fsyncDir(this.vmsDir);
     return next;
   }
 

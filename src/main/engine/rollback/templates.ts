@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { newMac, newVmId, parseConfig } from '../config/store';
+import { VARS_FILE } from '../config/paths';
 import type { Engine } from '../engine';
 import { createOverlay, flatten, protect } from './overlay';
 import { ownedImages } from './images';
@@ -70,20 +71,22 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
     createdAt: now,
     updatedAt: now,
   });
-  const to = engine.paths(id);
-  engine.store.create(clone);
+  // Made in a staging directory and published whole (see ConfigStore.stage).
+  const dir = engine.store.stage(id);
+  let made: VmConfig;
   try {
     for (const d of tpl.disks) {
       if (d.readOnly || !d.owned) continue;
-      await createOverlay(engine.img, join(from.vmDir, d.file), join(to.vmDir, d.file));
+      await createOverlay(engine.img, join(from.vmDir, d.file), join(dir, d.file));
     }
-    if (tpl.firmware !== 'bios') await createOverlay(engine.img, from.varsFile, to.varsFile);
+    if (tpl.firmware !== 'bios') await createOverlay(engine.img, from.varsFile, join(dir, VARS_FILE));
+    made = engine.store.publish(clone, dir);
   } catch (err) {
-    rmSync(to.vmDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  engine.emit('config', { id, config: clone });
-  return clone;
+  engine.emit('config', { id, config: made });
+  return made;
 }
 
 /** Copies the template's data into the clone, which then no longer needs the template. */

@@ -2,7 +2,8 @@
 // qemu-img never reads a "protocol:" prefix from them, and formats are always explicit, so an
 // image's content can never make it be read as another format.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 import { formatSize } from './size';
 import { opts } from '../qemu/escape';
@@ -41,6 +42,57 @@ function absolute(path: string): string {
   if (!path.startsWith('/'))
     throw new HangarError('INVALID_INPUT', `Expected an absolute path, got "${path}".`);
   return path;
+}
+
+/**
+ * A path a user gave must name an image file or a block device. qemu-img would block for good on a
+ * FIFO (open waits for a writer) and read a character device or directory as nonsense, so those are
+ * refused before it runs.
+ */
+function imageFile(path: string): string {
+  const st = statSync(absolute(path), { throwIfNoEntry: false });
+  // Worded as qemu-img words it, so a missing image reads the same whichever check finds it.
+  if (!st)
+    throw new HangarError('NOT_FOUND', `Could not open '${path}': No such file or directory`, { path });
+  if (st.isFile() || st.isBlockDevice()) return path;
+  const what = st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a FIFO'
+      : st.isSocket()
+        ? 'a socket'
+        : 'a device';
+  throw new HangarError('INVALID_INPUT', `${path} is ${what}, not a disk image file.`, { path });
+}
+
+/**
+ * A preallocated image takes its space at once; with more than the filesystem has free, qemu-img
+ * would fill it to the last byte (full writes zeros) before failing. Refused up front instead.
+ * metadata on qcow2 needs about one 8-byte L2 entry per 64 KiB cluster.
+ */
+function checkRoomFor(path: string, format: string, sizeBytes: number, preallocation: Preallocation): void {
+  if (preallocation === 'metadata' && format !== 'qcow2')
+    throw new HangarError(
+      'INVALID_INPUT',
+      `A ${format} image has no metadata to preallocate; choose off, falloc or full.`,
+    );
+  if (preallocation === 'off') return;
+  const need = preallocation === 'metadata' ? Math.ceil(sizeBytes / 8192) : sizeBytes;
+  let free: number;
+  try {
+    const st = statfsSync(dirname(path));
+    free = st.bavail * st.bsize;
+  } catch {
+    return; // the directory is missing: qemu-img says so
+  }
+  if (need > free) {
+    throw new HangarError(
+      'IO_ERROR',
+      `Preallocating ${formatSize(sizeBytes)} (${preallocation}) needs ${formatSize(need)} free, but ` +
+        `${dirname(path)} has ${formatSize(free)}. Choose a smaller size or preallocation off.`,
+      { need, free },
+    );
+  }
 }
 
 /** Turns qemu-img's complaint into an error that says what to do. */
@@ -84,6 +136,7 @@ export class QemuImg {
   ): Promise<void> {
     if (existsSync(absolute(path)))
       throw new HangarError('CONFLICT', `${path} already exists; refusing to overwrite it.`);
+    checkRoomFor(path, opts.format, opts.sizeBytes, opts.preallocation ?? 'off');
     const args = ['create', '-q', '-f', opts.format];
     if (opts.preallocation && opts.preallocation !== 'off')
       args.push('-o', `preallocation=${opts.preallocation}`);
@@ -97,7 +150,7 @@ export class QemuImg {
   async info(path: string, format?: string): Promise<ImageInfo> {
     const args = ['info', '-U', '--output=json'];
     if (format) args.push('-f', format);
-    return JSON.parse(await this.run([...args, absolute(path)])) as ImageInfo;
+    return JSON.parse(await this.run([...args, imageFile(path)])) as ImageInfo;
   }
 
   async check(path: string, format: string): Promise<CheckResult> {
@@ -147,6 +200,11 @@ export class QemuImg {
   ): Promise<void> {
     if (existsSync(absolute(dst.path)))
       return Promise.reject(new HangarError('CONFLICT', `${dst.path} already exists.`));
+    try {
+      imageFile(src.path);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const args = ['convert', '-p', '-f', src.format, '-O', dst.format, absolute(src.path), dst.path];
     return new Promise((resolve, reject) => {
       const child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });

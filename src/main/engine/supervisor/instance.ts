@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { QmpClient, type QmpEvent } from '../qmp';
-import { isAlive } from './proc';
+import { isAlive, zombieExit } from './proc';
 
 export interface ExitInfo {
   /** True when the end was asked for: a stop, or the guest powering off. */
@@ -98,6 +98,8 @@ export class QemuInstance extends EventEmitter<InstanceEvents> {
     // The socket closes as the process ends; wait (briefly) until /proc agrees it is gone.
     const deadline = Date.now() + 5_000;
     while (isAlive(this.pid) && Date.now() < deadline && !this.childExit) await sleep(20);
+    // A re-adopted QEMU is not our child: its exit status is readable only from its zombie.
+    if (!this.child && !this.childExit) this.childExit = zombieExit(this.pid);
     // Our own child's exit status (code or signal) arrives just after the socket closes.
     const statusDeadline = Date.now() + 500;
     while (this.child && !this.childExit && Date.now() < statusDeadline) await sleep(10);

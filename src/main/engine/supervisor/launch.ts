@@ -1,6 +1,5 @@
 // Starting QEMU: preflight, spawn detached (its own session, stdio to qemu.log) so the VM
 // outlives the app, then attach over QMP. A failed start is an error carrying QEMU's own words.
-import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { VmConfig } from '../../../shared/vm';
 import type { HostInfo } from '../../../shared/host';
@@ -11,8 +10,9 @@ import { QmpClient } from '../qmp';
 import { QemuInstance } from './instance';
 import { qemuErrorLines } from './logs';
 import { checkFiles, checkPorts, explainStartFailure } from './preflight';
-import { isOurQemu, readPidFile } from './proc';
+import { isOurQemu, qemusByPidFile, readPidFile } from './proc';
 import { startSwtpm } from './tpm';
+import { spawnPrivate, tightenModes } from './private';
 
 /** Written to serial.log before each start, so readers can find the output of the latest boot. */
 export const SERIAL_START_MARK = '\n[hangar: VM started]\n';
@@ -66,7 +66,11 @@ export async function launch(
   options: LaunchOptions = {},
 ): Promise<QemuInstance> {
   checkSocketPaths(paths);
-  const existing = readPidFile(paths.pidFile);
+  // The pidfile, and failing that /proc: a QEMU started by an engine killed before QEMU wrote
+  // its pidfile has none, and must not get a twin.
+  const fromFile = readPidFile(paths.pidFile);
+  const existing =
+    fromFile && isOurQemu(fromFile, paths.pidFile) ? fromFile : qemusByPidFile().get(paths.pidFile);
   if (existing && isOurQemu(existing, paths.pidFile)) {
     throw new HangarError('CONFLICT', `"${vm.name}" is already running (QEMU pid ${existing}).`);
   }
@@ -93,7 +97,8 @@ export async function launch(
   );
   const fd = openSync(paths.qemuLog, 'a');
   // detached: its own session, so closing the app or the terminal does not take the VM down.
-  const child = spawn(host.qemu.path, argv, { detached: true, stdio: ['ignore', fd, fd] });
+  // umask 177: the sockets and pidfile QEMU creates are 0600, not 0755.
+  const child = spawnPrivate(host.qemu.path, argv, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.unref();
 
@@ -136,19 +141,38 @@ export async function launch(
     child.off('error', onError);
     child.off('exit', onExit);
   }
+  tightenModes(runtimeFiles(paths));
   return new QemuInstance(child.pid!, qmp, child, paths.qmpLog);
 }
 
-/** Reconnects to a QEMU left running by an earlier engine; null when there is none to adopt. */
-export async function adopt(paths: VmPaths): Promise<QemuInstance | null> {
-  const pid = readPidFile(paths.pidFile);
-  if (!pid || !isOurQemu(pid, paths.pidFile)) {
+function runtimeFiles(paths: VmPaths): string[] {
+  return [
+    paths.qmpSocket,
+    paths.serialSocket,
+    paths.vncSocket,
+    paths.qgaSocket,
+    paths.tpmSocket,
+    paths.pidFile,
+    paths.tpmPidFile,
+  ];
+}
+
+/**
+ * Reconnects to a QEMU left running by an earlier engine; null when there is none to adopt.
+ * `found` is the QEMU that /proc shows with this VM's pidfile (see qemusByPidFile), for one whose
+ * pidfile is not written yet because the engine that started it was killed a moment later.
+ */
+export async function adopt(paths: VmPaths, found?: number): Promise<QemuInstance | null> {
+  let pid = readPidFile(paths.pidFile);
+  if (!pid || !isOurQemu(pid, paths.pidFile)) pid = found && isOurQemu(found, paths.pidFile) ? found : null;
+  if (!pid) {
     cleanRuntime(paths);
     return null;
   }
   const qmp = openQmp(paths);
   try {
-    await qmp.connect({ timeoutMs: 5_000 });
+    // Retried: a QEMU that was just spawned may not have made its QMP socket yet.
+    await qmp.connect({ timeoutMs: 5_000, retryForMs: 10_000 });
   } catch (err) {
     await qmp.close();
     throw new HangarError(
@@ -158,5 +182,6 @@ export async function adopt(paths: VmPaths): Promise<QemuInstance | null> {
       { pid },
     );
   }
+  tightenModes(runtimeFiles(paths));
   return new QemuInstance(pid, qmp, null, paths.qmpLog);
 }

@@ -13,6 +13,7 @@ import { qemuErrorLines, tailFile } from './logs';
 import { loadLastState, saveLastState } from './last-state';
 import { existsSync } from 'node:fs';
 import { discardDisposable, disposableDir } from '../rollback/disposable';
+import { processState } from './proc';
 
 export interface StopOptions {
   /** Pull the plug instead of asking the guest to shut down. */
@@ -92,10 +93,10 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
    * Finds a QEMU left running by an earlier engine and takes it over, keeping the reason that
    * engine recorded; a QEMU that ended while no engine watched is reported as such.
    */
-  async adopt(): Promise<void> {
+  async adopt(found?: number): Promise<void> {
     const saved = loadLastState(this.paths, this.id);
     try {
-      const instance = await adopt(this.paths);
+      const instance = await adopt(this.paths, found);
       this.disposable = instance !== null && existsSync(disposableDir(this.paths.vmDir));
       if (!instance) discardDisposable(this.paths.vmDir);
       if (!instance) {
@@ -176,6 +177,13 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     if (options.force) {
       instance.expectExit('forced off');
       this.set('stopping', { reason: 'forced off' });
+      // A QEMU stopped by SIGSTOP answers no quit and handles no SIGTERM until it is continued;
+      // waiting for both would only add 10 s to pulling the plug.
+      if (processState(instance.pid) === 'T') {
+        instance.signal('SIGKILL');
+        if (await instance.waitExit(5_000)) return;
+        return instance.confirmGone();
+      }
       await instance.qmp.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
       if (await instance.waitExit(3_000)) return;
       return this.kill(instance);

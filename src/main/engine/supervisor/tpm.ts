@@ -1,11 +1,11 @@
 // The software TPM: one swtpm per VM, on a UNIX socket in the VM's runtime dir, with its state
 // in the VM's directory. --terminate makes it exit when QEMU disconnects.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 import type { VmPaths } from '../config/paths';
 import { sleep } from './instance';
+import { spawnPrivate } from './private';
 
 export async function startSwtpm(swtpm: string, paths: VmPaths): Promise<void> {
   const stateDir = join(paths.vmDir, 'tpm');
@@ -25,14 +25,15 @@ export async function startSwtpm(swtpm: string, paths: VmPaths): Promise<void> {
     '--tpmstate',
     `dir=${stateDir}`,
     '--ctrl',
-    `type=unixio,path=${paths.tpmSocket}`,
+    // swtpm sets the socket's mode itself (0770 by default), whatever the umask.
+    `type=unixio,path=${paths.tpmSocket},mode=0600`,
     '--pid',
     `file=${paths.tpmPidFile}`,
     '--log',
     `file=${join(paths.vmDir, 'swtpm.log')}`,
   ];
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(swtpm, args, { stdio: 'ignore' });
+    const child = spawnPrivate(swtpm, args, { stdio: 'ignore' });
     child.on('error', () => resolve(-1));
     child.on('exit', (c) => resolve(c));
   });

@@ -1,6 +1,8 @@
 // Creating a VM: profile defaults, then the files it owns (disk, UEFI variables), then vm.json
-// last, so a failure halfway leaves no half-made VM behind (its directory is removed again).
+// last, all in a staging directory published by one rename, so a failure or a crash halfway
+// leaves no half-made VM behind.
 import { existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { OS_PROFILES } from '../../../shared/profiles';
 import type { CreateVmParsed } from '../../../shared/requests';
 import type { HostInfo } from '../../../shared/host';
@@ -8,7 +10,7 @@ import type { Disk, VmConfig } from '../../../shared/vm';
 import { VM_SCHEMA_VERSION } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { ConfigStore, newMac, newVmId, parseConfig } from '../config/store';
-import { vmPaths } from '../config/paths';
+import { VARS_FILE } from '../config/paths';
 import { QemuImg } from '../storage/qemu-img';
 import { parseSize } from '../storage/size';
 import { resolveMachine } from '../qemu/argv';
@@ -121,13 +123,14 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
     req = { ...req, disk: { ...req.disk, format: await detectFormat(ctx.img, req.disk.path) } };
   }
   const config = planVm(req, ctx.host);
-  const paths = vmPaths(ctx.store.home, config.id);
-  const made = ctx.store.create(config);
+  // Assembled under a name no listing shows and published whole (see ConfigStore.stage), so that
+  // neither a failure nor a killed engine leaves a VM without its disk behind.
+  const dir = ctx.store.stage(config.id);
   try {
     const disk = config.disks[0];
     if (disk?.owned && req.disk.kind === 'new') {
       ctx.onProgress?.(10, 'creating disk');
-      await ctx.img.create(`${paths.vmDir}/${disk.file}`, {
+      await ctx.img.create(join(dir, disk.file), {
         format: disk.format,
         sizeBytes: parseSize(req.disk.size),
         preallocation: req.disk.preallocation,
@@ -135,16 +138,17 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
     } else if (disk?.owned && req.disk.kind === 'existing') {
       await ctx.img.convert(
         { path: req.disk.path, format: disk.format },
-        { path: `${paths.vmDir}/${disk.file}`, format: disk.format },
+        { path: join(dir, disk.file), format: disk.format },
         (p) => ctx.onProgress?.(p, 'copying disk'),
       );
     }
-    if (config.firmware !== 'bios') await createVarsStore(config, ctx, paths.varsFile);
+    if (config.firmware !== 'bios') await createVarsStore(config, ctx, join(dir, VARS_FILE));
+    const made = ctx.store.publish(config, dir);
     ctx.onProgress?.(100, 'done');
     return made;
   } catch (err) {
-    // Only this call made the directory, so removing it removes nothing anyone else owns.
-    rmSync(paths.vmDir, { recursive: true, force: true });
+    // Only this call made the staging directory, so removing it removes nothing anyone else owns.
+    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
 }

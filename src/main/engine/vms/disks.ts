@@ -10,6 +10,7 @@ import { diskPath } from '../qemu/argv';
 import { parseSize } from '../storage/size';
 import { detectFormat } from './create';
 import type { Engine } from '../engine';
+import { clonesOf } from '../rollback/templates';
 
 function nextDiskId(config: VmConfig): string {
   const used = new Set([...config.disks, ...config.cdroms, ...config.nics].map((d) => d.id));
@@ -63,6 +64,16 @@ export async function removeDisk(
   const config = engine.resolve(ref);
   return engine.exclusive(config.id, 'disk remove', async () => {
     engine.requireStopped(config, 'remove a disk');
+    // A template's disks are the bases of its linked clones: deleting one breaks them, and even
+    // detaching one would leave its file to be removed later as nobody's.
+    const clones = config.template ? clonesOf(engine, config.id) : [];
+    if (clones.length) {
+      throw new HangarError(
+        'CONFLICT',
+        `Linked clones are built on this template's disks (${clones.map((c) => `"${c.name}"`).join(', ')}); ` +
+          'delete them or make them independent first.',
+      );
+    }
     const disk = config.disks.find((d) => d.id === diskId);
     if (!disk)
       throw new HangarError(

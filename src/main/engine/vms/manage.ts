@@ -1,14 +1,20 @@
 // Changing, copying and removing VMs. Edits are validated by the same schema as vm.json; a
 // clone gets a new id and new MACs; a delete removes only what the VM owns.
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { EditVmRequest } from '../../../shared/requests';
 import type { VmConfig } from '../../../shared/vm';
 import type { DeleteResult } from '../../../shared/api-types';
 import { HangarError } from '../../../shared/errors';
 import { newMac, newVmId, parseConfig } from '../config/store';
+import { VARS_FILE } from '../config/paths';
+import { writeFileAtomic } from '../config/atomic';
 import { diskPath } from '../qemu/argv';
 import type { Engine } from '../engine';
+import { clonesOf } from '../rollback/templates';
+
+/** Written into a VM's directory before its files are removed; see deleteVm and recovery.ts. */
+export const DELETE_MARKER = '.deleting';
 
 /** Fields that take effect only at the next start; everything but name and description. */
 const LIVE_FIELDS = new Set(['name', 'description']);
@@ -18,6 +24,15 @@ export async function editVm(engine: Engine, ref: string, patch: EditVmRequest):
   return engine.exclusive(config.id, 'edit', async () => {
     const fields = Object.keys(patch).filter((k) => patch[k as keyof EditVmRequest] !== undefined);
     if (fields.some((f) => !LIVE_FIELDS.has(f))) engine.requireStopped(config, 'change its hardware');
+    // The same bounds as at creation (planVm): an edit must not give a VM more than the host has.
+    const { hostCpus, hostMemoryMiB } = engine.host;
+    if (patch.cpus !== undefined && patch.cpus > hostCpus)
+      throw new HangarError('INVALID_INPUT', `${patch.cpus} CPUs is more than this host has (${hostCpus}).`);
+    if (patch.memoryMiB !== undefined && patch.memoryMiB > hostMemoryMiB)
+      throw new HangarError(
+        'INVALID_INPUT',
+        `${patch.memoryMiB} MiB is more memory than this host has (${hostMemoryMiB} MiB).`,
+      );
     const { portForwards, ...rest } = patch;
     const next: VmConfig = {
       ...config,
@@ -58,11 +73,13 @@ export async function cloneVm(engine: Engine, ref: string, name: string): Promis
       updatedAt: now,
     });
     const from = engine.paths(src.id);
-    const to = engine.paths(id);
-    engine.store.create(clone);
+    // Copied into a staging directory and published whole: a clone interrupted by a crash must
+    // not look like a VM whose disk is complete (see ConfigStore.stage).
+    const dir = engine.store.stage(id);
+    let made: VmConfig;
     try {
       for (const [i, d] of src.disks.entries()) {
-        const target = join(to.vmDir, `${d.id}.${d.format}`);
+        const target = join(dir, `${d.id}.${d.format}`);
         await engine.img.convert(
           { path: diskPath(src, d, from.vmDir), format: d.format },
           { path: target, format: d.format },
@@ -73,17 +90,18 @@ export async function cloneVm(engine: Engine, ref: string, name: string): Promis
       if (existsSync(from.varsFile))
         await engine.img.convert(
           { path: from.varsFile, format: 'qcow2' },
-          { path: to.varsFile, format: 'qcow2' },
+          { path: join(dir, VARS_FILE), format: 'qcow2' },
         );
       if (existsSync(join(from.vmDir, 'tpm')))
-        cpSync(join(from.vmDir, 'tpm'), join(to.vmDir, 'tpm'), { recursive: true });
+        cpSync(join(from.vmDir, 'tpm'), join(dir, 'tpm'), { recursive: true });
+      made = engine.store.publish(clone, dir);
     } catch (err) {
-      rmSync(to.vmDir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
       throw err;
     }
     engine.progress(src.id, 'clone', 100, 'done');
-    engine.emit('config', { id, config: clone });
-    return clone;
+    engine.emit('config', { id, config: made });
+    return made;
   });
 }
 
@@ -102,6 +120,30 @@ async function dependents(engine: Engine, self: string, files: Set<string>): Pro
   return users;
 }
 
+function realOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Every file the other VMs use (disks, CD-ROM media, kernels, initrds), as given and resolved. */
+function filesOfOthers(engine: Engine, self: string): string[] {
+  const files: string[] = [];
+  for (const e of engine.store.list()) {
+    if (!e.ok || e.id === self) continue;
+    const c = e.config;
+    const { vmDir } = engine.paths(e.id);
+    files.push(
+      ...c.disks.map((d) => diskPath(c, d, vmDir)),
+      ...c.cdroms.flatMap((cd) => (cd.media ? [cd.media] : [])),
+      ...(c.directBoot ? [c.directBoot.kernel, c.directBoot.initrd ?? ''].filter(Boolean) : []),
+    );
+  }
+  return files.flatMap((f) => [resolve(f), realOr(f)]);
+}
+
 /**
  * Removes the VM's directory entries that it owns. Files it only refers to (external disks,
  * ISOs), even when they sit inside its directory, are kept and reported.
@@ -110,6 +152,16 @@ export async function deleteVm(engine: Engine, ref: string): Promise<DeleteResul
   const config = engine.resolve(ref);
   return engine.exclusive(config.id, 'delete', async () => {
     engine.requireStopped(config, 'delete it');
+    // By linkedTo, not only by backing file: a clone of a template without disks hangs on the
+    // template's UEFI variable store alone, which the backing-file scan below does not look at.
+    const clones = clonesOf(engine, config.id);
+    if (clones.length) {
+      throw new HangarError(
+        'CONFLICT',
+        `Linked clones are built on this template: ${clones.map((c) => `"${c.name}"`).join(', ')}. ` +
+          'Delete them or make them independent first.',
+      );
+    }
     const { vmDir } = engine.paths(config.id);
     const external = new Set<string>([
       ...config.disks.filter((d) => !d.owned).map((d) => diskPath(config, d, vmDir)),
@@ -123,21 +175,33 @@ export async function deleteVm(engine: Engine, ref: string): Promise<DeleteResul
         `Other VMs are built on this VM's disks: ${users.join(', ')}. Delete or make them independent first.`,
       );
     }
+    // A file in this directory that another VM uses (an ISO or kernel put here by hand, a disk
+    // attached in place) stays, with the entry that holds it, as if this VM's were external too.
+    const others = filesOfOthers(engine, config.id);
+    for (const name of readdirSync(vmDir)) {
+      const path = join(vmDir, name);
+      const here = [path, realOr(path)];
+      if (others.some((f) => here.some((h) => f === h || f.startsWith(`${h}/`)))) external.add(path);
+    }
     const removed: string[] = [];
     const kept = [...external].filter((f) => !f.startsWith(vmDir + '/'));
+    // Marked first: an engine killed halfway leaves a VM that is neither whole nor gone, and the
+    // next engine finishes the delete, keeping the files named here (recovery.ts).
+    writeFileAtomic(join(vmDir, DELETE_MARKER), JSON.stringify({ keep: [...external] }));
     for (const name of readdirSync(vmDir)) {
       const path = join(vmDir, name);
       if (external.has(path)) {
         kept.push(path);
         continue;
       }
-      // vm.json goes last, so an interrupted delete still leaves a listable VM.
-      if (name === 'vm.json') continue;
+      // vm.json goes last (before the marker), so an interrupted delete still leaves a listable VM.
+      if (name === 'vm.json' || name === DELETE_MARKER) continue;
       rmSync(path, { recursive: true, force: true });
       removed.push(path);
     }
     rmSync(join(vmDir, 'vm.json'), { force: true });
     removed.push(join(vmDir, 'vm.json'));
+    rmSync(join(vmDir, DELETE_MARKER), { force: true });
     if (readdirSync(vmDir).length === 0) rmSync(vmDir, { recursive: true, force: true });
     engine.forget(config.id);
     engine.emit('config', { id: config.id, config: null });

@@ -1,0 +1,101 @@
+// Reading a QEMU command line back the way QEMU reads it, to prove that no user text changed its
+// shape: which elements are options, and which keys each option value holds.
+
+/** Options that take no value. Everything else in QEMU's table for what we pass takes one. */
+export const FLAG_OPTIONS = new Set(['-no-user-config', '-nodefaults', '-S']);
+
+/** Options whose value QEMU takes verbatim (a file name or the kernel command line). */
+export const VERBATIM_OPTIONS = new Set(['-kernel', '-initrd', '-append', '-pidfile']);
+
+/** Every option the builder may emit; anything else in an option position is an injection. */
+export const KNOWN_OPTIONS = new Set([
+  ...FLAG_OPTIONS,
+  ...VERBATIM_OPTIONS,
+  '-name',
+  '-machine',
+  '-accel',
+  '-cpu',
+  '-smp',
+  '-m',
+  '-rtc',
+  '-blockdev',
+  '-device',
+  '-netdev',
+  '-global',
+  '-chardev',
+  '-tpmdev',
+  '-mon',
+  '-serial',
+  '-display',
+  '-vnc',
+  '-msg',
+  '-sandbox',
+]);
+
+/**
+ * QemuOpts: parts separated by single commas; ",," is a literal comma. Returns the parts with
+ * escapes undone. (QEMU has no other escape: a backslash, quote or '=' in a value is literal.)
+ */
+export function splitOpts(value: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === ',') {
+      if (value[i + 1] === ',') {
+        cur += ',';
+        i++;
+      } else {
+        parts.push(cur);
+        cur = '';
+      }
+    } else cur += c;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+export interface ParsedOpts {
+  /** The first part when it has no '=' (a driver, backend or machine type), else null. */
+  head: string | null;
+  /** key -> value; a part without '=' after the head is recorded with value null (QEMU: key=on). */
+  pairs: [string, string | null][];
+}
+
+export function parseOpts(value: string): ParsedOpts {
+  const parts = splitOpts(value);
+  let head: string | null = null;
+  const pairs: [string, string | null][] = [];
+  parts.forEach((p, i) => {
+    const eq = p.indexOf('=');
+    if (i === 0 && eq < 0) head = p;
+    else if (eq < 0) pairs.push([p, null]);
+    else pairs.push([p.slice(0, eq), p.slice(eq + 1)]);
+  });
+  return { head, pairs };
+}
+
+export interface ArgvOption {
+  option: string;
+  value: string | null;
+}
+
+/**
+ * Walks argv as QEMU does: an option, then its value when it takes one. Returns the options, or
+ * throws when an element in an option position is not an option we emit.
+ */
+export function walkArgv(argv: readonly string[]): ArgvOption[] {
+  const out: ArgvOption[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const option = argv[i]!;
+    if (!KNOWN_OPTIONS.has(option))
+      throw new Error(`argv[${i}] ${JSON.stringify(option)} is not an option we emit`);
+    if (FLAG_OPTIONS.has(option)) {
+      out.push({ option, value: null });
+      continue;
+    }
+    if (i + 1 >= argv.length) throw new Error(`${option} has no value`);
+    out.push({ option, value: argv[++i]! });
+  }
+  return out;
+}
