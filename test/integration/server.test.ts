@@ -549,6 +549,21 @@ describe('console bridges', () => {
     await peerClosed;
   });
 
+  it('sends many tiny console writes as few frames, in order, and flushes them before closing', async () => {
+    const ws = await track(openWs(`/console/serial/${VM}`));
+    const peer = await waitFor(() => peers[0]);
+    const got: Buffer[] = [];
+    ws.on('message', (d: Buffer) => got.push(d));
+    const wsClosed = closed(ws);
+    // Like QEMU's serial chardev: a few bytes per write, many writes in a row.
+    const pieces = Array.from({ length: 2000 }, (_, i) => Buffer.from(`${i % 1000};`));
+    for (const p of pieces) peer.write(p);
+    peer.end();
+    await wsClosed;
+    expect(Buffer.concat(got)).toEqual(Buffer.concat(pieces));
+    expect(got.length).toBeLessThan(pieces.length / 10);
+  });
+
   it('closes the WebSocket when the console socket closes', async () => {
     const ws = await track(openWs(`/console/serial/${VM}`, { protocols: ['binary'] }));
     expect(ws.protocol).toBe('binary');

@@ -1,9 +1,10 @@
 // The engine: owns the VM configs and the running QEMUs of one $HANGAR_HOME. Every front end
 // (Electron IPC, host server, CLI) calls these methods; state changes arrive as events.
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostInfo } from '../../shared/host';
-import type { VmConfig } from '../../shared/vm';
+import { VmId, type VmConfig } from '../../shared/vm';
 import type { StateChange } from '../../shared/state';
 import type { Progress, VmSummary } from '../../shared/api-types';
 import { HangarError } from '../../shared/errors';
@@ -105,6 +106,8 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Finds a VM by id, or by its exact name when that is unique. */
   resolve(ref: string): VmConfig {
+    // Ids are what the UI and scripts use: read that one vm.json instead of all of them.
+    if (VmId.safeParse(ref).success && existsSync(this.paths(ref).configFile)) return this.store.load(ref);
     const entries = this.store.list();
     const byId = entries.find((e) => e.id === ref);
     if (byId) return this.store.load(byId.id);

@@ -191,7 +191,7 @@ export async function revertSnapshot(engine: Engine, ref: string, snapRef: strin
   return engine.exclusive(config.id, 'revert', async () => {
     refuseDisposable(engine, config);
     const imgs = images(engine, config);
-    const missing = await missingIn(engine, imgs, snap.tag);
+    const missing = await missingIn(engine, imgs, snap.tag, config.id);
     if (missing.length)
       throw new HangarError(
         'NOT_FOUND',
@@ -267,7 +267,22 @@ export async function deleteSnapshot(engine: Engine, ref: string, snapRef: strin
   });
 }
 
-async function missingIn(engine: Engine, imgs: Image[], tag: string): Promise<string[]> {
+interface NodeInfo {
+  'node-name': string;
+  image?: { snapshots?: { name: string }[] };
+}
+
+/** The images that lack `tag`. A running VM is asked over QMP, saving a qemu-img run per image. */
+async function missingIn(engine: Engine, imgs: Image[], tag: string, configId?: string): Promise<string[]> {
+  const rt = configId ? engine.runtime(configId) : null;
+  if (rt && (rt.state === 'running' || rt.state === 'paused')) {
+    const nodes = await rt.qmp().execute<NodeInfo[]>('query-named-block-nodes', { flat: true });
+    return imgs
+      .filter(
+        (i) => !nodes.find((n) => n['node-name'] === i.node)?.image?.snapshots?.some((s) => s.name === tag),
+      )
+      .map((i) => i.path);
+  }
   const missing: string[] = [];
   for (const i of imgs) {
     const tags = ((await engine.img.info(i.path, 'qcow2')).snapshots ?? []).map((s) => s.name);

@@ -7,7 +7,9 @@ import { CLOSE_CODES, type ApiDispatcher, type ConsoleKind } from './types';
 
 export const CONSOLE_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Above this much unsent WebSocket data the VM socket is paused, so a slow client bounds memory. */
-export const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+export /** A frame is sent at once when this much is waiting, so large output is not held back. */
+const COALESCE_BYTES = 64 * 1024;
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const LOW_WATER_BYTES = 1024 * 1024;
 const DRAIN_POLL_MS = 10;
 
@@ -64,13 +66,28 @@ export function attachConsoleBridge(
   sock.on('connect', () => {
     connected = true;
   });
-  sock.on('data', (chunk: Buffer) => {
+  // QEMU's serial chardev hands over a few bytes per read; one WebSocket frame per read costs
+  // more CPU than the bytes are worth. Reads that arrive together go out as one frame.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (!pendingBytes) return;
+    const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
     if (ws.readyState !== ws.OPEN) return;
-    ws.send(chunk, { binary: true });
+    ws.send(data, { binary: true });
     if (ws.bufferedAmount > HIGH_WATER_BYTES && drainTimer === null) {
       sock.pause();
       waitForDrain();
     }
+  };
+  sock.on('data', (chunk: Buffer) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (!pendingBytes) setImmediate(flush);
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= COALESCE_BYTES) flush();
   });
   // Node queues writes made while connecting, so client input sent early is not lost.
   ws.on('message', (data: RawData) => {
@@ -96,7 +113,10 @@ export function attachConsoleBridge(
       finish(1011, 'Console socket error');
     }
   });
-  sock.on('close', () => finish(1000, 'Console closed'));
+  sock.on('close', () => {
+    flush(); // the last bytes before QEMU closed, e.g. a shutdown message
+    finish(1000, 'Console closed');
+  });
   ws.on('close', () => finish(1000, 'Client closed'));
 }
 
