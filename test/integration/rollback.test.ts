@@ -3,7 +3,7 @@
 // change are compared by checksums on the host.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../src/main/engine/engine';
 import { clearBaseline, resetToBaseline, setBaseline } from '../../src/main/engine/rollback/baseline';
@@ -136,6 +136,36 @@ describe('rollback', () => {
     await engine.stop(clone.id, { force: true });
     await deleteVm(engine, vm.id); // no clone depends on it any more
     expect(existsSync(tplDisk)).toBe(false);
+  });
+
+  it('undoes or finishes a baseline set that was killed midway, at the next open', async () => {
+    const early = await makeGuestVm(engine, 'killed early');
+    const late = await makeGuestVm(engine, 'killed late');
+    const dir = (id: string) => engine.paths(id).vmDir;
+    // Killed after the link, before the overlay: the base name is a second link to the image.
+    linkSync(join(dir(early.id), 'disk0.qcow2'), join(dir(early.id), 'disk0.base.qcow2'));
+    // Killed after the overlay was renamed into place, before vm.json recorded the baseline.
+    const lateDisk = join(dir(late.id), 'disk0.qcow2');
+    const lateBase = join(dir(late.id), 'disk0.base.qcow2');
+    linkSync(lateDisk, lateBase);
+    await engine.img.create(`${lateDisk}.new`, {
+      format: 'qcow2',
+      sizeBytes: 0,
+      backing: { path: lateBase, format: 'qcow2' },
+    });
+    renameSync(`${lateDisk}.new`, lateDisk);
+    await engine.close();
+    engine = await openEngine(t);
+    expect(existsSync(join(dir(early.id), 'disk0.base.qcow2'))).toBe(false);
+    expect(engine.resolve(early.id).baseline).toBeNull();
+    expect(engine.resolve(late.id).baseline?.bases).toEqual({ 'disk0.qcow2': 'disk0.base.qcow2' });
+    await resetToBaseline(engine, late.id);
+    for (const id of [early.id, late.id]) {
+      const sh = await boot(id);
+      expect((await sh.run('ls /mnt/disk >/dev/null && echo disk-ok')).output).toBe('disk-ok');
+      sh.close();
+      await engine.stop(id, { force: true });
+    }
   });
 
   it('renames and describes snapshots', async () => {

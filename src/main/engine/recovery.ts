@@ -14,6 +14,8 @@
 //   vms/<id>/ (empty)           the last step of a delete -> removed
 //   vms/<id>/disposable/        a disposable run's overlays -> removed by adoption when no QEMU runs
 //   engine.lock.PID.tmp         a lock attempt of a process that is gone -> removed
+//   vms/<id>/*.base.qcow2 that vm.json does not name: an interrupted `baseline set` -> undone
+//                               (still a link to the image) or finished (the overlay is in place)
 // A VM directory without vm.json that is not empty is left alone: the store reports it.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import { STAGING_PREFIX, type ConfigStore } from './config/store';
 import { diskPath } from './qemu/argv';
 import { DELETE_MARKER } from './vms/manage';
 import { isAlive } from './supervisor/proc';
+import { recoverBaseline } from './rollback/recover-baseline';
 
 /** writeFileAtomic's temp name: `.${basename}.${8 hex}.tmp`. */
 const ATOMIC_TMP = /^\..+\.[0-9a-f]{8}\.tmp$/;
@@ -86,6 +89,8 @@ export function recoverHome(store: ConfigStore): string[] {
           note('removed', file, 'an interrupted write; the file it was to replace is intact');
         }
       }
+      const entry = store.read(name);
+      if (entry.ok) notes.push(...recoverBaseline(store, entry.config, path));
       if (readdirSync(path).length === 0) {
         remove(path);
         note('removed', path, 'an empty VM directory left by a delete');

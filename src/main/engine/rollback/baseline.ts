@@ -1,7 +1,7 @@
 // Baselines and instant reset. Setting a baseline turns each writable image into a read-only
 // base with an empty overlay on top; reset-to-baseline replaces the overlays with new empty
 // ones, which takes the same few milliseconds for a 1 GiB disk as for a 1 TiB one.
-import { renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
@@ -9,7 +9,7 @@ import type { Engine } from '../engine';
 import { createOverlay, flatten, protect, recreateOverlay } from './overlay';
 import { ownedImages } from './images';
 
-const baseName = (file: string) => file.replace(/\.qcow2$/, '') + '.base.qcow2';
+export const baseName = (file: string) => file.replace(/\.qcow2$/, '') + '.base.qcow2';
 
 export async function setBaseline(engine: Engine, ref: string): Promise<VmConfig> {
   const config = engine.resolve(ref);
@@ -34,19 +34,29 @@ export async function setBaseline(engine: Engine, ref: string): Promise<VmConfig
     const done: { overlay: string; base: string }[] = [];
     try {
       for (const i of images) {
+        // Ordered so that a kill at any step leaves a usable VM that the next engine can finish
+        // or undo (recovery.ts): the base is a second name for the same data, the overlay is
+        // built beside the image and renamed over it in one step, vm.json is written last.
         const base = join(vmDir, baseName(i.file));
-        renameSync(i.path, base);
+        linkSync(i.path, base);
+        const tmp = `${i.path}.new`;
+        await createOverlay(engine.img, base, tmp);
+        renameSync(tmp, i.path);
         done.push({ overlay: i.path, base });
-        await createOverlay(engine.img, base, i.path);
         protect(base, true);
         bases[i.file] = baseName(i.file);
       }
     } catch (err) {
       // Put every image back as it was; nothing may be lost to a half-made baseline.
       for (const d of done.reverse()) {
-        rmSync(d.overlay, { force: true });
         protect(d.base, false);
         renameSync(d.base, d.overlay);
+      }
+      for (const i of images) {
+        rmSync(`${i.path}.new`, { force: true });
+        const base = join(vmDir, baseName(i.file));
+        // A base name not yet turned into a real base is only a second link to the image.
+        if (existsSync(base) && statSync(base).ino === statSync(i.path).ino) rmSync(base);
       }
       throw err;
     }
