@@ -9,7 +9,7 @@ import type { Engine } from '../../src/main/engine/engine';
 import { clearBaseline, resetToBaseline, setBaseline } from '../../src/main/engine/rollback/baseline';
 import { linkedClone, makeIndependent, setTemplate } from '../../src/main/engine/rollback/templates';
 import { createSnapshot, editSnapshot } from '../../src/main/engine/snapshots';
-import { deleteVm } from '../../src/main/engine/vms/manage';
+import { cloneVm, deleteVm } from '../../src/main/engine/vms/manage';
 import type { SerialConsole } from '../../src/main/engine/consoles/serial';
 import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell } from '../support/vms';
@@ -166,6 +166,33 @@ describe('rollback', () => {
       sh.close();
       await engine.stop(id, { force: true });
     }
+  });
+
+  it('makes full clones of a baseline VM and of a linked clone that stand on their own', async () => {
+    const vm = await makeGuestVm(engine, 'with baseline');
+    const sh = await boot(vm.id);
+    const a = await write(sh, 'based');
+    sh.close();
+    await engine.stop(vm.id, { timeoutMs: 30_000 });
+    await setBaseline(engine, vm.id);
+    const full = await cloneVm(engine, vm.id, 'full of baseline');
+    expect(full).toMatchObject({ baseline: null, linkedTo: null, template: false, snapshots: [] });
+    const disk = join(engine.paths(full.id).vmDir, 'disk0.qcow2');
+    expect((await engine.img.info(disk, 'qcow2'))['backing-filename']).toBeUndefined();
+    const sh2 = await boot(full.id);
+    expect(await read(sh2)).toContain(a);
+    sh2.close();
+    await engine.stop(full.id, { force: true });
+
+    const tpl = await makeGuestVm(engine, 'tpl for full clone');
+    await setTemplate(engine, tpl.id, true);
+    const linked = await linkedClone(engine, tpl.id, 'linked');
+    const fromLinked = await cloneVm(engine, linked.id, 'full of linked');
+    expect(fromLinked.linkedTo).toBeNull();
+    const fromTemplate = await cloneVm(engine, tpl.id, 'full of template');
+    expect(fromTemplate.template).toBe(false);
+    await expect(engine.start(fromTemplate.id)).resolves.toMatchObject({ state: 'running' });
+    await engine.stop(fromTemplate.id, { force: true });
   });
 
   it('renames and describes snapshots', async () => {

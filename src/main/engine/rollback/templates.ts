@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
-import { newMac, newVmId, parseConfig } from '../config/store';
+import { copyConfig } from '../vms/copy-config';
 import { VARS_FILE } from '../config/paths';
 import type { Engine } from '../engine';
 import { createOverlay, flatten, protect } from './overlay';
@@ -52,25 +52,14 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
   }
   const from = engine.paths(tpl.id);
   ownedImages(tpl, from.vmDir, from.varsFile, 'A linked clone');
-  const id = newVmId();
-  const now = new Date().toISOString();
-  const clone = parseConfig({
-    ...tpl,
-    id,
-    name,
-    template: false,
+  const clone = copyConfig(tpl, name, {
     linkedTo: tpl.id,
     // Read-only disks are shared as they are: the clone points at the template's file.
     disks: tpl.disks.map((d) =>
       d.readOnly && d.owned ? { ...d, owned: false, path: join(from.vmDir, d.file) } : d,
     ),
-    nics: tpl.nics.map((n) => ({ ...n, mac: newMac() })),
-    snapshots: [],
-    currentSnapshot: null,
-    baseline: null,
-    createdAt: now,
-    updatedAt: now,
   });
+  const id = clone.id;
   // Made in a staging directory and published whole (see ConfigStore.stage).
   const dir = engine.store.stage(id);
   let made: VmConfig;

@@ -6,7 +6,8 @@ import type { EditVmRequest } from '../../../shared/requests';
 import type { VmConfig } from '../../../shared/vm';
 import type { DeleteResult } from '../../../shared/api-types';
 import { HangarError } from '../../../shared/errors';
-import { newMac, newVmId, parseConfig } from '../config/store';
+import { parseConfig } from '../config/store';
+import { copyConfig } from './copy-config';
 import { VARS_FILE } from '../config/paths';
 import { writeFileAtomic } from '../config/atomic';
 import { diskPath } from '../qemu/argv';
@@ -59,19 +60,10 @@ export async function cloneVm(engine: Engine, ref: string, name: string): Promis
   const src = engine.resolve(ref);
   return engine.exclusive(src.id, 'clone', async () => {
     engine.requireStopped(src, 'clone it');
-    const id = newVmId();
-    const now = new Date().toISOString();
-    const clone = parseConfig({
-      ...src,
-      id,
-      name,
+    const clone = copyConfig(src, name, {
       disks: src.disks.map((d) => ({ ...d, owned: true, file: `${d.id}.${d.format}` })),
-      nics: src.nics.map((n) => ({ ...n, mac: newMac() })),
-      snapshots: [],
-      currentSnapshot: null,
-      createdAt: now,
-      updatedAt: now,
     });
+    const id = clone.id;
     const from = engine.paths(src.id);
     // Copied into a staging directory and published whole: a clone interrupted by a crash must
     // not look like a VM whose disk is complete (see ConfigStore.stage).
