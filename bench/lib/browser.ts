@@ -1,19 +1,10 @@
 // Debian's Chromium driven by Playwright, set up the way the e2e tests run it on these machines.
 import { chromium, type Browser, type BrowserContext } from '@playwright/test';
 import { onCleanup } from './env';
-
-// Root needs --no-sandbox; the rest keep Chromium off the closed network.
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/support/chromium';
 
 export async function launchBrowser(): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   onCleanup(() => browser.close());
   return browser;
 }
