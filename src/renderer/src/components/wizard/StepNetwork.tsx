@@ -60,38 +60,26 @@ export function StepNetwork({ form, update, error, touch }: StepProps) {
                         </select>
                       </td>
                       <td>
-                        <input
-                          type="number"
-                          min={1}
-                          max={65535}
+                        <PortInput
                           value={r.hostPort}
-                          onChange={(e) => {
-                            touch(hostKey);
-                            edit(r.id, { hostPort: e.target.value });
-                          }}
-                          onBlur={() => touch(hostKey)}
-                          aria-label={`Host port of forward ${i + 1}`}
-                          data-testid="wiz-forward-host"
-                          {...described(hostKey, error(hostKey))}
+                          label={`Host port of forward ${i + 1}`}
+                          testId="wiz-forward-host"
+                          field={hostKey}
+                          error={error(hostKey)}
+                          touch={touch}
+                          onChange={(v) => edit(r.id, { hostPort: v })}
                         />
-                        <FieldError field={hostKey} error={error(hostKey)} />
                       </td>
                       <td>
-                        <input
-                          type="number"
-                          min={1}
-                          max={65535}
+                        <PortInput
                           value={r.guestPort}
-                          onChange={(e) => {
-                            touch(guestKey);
-                            edit(r.id, { guestPort: e.target.value });
-                          }}
-                          onBlur={() => touch(guestKey)}
-                          aria-label={`Guest port of forward ${i + 1}`}
-                          data-testid="wiz-forward-guest"
-                          {...described(guestKey, error(guestKey))}
+                          label={`Guest port of forward ${i + 1}`}
+                          testId="wiz-forward-guest"
+                          field={guestKey}
+                          error={error(guestKey)}
+                          touch={touch}
+                          onChange={(v) => edit(r.id, { guestPort: v })}
                         />
-                        <FieldError field={guestKey} error={error(guestKey)} />
                       </td>
                       <td>
                         <button
@@ -119,6 +107,37 @@ export function StepNetwork({ form, update, error, touch }: StepProps) {
           </button>
         </fieldset>
       )}
+    </>
+  );
+}
+
+/** One port of a forward: the same input, checks and message for the host and the guest side. */
+function PortInput(p: {
+  value: string;
+  label: string;
+  testId: string;
+  field: string;
+  error: string | undefined;
+  touch: (field: string) => void;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <>
+      <input
+        type="number"
+        min={1}
+        max={65535}
+        value={p.value}
+        onChange={(e) => {
+          p.touch(p.field);
+          p.onChange(e.target.value);
+        }}
+        onBlur={() => p.touch(p.field)}
+        aria-label={p.label}
+        data-testid={p.testId}
+        {...described(p.field, p.error)}
+      />
+      <FieldError field={p.field} error={p.error} />
     </>
   );
 }
