@@ -58,7 +58,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const env = options.env ?? process.env;
     const home = options.home ?? hangarHome(env);
     new ConfigStore(home).init();
-    const lock = EngineLock.acquire(home, options.endpoint ?? null);
+    const lock = await EngineLock.acquire(home, options.endpoint ?? null);
     try {
       const host = await probeHost({ env, cacheFile: join(home, 'cache', 'probe.json') });
       const engine = new Engine(home, env, host, lock);
