@@ -34,8 +34,19 @@ const ALLOWED = new Set([
   'one-insn-per-tb',
 ]);
 
+/**
+ * The name QEMU's human monitor will look up for this line (monitor/hmp.c, get_command_name):
+ * after leading C whitespace, the run of characters up to the next C whitespace or '/', since
+ * `x/8i $pc` is the command x with the format /8i. A name that QEMU would read differently from
+ * us could let a refused command through, so this follows it exactly, except that a NUL (where
+ * QEMU's C string ends) stays part of the name here, which then matches nothing allowed.
+ */
+export function monitorCommandName(commandLine: string): string {
+  return /^[ \t\n\v\f\r]*([^ \t\n\v\f\r/]*)/.exec(commandLine)![1]!;
+}
+
 export function checkMonitorCommand(commandLine: string): void {
-  const word = commandLine.trim().split(/\s+/)[0] ?? '';
+  const word = monitorCommandName(commandLine);
   if (!ALLOWED.has(word)) {
     throw new HangarError(
       'INVALID_INPUT',
