@@ -9,7 +9,7 @@ import { HangarError } from '../../shared/errors';
 import { diskPath } from './qemu/argv';
 import type { Engine } from './engine';
 import { runJob } from './jobs';
-import { withFrozenGuest } from './qga';
+import { withFrozenGuest } from './agent';
 
 export interface SnapshotListEntry extends SnapshotMeta {
   current: boolean;
