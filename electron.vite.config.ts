@@ -27,6 +27,10 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
+    // Asset URLs relative to index.html: the host server serves the app under a secret base path
+    // (/s/<random>/), and its token cookie only reaches URLs under it. (electron-vite's production
+    // default too; stated here because the server depends on it.)
+    base: './',
     build: {
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findServeUrl } from '../test/support/serve-url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'hangar.js');
@@ -46,8 +47,8 @@ export const test = base.extend<object, { hangar: Hangar }>({
         let out = '';
         server.stdout!.on('data', (d: Buffer) => {
           out += d.toString();
-          const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out);
-          if (m) resolve(m[0]);
+          const found = findServeUrl(out);
+          if (found) resolve(found.url);
         });
         server.once('exit', (code) => reject(new Error(`hangar serve exited (${code}): ${out}`)));
       });

@@ -23,7 +23,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUTS = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
 const INPUTS = ['src', 'electron.vite.config.ts', 'package.json'];
 const BROWSERS = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
-const URL_LINE = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+/;
+// The host server's first-load URL: its secret base path, then the token. Both are secrets, and
+// both go to Chromium only inside the private launch page, never on its command line.
+const URL_LINE = /http:\/\/127\.0\.0\.1:\d+\/s\/[A-Za-z0-9_-]+\/\?token=[A-Za-z0-9_-]+/;
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

@@ -68,6 +68,8 @@ export interface Served {
   url: string;
   port: number;
   token: string;
+  /** The server's secret base path (`/s/<random>/`): its page and WebSockets live under it. */
+  basePath: string;
   origin: string;
   api: ApiClient;
   stop(): Promise<void>;
@@ -93,7 +95,7 @@ export async function startServe(h: Home): Promise<Served> {
     const timer = setTimeout(() => reject(new Error(`hangar serve printed no URL: ${out}${err}`)), 60_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out);
+      const m = /http:\/\/127\.0\.0\.1:\d+\/s\/[A-Za-z0-9_-]+\/\?token=\S+/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[0]);
@@ -111,6 +113,7 @@ export async function startServe(h: Home): Promise<Served> {
     url,
     port,
     token,
+    basePath: u.pathname,
     origin: `http://127.0.0.1:${port}`,
     api,
     async stop() {

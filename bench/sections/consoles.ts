@@ -21,7 +21,7 @@ async function unixPipe(path: string): Promise<Pipe> {
 
 async function bridgePipe(served: Served, kind: 'vnc' | 'serial', id: string): Promise<Pipe> {
   const ws = new WebSocket(
-    `ws://127.0.0.1:${served.port}/console/${kind}/${id}?token=${served.token}`,
+    `ws://127.0.0.1:${served.port}${served.basePath}console/${kind}/${id}?token=${served.token}`,
     ['binary'],
     {
       headers: { Origin: served.origin },

@@ -77,7 +77,8 @@ async function renames(page: Page, n: number, round: string): Promise<{ dom: num
   return page.evaluate(
     async ({ id, n, round }) => {
       const stamps = (window as unknown as { __benchEventAt: Record<string, number> }).__benchEventAt;
-      const ws = new WebSocket(`ws://${location.host}/api`);
+      // Beside the page: the server serves everything under its secret base path.
+      const ws = new WebSocket(`ws://${location.host}${location.pathname.replace(/[^/]*$/, '')}api`);
       await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
       const card = () => document.querySelector(`[data-vm-id="${id}"] [data-testid="card-name"]`);
       const orig = card()?.textContent ?? '';

@@ -30,7 +30,7 @@ async function start(): Promise<void> {
     startUrl: devUrl ?? host.url,
     appOrigin,
   });
-  disconnect = connectIpc(win, host.dispatcher, appOrigin);
+  disconnect = connectIpc(win, host.dispatcher, appOrigin, host.basePath);
   win.on('closed', () => {
     win = null;
   });

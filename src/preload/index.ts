@@ -3,10 +3,13 @@
 // channel but these two. Main validates the sender and parses every payload; this stays thin.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { PreloadApi } from '../renderer/src/api/transport';
-import { CALL_CHANNEL, EVENT_CHANNEL, consoleUrl, parseEndpointArgs } from './protocol';
+import { BASE_PATH_CHANNEL, CALL_CHANNEL, EVENT_CHANNEL, consoleUrl, parseEndpointArgs } from './protocol';
 
 // Sandboxed preloads get a partial `process` that still has argv, where main put the endpoint.
 const endpoint = parseEndpointArgs(process.argv);
+// The server's secret base path cannot stand in argv, so it is asked of main, once, when the first
+// console opens (by then this document is surely committed, and main checks it is ours).
+let basePath: unknown = null;
 
 const api: PreloadApi = {
   call(method, params) {
@@ -21,7 +24,10 @@ const api: PreloadApi = {
       ipcRenderer.removeListener(EVENT_CHANNEL, forward);
     };
   },
-  consoleUrl: (kind, id) => consoleUrl(endpoint, kind, id),
+  consoleUrl(kind, id) {
+    if (basePath === null) basePath = ipcRenderer.sendSync(BASE_PATH_CHANNEL) as unknown;
+    return consoleUrl(endpoint, basePath, kind, id);
+  },
 };
 
 contextBridge.exposeInMainWorld('hangar', api);

@@ -1,13 +1,17 @@
 // What main and the preload agree on: the IPC channel names, and how main tells the preload the
 // host server's port (as a renderer command-line flag, the one input a sandboxed preload gets from
 // main synchronously). Only the port: a process's command line is readable by every local user
-// (/proc/PID/cmdline), so no secret may travel there. The console WebSockets need no token in
-// their URL, because the page comes from the host server, which set its HttpOnly token cookie on
-// the first load, and the browser sends that cookie with the handshake. Pure, so both sides and
-// the unit tests import it.
+// (/proc/PID/cmdline), so no secret may travel there. The server's base path (`/s/<secret>/`,
+// where its console WebSockets live) is such a secret, so the preload asks main for it over IPC.
+// The console WebSockets need no token in their URL, because the page comes from the host server,
+// which set its HttpOnly token cookie (scoped to the base path) on the first load, and the browser
+// sends that cookie with the handshake. Pure, so both sides and the unit tests import it.
+import { isBasePath } from '../shared/base-path';
 
 export const CALL_CHANNEL = 'hangar:call';
 export const EVENT_CHANNEL = 'hangar:event';
+/** Synchronous (sendSync): the preload's consoleUrl() must answer at once. Main answers our page only. */
+export const BASE_PATH_CHANNEL = 'hangar:base-path';
 
 export interface ConsoleEndpoint {
   port: number;
@@ -41,9 +45,15 @@ export function parseEndpointArgs(argv: readonly string[]): ConsoleEndpoint | nu
  * server's cookie (and, for a dev server page, by the header main adds). The checks keep page input
  * out of the path.
  */
-export function consoleUrl(endpoint: ConsoleEndpoint | null, kind: unknown, id: unknown): string {
+export function consoleUrl(
+  endpoint: ConsoleEndpoint | null,
+  basePath: unknown,
+  kind: unknown,
+  id: unknown,
+): string {
   if (endpoint === null) throw new Error('Hangar: the console endpoint was not passed to this window.');
+  if (!isBasePath(basePath)) throw new Error('Hangar: main gave this window no console base path.');
   if (kind !== 'vnc' && kind !== 'serial') throw new Error(`Hangar: unknown console kind "${String(kind)}".`);
   if (typeof id !== 'string' || !VM_ID.test(id)) throw new Error('Hangar: a VM id is 12 characters a-z 0-9.');
-  return `ws://127.0.0.1:${endpoint.port}/console/${kind}/${id}`;
+  return `ws://127.0.0.1:${endpoint.port}${basePath}console/${kind}/${id}`;
 }

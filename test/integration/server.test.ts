@@ -1,5 +1,6 @@
 // The host server on a real loopback port with a fake dispatcher: the security checks a browser or a
-// hostile page would meet, the API protocol, and console bridges to real UNIX sockets.
+// hostile page would meet, the API protocol, and console bridges to real UNIX sockets. The app lives
+// under the server's secret base path; the helpers take app paths (`/api`) and put them under it.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -73,8 +74,20 @@ interface Reply {
   body: string;
 }
 
-/** http.request rather than fetch: fetch normalizes `..` away and will not let us forge Host. */
+/** An app path (`/`, `/api`, `/assets/x.js`) where the server serves it: under its base path. */
+function at(path: string): string {
+  return `${server.basePath}${path.slice(1)}`;
+}
+
 function raw(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
+  return rawAt(at(path), headers, method);
+}
+
+/**
+ * A request for exactly this path. http.request rather than fetch: fetch normalizes `..` away and
+ * will not let us forge Host.
+ */
+function rawAt(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -110,6 +123,8 @@ interface WsOpts {
   headers?: Record<string, string>;
   protocols?: string[];
   query?: string;
+  /** Take the path as it is, not as an app path under the base. */
+  exact?: boolean;
 }
 
 function wsUrl(path: string, query = ''): string {
@@ -119,7 +134,7 @@ function wsUrl(path: string, query = ''): string {
 /** Resolves with the open socket, or rejects with the HTTP status that refused the upgrade. */
 function openWs(path: string, opts: WsOpts = {}): Promise<WebSocket> {
   const headers: Record<string, string> = { Cookie: cookie, ...opts.headers };
-  const ws = new WebSocket(wsUrl(path, opts.query), opts.protocols ?? [], {
+  const ws = new WebSocket(wsUrl(opts.exact ? path : at(path), opts.query), opts.protocols ?? [], {
     headers,
     ...(opts.origin === null ? {} : { origin: opts.origin ?? origin }),
   });
@@ -215,13 +230,15 @@ afterAll(async () => {
 });
 
 describe('listening and tokens', () => {
-  it('listens on 127.0.0.1 only and hands out a fresh 32-byte token in the URL', async () => {
+  it('listens on 127.0.0.1 only and hands out a fresh token and base path in the URL', async () => {
     expect(server.address()).toMatchObject({ address: '127.0.0.1', family: 'IPv4', port: server.port });
     expect(server.token).toMatch(/^[0-9a-f]{64}$/);
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+    expect(server.basePath).toMatch(/^\/s\/[A-Za-z0-9_-]{32}\/$/);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}${server.basePath}?token=${server.token}`);
     const other = await startHostServer({ dispatcher });
     try {
       expect(other.token).not.toBe(server.token);
+      expect(other.basePath).not.toBe(server.basePath);
       expect(other.port).not.toBe(server.port);
     } finally {
       await other.close();
@@ -254,19 +271,97 @@ describe('listening and tokens', () => {
     expect((await raw(`/?token=${'0'.repeat(64)}`)).status).toBe(401);
   });
 
-  it('trades the URL token for an HttpOnly SameSite=Strict cookie and redirects to a clean URL', async () => {
-    const r = await raw(new URL(server.url).pathname + new URL(server.url).search);
+  it('trades the URL token for an HttpOnly SameSite=Strict cookie for the base path only, and redirects to a clean URL', async () => {
+    const r = await rawAt(new URL(server.url).pathname + new URL(server.url).search);
     expect(r.status).toBe(303);
-    expect(r.headers.location).toBe('/');
+    expect(r.headers.location).toBe(server.basePath);
     const setCookie = String(r.headers['set-cookie']);
     expect(setCookie).toContain(`hangar_token=${server.token}`);
     expect(setCookie).toContain('HttpOnly');
     expect(setCookie).toContain('SameSite=Strict');
+    expect(setCookie.split('; ')).toContain(`Path=${server.basePath}`);
     const page = await raw('/', { Cookie: setCookie.split(';')[0]! });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>Hangar</title>');
     const deep = await raw(`/assets/app.js?token=${server.token}&v=2`);
-    expect(deep.headers.location).toBe('/assets/app.js?v=2');
+    expect(deep.headers.location).toBe(at('/assets/app.js?v=2'));
+  });
+
+  it('sends the browser on only to a path under the base after the exchange (no open redirect)', async () => {
+    const hostile = [
+      '..%2f..%2fevil',
+      '%2e%2e/%2e%2e/evil',
+      '../../evil',
+      './../../evil',
+      '..\\..\\evil',
+      '%5c%5cevil.example/',
+      '/evil.example/',
+      'a/../../..//evil.example/',
+    ];
+    const base = new URL(server.basePath, origin);
+    for (const rest of hostile) {
+      for (const site of ['none', 'cross-site']) {
+        const r = await rawAt(`${server.basePath}${rest}?token=${server.token}`, { 'Sec-Fetch-Site': site });
+        expect(r.status, `${rest} ${site}`).toBe(site === 'none' ? 303 : 200);
+        const to =
+          site === 'none'
+            ? String(r.headers.location)
+            : /content="0;url=([^"]*)"/.exec(r.body)?.[1]?.replaceAll('&amp;', '&');
+        expect(to, `${rest} ${site}`).toBeDefined();
+        const landed = new URL(to!, base);
+        expect(landed.origin, `${rest} ${site}: ${to}`).toBe(origin);
+        expect(landed.pathname.startsWith(server.basePath), `${rest} ${site}: ${to}`).toBe(true);
+      }
+    }
+  });
+
+  it('answers 404 to everything outside the base path, whatever it carries, and says nothing', async () => {
+    const good: Record<string, string> = { Cookie: cookie, Origin: origin };
+    const paths = [
+      '/',
+      '/index.html',
+      '/assets/app.js',
+      '/api',
+      `/console/serial/${VM}`,
+      `/?token=${server.token}`,
+      `/api?token=${server.token}`,
+      server.basePath.slice(0, -1),
+      `${server.basePath.slice(0, -1)}?token=${server.token}`,
+      `/s/${'A'.repeat(32)}/?token=${server.token}`,
+      `//${server.basePath}`,
+    ];
+    const bodies = new Set<string>();
+    for (const path of paths)
+      for (const headers of [
+        {} as Record<string, string>,
+        good,
+        { ...good, Host: `evil.example:${server.port}` },
+        { Origin: 'null' },
+      ]) {
+        const r = await rawAt(path, headers);
+        expect(r.status, `${path} ${JSON.stringify(headers)}`).toBe(404);
+        expect(r.headers['set-cookie']).toBeUndefined();
+        expect(r.headers.location).toBeUndefined();
+        bodies.add(r.body);
+      }
+    expect([...bodies]).toEqual(['Not found.\n']);
+    // WebSockets out here too: the page's cookie and a query token open nothing...
+    for (const path of [`/console/serial/${VM}`, '/console/vnc/abc123def456', '/x'])
+      await expect(openWs(path, { exact: true, query: `?token=${server.token}` })).rejects.toThrow(
+        'HTTP 404',
+      );
+    await expect(openWs('/api', { exact: true })).rejects.toThrow('HTTP 404');
+    await expect(
+      openWs('/api', { exact: true, origin: 'http://evil.example', query: `?token=${server.token}` }),
+    ).rejects.toThrow('HTTP 404');
+    await expect(
+      openWs('/api', { exact: true, headers: { Cookie: '' }, query: `?token=${'0'.repeat(64)}` }),
+    ).rejects.toThrow('HTTP 404');
+    // ...except /api for a non-browser client (the CLI) with the token in the query and our Origin.
+    const cli = await track(
+      openWs('/api', { exact: true, headers: { Cookie: '' }, query: `?token=${server.token}` }),
+    );
+    expect(cli.readyState).toBe(WebSocket.OPEN);
   });
 
   it('answers a token link from another site (a file:// launch page) with a page that moves on', async () => {
@@ -277,7 +372,7 @@ describe('listening and tokens', () => {
     expect(String(r.headers['set-cookie'])).toContain(`hangar_token=${server.token}`);
     expect(r.headers['content-type']).toContain('text/html');
     expect(r.headers['content-security-policy']).toContain("script-src 'self'");
-    expect(r.body).toContain('<meta http-equiv="refresh" content="0;url=/vm?tab=serial">');
+    expect(r.body).toContain(`<meta http-equiv="refresh" content="0;url=${at('/vm?tab=serial')}">`);
     expect(r.body).not.toContain(server.token);
     expect(r.body).not.toContain('<script');
     // Same-site and typed links keep the plain redirect.
@@ -398,7 +493,7 @@ describe('static files', () => {
           {
             host: '127.0.0.1',
             port: other.port,
-            path: '/',
+            path: other.basePath,
             headers: { Cookie: `hangar_token=${other.token}` },
           },
           (res) => {

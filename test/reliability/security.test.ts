@@ -1,6 +1,7 @@
-// Security against the real thing: the built `hangar serve` (not a test double) refuses requests and
-// WebSocket upgrades without the token, from a foreign Origin or with a foreign Host (DNS
-// rebinding), and listens on loopback only; the runtime dir is private and every socket in it 0600
+// Security against the real thing: the built `hangar serve` (not a test double) answers 404 to
+// everything outside its secret base path, refuses requests and WebSocket upgrades under it without
+// the token, from a foreign Origin or with a foreign Host (DNS rebinding), scopes its token cookie to
+// the base path, and listens on loopback only; the runtime dir is private and every socket in it 0600
 // with a real VM running; `npm start -- --browser` under Xvfb puts no secret on any process's
 // command line; the Electron window's options and CSP hold; `npm audit --omit=dev` finds nothing
 // high or critical.
@@ -19,9 +20,9 @@ import { contentSecurityPolicy, windowOptions } from '../../src/main/shell/polic
 import type { VmConfig } from '../../src/shared/vm';
 import { bin, requireBuild } from '../support/cli';
 import { tempHome } from '../support/env';
+import { findServeUrl } from '../support/serve-url';
 
 const root = join(__dirname, '..', '..');
-const URL_LINE = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+)/;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- processes and /proc
@@ -236,6 +237,7 @@ describe('the real `hangar serve`', () => {
   let serve: Started;
   let port: number;
   let token: string;
+  let base: string;
   let origin: string;
   let client: ApiClient | null = null;
 
@@ -243,9 +245,10 @@ describe('the real `hangar serve`', () => {
     requireBuild();
     t = tempHome('hangar-sec-');
     serve = start(process.execPath, [bin, 'serve'], t.env);
-    const m = await waitFor('the URL from hangar serve', () => URL_LINE.exec(serve.output()), 60_000);
-    port = Number(m[1]);
-    token = m[2]!;
+    const m = await waitFor('the URL from hangar serve', () => findServeUrl(serve.output()), 60_000);
+    port = m.port;
+    token = m.token;
+    base = m.basePath;
     origin = `http://127.0.0.1:${port}`;
   });
 
@@ -297,6 +300,41 @@ describe('the real `hangar serve`', () => {
     );
   });
 
+  it('answers 404 outside its base path to anything, cookie and token included', async () => {
+    const cookie = `hangar_token=${token}`;
+    let refused = 0;
+    const paths = [
+      '/',
+      '/index.html',
+      '/api',
+      '/console/vnc/abcdefghijkl',
+      '/assets/x.js',
+      base.slice(0, -1),
+    ];
+    for (const path of paths) {
+      for (const headers of [
+        {},
+        { Cookie: cookie, Origin: origin },
+        { Host: `evil.example:${port}` },
+      ] as Record<string, string>[])
+        for (const p of [path, `${path}?token=${token}`]) {
+          const r = await http(port, p, headers);
+          expect(r.status, `${p} ${JSON.stringify(headers)}`).toBe(404);
+          expect(r.headers['set-cookie']).toBeUndefined();
+          expect(r.body).toBe('Not found.\n');
+          refused++;
+        }
+      // /api out here is the CLI's (token in the query), checked with the other upgrades below.
+      if (path !== '/api') {
+        expect(await upgrade(port, `${path}?token=${token}`, { Origin: origin, Cookie: cookie })).toBe(404);
+        refused++;
+      }
+    }
+    console.log(
+      `security: ${refused} requests and upgrades outside the base path, with and without the token: all 404`,
+    );
+  });
+
   it('refuses HTTP without the token, with a foreign Origin, or with a foreign Host (DNS rebinding)', async () => {
     const cookie = `hangar_token=${token}`;
     let refused = 0;
@@ -312,7 +350,9 @@ describe('the real `hangar serve`', () => {
       expect(r.body).not.toContain('<script');
       refused++;
     };
-    for (const path of ['/', '/index.html', '/api', '/console/vnc/abcdefghijkl', '/assets/x.js']) {
+    for (const path of ['', 'index.html', 'api', 'console/vnc/abcdefghijkl', 'assets/x.js'].map(
+      (p) => base + p,
+    )) {
       await expectStatus(401, path);
       await expectStatus(401, path, { Cookie: 'hangar_token=wrong' });
       await expectStatus(401, `${path}?token=${'0'.repeat(64)}`);
@@ -329,11 +369,14 @@ describe('the real `hangar serve`', () => {
       `127.0.0.2:${port}`,
     ];
     for (const host of rebinding) {
-      await expectStatus(421, `/?token=${token}`, { Host: host });
-      await expectStatus(421, '/', { Host: host, Cookie: cookie });
+      await expectStatus(421, `${base}?token=${token}`, { Host: host });
+      await expectStatus(421, base, { Host: host, Cookie: cookie });
     }
     // No Host at all, or an empty one: written by hand, since http.request always adds its own.
-    for (const head of [`GET /?token=${token} HTTP/1.0`, `GET /?token=${token} HTTP/1.1\r\nHost:`]) {
+    for (const head of [
+      `GET ${base}?token=${token} HTTP/1.0`,
+      `GET ${base}?token=${token} HTTP/1.1\r\nHost:`,
+    ]) {
       const status = await rawStatus(port, `${head}\r\nConnection: close\r\n\r\n`);
       expect([400, 421], head).toContain(status);
       refused++;
@@ -345,30 +388,38 @@ describe('the real `hangar serve`', () => {
       `https://127.0.0.1:${port}`,
       'file://',
     ]) {
-      await expectStatus(403, `/?token=${token}`, { Origin: o });
-      await expectStatus(403, '/', { Origin: o, Cookie: cookie });
-      await expectStatus(403, '/', { Origin: o, Cookie: cookie }, 'POST');
+      await expectStatus(403, `${base}?token=${token}`, { Origin: o });
+      await expectStatus(403, base, { Origin: o, Cookie: cookie });
+      await expectStatus(403, base, { Origin: o, Cookie: cookie }, 'POST');
     }
     console.log(
       `security: ${refused} HTTP requests without the token, from a foreign Origin or Host: all refused`,
     );
   });
 
-  it('trades the token for an HttpOnly SameSite=Strict cookie, also for a cross-site launch page', async () => {
-    const r = await http(port, `/?token=${token}`);
+  it('trades the token for an HttpOnly SameSite=Strict cookie for the base path only, also for a cross-site launch page', async () => {
+    const r = await http(port, `${base}?token=${token}`);
     expect(r.status).toBe(303);
-    expect(r.headers.location).toBe('/');
+    expect(r.headers.location).toBe(base);
     const setCookie = String(r.headers['set-cookie']);
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Strict/);
+    // Cookies ignore ports: with Path=/ every other server on 127.0.0.1 would get it.
+    expect(setCookie.split('; ')).toContain(`Path=${base}`);
+    // The redirect never leaves the base, whatever the link held.
+    for (const rest of ['..%2f..%2fx', '%2e%2e/%2e%2e/x', '../../x', '/evil.example/']) {
+      const to = (await http(port, `${base}${rest}?token=${token}`)).headers.location as string;
+      expect(new URL(to, origin + base).pathname.startsWith(base), to).toBe(true);
+      expect(new URL(to, origin + base).origin).toBe(origin);
+    }
     // npm start's private file:// page: a redirect would lose the Strict cookie, so a page moves on.
-    const x = await http(port, `/?token=${token}&tab=1`, { 'Sec-Fetch-Site': 'cross-site' });
+    const x = await http(port, `${base}?token=${token}&tab=1`, { 'Sec-Fetch-Site': 'cross-site' });
     expect(x.status).toBe(200);
     expect(String(x.headers['set-cookie'])).toContain(`hangar_token=${token}`);
-    expect(x.body).toContain('<meta http-equiv="refresh" content="0;url=/?tab=1">');
+    expect(x.body).toContain(`<meta http-equiv="refresh" content="0;url=${base}?tab=1">`);
     expect(x.body).not.toContain(token);
     // The app with the cookie, under a CSP that allows no inline or foreign script.
-    const page = await http(port, '/', { Cookie: `hangar_token=${token}` });
+    const page = await http(port, base, { Cookie: `hangar_token=${token}` });
     expect(page.status).toBe(200);
     const csp = String(page.headers['content-security-policy']);
     expect(csp).toContain("script-src 'self'");
@@ -381,7 +432,9 @@ describe('the real `hangar serve`', () => {
   it('refuses WebSocket upgrades (API and consoles) without the token, from a foreign Origin or Host', async () => {
     const good = { Origin: origin, Cookie: `hangar_token=${token}` };
     let refused = 0;
-    for (const path of ['/api', '/console/vnc/abcdefghijkl', '/console/serial/abcdefghijkl']) {
+    for (const path of ['api', 'console/vnc/abcdefghijkl', 'console/serial/abcdefghijkl'].map(
+      (p) => base + p,
+    )) {
       const cases: [number, Record<string, string>, string][] = [
         [401, { Origin: origin }, path],
         [401, { Origin: origin, Cookie: 'hangar_token=wrong' }, path],
@@ -399,7 +452,11 @@ describe('the real `hangar serve`', () => {
       }
     }
     // The same checks let our own page in: proof they refuse for the right reason.
-    expect(await upgrade(port, '/api', good)).toBe(101);
+    expect(await upgrade(port, `${base}api`, good)).toBe(101);
+    expect(await upgrade(port, `${base}api?token=${token}`, { Origin: origin })).toBe(101);
+    // Outside the base only the CLI's /api opens, with the token in the query; a cookie is not enough.
+    expect(await upgrade(port, '/api', good)).toBe(404);
+    expect(await upgrade(port, `/api?token=${token}`, { Origin: 'http://evil.example' })).toBe(404);
     expect(await upgrade(port, `/api?token=${token}`, { Origin: origin })).toBe(101);
     console.log(
       `security: ${refused} WebSocket upgrades without the token, from a foreign Origin or Host: all refused`,
@@ -446,8 +503,8 @@ describe('the real `hangar serve`', () => {
     console.log(`security: runtime dir ${runRoot} 0700; ${modes.length} entries: ${modes.join(', ')}`);
     expect(bad).toEqual([]);
 
-    // The engine, QEMU and swtpm are running now: none of them has the token in its argv.
-    expect(argvLeaks([token])).toEqual([]);
+    // The engine, QEMU and swtpm are running now: none of them has the token or base in its argv.
+    expect(argvLeaks([token, base])).toEqual([]);
     await client.call('vm.stop', { vm: vm.id, force: true });
     await client.call('vm.delete', { vm: vm.id });
   });
@@ -528,9 +585,9 @@ describe('npm start -- --browser under Xvfb', () => {
       240_000,
     );
     expect(app.output()).toMatch(/Opened Hangar in/);
-    const m = URL_LINE.exec(app.output())!;
-    const port = Number(m[1]);
-    const token = m[2]!;
+    const m = findServeUrl(app.output())!;
+    const port = m.port;
+    const token = m.token;
     const record = JSON.parse(
       readFileSync(join(runtimeRoot(home.home, home.env), 'engine.json'), 'utf8'),
     ) as {
@@ -571,7 +628,7 @@ describe('npm start -- --browser under Xvfb', () => {
 
     const members = tree(app.child.pid!);
     const comms = [...new Set(members.map((p) => (readProc(p, 'comm') ?? '?').trim()))];
-    const leaks = argvLeaks([token, 'token=']);
+    const leaks = argvLeaks([token, 'token=', m.basePath]);
     console.log(
       `security: npm start -- --browser: ${members.length} processes in its tree (${comms.join(', ')}), ` +
         `${pids().length} processes scanned, ${leaks.length} with a secret in argv`,

@@ -39,7 +39,10 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
 
 export const UNAUTHORIZED_TEXT =
   'Hangar: this server needs its access token. Open the URL printed by `npm start` ' +
-  '(http://127.0.0.1:PORT/?token=...) once in this browser; it sets a cookie and takes you to the app.\n';
+  '(http://127.0.0.1:PORT/s/.../?token=...) once in this browser; it sets a cookie and takes you to the app.\n';
+
+/** The answer to everything outside the app's base path: the same whoever asks, so it says nothing. */
+export const NOT_FOUND_TEXT = 'Not found.\n';
 
 export function sendText(
   res: ServerResponse,
@@ -59,19 +62,11 @@ export function sendText(
 }
 
 /**
- * The path as it may stand in an HTML attribute and a refresh URL: anything outside a plain URL
- * alphabet is percent-encoded, so no quote, angle bracket or space survives.
+ * A 200 page that goes on to `path` by a meta refresh: no script, so the CSP holds. `path` must come
+ * from localPathUnder() (security.ts), which leaves no quote, angle bracket or space in it.
  */
-export function safeLocalPath(path: string): string {
-  if (!path.startsWith('/') || path.startsWith('//')) return '/';
-  return path.replace(/[^A-Za-z0-9/._~!$&()*+,;=:@%?-]/gu, (c) =>
-    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
-  );
-}
-
-/** A 200 page that goes on to `path` (same origin) by a meta refresh: no script, so the CSP holds. */
 export function sendForwardPage(res: ServerResponse, path: string, extra: Record<string, string> = {}): void {
-  const to = safeLocalPath(path).replaceAll('&', '&amp;');
+  const to = path.replaceAll('&', '&amp;');
   const body = Buffer.from(
     `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${to}">` +
       `<title>Hangar</title><p>Opening <a href="${to}">Hangar</a>...</p>\n`,

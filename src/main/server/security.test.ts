@@ -5,8 +5,10 @@ import {
   isAllowedHost,
   isAllowedOrigin,
   isValidTokenShape,
+  localPathUnder,
   matchConsoleRoute,
   parseTarget,
+  pathInsideBase,
   resolveStaticPath,
   tokenCookie,
   tokensEqual,
@@ -14,11 +16,12 @@ import {
 } from './security';
 import { parseRequest } from './api-socket';
 import { selectConsoleProtocol } from './console-bridge';
-import { safeLocalPath } from './responses';
+import { isBasePath } from '../../shared/base-path';
 
 const PORT = 40123;
 const TOKEN = 'a'.repeat(64);
 const ROOT = '/srv/hangar/renderer';
+const BASE = '/s/Qm9vdGgtc2VjcmV0LWJhc2UtcGF0aDEy/';
 
 describe('isAllowedHost', () => {
   it('accepts exactly 127.0.0.1:PORT and localhost:PORT', () => {
@@ -88,13 +91,27 @@ describe('tokens', () => {
     expect(cookieTokens('hangar_token=old; hangar_token=new')).toEqual(['old', 'new']);
     expect(cookieTokens('xhangar_token=abc; hangar_tokenx=def; garbage')).toEqual([]);
   });
-  it('sets an HttpOnly SameSite=Strict session cookie', () => {
-    const c = tokenCookie(TOKEN);
+  it('sets an HttpOnly SameSite=Strict session cookie for the base path only', () => {
+    const c = tokenCookie(TOKEN, BASE);
     expect(c).toContain(`hangar_token=${TOKEN}`);
     expect(c).toContain('HttpOnly');
     expect(c).toContain('SameSite=Strict');
-    expect(c).toContain('Path=/');
+    // Cookies ignore ports: Path=/ would go to every server on 127.0.0.1.
+    expect(c.split('; ')).toContain(`Path=${BASE}`);
+    expect(c.split('; ')).not.toContain('Path=/');
     expect(c).not.toMatch(/Max-Age|Expires|Domain/i);
+  });
+  it('refuses to scope the cookie to anything but a base path', () => {
+    for (const p of [
+      '/',
+      '',
+      '/s/',
+      '/s/short/',
+      `${BASE.slice(0, -1)}`,
+      `${BASE}x/`,
+      `/s/${'a'.repeat(22)};/`,
+    ])
+      expect(() => tokenCookie(TOKEN, p), p).toThrow(/base path/);
   });
   it('only accepts token shapes safe in a cookie and a URL', () => {
     expect(isValidTokenShape(TOKEN)).toBe(true);
@@ -152,6 +169,119 @@ describe('request targets', () => {
   it('drops only the token when redirecting', () => {
     expect(withoutToken(parseTarget('/?token=x')!)).toBe('/');
     expect(withoutToken(parseTarget('/vm?token=x&tab=serial')!)).toBe('/vm?tab=serial');
+  });
+});
+
+describe('the base path', () => {
+  it('has a shape safe in a URL and a cookie Path', () => {
+    expect(isBasePath(BASE)).toBe(true);
+    expect(isBasePath(`/s/${'a'.repeat(22)}/`)).toBe(true);
+    for (const p of [
+      '/',
+      '/s/',
+      `/s/${'a'.repeat(21)}/`,
+      `/s/${'a'.repeat(129)}/`,
+      `/s/${'a'.repeat(22)}`,
+      `/x/${'a'.repeat(22)}/`,
+      `/s/${'a'.repeat(22)}/x/`,
+      `/s/${'a'.repeat(21)};/`,
+      `/s/${'a'.repeat(21)} /`,
+      `/s/${'a'.repeat(21)}%/`,
+      42,
+      null,
+    ])
+      expect(isBasePath(p), String(p)).toBe(false);
+  });
+
+  it('finds the path inside the base, and nothing outside it', () => {
+    expect(pathInsideBase(BASE, BASE)).toBe('/');
+    expect(pathInsideBase(`${BASE}index.html`, BASE)).toBe('/index.html');
+    expect(pathInsideBase(`${BASE}assets/a.js`, BASE)).toBe('/assets/a.js');
+    expect(pathInsideBase(`${BASE}api`, BASE)).toBe('/api');
+    expect(pathInsideBase(`${BASE}console/vnc/abc123def456`, BASE)).toBe('/console/vnc/abc123def456');
+    for (const p of [
+      '/',
+      '/api',
+      '/index.html',
+      '/console/vnc/abc123def456',
+      '/s/',
+      BASE.slice(0, -1),
+      BASE.slice(0, -2) + 'X/',
+      BASE.toLowerCase(),
+      `/s/${'A'.repeat(32)}/`,
+      `//${BASE}`,
+      `/x${BASE}`,
+    ])
+      expect(pathInsideBase(p, BASE), p).toBeNull();
+  });
+});
+
+describe('localPathUnder (where the token exchange sends the browser: 303 and forward page alike)', () => {
+  it('keeps a plain path and query under the base', () => {
+    expect(localPathUnder(BASE, BASE)).toBe(BASE);
+    expect(localPathUnder(BASE, `${BASE}?tab=serial&x=1`)).toBe(`${BASE}?tab=serial&x=1`);
+    expect(localPathUnder(BASE, `${BASE}assets/a%20b.css`)).toBe(`${BASE}assets/a%20b.css`);
+    expect(localPathUnder(BASE, `${BASE}index.html?a=%2F..%2F`)).toBe(`${BASE}index.html?a=%2F..%2F`);
+  });
+
+  it('sends anything outside the base, or able to leave it, to the base itself', () => {
+    for (const p of [
+      '/',
+      '',
+      '//evil.example/',
+      '///evil.example/',
+      '/\\evil.example/',
+      'http://evil.example/',
+      'https:evil.example',
+      'javascript:alert(1)',
+      'evil',
+      '/index.html',
+      BASE.slice(0, -1),
+      `/s/${'b'.repeat(32)}/`,
+      `${BASE}..`,
+      `${BASE}../`,
+      `${BASE}../../evil`,
+      `${BASE}./x`,
+      `${BASE}%2e%2e/x`,
+      `${BASE}%2E%2e/x`,
+      `${BASE}.%2e/x`,
+      `${BASE}..%2f..%2fx`,
+      `${BASE}a%2F..%2F..%2Fx`,
+      `${BASE}%5c..%5cx`,
+      `${BASE}\\evil`,
+      `${BASE}a\u0000b`,
+      `${BASE}a%00b`,
+      `${BASE}a\r\nSet-Cookie: x=1`,
+      `${BASE}a%0d%0aSet-Cookie:%20x=1`,
+      `${BASE}%ZZ`,
+    ])
+      expect(localPathUnder(BASE, p), JSON.stringify(p)).toBe(BASE);
+  });
+
+  it('never yields anything but a path under the base, for any mix of risky pieces', () => {
+    const parts = ['..', '.', '%2e', '%2f', '%5c', '/', '//', '\\', 'a', '?', '#', ':', '@', '%00'];
+    for (const a of parts)
+      for (const b of parts)
+        for (const c of parts) {
+          const out = localPathUnder(BASE, `${BASE}${a}${b}${c}`);
+          expect(out.startsWith(BASE), out).toBe(true);
+          const resolved = new URL(out, 'http://127.0.0.1:1');
+          expect(resolved.origin).toBe('http://127.0.0.1:1');
+          expect(resolved.pathname.startsWith(BASE), out).toBe(true);
+        }
+  });
+
+  it('encodes anything that could end the attribute or the refresh URL', () => {
+    const out = localPathUnder(BASE, `${BASE}"><script>alert(1)</script>' ;url=x`);
+    expect(out).not.toMatch(/["'<> \\]/);
+    expect(out.startsWith(`${BASE}%22%3E%3Cscript%3E`)).toBe(true);
+    expect(localPathUnder(BASE, `${BASE}é`)).toBe(`${BASE}%C3%A9`);
+    expect(localPathUnder(BASE, `${BASE}a#b`)).toBe(`${BASE}a%23b`);
+  });
+
+  it('takes the base only when it is one', () => {
+    expect(() => localPathUnder('/', '/x')).toThrow(/base path/);
+    expect(() => localPathUnder('', '//evil.example/')).toThrow(/base path/);
   });
 });
 
@@ -232,26 +362,5 @@ describe('wire parsing', () => {
     expect(selectConsoleProtocol(new Set(['binary']))).toBe('binary');
     expect(selectConsoleProtocol(new Set(['base64', 'binary']))).toBe('binary');
     expect(selectConsoleProtocol(new Set(['base64']))).toBe(false);
-  });
-});
-
-describe('safeLocalPath (the forward page after a cross-site token link)', () => {
-  it('keeps a plain same-origin path and query', () => {
-    expect(safeLocalPath('/')).toBe('/');
-    expect(safeLocalPath('/vm?tab=serial&x=1')).toBe('/vm?tab=serial&x=1');
-    expect(safeLocalPath('/a%20b')).toBe('/a%20b');
-  });
-
-  it('never leaves the origin', () => {
-    for (const p of ['//evil.example/', 'http://evil.example/', 'evil', '', 'javascript:alert(1)'])
-      expect(safeLocalPath(p), p).toBe('/');
-  });
-
-  it('encodes anything that could end the attribute or the refresh URL', () => {
-    const out = safeLocalPath('/"><script>alert(1)</script>\' ;url=x');
-    expect(out).not.toMatch(/["'<> \\]/);
-    expect(out.startsWith('/%22%3E%3Cscript%3E')).toBe(true);
-    expect(safeLocalPath('/é')).toBe('/%C3%A9');
-    expect(safeLocalPath('/\\evil')).toBe('/%5Cevil');
   });
 });

@@ -1,8 +1,26 @@
 // Pure checks for every request the host server answers. Any web page the user visits can reach
 // 127.0.0.1, so each request must prove it comes from our own page (Host, Origin) and from someone
 // who was given the per-run token (cookie or query).
+//
+// Why the app lives under a secret base path (`/s/<random>/`) and the cookie is scoped to it:
+// cookies are not isolated by port (RFC 6265, section 8.5), so a cookie set with `Path=/` by
+// 127.0.0.1:OURS is also sent to 127.0.0.1:ANY, including a server another local user runs, which
+// would learn the token from any request the browser makes to it. With `Path=<base>` the browser
+// attaches the cookie only to URLs under the base, and another server receives such a URL only if
+// something asks the browser for http://127.0.0.1:OTHER<base>...: our page never does (its URLs
+// are relative to its own location, and its CSP allows no other origin); a page of any other site
+// is cross-site, so SameSite=Strict withholds the cookie; and a page served by the other local
+// server, which is same-site (ports do not make sites), cannot know the base: it is random per run,
+// on no process's command line, never sent as a Referer (no-referrer), and our page's location is
+// unreadable from another origin (and Cross-Origin-Opener-Policy cuts the opener link). So the
+// base path, not the port, keeps the cookie home. Outside the base the server answers 404 to
+// everything, so a guess teaches nothing.
+// Carrying the token in the WebSocket subprotocol instead was considered and not taken: page script
+// would then have to hold the token (an HttpOnly cookie is out of its reach, which is the point),
+// and the page and its assets would still need a cookie; one scoped cookie covers every request.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isBasePath } from '../../shared/base-path';
 import type { ConsoleKind } from './types';
 
 export const TOKEN_COOKIE = 'hangar_token';
@@ -55,9 +73,22 @@ export function cookieTokens(cookieHeader: string | undefined): string[] {
   return found;
 }
 
-export function tokenCookie(token: string): string {
+/**
+ * The path inside the app (`/...`) when rawPath lies under basePath, else null. The base is a
+ * secret, so it is compared in constant time like the token; `/s/<secret>` without its trailing
+ * slash is outside (the cookie's Path would not cover it either).
+ */
+export function pathInsideBase(rawPath: string, basePath: string): string | null {
+  if (rawPath.length < basePath.length) return null;
+  if (!tokensEqual(rawPath.slice(0, basePath.length), basePath)) return null;
+  return `/${rawPath.slice(basePath.length)}`;
+}
+
+export function tokenCookie(token: string, basePath: string): string {
+  if (!isBasePath(basePath)) throw new Error('The cookie path must be a base path /s/<secret>/.');
   // No Max-Age: the token dies with the run anyway, and a session cookie leaves nothing behind.
-  return `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict`;
+  // Path=<base>: see the top of this file for why this, and not Path=/, keeps it from other servers.
+  return `${TOKEN_COOKIE}=${token}; Path=${basePath}; HttpOnly; SameSite=Strict`;
 }
 
 export interface RequestTarget {
@@ -81,6 +112,40 @@ export function withoutToken(target: RequestTarget): string {
   rest.delete(TOKEN_PARAM);
   const qs = rest.toString();
   return qs ? `${target.rawPath}?${qs}` : target.rawPath;
+}
+
+// Characters that may stand in a Location header, an HTML attribute and a refresh URL as they are.
+const URL_SAFE = /[^A-Za-z0-9/._~!$&()*+,;=:@%?-]/gu;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\\]/u;
+
+/**
+ * The one check for where the server sends a browser (the 303 after the token exchange and the
+ * forward page alike): a same-origin path under basePath, or basePath itself when `path` is
+ * anything else. Refused: a path outside the base (so no `//host` or `scheme:`), backslashes and
+ * control characters (plain or percent-encoded), dot segments (plain or percent-encoded, which a
+ * browser would resolve out of the base), and bad percent-encoding. What passes has every character
+ * outside a plain URL alphabet percent-encoded, so no quote, angle bracket or space survives.
+ */
+export function localPathUnder(basePath: string, path: string): string {
+  if (!isBasePath(basePath)) throw new Error('Redirects go under a base path /s/<secret>/.');
+  if (!path.startsWith(basePath)) return basePath;
+  const q = path.indexOf('?');
+  const pathPart = q < 0 ? path : path.slice(0, q);
+  if (CONTROL.test(path)) return basePath;
+  for (const segment of pathPart.split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return basePath;
+    }
+    if (decoded === '.' || decoded === '..' || CONTROL.test(decoded) || decoded.includes('/'))
+      return basePath;
+  }
+  return path.replace(URL_SAFE, (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
 }
 
 export interface AuthInput {

@@ -1,6 +1,7 @@
-// The host server: loopback-only HTTP for the built renderer, plus WebSockets for the API (/api) and
-// the console bridges (/console/<kind>/<vmId>). Every request passes Host, Origin and token checks
-// before anything else looks at it.
+// The host server: loopback-only HTTP for the built renderer, plus WebSockets for the API (api) and
+// the console bridges (console/<kind>/<vmId>), all under a secret base path `/s/<random>/` (why:
+// the top of security.ts). Outside the base every request gets the same 404; inside, Host, Origin
+// and token checks come before anything else looks at it.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { HangarError } from '../../shared/errors';
 import { API_MAX_MESSAGE_BYTES, attachApiSocket } from './api-socket';
 import { attachConsoleBridge, CONSOLE_MAX_MESSAGE_BYTES, selectConsoleProtocol } from './console-bridge';
 import {
+  NOT_FOUND_TEXT,
   rejectUpgrade,
   SECURITY_HEADERS,
   sendForwardPage,
@@ -20,8 +22,10 @@ import {
 import {
   authorize,
   isValidTokenShape,
+  localPathUnder,
   matchConsoleRoute,
   parseTarget,
+  pathInsideBase,
   TOKEN_PARAM,
   tokenCookie,
   withoutToken,
@@ -46,6 +50,8 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
   }
   const log = opts.log ?? (() => {});
   const { dispatcher } = opts;
+  // 24 random bytes, 32 base64url characters: as unguessable as a token, and safe in a cookie Path.
+  const basePath = `/s/${randomBytes(24).toString('base64url')}/`;
   let port = 0;
 
   // Origin checks and protocol selection happen here and in the upgrade handler, so ws's own
@@ -69,6 +75,12 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       sendText(res, 400, 'Bad request target.\n');
       return;
     }
+    const inner = pathInsideBase(target.rawPath, basePath);
+    if (inner === null) {
+      // Before any other check, so that no header or token changes the answer.
+      sendText(res, 404, NOT_FOUND_TEXT);
+      return;
+    }
     const queryToken = target.query.get(TOKEN_PARAM);
     const auth = authorize(
       { host: req.headers.host, origin: req.headers.origin, cookie: req.headers.cookie, queryToken },
@@ -77,7 +89,7 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       { requireOrigin: false },
     );
     if (!auth.ok) {
-      log(`refused ${req.method} ${target.rawPath}: ${auth.reason}`);
+      log(`refused ${req.method} ${inner}: ${auth.reason}`);
       sendText(res, auth.status, auth.status === 401 ? UNAUTHORIZED_TEXT : `${auth.reason}\n`);
       return;
     }
@@ -87,19 +99,21 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
         sendText(res, 401, UNAUTHORIZED_TEXT);
         return;
       }
-      // Trade the token for a cookie and drop it from the address bar and history.
-      const next = withoutToken(target);
+      // Trade the token for a cookie and drop it from the address bar and history. The target goes
+      // through the same local-path check whichever way the browser is sent on: no open redirect.
+      const next = localPathUnder(basePath, withoutToken(target));
+      const cookie = tokenCookie(token, basePath);
       if (req.headers['sec-fetch-site'] === 'cross-site') {
         // A navigation from another site (npm start's private file:// launch page): RFC 6265bis has
         // browsers withhold SameSite=Strict cookies along a redirect chain that began cross-site
         // (Chromium behind its CookieSameSiteConsidersRedirectChain switch), so `next` could answer
         // 401. A page that moves on by itself starts a new, same-origin navigation instead.
-        sendForwardPage(res, next, { 'Set-Cookie': tokenCookie(token) });
+        sendForwardPage(res, next, { 'Set-Cookie': cookie });
         return;
       }
       res.writeHead(303, {
         ...SECURITY_HEADERS,
-        'Set-Cookie': tokenCookie(token),
+        'Set-Cookie': cookie,
         Location: next,
         'Cache-Control': 'no-store',
         'Content-Length': '0',
@@ -107,11 +121,11 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       res.end();
       return;
     }
-    if (target.rawPath === '/api' || target.rawPath.startsWith('/console/')) {
+    if (inner === '/api' || inner.startsWith('/console/')) {
       sendText(res, 426, 'This endpoint speaks WebSocket only.\n', { Upgrade: 'websocket' });
       return;
     }
-    await serveStatic(req, res, opts.staticDir, target.rawPath);
+    await serveStatic(req, res, opts.staticDir, inner);
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -121,28 +135,43 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       rejectUpgrade(socket, 400, 'Bad request target.');
       return;
     }
+    const queryToken = target.query.get(TOKEN_PARAM);
+    const inner = pathInsideBase(target.rawPath, basePath);
+    if (inner === null) {
+      // The one endpoint outside the base: /api for non-browser clients (the CLI's thin client,
+      // src/main/api/ws-client.ts, knows the port and token from the private endpoint record but
+      // not the base). The token must come in the query, never a cookie (a browser's cookie never
+      // reaches this path anyway), with our Host and Origin; anything short of that gets the same
+      // 404 as every other path out here.
+      const cli =
+        target.rawPath === '/api' &&
+        authorize(
+          { host: req.headers.host, origin: req.headers.origin, cookie: undefined, queryToken },
+          port,
+          token,
+          { requireOrigin: true },
+        ).ok;
+      if (cli) apiWss.handleUpgrade(req, socket, head, (ws) => attachApiSocket(ws, dispatcher, log));
+      else rejectUpgrade(socket, 404, NOT_FOUND_TEXT);
+      return;
+    }
     const auth = authorize(
-      {
-        host: req.headers.host,
-        origin: req.headers.origin,
-        cookie: req.headers.cookie,
-        queryToken: target.query.get(TOKEN_PARAM),
-      },
+      { host: req.headers.host, origin: req.headers.origin, cookie: req.headers.cookie, queryToken },
       port,
       token,
       // Every browser sends Origin on a WebSocket handshake; one without it is not our page.
       { requireOrigin: true },
     );
     if (!auth.ok) {
-      log(`refused upgrade ${target.rawPath}: ${auth.reason}`);
+      log(`refused upgrade ${inner}: ${auth.reason}`);
       rejectUpgrade(socket, auth.status, auth.status === 401 ? UNAUTHORIZED_TEXT : auth.reason);
       return;
     }
-    if (target.rawPath === '/api') {
+    if (inner === '/api') {
       apiWss.handleUpgrade(req, socket, head, (ws) => attachApiSocket(ws, dispatcher, log));
       return;
     }
-    const route = matchConsoleRoute(target.rawPath);
+    const route = matchConsoleRoute(inner);
     if (route !== null) {
       consoleWss.handleUpgrade(req, socket, head, (ws) =>
         attachConsoleBridge(ws, dispatcher, route.vmId, route.kind, log),
@@ -201,9 +230,10 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
   };
 
   return {
-    url: `http://${LISTEN_HOST}:${port}/?${TOKEN_PARAM}=${token}`,
+    url: `http://${LISTEN_HOST}:${port}${basePath}?${TOKEN_PARAM}=${token}`,
     port,
     token,
+    basePath,
     address: () => ({ ...boundAddress }),
     close,
   };

@@ -26,10 +26,15 @@ export interface HostServerOptions {
 }
 
 export interface HostServer {
-  /** Open this once in a browser: it trades the token for a cookie and redirects to `/`. */
+  /** Open this once in a browser: it trades the token for a cookie and redirects to `basePath`. */
   url: string;
   port: number;
   token: string;
+  /**
+   * `/s/<random>/`, where the app, its assets and its WebSockets live and the only path the token
+   * cookie is sent to. Secret like the token: never on a command line.
+   */
+  basePath: string;
   /** What the listening socket is bound to (always 127.0.0.1), for callers that want to prove it. */
   address(): AddressInfo;
   close(): Promise<void>;

@@ -10,12 +10,14 @@ import { startHostServer } from '../server';
 
 export interface Host {
   dispatcher: Dispatcher;
-  /** First-load URL with the token; the server trades it for a cookie and redirects to `/`. */
+  /** First-load URL with the token; the server trades it for a cookie and redirects to basePath. */
   url: string;
   /** `http://127.0.0.1:PORT`: the only origin the shell trusts. */
   origin: string;
   port: number;
   token: string;
+  /** `/s/<random>/`, under which the server serves everything; a secret like the token. */
+  basePath: string;
   /** Stops serving and detaches from the VMs, which keep running. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function openHost(options: HostOptions): Promise<Host> {
     origin: `http://127.0.0.1:${server.port}`,
     port: server.port,
     token: server.token,
+    basePath: server.basePath,
     stop() {
       stopping ??= (async () => {
         removeEndpoint(home, env);

@@ -1,21 +1,33 @@
 // IPC between the window and the engine: one invoke channel for API calls, one push channel for
 // engine events. The dispatcher parses params with the shared zod schemas; this file only checks
 // who is calling and turns failures into data the renderer rebuilds as typed errors.
-import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import { toErrorData } from '../../shared/errors';
 import type { Dispatcher } from '../api/dispatch';
-import { CALL_CHANNEL, EVENT_CHANNEL } from '../../preload/protocol';
+import { BASE_PATH_CHANNEL, CALL_CHANNEL, EVENT_CHANNEL } from '../../preload/protocol';
 import { isTrustedSender } from './policy';
 
-function senderOf(event: IpcMainInvokeEvent) {
+function senderOf(event: IpcMainInvokeEvent | IpcMainEvent) {
   const frame = event.senderFrame;
   return frame ? { url: frame.url, top: frame.parent === null } : null;
 }
 
-/** Wires the window to the dispatcher; returns the function that undoes it. */
-export function connectIpc(win: BrowserWindow, dispatcher: Dispatcher, appOrigin: string): () => void {
+/**
+ * Wires the window to the dispatcher, and answers its preload's question for the host server's base
+ * path (where the console WebSockets live); returns the function that undoes it.
+ */
+export function connectIpc(
+  win: BrowserWindow,
+  dispatcher: Dispatcher,
+  appOrigin: string,
+  basePath: string,
+): () => void {
   // Held here because win.webContents throws once the window is destroyed.
   const wc = win.webContents;
+  ipcMain.on(BASE_PATH_CHANNEL, (event) => {
+    // A secret like the token: a foreign frame gets null, and a sendSync must always get a value.
+    event.returnValue = event.sender === wc && isTrustedSender(senderOf(event), appOrigin) ? basePath : null;
+  });
   ipcMain.handle(CALL_CHANNEL, async (event, method: unknown, params: unknown) => {
     if (event.sender !== wc || !isTrustedSender(senderOf(event), appOrigin)) {
       // A foreign frame learns nothing beyond the refusal.
@@ -38,5 +50,6 @@ export function connectIpc(win: BrowserWindow, dispatcher: Dispatcher, appOrigin
   return () => {
     unsubscribe();
     ipcMain.removeHandler(CALL_CHANNEL);
+    ipcMain.removeAllListeners(BASE_PATH_CHANNEL);
   };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { consoleUrl, endpointArgs, parseEndpointArgs } from '../../preload/protocol';
 
 const TOKEN = 'abcdefABCDEF0123456789_-';
+const BASE = '/s/AbCdEfGhIjKlMnOpQrStUvWxYz012345/';
 const endpoint = { port: 41234 };
 
 describe('endpoint flags', () => {
@@ -31,22 +32,26 @@ describe('endpoint flags', () => {
 });
 
 describe('consoleUrl', () => {
-  it('builds the bridge URL without a token (the cookie authenticates the handshake)', () => {
-    expect(consoleUrl(endpoint, 'vnc', 'abc123def456')).toBe('ws://127.0.0.1:41234/console/vnc/abc123def456');
-    expect(consoleUrl(endpoint, 'serial', '000000000000')).toBe(
-      'ws://127.0.0.1:41234/console/serial/000000000000',
+  it('builds the bridge URL under the base path, without a token (the cookie authenticates the handshake)', () => {
+    expect(consoleUrl(endpoint, BASE, 'vnc', 'abc123def456')).toBe(
+      `ws://127.0.0.1:41234${BASE}console/vnc/abc123def456`,
+    );
+    expect(consoleUrl(endpoint, BASE, 'serial', '000000000000')).toBe(
+      `ws://127.0.0.1:41234${BASE}console/serial/000000000000`,
     );
   });
 
   it('refuses kinds and ids that are not ours, so page input cannot shape the path', () => {
-    expect(() => consoleUrl(endpoint, 'qmp', 'abc123def456')).toThrow(/kind/);
-    expect(() => consoleUrl(endpoint, 'vnc', '../../api')).toThrow(/VM id/);
-    expect(() => consoleUrl(endpoint, 'vnc', 'ABC123DEF456')).toThrow(/VM id/);
-    expect(() => consoleUrl(endpoint, 'vnc', 'abc123def4567')).toThrow(/VM id/);
-    expect(() => consoleUrl(endpoint, 'vnc', 42)).toThrow(/VM id/);
+    expect(() => consoleUrl(endpoint, BASE, 'qmp', 'abc123def456')).toThrow(/kind/);
+    expect(() => consoleUrl(endpoint, BASE, 'vnc', '../../api')).toThrow(/VM id/);
+    expect(() => consoleUrl(endpoint, BASE, 'vnc', 'ABC123DEF456')).toThrow(/VM id/);
+    expect(() => consoleUrl(endpoint, BASE, 'vnc', 'abc123def4567')).toThrow(/VM id/);
+    expect(() => consoleUrl(endpoint, BASE, 'vnc', 42)).toThrow(/VM id/);
   });
 
-  it('says so when main passed no endpoint', () => {
-    expect(() => consoleUrl(null, 'vnc', 'abc123def456')).toThrow(/endpoint/);
+  it('says so when main passed no endpoint or no base path (main answers foreign frames with null)', () => {
+    expect(() => consoleUrl(null, BASE, 'vnc', 'abc123def456')).toThrow(/endpoint/);
+    for (const base of [null, undefined, '', '/', '/s/x/', `${BASE}../`, 42])
+      expect(() => consoleUrl(endpoint, base, 'vnc', 'abc123def456'), String(base)).toThrow(/base path/);
   });
 });

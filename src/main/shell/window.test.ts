@@ -48,11 +48,13 @@ vi.mock('electron', () => {
 const { createMainWindow } = await import('./window');
 
 const TOKEN = 'abcdefABCDEF0123456789_-';
+const BASE = '/s/AbCdEfGhIjKlMnOpQrStUvWxYz012345/';
 const host = {
   origin: 'http://127.0.0.1:41234',
   port: 41234,
   token: TOKEN,
-  url: `http://127.0.0.1:41234/?token=${TOKEN}`,
+  basePath: BASE,
+  url: `http://127.0.0.1:41234${BASE}?token=${TOKEN}`,
 } as Host;
 
 function open(appOrigin = host.origin, startUrl = host.url) {
@@ -146,11 +148,11 @@ describe('createMainWindow', () => {
       );
       return out;
     };
-    expect(send('ws://127.0.0.1:41234/console/vnc/abc123def456')).toEqual({
+    expect(send(`ws://127.0.0.1:41234${BASE}console/vnc/abc123def456`)).toEqual({
       requestHeaders: { Origin: host.origin, Cookie: `hangar_token=${TOKEN}` },
     });
     expect(
-      send('ws://127.0.0.1:41234/console/serial/abc123def456', {
+      send(`ws://127.0.0.1:41234${BASE}console/serial/abc123def456`, {
         origin: 'http://localhost:5173',
         cookie: 'other=1',
         'User-Agent': 'x',
@@ -158,7 +160,9 @@ describe('createMainWindow', () => {
     ).toEqual({
       requestHeaders: { 'User-Agent': 'x', Origin: host.origin, Cookie: `other=1; hangar_token=${TOKEN}` },
     });
-    expect(send('ws://127.0.0.1:41234/api')).toEqual({});
+    expect(send(`ws://127.0.0.1:41234${BASE}api`)).toEqual({});
+    // Only under the base: the server has no console anywhere else, so the token goes nowhere else.
+    expect(send('ws://127.0.0.1:41234/console/vnc/abc123def456')).toEqual({});
     expect(send('http://localhost:5173/src/main.tsx')).toEqual({});
   });
 });

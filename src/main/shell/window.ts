@@ -31,7 +31,7 @@ function guardSession(ses: Session, setup: WindowSetup): void {
   // own session, main gives the console handshake the host server's origin and the token (as the
   // cookie, never in a URL or on a command line).
   if (setup.appOrigin !== setup.host.origin) {
-    const consolePrefix = `ws://127.0.0.1:${setup.host.port}/console/`;
+    const consolePrefix = `ws://127.0.0.1:${setup.host.port}${setup.host.basePath}console/`;
     const tokenPair = `${TOKEN_COOKIE}=${setup.host.token}`;
     ses.webRequest.onBeforeSendHeaders((details, callback) => {
       if (!details.url.startsWith(consolePrefix)) return callback({});

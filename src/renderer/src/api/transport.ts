@@ -1,7 +1,8 @@
 // How the renderer reaches the engine. In Electron the preload exposes `window.hangar`; in a
-// browser (the host server) it is a WebSocket to /api on the same origin, authenticated by the
+// browser (the host server) it is a WebSocket to `api` beside the page, authenticated by the
 // cookie the server set. Both carry the same messages: the renderer cannot tell them apart.
 import type { ErrorData } from '../../../shared/errors';
+import { socketBase } from './urls';
 
 export interface Transport {
   call(method: string, params: unknown): Promise<unknown>;
@@ -54,7 +55,7 @@ function electronTransport(api: PreloadApi): Transport {
 
 /** A WebSocket that reconnects, so an engine restart does not leave a dead window. */
 function browserTransport(): Transport {
-  const base = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+  const base = socketBase(location);
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Set<(event: string, data: unknown) => void>();
   const connListeners = new Set<(c: boolean) => void>();
@@ -64,7 +65,7 @@ function browserTransport(): Transport {
 
   const connect = (): Promise<WebSocket> => {
     open ??= new Promise((resolve) => {
-      const sock = new WebSocket(`${base}/api`);
+      const sock = new WebSocket(`${base}api`);
       sock.onopen = () => {
         ws = sock;
         connListeners.forEach((l) => l(true));
@@ -119,7 +120,7 @@ function browserTransport(): Transport {
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    consoleUrl: (kind, id) => `${base}/console/${kind}/${id}`,
+    consoleUrl: (kind, id) => `${base}console/${kind}/${id}`,
     onConnection(l) {
       connListeners.add(l);
       l(ws !== null);
