@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import type { Engine } from '../../src/main/engine/engine';
 import { createDispatcher } from '../../src/main/api/dispatch';
-import { createSnapshot, deleteSnapshot, revertSnapshot } from '../../src/main/engine/snapshots';
+import { createSnapshot, deleteSnapshot } from '../../src/main/engine/snapshots';
+import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
 import { now, reps, tempHome } from '../lib/env';
 import { makeVm, openEngine, waitReady } from '../lib/hangar';
 import { RawQmp } from '../lib/raw';

@@ -128,6 +128,27 @@ export const MachineType = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'Machine types are names like q35 or pc-q35-7.2.');
 
+/** The machine a snapshot was taken with (see engine/snapshot-hardware.ts). */
+export const SnapshotHardware = z.object({
+  cpus: z.number().int().min(1).max(256),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(32)
+    .max(4 * 1024 * 1024),
+  machine: MachineType,
+  cpuModel: CpuModel.nullable(),
+  firmware: Firmware,
+  tpm: z.boolean(),
+  disks: z.array(Disk).max(16),
+  cdroms: z.array(Cdrom).max(4),
+  nics: z.array(z.object({ id: DeviceId, model: Nic.shape.model, mac: MacAddress })).max(8),
+  display: z.object({ vga: z.enum(['std', 'virtio', 'qxl', 'none']), usbTablet: z.boolean() }),
+  bootOrder: z.array(BootDevice).max(3),
+  directBoot: DirectBoot.nullable(),
+});
+export type SnapshotHardware = z.infer<typeof SnapshotHardware>;
+
 /** Names and the tree live here; which snapshots exist is read from the qcow2 images themselves. */
 export const SnapshotMeta = z.object({
   id: z.string().regex(/^[a-z0-9]{8}$/),
@@ -144,6 +165,8 @@ export const SnapshotMeta = z.object({
    * filesystems, 'crash' when it could not (the disks are as after a power cut). Absent otherwise.
    */
   consistency: z.enum(['frozen', 'crash']).optional(),
+  /** Absent on snapshots taken before Hangar recorded it. */
+  hardware: SnapshotHardware.optional(),
 });
 export type SnapshotMeta = z.infer<typeof SnapshotMeta>;
 

@@ -2,12 +2,8 @@
 // reverted, and its checksum read back in the guest from the disk (caches dropped first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/main/engine/engine';
-import {
-  createSnapshot,
-  deleteSnapshot,
-  listSnapshots,
-  revertSnapshot,
-} from '../../src/main/engine/snapshots';
+import { createSnapshot, deleteSnapshot, listSnapshots } from '../../src/main/engine/snapshots';
+import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
 import type { SerialConsole } from '../../src/main/engine/consoles/serial';
 import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell } from '../support/vms';

@@ -7,13 +7,8 @@ import { describeZodError } from '../engine/config/store';
 import type { Engine } from '../engine/engine';
 import { createVm } from '../engine/vms/create';
 import { cloneVm, deleteVm, editVm } from '../engine/vms/manage';
-import {
-  createSnapshot,
-  deleteSnapshot,
-  editSnapshot,
-  listSnapshots,
-  revertSnapshot,
-} from '../engine/snapshots';
+import { createSnapshot, deleteSnapshot, editSnapshot, listSnapshots } from '../engine/snapshots';
+import { revertSnapshot } from '../engine/snapshot-revert';
 import { ejectMedia, insertMedia, monitor, screenshotPng, sendKeys, typeText } from '../engine/live';
 import { findIsos } from '../engine/isos';
 import { clearBaseline, resetToBaseline, setBaseline } from '../engine/rollback/baseline';
@@ -44,7 +39,7 @@ function handlers(engine: Engine): Handlers {
       return {
         config,
         state: r.last,
-        busy: engine.list().find((v) => v.id === config.id)?.busy ?? null,
+        busy: engine.busyWith(config.id),
         accel: engine.host.accel,
       };
     },

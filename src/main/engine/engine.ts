@@ -17,6 +17,7 @@ import { VmRuntime, type StopOptions } from './supervisor/runtime';
 import { prepareDisposable } from './rollback/disposable';
 import { qemusByPidFile } from './supervisor/proc';
 import { recoverHome } from './recovery';
+import { LockTable, type Claim } from './policy/locks';
 
 export type EngineEvents = {
   state: [StateChange];
@@ -38,7 +39,13 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly store: ConfigStore;
   readonly img: QemuImg;
   private readonly runtimes = new Map<string, VmRuntime>();
-  private readonly busy = new Map<string, string>();
+  private readonly locks = new LockTable();
+  /**
+   * Fault injection for tests of all-or-nothing operations: a test registers a function under a
+   * failpoint's name (e.g. `revert:apply`) and it runs, and may throw, at that point. Only code
+   * in the same process can set it; no API reaches it.
+   */
+  readonly failpoints = new Map<string, (step: number) => void>();
   /** What this engine cleaned up at open, left by an engine that was killed mid-operation. */
   recovered: string[] = [];
 
@@ -135,7 +142,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         cpus: c?.cpus ?? null,
         memoryMiB: c?.memoryMiB ?? null,
         error: e.ok ? null : e.error,
-        busy: this.busy.get(e.id) ?? null,
+        busy: this.locks.holder(e.id),
       };
     });
   }
@@ -145,29 +152,53 @@ export class Engine extends EventEmitter<EngineEvents> {
    * queueing behind a slow one, so nothing ever waits on a lock it cannot see.
    */
   async exclusive<T>(id: string, operation: string, fn: () => Promise<T>): Promise<T> {
-    const current = this.busy.get(id);
-    if (current) {
-      throw new HangarError(
-        'BUSY',
-        `The VM is busy: ${current} is under way. Try again when it has finished.`,
-        {
-          operation: current,
-        },
-      );
-    }
-    this.busy.set(id, operation);
-    this.emit('busy', { id, operation });
+    return this.withLocks([{ key: id, mode: 'write' }], operation, fn);
+  }
+
+  /**
+   * Runs an operation that touches several VMs: every claim is taken or none (BUSY), see
+   * policy/locks.ts. The first claim is the VM the operation is about (its progress and busy
+   * state); the others are shown busy too while it runs.
+   */
+  async withLocks<T>(claims: Claim[], operation: string, fn: () => Promise<T>): Promise<T> {
+    const release = this.locks.acquire(claims, operation);
+    const keys = [...new Set(claims.map((c) => c.key))];
+    for (const id of keys) this.emit('busy', { id, operation: this.locks.holder(id) });
     let failed = true;
     try {
       const result = await fn();
       failed = false;
       return result;
     } finally {
-      this.busy.delete(id);
-      this.emit('busy', { id, operation: null });
+      release();
+      for (const id of keys) this.emit('busy', { id, operation: this.locks.holder(id) });
       // Whoever shows progress of this operation learns that it is over, also when it failed.
-      this.endProgress(id, operation, failed);
+      this.endProgress(claims[0]!.key, operation, failed);
     }
+  }
+
+  /**
+   * Resolves a VM, locks it (and whatever else `extra` claims) and runs `fn` with its config
+   * read again under the lock, so no decision rests on a config another operation has since
+   * changed.
+   */
+  async withVm<T>(
+    ref: string,
+    operation: string,
+    fn: (config: VmConfig) => Promise<T>,
+    extra: Claim[] = [],
+  ): Promise<T> {
+    const id = this.resolve(ref).id;
+    return this.withLocks([{ key: id, mode: 'write' }, ...extra], operation, () => fn(this.store.load(id)));
+  }
+
+  failpoint(name: string, step = 0): void {
+    this.failpoints.get(name)?.(step);
+  }
+
+  /** The operation under way on a VM, or null. */
+  busyWith(id: string): string | null {
+    return this.locks.holder(id);
   }
 
   private readonly reported = new Set<string>();
@@ -208,7 +239,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const config = this.resolve(ref);
     const r = this.runtime(config.id);
     // A forced stop may cut short a graceful one that the guest is ignoring.
-    if (options.force && this.busy.get(config.id) === 'stop') {
+    if (options.force && this.locks.holder(config.id) === 'stop') {
       await r.stop(options);
       return r.last;
     }

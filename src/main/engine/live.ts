@@ -30,8 +30,7 @@ export async function insertMedia(
   iso: string,
   drive?: string,
 ): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'media', async () => {
+  return engine.withVm(ref, 'media', async (config) => {
     const cd = cdrom(config, drive);
     if (!statSync(iso, { throwIfNoEntry: false })?.isFile()) {
       throw new HangarError('NOT_FOUND', `The ISO ${iso} does not exist or is not a file.`);
@@ -49,8 +48,7 @@ export async function insertMedia(
 }
 
 export async function ejectMedia(engine: Engine, ref: string, drive?: string): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'media', async () => {
+  return engine.withVm(ref, 'media', async (config) => {
     const cd = cdrom(config, drive);
     // force: the guest may have locked the tray; the user asked for the disc to come out.
     if (isRunning(engine, config.id))

@@ -10,6 +10,7 @@ import { diskPath } from './qemu/argv';
 import type { Engine } from './engine';
 import { runJob } from './jobs';
 import { withFrozenGuest } from './agent';
+import { hardwareOf } from './snapshot-hardware';
 
 export interface SnapshotListEntry extends SnapshotMeta {
   current: boolean;
@@ -17,13 +18,13 @@ export interface SnapshotListEntry extends SnapshotMeta {
   missingIn: string[];
 }
 
-interface Image {
+export interface Image {
   node: string;
   path: string;
 }
 
 /** Every writable image a snapshot must cover, the UEFI variables included. */
-function images(engine: Engine, config: VmConfig): Image[] {
+export function images(engine: Engine, config: VmConfig): Image[] {
   const { vmDir, varsFile } = engine.paths(config.id);
   const writable = config.disks.filter((d) => !d.readOnly);
   const raw = writable.filter((d) => d.format !== 'qcow2');
@@ -50,7 +51,7 @@ export function findSnapshot(config: VmConfig, ref: string): SnapshotMeta {
   throw new HangarError('NOT_FOUND', `"${config.name}" has no snapshot named or with the id "${ref}".`);
 }
 
-function running(engine: Engine, config: VmConfig): boolean {
+export function running(engine: Engine, config: VmConfig): boolean {
   const s = engine.runtime(config.id).state;
   return s === 'running' || s === 'paused';
 }
@@ -62,25 +63,23 @@ export async function editSnapshot(
   snapRef: string,
   change: { name?: string; description?: string },
 ): Promise<SnapshotMeta> {
-  const config = engine.resolve(ref);
-  const snap = findSnapshot(config, snapRef);
-  return engine.exclusive(config.id, 'snapshot edit', async () => {
+  return engine.withVm(ref, 'snapshot edit', async (config) => {
+    const snap = findSnapshot(config, snapRef);
     const next = {
       ...snap,
       ...(change.name ? { name: change.name } : {}),
       ...(change.description !== undefined ? { description: change.description } : {}),
     };
-    const fresh = engine.store.load(config.id);
     const saved = engine.store.save({
-      ...fresh,
-      snapshots: fresh.snapshots.map((s) => (s.id === snap.id ? next : s)),
+      ...config,
+      snapshots: config.snapshots.map((s) => (s.id === snap.id ? next : s)),
     });
     engine.emit('config', { id: saved.id, config: saved });
     return next;
   });
 }
 
-function refuseDisposable(engine: Engine, config: VmConfig): void {
+export function refuseDisposable(engine: Engine, config: VmConfig): void {
   if (engine.runtime(config.id).disposable) {
     throw new HangarError(
       'CONFLICT',
@@ -122,8 +121,7 @@ export async function createSnapshot(
   description = '',
   options: { ram?: boolean } = {},
 ): Promise<SnapshotMeta> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'snapshot', async () => {
+  return engine.withVm(ref, 'snapshot', async (config) => {
     refuseDisposable(engine, config);
     const imgs = images(engine, config);
     const id = randomBytes(6).toString('hex').slice(0, 8);
@@ -135,6 +133,7 @@ export async function createSnapshot(
       createdAt: new Date().toISOString(),
       parent: config.currentSnapshot,
       vmState: running(engine, config) && options.ram !== false,
+      hardware: hardwareOf(config),
     };
     const progress = (p: number) => engine.progress(config.id, 'snapshot', p, `saving ${name}`);
     const { vmDir } = engine.paths(config.id);
@@ -185,68 +184,15 @@ export async function createSnapshot(
   });
 }
 
-export async function revertSnapshot(engine: Engine, ref: string, snapRef: string): Promise<SnapshotMeta> {
-  const config = engine.resolve(ref);
-  const snap = findSnapshot(config, snapRef);
-  return engine.exclusive(config.id, 'revert', async () => {
-    refuseDisposable(engine, config);
-    const imgs = images(engine, config);
-    const missing = await missingIn(engine, imgs, snap.tag, config.id);
-    if (missing.length)
-      throw new HangarError(
-        'NOT_FOUND',
-        `Snapshot "${snap.name}" is missing from ${missing.join(', ')}; it cannot be restored.`,
-      );
-    const progress = (p: number) => engine.progress(config.id, 'revert', p, `restoring ${snap.name}`);
-    const rt = engine.runtime(config.id);
-    if (snap.vmState) {
-      // A snapshot with RAM resumes exactly where it was taken, even from a stopped VM.
-      if (!running(engine, config)) await rt.start(config, engine.host, { paused: true });
-      await runJob(
-        rt.qmp(),
-        'snapshot-load',
-        { tag: snap.tag, vmstate: imgs[0]!.node, devices: imgs.map((i) => i.node) },
-        progress,
-      );
-      await rt.qmp().execute('cont');
-    } else {
-      // Disks only: a running guest would not survive its disks changing under it, so it is
-      // powered off, the disks restored, and it is started again.
-      const wasRunning = running(engine, config);
-      if (wasRunning) await rt.stop({ force: true });
-      for (const [n, i] of imgs.entries()) {
-        await engine.img.snapshot('apply', i.path, snap.tag);
-        progress(((n + 1) / imgs.length) * 100);
-      }
-      if (wasRunning) await rt.start(engine.store.load(config.id), engine.host);
-    }
-    const saved = engine.store.save({ ...engine.store.load(config.id), currentSnapshot: snap.id });
-    engine.emit('config', { id: saved.id, config: saved });
-    return snap;
-  });
-}
-
 /** Deletes one snapshot; its children are re-attached to its parent, so the tree stays whole. */
 export async function deleteSnapshot(engine: Engine, ref: string, snapRef: string): Promise<void> {
-  const config = engine.resolve(ref);
-  let snap: SnapshotMeta;
-  try {
-    snap = findSnapshot(config, snapRef);
-  } catch (err) {
-    // A tag only the images know (made outside Hangar, or left by an interrupted snapshot) can
-    // be deleted too, by the id the list shows for it; otherwise nothing could reclaim its space.
-    if (!(err instanceof HangarError && err.code === 'NOT_FOUND')) throw err;
-    const known = new Set(config.snapshots.map((s) => s.tag));
-    const foreign = (await listSnapshots(engine, config.id)).find(
-      (s) => s.id === snapRef && !known.has(s.tag),
-    );
-    if (!foreign) throw err;
-    snap = foreign;
-  }
-  await engine.exclusive(config.id, 'snapshot delete', async () => {
+  await engine.withVm(ref, 'snapshot delete', async (config) => {
+    // Found and applied against the config read under the lock, so a snapshot taken or edited
+    // meanwhile is never dropped from vm.json.
+    const snap = await findForDelete(engine, config, snapRef);
     const imgs = images(engine, config);
     const present = [];
-    for (const i of imgs) if (!(await missingIn(engine, [i], snap.tag)).length) present.push(i);
+    for (const i of imgs) if (!(await missingIn(engine, [i], snap.tag, config.id)).length) present.push(i);
     if (running(engine, config)) {
       if (present.length)
         await runJob(
@@ -258,37 +204,71 @@ export async function deleteSnapshot(engine: Engine, ref: string, snapRef: strin
     } else {
       for (const i of present) await engine.img.snapshot('delete', i.path, snap.tag);
     }
-    const snapshots = config.snapshots
+    const fresh = engine.store.load(config.id);
+    const snapshots = fresh.snapshots
       .filter((s) => s.id !== snap.id)
       .map((s) => (s.parent === snap.id ? { ...s, parent: snap.parent } : s));
-    const currentSnapshot = config.currentSnapshot === snap.id ? snap.parent : config.currentSnapshot;
-    const saved = engine.store.save({ ...engine.store.load(config.id), snapshots, currentSnapshot });
+    const currentSnapshot = fresh.currentSnapshot === snap.id ? snap.parent : fresh.currentSnapshot;
+    const saved = engine.store.save({ ...fresh, snapshots, currentSnapshot });
     engine.emit('config', { id: saved.id, config: saved });
   });
 }
 
-interface NodeInfo {
-  'node-name': string;
-  image?: { snapshots?: { name: string }[] };
+async function findForDelete(engine: Engine, config: VmConfig, snapRef: string): Promise<SnapshotMeta> {
+  try {
+    return findSnapshot(config, snapRef);
+  } catch (err) {
+    // A tag only the images know (made outside Hangar, or left by an interrupted snapshot) can
+    // be deleted too, by the id the list shows for it; otherwise nothing could reclaim its space.
+    if (!(err instanceof HangarError && err.code === 'NOT_FOUND')) throw err;
+    const known = new Set(config.snapshots.map((s) => s.tag));
+    const foreign = (await listSnapshots(engine, config.id)).find(
+      (s) => s.id === snapRef && !known.has(s.tag),
+    );
+    if (!foreign) throw err;
+    return foreign;
+  }
 }
 
-/** The images that lack `tag`. A running VM is asked over QMP, saving a qemu-img run per image. */
-async function missingIn(engine: Engine, imgs: Image[], tag: string, configId?: string): Promise<string[]> {
-  const rt = configId ? engine.runtime(configId) : null;
-  if (rt && (rt.state === 'running' || rt.state === 'paused')) {
+interface NodeInfo {
+  'node-name': string;
+  image?: { snapshots?: { name: string; 'vm-state-size': number }[] };
+}
+
+/**
+ * The tags each image holds, with the size of the RAM state saved under each (0: disks only).
+ * A running VM is asked over QMP, saving a qemu-img run per image.
+ */
+export async function tagsIn(
+  engine: Engine,
+  imgs: Image[],
+  configId: string,
+): Promise<Map<string, number>[]> {
+  const rt = engine.runtime(configId);
+  if (rt.state === 'running' || rt.state === 'paused') {
     const nodes = await rt.qmp().execute<NodeInfo[]>('query-named-block-nodes', { flat: true });
-    return imgs
-      .filter(
-        (i) => !nodes.find((n) => n['node-name'] === i.node)?.image?.snapshots?.some((s) => s.name === tag),
-      )
-      .map((i) => i.path);
+    return imgs.map((i) => {
+      const snaps = nodes.find((n) => n['node-name'] === i.node)?.image?.snapshots ?? [];
+      return new Map(snaps.map((s) => [s.name, s['vm-state-size']]));
+    });
   }
-  const missing: string[] = [];
+  const out: Map<string, number>[] = [];
   for (const i of imgs) {
-    const tags = ((await engine.img.info(i.path, 'qcow2')).snapshots ?? []).map((s) => s.name);
-    if (!tags.includes(tag)) missing.push(i.path);
+    const snaps = (await engine.img.info(i.path, 'qcow2')).snapshots ?? [];
+    out.push(new Map(snaps.map((s) => [s.name, s['vm-state-size']])));
   }
-  return missing;
+  return out;
+}
+
+/** The images that lack `tag`. */
+export async function missingIn(
+  engine: Engine,
+  imgs: Image[],
+  tag: string,
+  configId: string,
+): Promise<string[]> {
+  const tags = await tagsIn(engine, imgs, configId);
+  return imgs.filter((_, n) => !tags[n]!.has(tag)).map((i) => i.path);
 }
 
 export async function listSnapshots(engine: Engine, ref: string): Promise<SnapshotListEntry[]> {

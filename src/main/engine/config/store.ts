@@ -1,6 +1,6 @@
 // The VM configs on disk: one directory per VM under $HANGAR_HOME/vms. A vm.json that cannot be
 // read or parsed is reported for that VM and left exactly as it is, never overwritten silently.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CheckedVmConfig, VM_SCHEMA_VERSION, VmConfig, VmId } from '../../../shared/vm';
@@ -41,6 +41,8 @@ export function parseConfig(raw: unknown): VmConfig {
  * which the next engine removes (recovery.ts).
  */
 export const STAGING_PREFIX = '.partial-';
+/** In a staging directory: the template a linked clone is being made from. */
+export const LINKED_TO_FILE = '.linked-to';
 
 export class ConfigStore {
   readonly vmsDir: string;
@@ -109,12 +111,30 @@ export class ConfigStore {
     return next;
   }
 
-  /** Makes the directory in which a new VM is assembled before publish(). */
-  stage(id: string): string {
+  /**
+   * Makes the directory in which a new VM is assembled before publish(). A linked clone names
+   * its template here, so the template counts it among its clones before it is published.
+   */
+  stage(id: string, linkedTo: string | null = null): string {
     this.init();
     const dir = join(this.vmsDir, STAGING_PREFIX + id);
     mkdirSync(dir, { mode: 0o700 });
+    if (linkedTo) writeFileAtomic(join(dir, LINKED_TO_FILE), linkedTo);
     return dir;
+  }
+
+  /** Linked clones still being made (or left half-made by a killed engine), by template id. */
+  stagedClonesOf(templateId: string): string[] {
+    if (!existsSync(this.vmsDir)) return [];
+    return readdirSync(this.vmsDir).flatMap((d) => {
+      if (!d.startsWith(STAGING_PREFIX)) return [];
+      try {
+        const tpl = readFileSync(join(this.vmsDir, d, LINKED_TO_FILE), 'utf8').trim();
+        return tpl === templateId ? [d.slice(STAGING_PREFIX.length)] : [];
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** Writes vm.json into a staged directory and makes the VM exist with one rename. */
@@ -126,6 +146,8 @@ export class ConfigStore {
       throw new HangarError('CONFLICT', `A VM directory for id ${next.id} already exists.`);
     renameSync(staged, dir);
     fsyncDir(this.vmsDir);
+    // Published: vm.json's linkedTo now says what the marker said.
+    rmSync(join(dir, LINKED_TO_FILE), { force: true });
     return next;
   }
 

@@ -6,14 +6,13 @@ import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import type { Engine } from '../engine';
-import { createOverlay, flatten, protect, recreateOverlay } from './overlay';
+import { createOverlay, flatten, protect } from './overlay';
 import { ownedImages } from './images';
 
 export const baseName = (file: string) => file.replace(/\.qcow2$/, '') + '.base.qcow2';
 
 export async function setBaseline(engine: Engine, ref: string): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'baseline', async () => {
+  return engine.withVm(ref, 'baseline', async (config) => {
     engine.requireStopped(config, 'set a baseline');
     if (config.baseline)
       throw new HangarError(
@@ -71,21 +70,33 @@ export async function resetToBaseline(
   engine: Engine,
   ref: string,
 ): Promise<{ config: VmConfig; ms: number }> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'reset to baseline', async () => {
+  return engine.withVm(ref, 'reset to baseline', async (config) => {
     const started = performance.now();
     if (!config.baseline)
       throw new HangarError(
         'CONFLICT',
         `"${config.name}" has no baseline; set one first (hangar baseline set).`,
       );
+    const { vmDir } = engine.paths(config.id);
+    // All or nothing: every fresh overlay is made beside the one it replaces first; only when
+    // all exist are they switched, by renames, so a failure leaves every disk as it was.
+    const fresh: { tmp: string; overlay: string }[] = [];
+    try {
+      for (const [n, [overlay, base]] of Object.entries(config.baseline.bases).entries()) {
+        engine.failpoint('reset:prepare', n);
+        const tmp = `${join(vmDir, overlay)}.new`;
+        rmSync(tmp, { force: true });
+        fresh.push({ tmp, overlay: join(vmDir, overlay) });
+        await createOverlay(engine.img, join(vmDir, base), tmp);
+      }
+    } catch (err) {
+      for (const f of fresh) rmSync(f.tmp, { force: true });
+      throw err;
+    }
     const rt = engine.runtime(config.id);
     const wasRunning = rt.state === 'running' || rt.state === 'paused';
     if (wasRunning) await rt.stop({ force: true });
-    const { vmDir } = engine.paths(config.id);
-    for (const [overlay, base] of Object.entries(config.baseline.bases)) {
-      await recreateOverlay(engine.img, join(vmDir, base), join(vmDir, overlay));
-    }
+    for (const f of fresh) renameSync(f.tmp, f.overlay);
     const saved = engine.store.save({ ...config, snapshots: [], currentSnapshot: null });
     engine.emit('config', { id: saved.id, config: saved });
     if (wasRunning) await rt.start(saved, engine.host);
@@ -95,8 +106,7 @@ export async function resetToBaseline(
 
 /** Keeps the current state and drops the baseline: each overlay becomes a standalone image again. */
 export async function clearBaseline(engine: Engine, ref: string): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'clear baseline', async () => {
+  return engine.withVm(ref, 'clear baseline', async (config) => {
     engine.requireStopped(config, 'clear its baseline');
     if (!config.baseline) throw new HangarError('CONFLICT', `"${config.name}" has no baseline.`);
     const { vmDir } = engine.paths(config.id);

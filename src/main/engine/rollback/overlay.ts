@@ -8,14 +8,6 @@ export async function createOverlay(img: QemuImg, base: string, overlay: string)
   await img.create(overlay, { format: 'qcow2', sizeBytes: 0, backing: { path: base, format: 'qcow2' } });
 }
 
-/** Replaces `overlay` with a fresh empty one over the same base, atomically. */
-export async function recreateOverlay(img: QemuImg, base: string, overlay: string): Promise<void> {
-  const tmp = `${overlay}.new`;
-  rmSync(tmp, { force: true });
-  await createOverlay(img, base, tmp);
-  renameSync(tmp, overlay);
-}
-
 /**
  * Copies everything an overlay shows (its own data and its base's) into a standalone image
  * that replaces it. Written beside it first, so a failure leaves the overlay as it was.

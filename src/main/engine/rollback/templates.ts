@@ -9,14 +9,24 @@ import { VARS_FILE } from '../config/paths';
 import type { Engine } from '../engine';
 import { createOverlay, flatten, protect } from './overlay';
 import { ownedImages } from './images';
+import type { Claim } from '../policy/locks';
 
-export function clonesOf(engine: Engine, templateId: string): VmConfig[] {
-  return engine.store.list().flatMap((e) => (e.ok && e.config.linkedTo === templateId ? [e.config] : []));
+/** A template's linked clones by name, those still being made (staged) included. */
+export function clonesOf(engine: Engine, templateId: string): string[] {
+  const made = engine.store
+    .list()
+    .flatMap((e) => (e.ok && e.config.linkedTo === templateId ? [`"${e.config.name}"`] : []));
+  const staged = engine.store.stagedClonesOf(templateId).map((id) => `a clone being made (${id})`);
+  return [...made, ...staged];
+}
+
+/** The lock a linked clone holds on its template while it reads the template's files. */
+export function templateClaim(templateId: string): Claim {
+  return { key: templateId, mode: 'read', label: 'the template' };
 }
 
 export async function setTemplate(engine: Engine, ref: string, on: boolean): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, on ? 'make template' : 'unmake template', async () => {
+  return engine.withVm(ref, on ? 'make template' : 'unmake template', async (config) => {
     engine.requireStopped(config, on ? 'make it a template' : 'turn it back into a VM');
     if (config.template === on) return config;
     const { vmDir, varsFile } = engine.paths(config.id);
@@ -28,10 +38,7 @@ export async function setTemplate(engine: Engine, ref: string, on: boolean): Pro
     } else {
       const clones = clonesOf(engine, config.id);
       if (clones.length) {
-        throw new HangarError(
-          'CONFLICT',
-          `Linked clones still use this template: ${clones.map((c) => `"${c.name}"`).join(', ')}.`,
-        );
+        throw new HangarError('CONFLICT', `Linked clones still use this template: ${clones.join(', ')}.`);
       }
     }
     for (const i of ownedImages(config, vmDir, varsFile, 'A template')) protect(i.path, on);
@@ -41,17 +48,14 @@ export async function setTemplate(engine: Engine, ref: string, on: boolean): Pro
   });
 }
 
-/** A new VM whose writable disks (and UEFI variables) are overlays on the template's. */
+/**
+ * A new VM whose writable disks (and UEFI variables) are overlays on the template's. The
+ * template is read-locked throughout, so it cannot be unmade, deleted or changed under a clone
+ * being built; other clones of it may be made at the same time.
+ */
 export async function linkedClone(engine: Engine, ref: string, name: string): Promise<VmConfig> {
   const tpl = engine.resolve(ref);
-  if (!tpl.template) {
-    throw new HangarError(
-      'CONFLICT',
-      `"${tpl.name}" is not a template; make it one first (hangar template set), or make a full clone.`,
-    );
-  }
   const from = engine.paths(tpl.id);
-  ownedImages(tpl, from.vmDir, from.varsFile, 'A linked clone');
   const clone = copyConfig(tpl, name, {
     linkedTo: tpl.id,
     // Read-only disks are shared as they are: the clone points at the template's file.
@@ -60,20 +64,31 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
     ),
   });
   const id = clone.id;
-  // Made in a staging directory and published whole (see ConfigStore.stage).
-  const dir = engine.store.stage(id);
-  let made: VmConfig;
-  try {
-    for (const d of tpl.disks) {
-      if (d.readOnly || !d.owned) continue;
-      await createOverlay(engine.img, join(from.vmDir, d.file), join(dir, d.file));
+  const claims = [templateClaim(tpl.id), { key: id, mode: 'write' as const }];
+  const made = await engine.withLocks(claims, 'linked clone', async () => {
+    // Read again under the lock: it may have stopped being a template since it was resolved.
+    const current = engine.store.load(tpl.id);
+    if (!current.template) {
+      throw new HangarError(
+        'CONFLICT',
+        `"${current.name}" is not a template; make it one first (hangar template set), or make a full clone.`,
+      );
     }
-    if (tpl.firmware !== 'bios') await createOverlay(engine.img, from.varsFile, join(dir, VARS_FILE));
-    made = engine.store.publish(clone, dir);
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
+    ownedImages(current, from.vmDir, from.varsFile, 'A linked clone');
+    // Made in a staging directory that names the template, and published whole (ConfigStore.stage).
+    const dir = engine.store.stage(id, tpl.id);
+    try {
+      for (const d of current.disks) {
+        if (d.readOnly || !d.owned) continue;
+        await createOverlay(engine.img, join(from.vmDir, d.file), join(dir, d.file));
+      }
+      if (current.firmware !== 'bios') await createOverlay(engine.img, from.varsFile, join(dir, VARS_FILE));
+      return engine.store.publish(clone, dir);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  });
   engine.emit('config', { id, config: made });
   return made;
 }
@@ -81,9 +96,10 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
 /** Copies the template's data into the clone, which then no longer needs the template. */
 export async function makeIndependent(engine: Engine, ref: string): Promise<VmConfig> {
   const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'make independent', async () => {
+  if (!config.linkedTo) throw new HangarError('CONFLICT', `"${config.name}" is not a linked clone.`);
+  const claims = [{ key: config.id, mode: 'write' as const }, templateClaim(config.linkedTo)];
+  return engine.withLocks(claims, 'make independent', async () => {
     engine.requireStopped(config, 'make it independent');
-    if (!config.linkedTo) throw new HangarError('CONFLICT', `"${config.name}" is not a linked clone.`);
     const { vmDir, varsFile } = engine.paths(config.id);
     const images = ownedImages(config, vmDir, varsFile, 'Making a clone independent');
     for (const [n, i] of images.entries()) {

@@ -25,7 +25,7 @@ function refuseIfBase(engine: Engine, config: VmConfig, what: string): void {
   if (clones.length) {
     throw new HangarError(
       'CONFLICT',
-      `Linked clones are built on this template's disks (${clones.map((c) => `"${c.name}"`).join(', ')}); ${what} would corrupt them.`,
+      `Linked clones are built on this template's disks (${clones.join(', ')}); ${what} would corrupt them.`,
     );
   }
 }
@@ -37,8 +37,7 @@ export async function resizeDisk(
   size: string,
   shrink = false,
 ): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'disk resize', async () => {
+  return engine.withVm(ref, 'disk resize', async (config) => {
     const disk = findDisk(config, diskId);
     refuseIfBase(engine, config, 'resizing them');
     const bytes = parseSize(size);
@@ -68,8 +67,7 @@ export async function convertDisk(
   diskId: string,
   format: 'qcow2' | 'raw',
 ): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'disk convert', async () => {
+  return engine.withVm(ref, 'disk convert', async (config) => {
     engine.requireStopped(config, 'convert a disk');
     const disk = findDisk(config, diskId);
     if (!disk.owned)

@@ -22,8 +22,7 @@ export async function addDisk(
   ref: string,
   req: Exclude<DiskRequest, { kind: 'none' }>,
 ): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'disk add', async () => {
+  return engine.withVm(ref, 'disk add', async (config) => {
     engine.requireStopped(config, 'add a disk');
     const id = nextDiskId(config);
     const bus = req.bus ?? OS_PROFILES[config.osType].diskBus;
@@ -61,8 +60,7 @@ export async function removeDisk(
   diskId: string,
   deleteFile: boolean,
 ): Promise<{ config: VmConfig; deleted: string | null }> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'disk remove', async () => {
+  return engine.withVm(ref, 'disk remove', async (config) => {
     engine.requireStopped(config, 'remove a disk');
     // A template's disks are the bases of its linked clones: deleting one breaks them, and even
     // detaching one would leave its file to be removed later as nobody's.
@@ -70,7 +68,7 @@ export async function removeDisk(
     if (clones.length) {
       throw new HangarError(
         'CONFLICT',
-        `Linked clones are built on this template's disks (${clones.map((c) => `"${c.name}"`).join(', ')}); ` +
+        `Linked clones are built on this template's disks (${clones.join(', ')}); ` +
           'delete them or make them independent first.',
       );
     }

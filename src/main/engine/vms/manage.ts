@@ -12,7 +12,8 @@ import { VARS_FILE } from '../config/paths';
 import { writeFileAtomic } from '../config/atomic';
 import { diskPath } from '../qemu/argv';
 import type { Engine } from '../engine';
-import { clonesOf } from '../rollback/templates';
+import { clonesOf, templateClaim } from '../rollback/templates';
+import type { Claim } from '../policy/locks';
 
 /** Written into a VM's directory before its files are removed; see deleteVm and recovery.ts. */
 export const DELETE_MARKER = '.deleting';
@@ -21,8 +22,7 @@ export const DELETE_MARKER = '.deleting';
 const LIVE_FIELDS = new Set(['name', 'description']);
 
 export async function editVm(engine: Engine, ref: string, patch: EditVmRequest): Promise<VmConfig> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'edit', async () => {
+  return engine.withVm(ref, 'edit', async (config) => {
     const fields = Object.keys(patch).filter((k) => patch[k as keyof EditVmRequest] !== undefined);
     if (fields.some((f) => !LIVE_FIELDS.has(f))) engine.requireStopped(config, 'change its hardware');
     // The same bounds as at creation (planVm): an edit must not give a VM more than the host has.
@@ -57,8 +57,13 @@ export async function renameVm(engine: Engine, ref: string, name: string): Promi
 
 /** Full clone: every disk copied into the new VM's directory, so the two share nothing. */
 export async function cloneVm(engine: Engine, ref: string, name: string): Promise<VmConfig> {
-  const src = engine.resolve(ref);
-  return engine.exclusive(src.id, 'clone', async () => {
+  const resolved = engine.resolve(ref);
+  // The source is only read: other clones of it may be made at the same time, nothing may
+  // change it meanwhile; nor its template when it is a linked clone (its data is read through).
+  const claims: Claim[] = [{ key: resolved.id, mode: 'read' }];
+  if (resolved.linkedTo) claims.push(templateClaim(resolved.linkedTo));
+  return engine.withLocks(claims, 'clone', async () => {
+    const src = engine.store.load(resolved.id);
     engine.requireStopped(src, 'clone it');
     const clone = copyConfig(src, name, {
       disks: src.disks.map((d) => ({ ...d, owned: true, file: `${d.id}.${d.format}` })),
@@ -141,8 +146,7 @@ function filesOfOthers(engine: Engine, self: string): string[] {
  * ISOs), even when they sit inside its directory, are kept and reported.
  */
 export async function deleteVm(engine: Engine, ref: string): Promise<DeleteResult> {
-  const config = engine.resolve(ref);
-  return engine.exclusive(config.id, 'delete', async () => {
+  return engine.withVm(ref, 'delete', async (config) => {
     engine.requireStopped(config, 'delete it');
     // By linkedTo, not only by backing file: a clone of a template without disks hangs on the
     // template's UEFI variable store alone, which the backing-file scan below does not look at.
@@ -150,7 +154,7 @@ export async function deleteVm(engine: Engine, ref: string): Promise<DeleteResul
     if (clones.length) {
       throw new HangarError(
         'CONFLICT',
-        `Linked clones are built on this template: ${clones.map((c) => `"${c.name}"`).join(', ')}. ` +
+        `Linked clones are built on this template: ${clones.join(', ')}. ` +
           'Delete them or make them independent first.',
       );
     }
