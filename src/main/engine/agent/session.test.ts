@@ -79,6 +79,7 @@ describe('GuestAgent session', () => {
     });
     a.handle('guest-info', () => ({ return: 'info answer' }));
     const first = session(a.path);
+    expect(await first.ping(5_000)).toBe(true);
     const late = await first.execute('slow', undefined, 200);
     expect(late).toMatchObject({ ok: false, answered: false, reason: 'timeout' });
     first.close();
@@ -94,6 +95,7 @@ describe('GuestAgent session', () => {
     });
     a.handle('guest-info', () => ({ return: 'info answer' }));
     const s = session(a.path);
+    expect(await s.ping(5_000)).toBe(true);
     expect(await s.execute('slow', undefined, 200)).toMatchObject({ ok: false, reason: 'timeout' });
     expect(await s.execute('guest-info', undefined, 5_000)).toEqual({ ok: true, value: 'info answer' });
     expect(a.commands).toEqual(['guest-sync-delimited', 'slow', 'guest-sync-delimited', 'guest-info']);
