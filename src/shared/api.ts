@@ -41,6 +41,8 @@ export const ApiParams = {
   'vm.stop': Vm.extend({
     force: z.boolean().optional(),
     timeoutSec: z.number().int().min(1).max(3600).optional(),
+    /** Wait this long for the guest, then pull the plug (for scripts; never the default). */
+    forceAfterSec: z.number().int().min(1).max(3600).optional(),
   }),
   'vm.pause': Vm,
   'vm.resume': Vm,

@@ -72,8 +72,14 @@ function handlers(engine: Engine): Handlers {
     'baseline.clear': ({ vm }) => clearBaseline(engine, vm),
     'snapshot.edit': ({ vm, snapshot, name, description }) =>
       editSnapshot(engine, vm, snapshot, { name, description }),
-    'vm.stop': ({ vm, force, timeoutSec }) =>
-      engine.stop(vm, { force, timeoutMs: timeoutSec ? timeoutSec * 1000 : undefined }),
+    'vm.stop': ({ vm, force, timeoutSec, forceAfterSec }) => {
+      const wait = forceAfterSec ?? timeoutSec;
+      return engine.stop(vm, {
+        force,
+        timeoutMs: wait ? wait * 1000 : undefined,
+        forceAfter: forceAfterSec !== undefined,
+      });
+    },
     'vm.pause': ({ vm }) => engine.pause(vm),
     'vm.resume': ({ vm }) => engine.resume(vm),
     'vm.reset': ({ vm }) => engine.reset(vm),

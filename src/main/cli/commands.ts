@@ -140,6 +140,7 @@ export const COMMANDS: Record<string, Command> = {
         vm: vmArg(ctx),
         force: ctx.values.force === true,
         timeoutSec: int(ctx.values, 'timeout'),
+        forceAfterSec: int(ctx.values, 'force-after'),
       }),
     ),
   pause: async (ctx) => state(ctx, await call(ctx, 'vm.pause', { vm: vmArg(ctx) })),

@@ -12,7 +12,10 @@ VMs
 
 Running
   start VM [--paused] [--disposable]     Start (detached); --disposable throws every write away at shutdown
-  stop VM [--force] [--timeout SEC]      ACPI shutdown, then quit, SIGTERM, SIGKILL; --force pulls the plug
+  stop VM [--force] [--timeout SEC] [--force-after SEC]
+                                         Ask the guest (ACPI button, guest agent) and wait (60 s);
+                                         still running then: TIMEOUT, the VM keeps running.
+                                         --force pulls the plug; --force-after pulls it when the wait ends
   pause VM | resume VM | reset VM
   wait VM --serial REGEX [--timeout SEC] Wait for output on the serial console (since the latest start)
   console VM                             Attach this terminal to the serial console (Ctrl-] leaves)

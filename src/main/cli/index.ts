@@ -46,6 +46,7 @@ const OPTIONS = {
   port: { type: 'string' },
   bus: { type: 'string' },
   disposable: { type: 'boolean' },
+  'force-after': { type: 'string' },
   linked: { type: 'boolean' },
   'disk-only': { type: 'boolean' },
   'delete-file': { type: 'boolean' },

@@ -18,6 +18,7 @@ import { prepareDisposable } from './rollback/disposable';
 import { qemusByPidFile } from './supervisor/proc';
 import { recoverHome } from './recovery';
 import { LockTable, type Claim } from './policy/locks';
+import { GuestAgent } from './agent';
 
 export type EngineEvents = {
   state: [StateChange];
@@ -244,7 +245,25 @@ export class Engine extends EventEmitter<EngineEvents> {
       return r.last;
     }
     return this.exclusive(config.id, 'stop', async () => {
-      await r.stop(options);
+      const agent = new GuestAgent(this.paths(config.id).qgaSocket);
+      try {
+        await r.stop({
+          ...options,
+          // guest-shutdown gives no answer when it works: the guest is on its way down.
+          agentShutdown: async () => {
+            await agent.execute('guest-shutdown', { mode: 'powerdown' }, 5_000);
+          },
+          onWait: (waited, total) =>
+            this.progress(
+              config.id,
+              'stop',
+              (100 * waited) / total,
+              `waiting for the guest to shut down (${waited} of ${total} s)`,
+            ),
+        });
+      } finally {
+        agent.close();
+      }
       return r.last;
     });
   }

@@ -67,6 +67,11 @@ export class QemuInstance extends EventEmitter<InstanceEvents> {
     this.stopRequested = reason;
   }
 
+  /** A shutdown that was asked for and not carried out: a later exit is the guest's own again. */
+  unexpectExit(): void {
+    this.stopRequested = null;
+  }
+
   private onQmpEvent(e: QmpEvent): void {
     this.logLine(`event ${e.event} ${JSON.stringify(e.data)}`);
     const data = e.data as { guest?: boolean; reason?: string };

@@ -18,8 +18,17 @@ import { processState } from './proc';
 export interface StopOptions {
   /** Pull the plug instead of asking the guest to shut down. */
   force?: boolean;
-  /** How long the guest gets to power off after the ACPI button; 60 s. */
+  /** How long the guest gets to power off after being asked; 60 s. */
   timeoutMs?: number;
+  /**
+   * Pull the plug when the guest has not powered off by the end of the wait. Never the default:
+   * a guest installing updates must not be cut off because it was slow.
+   */
+  forceAfter?: boolean;
+  /** Asks the guest agent to power off as well as pressing the button (see engine.stop). */
+  agentShutdown?: () => Promise<void>;
+  /** Called while waiting, with the seconds waited so far and the total. */
+  onWait?: (waitedSec: number, totalSec: number) => void;
 }
 
 export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
@@ -191,19 +200,37 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     this.require(['running', 'paused'], 'shut down');
     const wasPaused = this._state === 'paused';
     instance.expectExit('shut down');
-    this.set('stopping', { reason: 'ACPI shutdown requested' });
+    this.set('stopping', { reason: 'shutdown requested' });
     // A paused guest cannot react to the power button.
     if (wasPaused) await instance.qmp.execute('cont').catch(() => undefined);
-    // The button is pressed again every 10 s: a guest still booting may miss the first press.
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    const total = options.timeoutMs ?? 60_000;
+    const started = Date.now();
+    const deadline = started + total;
+    // The agent is asked once (it powers off whether or not the guest handles ACPI); the button
+    // is pressed again every 10 s, since a guest still booting may miss the first press.
+    void options.agentShutdown?.().catch(() => undefined);
     while (Date.now() < deadline) {
       await instance.qmp.execute('system_powerdown', undefined, { timeoutMs: 5_000 }).catch(() => undefined);
-      if (await instance.waitExit(Math.min(10_000, deadline - Date.now()))) return;
+      options.onWait?.(Math.round((Date.now() - started) / 1000), Math.round(total / 1000));
+      if (await instance.waitExit(Math.min(10_000, Math.max(0, deadline - Date.now())))) return;
     }
-    instance.expectExit('the guest did not shut down in time; QEMU was told to quit');
-    await instance.qmp.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
-    if (await instance.waitExit(5_000)) return;
-    return this.kill(instance);
+    if (options.forceAfter) {
+      instance.expectExit(`the guest did not shut down within ${total / 1000} s; forced off as asked`);
+      await instance.qmp.execute('quit', undefined, { timeoutMs: 2_000 }).catch(() => undefined);
+      if (await instance.waitExit(5_000)) return;
+      return this.kill(instance);
+    }
+    // The guest keeps running: shutting down asks, it never turns into a power cut by itself.
+    instance.unexpectExit();
+    this.set('running', { reason: `the guest did not shut down within ${total / 1000} s` });
+    throw new HangarError(
+      'TIMEOUT',
+      `The guest did not shut down within ${total / 1000} s and is still running. It may be busy ` +
+        '(installing updates), or ignore the power button (no ACPI handling, no guest agent). Wait ' +
+        'and try again, shut it down from inside, or force it off (hangar stop --force; ' +
+        '--force-after SEC pulls the plug when a wait ends).',
+      { timeoutMs: total },
+    );
   }
 
   private async kill(instance: QemuInstance): Promise<void> {
