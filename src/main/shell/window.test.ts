@@ -1,5 +1,7 @@
 // createMainWindow against stand-ins for BrowserWindow, session and shell: checks that every guard
 // is installed and decides as policy.ts says, without an Electron binary.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Host } from './host';
 
@@ -39,6 +41,7 @@ vi.mock('electron', () => {
     }
   }
   return {
+    app: { getAppPath: () => '/opt/hangar' },
     BrowserWindow,
     session: { fromPartition: () => ses },
     shell: { openExternal: async (url: string) => void state.opened.push(url) },
@@ -88,6 +91,14 @@ describe('createMainWindow', () => {
     });
     // additionalArguments land on the renderer's command line, which any local user can read.
     expect(JSON.stringify(w.options)).not.toContain(TOKEN);
+  });
+
+  it('shows the app icon from resources/ under the app path', () => {
+    expect(open().options).toMatchObject({ icon: '/opt/hangar/resources/icons/512x512.png' });
+    // And the file is there in this checkout: a 512 x 512 PNG (width and height in its IHDR).
+    const png = readFileSync(fileURLToPath(new URL('../../../resources/icons/512x512.png', import.meta.url)));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
   });
 
   it('denies every permission request and check', () => {

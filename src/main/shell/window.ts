@@ -1,7 +1,8 @@
 // The one Hangar window and its session's guards. The page comes from the host server (or the dev
 // server), so everything here assumes it could be hostile: no navigation away, no new windows, no
 // permissions, our CSP on every document.
-import { BrowserWindow, session, shell, type Session } from 'electron';
+import { join } from 'node:path';
+import { app, BrowserWindow, session, shell, type Session } from 'electron';
 import { TOKEN_COOKIE } from '../server/security';
 import type { Host } from './host';
 import { PARTITION, contentSecurityPolicy, externalUrl, isAppUrl, windowOptions, withCsp } from './policy';
@@ -48,12 +49,21 @@ function guardSession(ses: Session, setup: WindowSetup): void {
   }
 }
 
+/**
+ * The window's icon (title bar, task switcher). getAppPath() is the folder with package.json,
+ * both for `electron <checkout>` and inside a package, so resources/ is found in either.
+ */
+export function iconPath(): string {
+  return join(app.getAppPath(), 'resources', 'icons', '512x512.png');
+}
+
 export function createMainWindow(setup: WindowSetup): BrowserWindow {
   guardSession(session.fromPartition(PARTITION), setup);
-  const win = new BrowserWindow(
+  const win = new BrowserWindow({
     // The port only: the renderer's command line is public to local users, so the token stays out.
-    windowOptions(setup.preloadPath, { port: setup.host.port }),
-  );
+    ...windowOptions(setup.preloadPath, { port: setup.host.port }),
+    icon: iconPath(),
+  });
   const wc = win.webContents;
 
   const refuseForeign = (e: { url: string; preventDefault(): void }) => {
