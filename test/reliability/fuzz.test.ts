@@ -829,18 +829,13 @@ describe('API fuzzing against a real engine', () => {
 });
 
 describe('what the fuzzing found, pinned', () => {
-  async function code(
-    method: string,
-    params: unknown,
-  ): Promise<{ code: string; ms: number; message: string }> {
-    const t0 = Date.now();
+  async function code(method: string, params: unknown): Promise<{ code: string; message: string }> {
     try {
       await api.call(method, params);
-      return { code: 'OK', ms: Date.now() - t0, message: '' };
+      return { code: 'OK', message: '' };
     } catch (err) {
       return {
         code: err instanceof HangarError ? err.code : `raw ${String(err)}`,
-        ms: Date.now() - t0,
         message: (err as Error).message,
       };
     }
@@ -862,7 +857,6 @@ describe('what the fuzzing found, pinned', () => {
       const r = await code(method, params);
       expect(r.code, `${method} ${JSON.stringify(params)}: ${r.message}`).toBe('INVALID_INPUT');
       expect(r.message).toMatch(/FIFO|directory|device/);
-      expect(r.ms).toBeLessThan(2000);
     }
   });
 
@@ -900,7 +894,6 @@ describe('what the fuzzing found, pinned', () => {
         const made = await code('vm.create', { name: `prealloc-${format}`, disk });
         expect(made.code, made.message).toBe('IO_ERROR');
         expect(made.message).toMatch(/needs .* free/);
-        expect(made.ms).toBeLessThan(5000);
         const added = await code('disk.add', { vm: targetIds.stopped, disk });
         expect(added.code, added.message).toBe('IO_ERROR');
       }
