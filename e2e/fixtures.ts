@@ -32,9 +32,11 @@ export const test = base.extend<object, { hangar: Hangar }>({
     async ({}, use) => {
       const home = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
       const runtime = mkdtempSync('/tmp/he-');
+      // The user's home with Hangar's data where it lives by default, below it: files the tests
+      // put in the home itself are the user's, which the path policy lets VMs use.
       const env = {
         ...process.env,
-        HANGAR_HOME: home,
+        HANGAR_HOME: join(home, '.local', 'share', 'hangar'),
         HANGAR_RUNTIME_DIR: runtime,
         HANGAR_ACCEL: 'tcg',
         HOME: home,

@@ -48,6 +48,7 @@ export function makeVm(
     store: engine.store,
     host: engine.host,
     img: engine.img,
+    policy: engine.policy,
   });
 }
 

@@ -1,5 +1,5 @@
 // What the engine reports about VMs, shared by every front end.
-import type { VmConfig } from './vm';
+import type { BackingLink, VmConfig } from './vm';
 import type { StateChange, VmState } from './state';
 
 export interface VmSummary {
@@ -27,4 +27,17 @@ export interface Progress {
 export interface DeleteResult {
   removed: string[];
   kept: string[];
+}
+
+/** An image's header as the wizard shows it, with the backing chain a user must confirm. */
+export interface DiskInfoResult {
+  format: string;
+  virtualSize: number;
+  actualSize: number | null;
+  backingFile: string | null;
+  /** The files the image is built on, nearest first (each passed the path policy). */
+  backingChain: BackingLink[];
+  /** Why the chain cannot be used at all (a link without a format, a file the policy refuses). */
+  backingChainError: string | null;
+  snapshots: number;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { HostInfo } from './host';
 import type { SnapshotMeta, VmConfig } from './vm';
 import type { StateChange } from './state';
-import type { DeleteResult, VmSummary } from './api-types';
+import type { DeleteResult, VmSummary, DiskInfoResult } from './api-types';
 import { CreateVmRequest, EditVmRequest, ExistingDisk, NewDisk } from './requests';
 import { AbsolutePath, CONTROL_CHARS } from './vm';
 
@@ -122,13 +122,7 @@ export interface ApiResults {
   'disk.convert': VmConfig;
   /** ISOs used by VMs here, and those in ~/Downloads, newest first. */
   'host.isos': { recent: string[]; downloads: string[] };
-  'disk.info': {
-    format: string;
-    virtualSize: number;
-    actualSize: number | null;
-    backingFile: string | null;
-    snapshots: number;
-  };
+  'disk.info': DiskInfoResult;
 }
 
 /** Events pushed to every client: state transitions, progress of long operations, config changes. */

@@ -33,6 +33,13 @@ export const ExistingDisk = z.object({
   bus: DiskBus.optional(),
   /** Copy the image into the VM's directory (owned) instead of using it in place (external). */
   copy: z.boolean().default(false),
+  /**
+   * The backing chain the user confirmed, real paths nearest first. An image built on other files
+   * is refused unless this names exactly its chain (see engine/policy/chain.ts).
+   */
+  confirmChain: z.array(AbsolutePath).max(16).optional(),
+  /** Use a host block device (the VM writes it directly); never implied. */
+  blockDevice: z.boolean().default(false),
 });
 
 export const DiskRequest = z.discriminatedUnion('kind', [

@@ -42,6 +42,10 @@ export const DiskFormat = z.enum(['qcow2', 'raw']);
 export const DiskBus = z.enum(['virtio', 'sata', 'ide', 'scsi']);
 export const CacheMode = z.enum(['none', 'writeback', 'writethrough', 'directsync', 'unsafe']);
 
+/** One file under an external qcow2 image, with its format; confirmed by the user, pinned in argv. */
+export const BackingLink = z.object({ path: AbsolutePath, format: DiskFormat });
+export type BackingLink = z.infer<typeof BackingLink>;
+
 export const Disk = z.discriminatedUnion('owned', [
   z.object({
     id: DeviceId,
@@ -59,6 +63,10 @@ export const Disk = z.discriminatedUnion('owned', [
     owned: z.literal(false),
     path: AbsolutePath,
     format: DiskFormat,
+    /** The files the image is built on, nearest first, exactly as confirmed; QEMU opens no other. */
+    backingChain: z.array(BackingLink).max(16).default([]),
+    /** A host block device, attached only when asked for explicitly. */
+    blockDevice: z.boolean().default(false),
     bus: DiskBus,
     readOnly: z.boolean().default(false),
     cache: CacheMode.default('writeback'),

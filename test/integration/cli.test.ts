@@ -175,7 +175,7 @@ describe('hangar CLI', () => {
   });
 
   it('manages disk images', async () => {
-    const img = join(t.home, 'a disk, "x".qcow2');
+    const img = join(t.files, 'a disk, "x".qcow2');
     expect((await hangar(env, ['disk', 'create', img, '1G'])).code).toBe(0);
     expect(
       ((await hangar(env, ['disk', 'info', img, '--json'])).json() as { virtualSize: number }).virtualSize,

@@ -26,10 +26,15 @@ interface Block {
 describe('devices', () => {
   it('adds disks while stopped, which the guest then sees, and removes them', async () => {
     const vm = await makeGuestVm(engine, 'disks');
-    const ext = join(t.home, 'extra, "ext".qcow2');
+    const ext = join(t.files, 'extra, "ext".qcow2');
     await engine.img.create(ext, { format: 'qcow2', sizeBytes: 8 << 20 });
     await addDisk(engine, vm.id, { kind: 'new', size: '32M', format: 'qcow2', preallocation: 'off' });
-    const withExt = await addDisk(engine, vm.id, { kind: 'existing', path: ext, copy: false });
+    const withExt = await addDisk(engine, vm.id, {
+      kind: 'existing',
+      path: ext,
+      copy: false,
+      blockDevice: false,
+    });
     expect(withExt.disks.map((d) => [d.id, d.owned])).toEqual([
       ['disk0', true],
       ['disk1', true],
@@ -55,7 +60,7 @@ describe('devices', () => {
   });
 
   it('changes and ejects the CD-ROM of a running VM', async () => {
-    const other = join(t.home, 'other disc.iso');
+    const other = join(t.files, 'other disc.iso');
     copyFileSync(guest().iso, other);
     const vm = await makeGuestVm(engine, 'media');
     await engine.start(vm.id);
@@ -67,14 +72,14 @@ describe('devices', () => {
     const after = await engine.qmp(vm.id).execute<Block[]>('query-block');
     expect(after.find((b) => b.qdev === 'cd0')?.inserted).toBeUndefined();
     expect(engine.resolve(vm.id).cdroms[0]!.media).toBeNull();
-    await expect(insertMedia(engine, vm.id, join(t.home, 'missing.iso'))).rejects.toMatchObject({
+    await expect(insertMedia(engine, vm.id, join(t.files, 'missing.iso'))).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
     await engine.stop(vm.id, { force: true });
   });
 
   it('refuses to start a VM whose disk another running QEMU holds, and says so', async () => {
-    const shared = join(t.home, 'shared.qcow2');
+    const shared = join(t.files, 'shared.qcow2');
     await engine.img.create(shared, { format: 'qcow2', sizeBytes: 16 << 20 });
     const a = await makeGuestVm(engine, 'lock-a', { disk: { kind: 'existing', path: shared } });
     const b = await makeGuestVm(engine, 'lock-b', { disk: { kind: 'existing', path: shared } });

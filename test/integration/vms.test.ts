@@ -87,7 +87,7 @@ describe('VMs', () => {
   });
 
   it('deletes only what a VM owns: shared ISOs and external disks stay, and reports both', async () => {
-    const shared = join(t.home, 'shared');
+    const shared = join(t.files, 'shared');
     mkdirSync(shared);
     const iso = join(shared, 'shared.iso');
     copyFileSync(guest().iso, iso);
@@ -110,14 +110,34 @@ describe('VMs', () => {
 
   it('refuses to delete a VM whose disk backs another VM', async () => {
     const base = await makeGuestVm(engine, 'base');
-    const overlay = join(t.home, 'overlay.qcow2');
+    const overlay = join(t.files, 'overlay.qcow2');
     await engine.img.create(overlay, {
       format: 'qcow2',
       sizeBytes: 0,
       backing: { path: join(engine.paths(base.id).vmDir, 'disk0.qcow2'), format: 'qcow2' },
     });
-    const user = await makeGuestVm(engine, 'overlay user', {
-      disk: { kind: 'existing', path: overlay, format: 'qcow2' },
+    // The path policy refuses such a chain now; a VM made before it (or by hand) may have one,
+    // and the base must still be protected.
+    await expect(
+      makeGuestVm(engine, 'refused', { disk: { kind: 'existing', path: overlay, format: 'qcow2' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/own data/) });
+    const made = await makeGuestVm(engine, 'overlay user', { disk: { kind: 'none' } });
+    const user = engine.store.save({
+      ...made,
+      disks: [
+        {
+          id: 'disk0',
+          owned: false,
+          path: overlay,
+          format: 'qcow2',
+          bus: 'virtio',
+          readOnly: false,
+          cache: 'writeback',
+          discard: true,
+          backingChain: [],
+          blockDevice: false,
+        },
+      ],
     });
     await expect(deleteVm(engine, base.id)).rejects.toMatchObject({
       code: 'CONFLICT',
@@ -129,7 +149,7 @@ describe('VMs', () => {
   });
 
   it('says which ISO is missing when a VM cannot start', async () => {
-    const iso = join(t.home, 'gone.iso');
+    const iso = join(t.files, 'gone.iso');
     copyFileSync(guest().iso, iso);
     const vm = await makeGuestVm(engine, 'no iso', { iso });
     rmSync(iso);

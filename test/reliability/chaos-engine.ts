@@ -22,7 +22,7 @@ const makeVm = (name: string) =>
       disk: { kind: 'new', size: '64M' },
       directBoot: { kernel: g.kernel, initrd: g.initrd, cmdline: g.cmdline },
     }),
-    { store: engine.store, host: engine.host, img: engine.img },
+    { store: engine.store, host: engine.host, img: engine.img, policy: engine.policy },
   );
 
 const keep = new Set(process.argv.slice(2));

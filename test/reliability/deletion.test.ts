@@ -45,6 +45,22 @@ function usedFiles(): Map<string, string> {
   return out;
 }
 
+/** The fields of an external disk other than its id, path and format. */
+const EXT = {
+  owned: false as const,
+  bus: 'virtio' as const,
+  readOnly: false,
+  cache: 'writeback' as const,
+  discard: true,
+  backingChain: [],
+  blockDevice: false,
+};
+
+/** Writes a VM's config as a hand edit (or an older Hangar) would, past the API's checks. */
+function handEdit(name: string, change: (c: VmConfig) => VmConfig): void {
+  vms[name] = engine.store.save(change(engine.store.load(vms[name]!.id)));
+}
+
 const fresh = async (name: string) => (vms[name] = engine.store.load(vms[name]!.id));
 
 async function call<T>(method: string, params: unknown): Promise<T> {
@@ -120,14 +136,44 @@ beforeAll(async () => {
   await call('snapshot.create', { vm: vms.D!.id, name: 'd1' });
   await call('snapshot.create', { vm: vms.D!.id, name: 'd2' });
   vms.DE = await call<VmConfig>('vm.clone', { vm: vms.D!.id, name: 'DE' });
+  // The path policy no longer lets a VM use another VM's files, but VMs made before it (or
+  // edited by hand) may, and deleting must still protect them: such configs are written directly.
   // H uses DE's own disk in place, as an external disk.
   const deDisk = diskPath(vms.DE, vms.DE.disks[0]!, engine.paths(vms.DE.id).vmDir);
-  await make('H', { disk: { kind: 'existing', path: deDisk, format: 'qcow2' } });
+  await make('H', { disk: { kind: 'none' } });
+  handEdit('H', (c) => ({
+    ...c,
+    disks: [{ ...EXT, id: 'disk0', path: deDisk, format: 'qcow2' }],
+  }));
   // F's directory holds an ISO that G uses (and F does not).
   await make('F', { ...own });
   const inside = join(engine.paths(vms.F!.id).vmDir, 'inside.iso');
   copyFileSync(iso, inside);
-  await make('G', { iso: inside, disk: { kind: 'none' } });
+  await make('G', { iso, disk: { kind: 'none' } });
+  handEdit('G', (c) => ({ ...c, cdroms: c.cdroms.map((cd) => ({ ...cd, media: inside })) }));
+  // L's external disk is an overlay made by hand on K's own disk, naming it with a double slash.
+  await make('K', { ...own });
+  const kDisk = join(engine.paths(vms.K!.id).vmDir, 'disk0.qcow2');
+  const overlay = join(O, 'on-k.qcow2');
+  execFileSync(engine.host.qemuImg.path, [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    '-F',
+    'qcow2',
+    '-b',
+    kDisk.replace('/vms/', '/vms//'),
+    overlay,
+  ]);
+  await make('L', { disk: { kind: 'none' } });
+  handEdit('L', (c) => ({ ...c, disks: [{ ...EXT, id: 'disk0', path: overlay, format: 'qcow2' }] }));
+  // M kept a detached raw disk1.raw in its directory, and has a new qcow2 disk1.
+  await make('M', { ...own });
+  await call('disk.add', { vm: vms.M!.id, disk: { kind: 'new', size: '1M', format: 'raw' } });
+  await call('disk.remove', { vm: vms.M!.id, disk: 'disk1', deleteFile: false });
+  writeFileSync(join(engine.paths(vms.M!.id).vmDir, 'disk1.raw'), 'kept data', { flag: 'r+' });
+  await call('disk.add', { vm: vms.M!.id, disk: { kind: 'new', size: '1M', format: 'qcow2' } });
 
   await call('vm.start', { vm: vms.B!.id });
 });
@@ -196,6 +242,29 @@ describe('deleting never removes or changes a file another VM uses', () => {
     );
     expect(existsSync(inside)).toBe(true);
 
+    // A file another VM's disk is built on, spelled differently in that disk's header, stays:
+    // neither deleting the disk's file nor deleting the VM may remove it.
+    const kDisk = filesOf(vms.K!)[0]!;
+    await deleting('disk with a dependent, with its file', async () =>
+      expect(await code('disk.remove', { vm: vms.K!.id, disk: 'disk0', deleteFile: true })).toBe('CONFLICT'),
+    );
+    await deleting('VM with a dependent spelled differently', async () =>
+      expect(await code('vm.delete', { vm: vms.K!.id })).toBe('CONFLICT'),
+    );
+    expect(existsSync(kDisk)).toBe(true);
+
+    // Converting a disk never writes over a file already in the VM's directory.
+    const kept = join(engine.paths(vms.M!.id).vmDir, 'disk1.raw');
+    const keptSum = sum(kept);
+    await deleting('convert beside a kept file', () =>
+      call('disk.convert', { vm: vms.M!.id, disk: 'disk1', format: 'raw' }),
+    );
+    expect(sum(kept)).toBe(keptSum);
+    expect((await fresh('M')).disks.find((d) => d.id === 'disk1')).toMatchObject({
+      file: 'disk1-2.raw',
+      format: 'raw',
+    });
+
     // Once independent (which needs its snapshots gone), the clone no longer needs the template.
     const c2 = filesOf(vms.C2!);
     await deleting(
@@ -213,10 +282,10 @@ describe('deleting never removes or changes a file another VM uses', () => {
 
     // What is left is whole: every file in use exists, every qcow2 checks clean and has no backing.
     const left = engine.store.list().flatMap((e) => (e.ok ? [e.config] : []));
-    expect(left.map((c) => c.name).sort()).toEqual(['B', 'C2', 'D', 'G', 'H']);
+    expect(left.map((c) => c.name).sort()).toEqual(['B', 'C2', 'D', 'G', 'H', 'K', 'L', 'M']);
     for (const c of left)
       for (const d of c.disks) {
-        if (d.format !== 'qcow2') continue;
+        if (d.format !== 'qcow2' || c.name === 'L') continue; // L's overlay is on K by design
         const p = diskPath(c, d, engine.paths(c.id).vmDir);
         const info = await engine.img.info(p, 'qcow2');
         expect(info['backing-filename'], p).toBeUndefined();

@@ -1,21 +1,30 @@
 // A throwaway Hangar home and runtime dir per test file, always TCG (KVM is unusable here).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostInfo } from '../../src/shared/host';
 import { probeHost } from '../../src/main/engine/probe';
 import { Engine } from '../../src/main/engine/engine';
 
+/**
+ * A Hangar home, and beside it (never inside: the path policy refuses Hangar's own data) a
+ * folder for the user's files a test attaches: external disks, ISOs.
+ */
 export function tempHome(prefix = 'hangar-it-') {
-  const home = mkdtempSync(join(tmpdir(), prefix));
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const home = join(root, 'home');
+  const files = join(root, 'files');
+  mkdirSync(home);
+  mkdirSync(files);
   const runtime = mkdtempSync('/tmp/hr-');
   const env = { ...process.env, HANGAR_HOME: home, HANGAR_RUNTIME_DIR: runtime, HANGAR_ACCEL: 'tcg' };
   return {
     home,
+    files,
     runtime,
     env,
     cleanup: () => {
-      rmSync(home, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
       rmSync(runtime, { recursive: true, force: true });
     },
   };

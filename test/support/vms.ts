@@ -18,7 +18,7 @@ export async function makeGuestVm(engine: Engine, name: string, extra: Partial<C
       directBoot: { kernel: g.kernel, initrd: g.initrd, cmdline: g.manifest.directCmdline },
       ...extra,
     }),
-    { store: engine.store, host: engine.host, img: engine.img },
+    { store: engine.store, host: engine.host, img: engine.img, policy: engine.policy },
   );
 }
 

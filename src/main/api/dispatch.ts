@@ -13,7 +13,7 @@ import { ejectMedia, insertMedia, monitor, screenshotPng, sendKeys, typeText } f
 import { findIsos } from '../engine/isos';
 import { clearBaseline, resetToBaseline, setBaseline } from '../engine/rollback/baseline';
 import { linkedClone, makeIndependent, setTemplate } from '../engine/rollback/templates';
-import { addDisk, removeDisk } from '../engine/vms/disks';
+import { addDisk, diskInfo, removeDisk } from '../engine/vms/disks';
 import { convertDisk, resizeDisk } from '../engine/vms/disk-ops';
 import { tailFile } from '../engine/supervisor/logs';
 import { checkMonitorCommand } from './monitor-policy';
@@ -49,6 +49,7 @@ function handlers(engine: Engine): Handlers {
         store: engine.store,
         host: engine.host,
         img: engine.img,
+        policy: engine.policy,
         onProgress: (p, step) => engine.progress('new', 'create', p, step),
       }).then(
         (c) => {
@@ -114,16 +115,7 @@ function handlers(engine: Engine): Handlers {
     },
     'media.insert': ({ vm, path, drive }) => insertMedia(engine, vm, path, drive),
     'media.eject': ({ vm, drive }) => ejectMedia(engine, vm, drive),
-    'disk.info': async ({ path }) => {
-      const info = await engine.img.info(path);
-      return {
-        format: info.format,
-        virtualSize: info['virtual-size'],
-        actualSize: info['actual-size'] ?? null,
-        backingFile: info['full-backing-filename'] ?? info['backing-filename'] ?? null,
-        snapshots: info.snapshots?.length ?? 0,
-      };
-    },
+    'disk.info': ({ path }) => diskInfo(engine, path),
   };
 }
 

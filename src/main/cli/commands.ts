@@ -12,7 +12,7 @@ import { parseSize } from '../engine/storage/size';
 import type { ApiClient } from '../api/ws-client';
 import { createRequest, editRequest } from './create';
 import { formatDiskInfo, formatInfo, formatList, formatProbe, formatSnapshots } from './format';
-import { int, need, path, str, type Values } from './options';
+import { backingChain, int, need, path, str, type Values } from './options';
 import { attachConsole, waitSerial } from './serial';
 
 export interface Ctx {
@@ -189,7 +189,15 @@ export const COMMANDS: Record<string, Command> = {
       const format = str(ctx.values, 'format') as 'qcow2' | 'raw' | undefined;
       const bus = str(ctx.values, 'bus') as 'virtio' | 'sata' | 'ide' | 'scsi' | undefined;
       const disk = existing
-        ? { kind: 'existing' as const, path: existing, copy: ctx.values['copy-disk'] === true, format, bus }
+        ? {
+            kind: 'existing' as const,
+            path: existing,
+            copy: ctx.values['copy-disk'] === true,
+            confirmChain: backingChain(ctx.values),
+            blockDevice: ctx.values['block-device'] === true,
+            format,
+            bus,
+          }
         : {
             kind: 'new' as const,
             size: need(str(ctx.values, 'size'), '--size (e.g. 10G) or --disk PATH'),

@@ -1,7 +1,7 @@
 // `hangar create` and `hangar edit`: options to requests.
 import type { CreateVmRequest, EditVmRequest } from '../../shared/requests';
 import { HangarError } from '../../shared/errors';
-import { forwards, int, memory, need, path, str, type Values } from './options';
+import { backingChain, forwards, int, memory, need, path, str, type Values } from './options';
 
 export function createRequest(v: Values): CreateVmRequest {
   const existing = path(v, 'disk');
@@ -12,6 +12,8 @@ export function createRequest(v: Values): CreateVmRequest {
           kind: 'existing',
           path: existing,
           copy: v['copy-disk'] === true,
+          confirmChain: backingChain(v),
+          blockDevice: v['block-device'] === true,
           ...(str(v, 'disk-format') ? { format: str(v, 'disk-format') as 'qcow2' | 'raw' } : {}),
         }
       : {

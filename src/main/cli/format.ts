@@ -92,7 +92,9 @@ export function formatProbe(info: HostInfo): string {
   ].join('\n');
 }
 
-export function formatDiskInfo(i: ApiResults['disk.info']): string {
+export function formatDiskInfo(
+  i: Omit<ApiResults['disk.info'], 'backingChain' | 'backingChainError'>,
+): string {
   return [
     `Format        ${i.format}`,
     `Virtual size  ${formatSize(i.virtualSize)} (${i.virtualSize} bytes)`,

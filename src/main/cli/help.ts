@@ -42,6 +42,8 @@ Disks and media
   disk convert VM DISK qcow2|raw         Convert a stopped VM's own disk
   disk add VM --size 10G [--format qcow2|raw] [--bus virtio|sata|ide|scsi]   (VM stopped)
   disk add VM --disk PATH [--copy-disk]  Attach an existing image in place (or copy it in)
+             [--backing-chain FILE]...   Trust the files the image is built on, nearest first
+             [--block-device]            PATH is a host block device the VM may write
   disk remove VM DISK [--delete-file]    Detach; --delete-file also deletes it if the VM owns it
   media insert VM ISO [--drive cd0] | media eject VM [--drive cd0]
 
@@ -55,6 +57,7 @@ Create options
   --iso PATH                             Install media (never copied, never deleted)
   --disk-size 20G [--disk-format qcow2|raw] [--preallocation MODE]   A new disk (default 20G qcow2)
   --disk PATH [--copy-disk]              Use an existing image in place (or copy it in)
+  --backing-chain FILE ...               Trust the files that image is built on (each, nearest first)
   --no-disk  --no-network  --forward [tcp|udp:]HOST:GUEST (repeatable)
   --kernel PATH [--initrd PATH] [--append TEXT]   Direct kernel boot
 

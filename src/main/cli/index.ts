@@ -47,6 +47,8 @@ const OPTIONS = {
   bus: { type: 'string' },
   disposable: { type: 'boolean' },
   'force-after': { type: 'string' },
+  'backing-chain': { type: 'string', multiple: true },
+  'block-device': { type: 'boolean' },
   linked: { type: 'boolean' },
   'disk-only': { type: 'boolean' },
   'delete-file': { type: 'boolean' },

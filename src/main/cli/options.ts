@@ -57,3 +57,12 @@ export function need<T>(value: T | undefined, what: string): T {
     throw new HangarError('INVALID_INPUT', `Missing ${what}. See hangar --help.`);
   return value;
 }
+
+/**
+ * --backing-chain FILE, once per file under an existing image, nearest first: the user names the
+ * very chain they trust (the engine refuses any other).
+ */
+export function backingChain(v: Values): string[] | undefined {
+  const list = v['backing-chain'];
+  return Array.isArray(list) ? list.map((p) => resolve(p)) : undefined;
+}

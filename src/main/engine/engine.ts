@@ -9,7 +9,8 @@ import type { StateChange } from '../../shared/state';
 import type { Progress, VmSummary } from '../../shared/api-types';
 import { HangarError } from '../../shared/errors';
 import { ConfigStore } from './config/store';
-import { hangarHome, vmPaths, type VmPaths } from './config/paths';
+import { hangarHome, runtimeRoot, vmPaths, type VmPaths } from './config/paths';
+import { pathPolicy, type PathPolicy } from './policy/paths';
 import { EngineLock } from './lock';
 import { probeHost } from './probe';
 import { QemuImg } from './storage/qemu-img';
@@ -39,6 +40,8 @@ export interface EngineOptions {
 export class Engine extends EventEmitter<EngineEvents> {
   readonly store: ConfigStore;
   readonly img: QemuImg;
+  /** What host paths from outside may be (policy/paths.ts): never Hangar's own data. */
+  readonly policy: PathPolicy;
   private readonly runtimes = new Map<string, VmRuntime>();
   private readonly locks = new LockTable();
   /**
@@ -59,6 +62,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     super();
     this.store = new ConfigStore(home);
     this.img = new QemuImg(host.qemuImg.path);
+    this.policy = pathPolicy([home, runtimeRoot(home, env)]);
   }
 
   /** Takes the engine lock, probes the host (cached) and re-adopts VMs still running. */
@@ -100,7 +104,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   runtime(id: string): VmRuntime {
     let r = this.runtimes.get(id);
     if (!r) {
-      r = new VmRuntime(id, this.paths(id));
+      r = new VmRuntime(id, this.paths(id), this.policy);
       r.on('state', (s) => this.emit('state', s));
       this.runtimes.set(id, r);
     }

@@ -1,11 +1,12 @@
 // Things done to a running VM's devices over QMP: CD-ROM media, keys, screenshots and the
 // human monitor. Media changes are also written to vm.json, so they survive a restart.
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
 import type { Engine } from './engine';
+import { externalFile } from './vms/external';
 import { QmpCommandError } from './qmp';
 import { textToKeys } from './keys';
 
@@ -32,9 +33,7 @@ export async function insertMedia(
 ): Promise<VmConfig> {
   return engine.withVm(ref, 'media', async (config) => {
     const cd = cdrom(config, drive);
-    if (!statSync(iso, { throwIfNoEntry: false })?.isFile()) {
-      throw new HangarError('NOT_FOUND', `The ISO ${iso} does not exist or is not a file.`);
-    }
+    iso = externalFile(engine.policy, iso, 'ISO image');
     if (isRunning(engine, config.id)) {
       await engine.qmp(config.id).execute('blockdev-change-medium', {
         id: cd.id,

@@ -355,6 +355,70 @@ describe('hostile names and paths', () => {
   });
 });
 
+describe('external qcow2 images', () => {
+  const blockdevs = (argv: string[]) =>
+    argv.filter((_, i) => argv[i - 1] === '-blockdev').map((j) => JSON.parse(j) as Record<string, unknown>);
+
+  it('opens a standalone one with no backing file, whatever its header says later', () => {
+    const argv = buildArgv(
+      vm({ disks: [{ id: 'disk0', owned: false, path: '/data/a.qcow2', format: 'qcow2', bus: 'virtio' }] }),
+      HOST,
+      PATHS,
+    );
+    expect(blockdevs(argv).find((b) => b['node-name'] === 'disk0')).toMatchObject({ backing: null });
+  });
+
+  it('pins a confirmed chain link by link, each read-only with its format, the last with none', () => {
+    const backingChain = [
+      { path: '/data/mid.qcow2', format: 'qcow2' as const },
+      { path: '/data/base.raw', format: 'raw' as const },
+    ];
+    const argv = buildArgv(
+      vm({
+        disks: [
+          {
+            id: 'disk0',
+            owned: false,
+            path: '/data/top.qcow2',
+            format: 'qcow2',
+            bus: 'virtio',
+            backingChain,
+          },
+        ],
+      }),
+      HOST,
+      PATHS,
+    );
+    const nodes = blockdevs(argv);
+    const names = nodes.map((b) => b['node-name']);
+    // Each node is defined before the node that refers to it.
+    expect(names.indexOf('disk0-b1')).toBeLessThan(names.indexOf('disk0-b0'));
+    expect(names.indexOf('disk0-b0')).toBeLessThan(names.indexOf('disk0'));
+    expect(nodes.find((b) => b['node-name'] === 'disk0')).toMatchObject({ backing: 'disk0-b0' });
+    expect(nodes.find((b) => b['node-name'] === 'disk0-b0')).toMatchObject({
+      driver: 'qcow2',
+      file: { driver: 'file', filename: '/data/mid.qcow2', 'read-only': true },
+      'read-only': true,
+      backing: 'disk0-b1',
+    });
+    expect(nodes.find((b) => b['node-name'] === 'disk0-b1')).toEqual({
+      driver: 'raw',
+      file: { driver: 'file', filename: '/data/base.raw', 'read-only': true },
+      'node-name': 'disk0-b1',
+      'read-only': true,
+    });
+  });
+
+  it('leaves Hangar’s own overlays to the backing file their header names', () => {
+    const argv = buildArgv(
+      vm({ disks: [{ id: 'disk0', owned: true, file: 'disk0.qcow2', format: 'qcow2', bus: 'virtio' }] }),
+      HOST,
+      PATHS,
+    );
+    expect(blockdevs(argv).find((b) => b['node-name'] === 'disk0')).not.toHaveProperty('backing');
+  });
+});
+
 describe('firmware selection', () => {
   it('uses the plain UEFI descriptor for uefi and the enrolled one for secure boot', () => {
     const plain = buildArgv(vm({ firmware: 'uefi' }), HOST, PATHS);

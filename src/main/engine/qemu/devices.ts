@@ -59,8 +59,38 @@ export function diskArgs(
     discard: disk.discard ? 'unmap' : 'ignore',
     cache: { direct: c.direct, 'no-flush': c.noFlush },
   };
-  const fileNode = { driver: 'file', filename: file, 'node-name': `${disk.id}-file`, ...common };
-  const fmtNode = { driver: disk.format, file: `${disk.id}-file`, 'node-name': disk.id, ...common };
+  const fileNode = {
+    driver: disk.owned || !disk.blockDevice ? 'file' : 'host_device',
+    filename: file,
+    'node-name': `${disk.id}-file`,
+    ...common,
+  };
+  const fmtNode: Record<string, unknown> = {
+    driver: disk.format,
+    file: `${disk.id}-file`,
+    'node-name': disk.id,
+    ...common,
+  };
+  const chain: string[] = [];
+  // An external qcow2 gets exactly the backing files the user confirmed, or none: whatever its
+  // header says now (it may have been rewritten since) adds no file. Hangar's own overlays
+  // (baselines, linked clones, disposable runs) keep the backing their header names, which
+  // Hangar wrote.
+  if (!disk.owned && disk.format === 'qcow2') {
+    fmtNode.backing = disk.backingChain.length ? `${disk.id}-b0` : null;
+    for (const [i, link] of disk.backingChain.entries()) {
+      const name = `${disk.id}-b${i}`;
+      const next = disk.backingChain[i + 1];
+      const node: Record<string, unknown> = {
+        driver: link.format,
+        file: { driver: 'file', filename: link.path, 'read-only': true },
+        'node-name': name,
+        'read-only': true,
+      };
+      if (link.format === 'qcow2') node.backing = next ? `${disk.id}-b${i + 1}` : null;
+      chain.unshift('-blockdev', json(node));
+    }
+  }
   const dev: Record<string, string | number | boolean | undefined> = { drive: disk.id, id: `${disk.id}-dev` };
   let driver: string;
   if (disk.bus === 'virtio') driver = 'virtio-blk-pci';
@@ -70,7 +100,7 @@ export function diskArgs(
   }
   dev['write-cache'] = c.writeCache ? 'on' : 'off';
   dev.bootindex = bootindex;
-  return ['-blockdev', json(fileNode), '-blockdev', json(fmtNode), '-device', opts(driver, dev)];
+  return [...chain, '-blockdev', json(fileNode), '-blockdev', json(fmtNode), '-device', opts(driver, dev)];
 }
 
 export function cdromArgs(cd: Cdrom, bootindex: number | undefined, buses: BusAllocator): string[] {

@@ -60,7 +60,9 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
     linkedTo: tpl.id,
     // Read-only disks are shared as they are: the clone points at the template's file.
     disks: tpl.disks.map((d) =>
-      d.readOnly && d.owned ? { ...d, owned: false, path: join(from.vmDir, d.file) } : d,
+      d.readOnly && d.owned
+        ? { ...d, owned: false, path: join(from.vmDir, d.file), backingChain: [], blockDevice: false }
+        : d,
     ),
   });
   const id = clone.id;

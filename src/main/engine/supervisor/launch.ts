@@ -9,7 +9,8 @@ import { buildArgv } from '../qemu/argv';
 import { QmpClient } from '../qmp';
 import { QemuInstance } from './instance';
 import { qemuErrorLines } from './logs';
-import { checkFiles, checkPorts, explainStartFailure } from './preflight';
+import { checkFiles, checkPorts, explainStartFailure, recheckExternal } from './preflight';
+import type { PathPolicy } from '../policy/paths';
 import { isOurQemu, qemusByPidFile, readPidFile } from './proc';
 import { startSwtpm } from './tpm';
 import { spawnPrivate, tightenModes } from './private';
@@ -21,6 +22,8 @@ export interface LaunchOptions {
   paused?: boolean;
   /** Extra arguments appended last (used by disposable runs for their overlay). */
   argvOverride?: (argv: string[]) => string[];
+  /** The host-path policy external files are checked against again before every start. */
+  policy?: PathPolicy;
 }
 
 /** Removes sockets and pidfiles left by a QEMU that is gone. */
@@ -77,6 +80,7 @@ export async function launch(
   ensureRuntimeDir(paths);
   cleanRuntime(paths);
   checkFiles(vm, paths.vmDir);
+  if (options.policy) recheckExternal(vm, options.policy);
   await checkPorts(vm);
   if (vm.tpm) {
     if (!host.swtpm)

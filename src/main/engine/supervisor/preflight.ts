@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
+import { recheckRecorded, type PathPolicy } from '../policy/paths';
 
 function portFree(protocol: 'tcp' | 'udp', address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -67,6 +68,28 @@ export function checkFiles(vm: VmConfig, vmDir: string): void {
   }
   if (vm.directBoot?.initrd && !isFile(vm.directBoot.initrd)) {
     throw new HangarError('NOT_FOUND', `The initrd ${vm.directBoot.initrd} for direct boot is missing.`);
+  }
+}
+
+/**
+ * The files a VM uses from outside Hangar's data are checked again at every start: a path that
+ * has since become a symlink, a FIFO or a device is refused, not followed. Paths inside Hangar's
+ * data (a linked clone's read-only disk in its template's folder) were put there by the engine.
+ */
+export function recheckExternal(vm: VmConfig, policy: PathPolicy): void {
+  const outside = (p: string) => !policy.protectedRoots.some((r) => p === r || p.startsWith(`${r}/`));
+  for (const d of vm.disks) {
+    if (d.owned) continue;
+    if (outside(d.path)) recheckRecorded(policy, d.path, 'disk image', d.blockDevice);
+    for (const link of d.backingChain)
+      if (outside(link.path)) recheckRecorded(policy, link.path, 'disk image');
+  }
+  for (const cd of vm.cdroms)
+    if (cd.media && outside(cd.media)) recheckRecorded(policy, cd.media, 'ISO image');
+  if (vm.directBoot) {
+    if (outside(vm.directBoot.kernel)) recheckRecorded(policy, vm.directBoot.kernel, 'kernel');
+    const initrd = vm.directBoot.initrd;
+    if (initrd && outside(initrd)) recheckRecorded(policy, initrd, 'initrd');
   }
 }
 

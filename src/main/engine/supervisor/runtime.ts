@@ -6,6 +6,7 @@ import type { HostInfo } from '../../../shared/host';
 import type { StateChange, VmState } from '../../../shared/state';
 import { HangarError } from '../../../shared/errors';
 import type { VmPaths } from '../config/paths';
+import type { PathPolicy } from '../policy/paths';
 import type { QmpClient } from '../qmp';
 import { adopt, cleanRuntime, launch, type LaunchOptions } from './launch';
 import type { QemuInstance } from './instance';
@@ -43,6 +44,7 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
   constructor(
     readonly id: string,
     readonly paths: VmPaths,
+    private readonly policy?: PathPolicy,
   ) {
     super();
     this.last = { id, state: 'stopped', at: new Date().toISOString() };
@@ -149,7 +151,7 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     this.set('starting');
     let instance: QemuInstance;
     try {
-      instance = await launch(config, host, this.paths, options);
+      instance = await launch(config, host, this.paths, { policy: this.policy, ...options });
     } catch (err) {
       if (this.disposable) discardDisposable(this.paths.vmDir);
       this.disposable = false;

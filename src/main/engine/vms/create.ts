@@ -1,7 +1,7 @@
 // Creating a VM: profile defaults, then the files it owns (disk, UEFI variables), then vm.json
 // last, all in a staging directory published by one rename, so a failure or a crash halfway
 // leaves no half-made VM behind.
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OS_PROFILES } from '../../../shared/profiles';
 import type { CreateVmParsed } from '../../../shared/requests';
@@ -15,22 +15,20 @@ import { QemuImg } from '../storage/qemu-img';
 import { parseSize } from '../storage/size';
 import { resolveMachine } from '../qemu/argv';
 import { selectFirmware } from '../qemu/firmware';
+import type { PathPolicy } from '../policy/paths';
+import { externalDirectBoot, externalFile, externalImage, type ExternalImage } from './external';
 
-function requireFile(path: string, what: string): void {
-  if (!statSync(path, { throwIfNoEntry: false })?.isFile())
-    throw new HangarError(
-      'NOT_FOUND',
-      `The ${what} ${path} does not exist or is not a file. Check the path.`,
-      { path },
-    );
-}
-
-/** Builds the config in memory; nothing touches the disk here. */
-export function planVm(req: CreateVmParsed, host: HostInfo, now = new Date()): VmConfig {
+/**
+ * Builds the config in memory; nothing touches the disk here. Host paths in `req` have passed
+ * the path policy already (createVm), and `external` describes an existing disk used in place.
+ */
+export function planVm(
+  req: CreateVmParsed,
+  host: HostInfo,
+  now = new Date(),
+  external: ExternalImage | null = null,
+): VmConfig {
   const p = OS_PROFILES[req.osType];
-  if (req.iso) requireFile(req.iso, 'ISO image');
-  if (req.directBoot) requireFile(req.directBoot.kernel, 'kernel');
-  if (req.directBoot?.initrd) requireFile(req.directBoot.initrd, 'initrd');
   const memoryMiB = req.memoryMiB ?? p.memoryMiB;
   if (memoryMiB > host.hostMemoryMiB) {
     throw new HangarError(
@@ -49,12 +47,18 @@ export function planVm(req: CreateVmParsed, host: HostInfo, now = new Date()): V
     parseSize(req.disk.size);
     disks.push({ ...common, owned: true, file: `disk0.${req.disk.format}`, format: req.disk.format });
   } else if (req.disk.kind === 'existing') {
-    requireFile(req.disk.path, 'disk image');
-    const format = req.disk.format ?? 'qcow2';
+    const format = external?.format ?? req.disk.format ?? 'qcow2';
     disks.push(
       req.disk.copy
         ? { ...common, owned: true, file: `disk0.${format}`, format }
-        : { ...common, owned: false, path: req.disk.path, format },
+        : {
+            ...common,
+            owned: false,
+            path: external?.path ?? req.disk.path,
+            format,
+            backingChain: external?.backingChain ?? [],
+            blockDevice: external?.blockDevice ?? false,
+          },
     );
   }
   const firmware = req.firmware ?? p.firmware;
@@ -98,31 +102,27 @@ export function planVm(req: CreateVmParsed, host: HostInfo, now = new Date()): V
   });
 }
 
-/** Reads an existing image's format from its header; only qcow2 and raw are accepted. */
-export async function detectFormat(img: QemuImg, path: string): Promise<'qcow2' | 'raw'> {
-  const info = await img.info(path);
-  if (info.format !== 'qcow2' && info.format !== 'raw') {
-    throw new HangarError(
-      'UNSUPPORTED',
-      `${path} is a ${info.format} image; convert it to qcow2 first (qemu-img convert -O qcow2).`,
-    );
-  }
-  return info.format;
-}
-
 export interface CreateContext {
   store: ConfigStore;
   host: HostInfo;
   img: QemuImg;
+  policy: PathPolicy;
   onProgress?: (percent: number, step: string) => void;
 }
 
 export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise<VmConfig> {
-  if (req.disk.kind === 'existing' && !req.disk.format) {
-    requireFile(req.disk.path, 'disk image');
-    req = { ...req, disk: { ...req.disk, format: await detectFormat(ctx.img, req.disk.path) } };
+  // Every host path passes the policy and is used by its real path from here on.
+  req = {
+    ...req,
+    iso: req.iso ? externalFile(ctx.policy, req.iso, 'ISO image') : null,
+    directBoot: externalDirectBoot(ctx.policy, req.directBoot),
+  };
+  let external: ExternalImage | null = null;
+  if (req.disk.kind === 'existing') {
+    external = await externalImage(ctx, req.disk);
+    req = { ...req, disk: { ...req.disk, path: external.path, format: external.format } };
   }
-  const config = planVm(req, ctx.host);
+  const config = planVm(req, ctx.host, new Date(), external);
   // Assembled under a name no listing shows and published whole (see ConfigStore.stage), so that
   // neither a failure nor a killed engine leaves a VM without its disk behind.
   const dir = ctx.store.stage(config.id);

@@ -20,6 +20,14 @@ function findDisk(config: VmConfig, id: string): Disk {
   return d;
 }
 
+/** `disk1.raw`, or `disk1-2.raw` and so on when that name is taken. */
+export function freeName(dir: string, id: string, ext: string): string {
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? `${id}.${ext}` : `${id}-${n}.${ext}`;
+    if (!existsSync(join(dir, name)) && !existsSync(join(dir, `${name}.converting`))) return name;
+  }
+}
+
 function refuseIfBase(engine: Engine, config: VmConfig, what: string): void {
   const clones = config.template ? clonesOf(engine, config.id) : [];
   if (clones.length) {
@@ -91,7 +99,8 @@ export async function convertDisk(
         `${diskId} holds ${info.snapshots.length} snapshot(s), which a ${format} image cannot keep; delete them first.`,
       );
     }
-    const file = `${disk.id}.${format}`;
+    // Never over a file that is already there (a disk detached earlier and kept, say).
+    const file = freeName(vmDir, disk.id, format);
     const tmp = join(vmDir, `${file}.converting`);
     rmSync(tmp, { force: true });
     await engine.img.convert({ path: from, format: disk.format }, { path: tmp, format }, (p) =>

@@ -2,13 +2,17 @@
 // existing image is attached in place (external). Removing a disk detaches it; the file is
 // deleted only when the VM owns it and the caller asks for that.
 import { rmSync } from 'node:fs';
-import type { Disk, VmConfig } from '../../../shared/vm';
+import type { BackingLink, Disk, VmConfig } from '../../../shared/vm';
 import type { DiskRequest } from '../../../shared/requests';
 import { OS_PROFILES } from '../../../shared/profiles';
 import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
 import { parseSize } from '../storage/size';
-import { detectFormat } from './create';
+import { externalImage } from './external';
+import { dependents } from './dependents';
+import { checkHostPath } from '../policy/paths';
+import { backingChain } from '../policy/chain';
+import type { DiskInfoResult } from '../../../shared/api-types';
 import type { Engine } from '../engine';
 import { clonesOf } from '../rollback/templates';
 
@@ -36,16 +40,23 @@ export async function addDisk(
         preallocation: req.preallocation,
       });
     } else {
-      const format = req.format ?? (await detectFormat(engine.img, req.path));
+      const ext = await externalImage(engine, req);
+      const { format } = ext;
       if (req.copy) {
         disk = { ...common, owned: true, file: `${id}.${format}`, format };
         const target = diskPath(config, disk, engine.paths(config.id).vmDir);
-        await engine.img.convert({ path: req.path, format }, { path: target, format }, (p) =>
+        await engine.img.convert({ path: ext.path, format }, { path: target, format }, (p) =>
           engine.progress(config.id, 'disk add', p, 'copying'),
         );
       } else {
-        disk = { ...common, owned: false, path: req.path, format };
-        await engine.img.info(req.path, format);
+        disk = {
+          ...common,
+          owned: false,
+          path: ext.path,
+          format,
+          backingChain: ext.backingChain,
+          blockDevice: ext.blockDevice,
+        };
       }
     }
     const saved = engine.store.save({ ...engine.store.load(config.id), disks: [...config.disks, disk] });
@@ -84,16 +95,52 @@ export async function removeDisk(
         `${diskId} is an external image (${disk.path}); Hangar never deletes files a VM does not own.`,
       );
     }
-    const saved = engine.store.save({
-      ...engine.store.load(config.id),
-      disks: config.disks.filter((d) => d.id !== diskId),
-    });
+    const file = diskPath(config, disk, engine.paths(config.id).vmDir);
+    if (deleteFile) {
+      // Another VM's disk may be built on this file (an overlay made by hand, an image attached
+      // in place): deleting it would break that VM, so the file stays and the disk too.
+      const users = await dependents(engine, config.id, [file], { inPlace: true });
+      if (users.length)
+        throw new HangarError(
+          'CONFLICT',
+          `Other VMs use ${file}: ${users.join(', ')}. Detach it without --delete-file, or remove those first.`,
+        );
+    }
+    const saved = engine.store.save({ ...config, disks: config.disks.filter((d) => d.id !== diskId) });
     let deleted: string | null = null;
     if (deleteFile) {
-      deleted = diskPath(config, disk, engine.paths(config.id).vmDir);
+      deleted = file;
       rmSync(deleted, { force: true });
     }
     engine.emit('config', { id: saved.id, config: saved });
     return { config: saved, deleted };
   });
+}
+
+/**
+ * What the wizard shows about an image the user picked: its header, read under the path policy
+ * (never a file of Hangar's own data), with the backing chain it would need confirmed.
+ */
+export async function diskInfo(engine: Engine, path: string): Promise<DiskInfoResult> {
+  const real = checkHostPath(engine.policy, path, 'image to inspect').path;
+  const info = await engine.img.info(real);
+  const format = info.format === 'qcow2' || info.format === 'raw' ? info.format : null;
+  let chain: BackingLink[] = [];
+  let chainError: string | null = null;
+  if (format) {
+    try {
+      chain = await backingChain(engine.img, engine.policy, real, format);
+    } catch (err) {
+      chainError = (err as Error).message;
+    }
+  }
+  return {
+    format: info.format,
+    virtualSize: info['virtual-size'],
+    actualSize: info['actual-size'] ?? null,
+    backingFile: info['full-backing-filename'] ?? info['backing-filename'] ?? null,
+    backingChain: chain,
+    backingChainError: chainError,
+    snapshots: info.snapshots?.length ?? 0,
+  };
 }

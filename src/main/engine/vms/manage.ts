@@ -1,6 +1,6 @@
 // Changing, copying and removing VMs. Edits are validated by the same schema as vm.json; a
 // clone gets a new id and new MACs; a delete removes only what the VM owns.
-import { cpSync, existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EditVmRequest } from '../../../shared/requests';
 import type { VmConfig } from '../../../shared/vm';
@@ -8,6 +8,8 @@ import type { DeleteResult } from '../../../shared/api-types';
 import { HangarError } from '../../../shared/errors';
 import { parseConfig } from '../config/store';
 import { copyConfig } from './copy-config';
+import { externalDirectBoot } from './external';
+import { dependents, realOr } from './dependents';
 import { VARS_FILE } from '../config/paths';
 import { writeFileAtomic } from '../config/atomic';
 import { diskPath } from '../qemu/argv';
@@ -35,6 +37,7 @@ export async function editVm(engine: Engine, ref: string, patch: EditVmRequest):
         `${patch.memoryMiB} MiB is more memory than this host has (${hostMemoryMiB} MiB).`,
       );
     const { portForwards, ...rest } = patch;
+    if (rest.directBoot) rest.directBoot = externalDirectBoot(engine.policy, rest.directBoot);
     const next: VmConfig = {
       ...config,
       ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
@@ -100,29 +103,6 @@ export async function cloneVm(engine: Engine, ref: string, name: string): Promis
     engine.emit('config', { id, config: made });
     return made;
   });
-}
-
-/** Files of other VMs that use one of `files` as a backing file (linked clones, overlays). */
-async function dependents(engine: Engine, self: string, files: Set<string>): Promise<string[]> {
-  const users: string[] = [];
-  for (const entry of engine.store.list()) {
-    if (!entry.ok || entry.id === self) continue;
-    for (const d of entry.config.disks) {
-      const path = diskPath(entry.config, d, engine.paths(entry.id).vmDir);
-      if (d.format !== 'qcow2' || !existsSync(path)) continue;
-      const backing = (await engine.img.info(path, 'qcow2'))['full-backing-filename'];
-      if (backing && files.has(backing)) users.push(`${entry.config.name} (${path})`);
-    }
-  }
-  return users;
-}
-
-function realOr(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
 }
 
 /** Every file the other VMs use (disks, CD-ROM media, kernels, initrds), as given and resolved. */

@@ -1,0 +1,48 @@
+// Which other VMs need a file: as a backing file (a linked clone, an overlay made by hand), as a
+// disk attached in place, as a confirmed link of an external image's chain. Paths are compared
+// by their real path, so an overlay that spells its base differently (a symlink, `./`, `//`)
+// still protects it.
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { diskPath } from '../qemu/argv';
+import type { Engine } from '../engine';
+
+export function realOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * The other VMs' files that use one of `files`, as "VM name (its file)". With `inPlace`, a disk
+ * that is the file itself counts too (deleting a VM keeps such files instead, see deleteVm).
+ */
+export async function dependents(
+  engine: Engine,
+  self: string,
+  files: Iterable<string>,
+  options: { inPlace?: boolean } = {},
+): Promise<string[]> {
+  const wanted = new Set([...files].map(realOr));
+  const users: string[] = [];
+  for (const entry of engine.store.list()) {
+    if (!entry.ok || entry.id === self) continue;
+    const c = entry.config;
+    for (const d of c.disks) {
+      const path = diskPath(c, d, engine.paths(entry.id).vmDir);
+      const inPlace = options.inPlace === true && !d.owned && wanted.has(realOr(d.path));
+      if (inPlace || (!d.owned && d.backingChain.some((l) => wanted.has(realOr(l.path))))) {
+        users.push(`${c.name} (${path})`);
+        continue;
+      }
+      if (d.format !== 'qcow2' || !existsSync(path)) continue;
+      const info = await engine.img.info(path, 'qcow2');
+      const backing = info['full-backing-filename'] ?? info['backing-filename'];
+      if (backing && wanted.has(realOr(resolve(engine.paths(entry.id).vmDir, backing))))
+        users.push(`${c.name} (${path})`);
+    }
+  }
+  return users;
+}
