@@ -49,7 +49,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    * failpoint's name (e.g. `revert:apply`) and it runs, and may throw, at that point. Only code
    * in the same process can set it; no API reaches it.
    */
-  readonly failpoints = new Map<string, (step: number) => void>();
+  readonly failpoints = new Map<string, (step: number) => void | Promise<void>>();
   /** What this engine cleaned up at open, left by an engine that was killed mid-operation. */
   recovered: string[] = [];
 
@@ -197,8 +197,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.withLocks([{ key: id, mode: 'write' }, ...extra], operation, () => fn(this.store.load(id)));
   }
 
-  failpoint(name: string, step = 0): void {
-    this.failpoints.get(name)?.(step);
+  async failpoint(name: string, step = 0): Promise<void> {
+    await this.failpoints.get(name)?.(step);
   }
 
   /** The operation under way on a VM, or null. */

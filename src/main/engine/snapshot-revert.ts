@@ -64,7 +64,7 @@ async function loadWithRam(
   // (memory, CPUs, devices changed since), QEMU is started again with the snapshot's.
   if (running(engine, config) && machineDiffers(config, target)) await rt.stop({ force: true });
   if (!running(engine, config)) await rt.start(target, engine.host, { paused: true });
-  engine.failpoint('revert:load');
+  await engine.failpoint('revert:load');
   await runJob(
     rt.qmp(),
     'snapshot-load',
@@ -90,7 +90,7 @@ async function applyDisksOnly(
   const wasRunning = running(engine, config);
   if (wasRunning) await rt.stop({ force: true });
   for (const [n, i] of imgs.entries()) {
-    engine.failpoint('revert:apply', n);
+    await engine.failpoint('revert:apply', n);
     await engine.img.snapshot('apply', i.path, snap.tag);
     progress(((n + 1) / imgs.length) * 100);
   }

@@ -83,7 +83,7 @@ export async function resetToBaseline(
     const fresh: { tmp: string; overlay: string }[] = [];
     try {
       for (const [n, [overlay, base]] of Object.entries(config.baseline.bases).entries()) {
-        engine.failpoint('reset:prepare', n);
+        await engine.failpoint('reset:prepare', n);
         const tmp = `${join(vmDir, overlay)}.new`;
         rmSync(tmp, { force: true });
         fresh.push({ tmp, overlay: join(vmDir, overlay) });

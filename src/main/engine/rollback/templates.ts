@@ -80,6 +80,7 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
     // Made in a staging directory that names the template, and published whole (ConfigStore.stage).
     const dir = engine.store.stage(id, tpl.id);
     try {
+      await engine.failpoint('linked-clone:staged');
       for (const d of current.disks) {
         if (d.readOnly || !d.owned) continue;
         await createOverlay(engine.img, join(from.vmDir, d.file), join(dir, d.file));
