@@ -96,6 +96,17 @@ uuid() { cat /proc/sys/kernel/random/uuid; }
 root_fs_uuid="$(uuid)" root_part_uuid="$(uuid)" esp_part_uuid="$(uuid)"
 bios_part_uuid="$(uuid)" disk_uuid="$(uuid)"
 
+# fstab and the initramfs' FSTYPE go in before the kernel and initramfs-tools
+# are installed (essential hook), so the initramfs gets fsck.ext4 for the root:
+# its fsck hook cannot probe a root device that does not exist at build time.
+# The ESP is mounted as on Debian's cloud images; nofail, and no fsck
+# (dosfstools is not installed).
+cat >"$work/fstab" <<EOF
+# <file system>  <mount point>  <type>  <options>  <dump>  <pass>
+UUID=$root_fs_uuid  /  ext4  rw,discard,errors=remount-ro  0  1
+PARTUUID=$esp_part_uuid  /boot/efi  vfat  umask=0077,nofail  0  0
+EOF
+
 # --- root filesystem. Documentation, man pages and translations are left out
 # (also for packages installed later: the dpkg excludes stay in the image).
 say "mmdebstrap $release (${#PACKAGES[@]} packages + the apt variant; takes 1-3 minutes)"
@@ -111,6 +122,8 @@ if ! mmdebstrap --mode=root --variant=apt --format=directory \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-include=/usr/share/locale/locale.alias' \
   --dpkgopt='path-exclude=/usr/share/lintian/*' \
+  --essential-hook="mkdir -p \"\$1/boot/efi\" && cp $(printf %q "$work/fstab") \"\$1/etc/fstab\"" \
+  --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && echo FSTYPE=ext4 >"$1/etc/initramfs-tools/conf.d/fstype"' \
   "$release" "$root" "${mirrors[@]}" >"$work/mmdebstrap.log" 2>&1; then
   tail -n 30 "$work/mmdebstrap.log" >&2
   if grep -qE "($release|$release-updates)/?(main)?.*(404|not found|does not have a Release file)|No such file|Failed to fetch .*/dists/$release/" "$work/mmdebstrap.log"; then
@@ -143,11 +156,6 @@ rm -f "$root/etc/resolv.conf" # dhclient writes it
 # locale-gen (which ignores its argument) and update-locale fails on
 # en_US.UTF-8. C.UTF-8 needs no generation; user-data can still ask for others.
 echo LANG=C.UTF-8 >"$root/etc/default/locale"
-
-cat >"$root/etc/fstab" <<EOF
-# <file system>  <mount point>  <type>  <options>  <dump>  <pass>
-UUID=$root_fs_uuid  /  ext4  rw,discard,errors=remount-ro  0  1
-EOF
 
 # ifupdown reads what cloud-init writes into interfaces.d.
 if ! grep -qs 'interfaces.d' "$root/etc/network/interfaces"; then

@@ -43,6 +43,7 @@ trap cleanup EXIT
 logs="$repo/.cache/guest/debian-$release/verify-$firmware"
 mkdir -p "$logs"
 serial="$logs/serial.log"
+rm -f "$serial" # QEMU appends to an existing file
 
 # --- seed: a test key and a hostname, on a read-only virtio disk (the cloud
 # kernel has no AHCI driver, so a SATA CD-ROM would be invisible).
@@ -163,7 +164,8 @@ ssh_ok() {
 check "sshd accepts the seed's key" ssh_ok
 ssh_run 'set -x; hostname; cloud-init status --long; findmnt -no SOURCE,SIZE /; lsblk;
   systemctl is-system-running; systemctl --failed --no-legend; ls /etc/ssh/ssh_host_*;
-  cat /etc/machine-id; ip -br addr; cat /etc/network/interfaces.d/*; systemctl is-active systemd-logind dbus qemu-guest-agent ssh;
+  cat /etc/machine-id; cat /etc/fstab; findmnt /boot/efi; ip -br addr; cat /etc/network/interfaces.d/*; systemctl is-active systemd-logind dbus qemu-guest-agent ssh;
+  systemd-analyze; systemd-analyze blame | head -n 15;
   sudo grep -iE "warn|error|traceback" /var/log/cloud-init.log | head -n 20; df -h /; id' >"$logs/guest.txt" 2>&1 || true
 check "hostname is $host" grep -qx "$host" "$logs/guest.txt"
 root_kib() { ssh_run "df -k --output=size / | tail -n 1" | tr -d ' '; }
@@ -171,6 +173,12 @@ size_kib="$(root_kib || echo 0)"
 say "root filesystem size: $((size_kib / 1024)) MiB (image 2 GiB, overlay 4 GiB)"
 check "root filesystem grew to the 4 GiB disk" test "$size_kib" -gt $((3 * 1024 * 1024))
 check "cloud-init status is done" grep -q 'status: done' "$logs/guest.txt"
+if [[ $firmware == uefi ]]; then
+  check "the guest runs on UEFI firmware" ssh_run test -d /sys/firmware/efi
+else
+  check "the guest runs on BIOS firmware" ssh_run test ! -d /sys/firmware/efi
+fi
+check "no failed systemd units" ssh_run '! systemctl --failed --no-legend | grep -q .'
 check "systemd-logind is active" ssh_run systemctl is-active --quiet systemd-logind
 
 qmp_powerdown() {
