@@ -3,7 +3,7 @@
 // whether the end was asked for (stop, guest poweroff) or a crash.
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import type { LogWriter } from './log-writer';
 import { QmpClient, type QmpEvent } from '../qmp';
 import { isAlive, zombieExit } from './proc';
 
@@ -46,7 +46,7 @@ export class QemuInstance extends EventEmitter<InstanceEvents> {
     readonly qmp: QmpClient,
     /** Present only when this engine spawned the process; adopted ones have no child handle. */
     private readonly child: ChildProcess | null,
-    private readonly qmpLog: string | null,
+    private readonly qmpLog: LogWriter | null,
   ) {
     super();
     this.exited = new Promise((r) => (this.resolveExit = r));
@@ -163,12 +163,7 @@ export class QemuInstance extends EventEmitter<InstanceEvents> {
   }
 
   private logLine(text: string): void {
-    if (!this.qmpLog) return;
-    try {
-      appendFileSync(this.qmpLog, `${new Date().toISOString()} ${text}\n`);
-    } catch {
-      // A log that cannot be written must not stop the VM's supervision.
-    }
+    this.qmpLog?.line(text);
   }
 }
 

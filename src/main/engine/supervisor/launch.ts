@@ -9,6 +9,7 @@ import { buildArgv } from '../qemu/argv';
 import { QmpClient } from '../qmp';
 import { QemuInstance } from './instance';
 import { qemuErrorLines } from './logs';
+import { LogWriter, rotateAtStart } from './log-writer';
 import { checkFiles, checkPorts, explainStartFailure, recheckExternal } from './preflight';
 import type { PathPolicy } from '../policy/paths';
 import { isOurQemu, qemusByPidFile, readPidFile } from './proc';
@@ -49,15 +50,13 @@ function logSize(path: string): number {
   }
 }
 
-function openQmp(paths: VmPaths): QmpClient {
+function openQmp(paths: VmPaths, log: LogWriter): QmpClient {
   return new QmpClient({
     path: paths.qmpSocket,
     onLog: (e) => {
-      try {
-        appendFileSync(paths.qmpLog, `${new Date().toISOString()} ${e.direction} ${e.text}\n`);
-      } catch {
-        // logging is best effort
-      }
+      // The cards' thumbnails ask for a screendump every few seconds: not worth a log line.
+      if (e.text.includes('"screendump"')) return;
+      log.line(`${e.direction} ${e.text}`);
     },
   });
 }
@@ -93,6 +92,8 @@ export async function launch(
 
   let argv = buildArgv(vm, host, paths, { paused: options.paused ?? false });
   if (options.argvOverride) argv = options.argvOverride(argv);
+  rotateAtStart(paths.qemuLog);
+  rotateAtStart(paths.serialLog);
   const offset = logSize(paths.qemuLog);
   appendFileSync(paths.serialLog, SERIAL_START_MARK);
   appendFileSync(
@@ -132,7 +133,8 @@ export async function launch(
     child.once('exit', onExit);
   });
   spawnError.catch(() => undefined);
-  const qmp = openQmp(paths);
+  const qmpLog = new LogWriter(paths.qmpLog);
+  const qmp = openQmp(paths, qmpLog);
   try {
     await Promise.race([qmp.connect({ retryForMs: 30_000, signal: abort.signal }), spawnError]);
   } catch (err) {
@@ -146,7 +148,7 @@ export async function launch(
     child.off('exit', onExit);
   }
   tightenModes(runtimeFiles(paths));
-  return new QemuInstance(child.pid!, qmp, child, paths.qmpLog);
+  return new QemuInstance(child.pid!, qmp, child, qmpLog);
 }
 
 function runtimeFiles(paths: VmPaths): string[] {
@@ -173,7 +175,8 @@ export async function adopt(paths: VmPaths, found?: number): Promise<QemuInstanc
     cleanRuntime(paths);
     return null;
   }
-  const qmp = openQmp(paths);
+  const qmpLog = new LogWriter(paths.qmpLog);
+  const qmp = openQmp(paths, qmpLog);
   try {
     // Retried: a QEMU that was just spawned may not have made its QMP socket yet.
     await qmp.connect({ timeoutMs: 5_000, retryForMs: 10_000 });
@@ -187,5 +190,5 @@ export async function adopt(paths: VmPaths, found?: number): Promise<QemuInstanc
     );
   }
   tightenModes(runtimeFiles(paths));
-  return new QemuInstance(pid, qmp, null, paths.qmpLog);
+  return new QemuInstance(pid, qmp, null, qmpLog);
 }
