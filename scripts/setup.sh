@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 # What each package is for: QEMU and its tools run the VMs; ovmf is UEFI firmware; swtpm is the
 # TPM for Windows 11; chromium and xvfb run the UI tests and the browser window; the rest build
 # the project's tiny test guest from Debian packages; the emoji font lets the UI tests show
-# unicode VM names as people see them.
+# unicode VM names as people see them. mmdebstrap, fdisk and e2fsprogs build the real Debian
+# cloud image the tests boot (scripts/guest/debian); xorriso also writes cloud-init seeds;
+# openssh-client (ssh, ssh-keygen) and openssl (password hashes) serve cloud-image VMs.
 PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb
   grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio xz-utils zstd
-  fonts-noto-color-emoji)
+  fonts-noto-color-emoji
+  mmdebstrap fdisk e2fsprogs openssh-client openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
