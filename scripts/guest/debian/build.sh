@@ -5,6 +5,9 @@
 #
 #   bash scripts/guest/debian/build.sh [bookworm|trixie] [--force]
 #
+# Exit status: 0 built or cached, 3 the mirror does not serve that release
+# (callers may skip), anything else a failure.
+#
 # The image behaves like a downloaded "genericcloud" image: no password, no SSH
 # key, cloud-init (NoCloud first) configures it at first boot, SSH host keys and
 # the machine-id are made at first boot, and the root filesystem grows to the
@@ -29,21 +32,26 @@ for arg in "$@"; do
     *) echo "debian: unknown argument: $arg" >&2; usage ;;
   esac
 done
-case "$release" in
-  bookworm) version=12 ;;
-  trixie) version=13 ;;
-esac
-
 # What goes into the image besides the `apt` variant (Essential packages + apt).
 # dbus: without it systemd-logind does not run and the ACPI power button is
-# ignored. ifupdown + isc-dhcp-client: the network config cloud-init renders on
-# Debian (ENI) and DHCP. cloud-guest-utils (growpart) + fdisk (sfdisk, which
-# growpart uses on GPT) + e2fsprogs (resize2fs): the root grows to the disk.
-# openssh-sftp-server: scp in OpenSSH >= 9 speaks SFTP. No systemd-timesyncd:
-# nothing in the image reaches out to the network unless user-data asks for it.
+# ignored. cloud-guest-utils (growpart) + fdisk (sfdisk, which growpart uses on
+# GPT) + e2fsprogs (resize2fs): the root grows to the disk. openssh-sftp-server:
+# scp in OpenSSH >= 9 speaks SFTP. No systemd-timesyncd: nothing in the image
+# reaches out to the network unless user-data asks for it.
 PACKAGES=(linux-image-cloud-amd64 initramfs-tools systemd-sysv udev dbus
   cloud-init cloud-guest-utils qemu-guest-agent openssh-server openssh-sftp-server
-  ifupdown isc-dhcp-client netbase iproute2 sudo e2fsprogs fdisk procps)
+  netbase iproute2 sudo e2fsprogs fdisk procps)
+# Networking, which cloud-init configures from NoCloud network-config v1/v2 or
+# its fallback (DHCP on the first NIC):
+# - bookworm: ifupdown + isc-dhcp-client (cloud-init 22.4 renders ENI).
+# - trixie: systemd-networkd (in the systemd package) + systemd-resolved for
+#   DNS. Not ifupdown: cloud-init 25's fallback also asks for DHCPv6, which
+#   ifupdown runs as a blocking `dhclient -6`; without a DHCPv6 server (QEMU's
+#   user network has none) networking.service hangs for its 5 minute timeout.
+case "$release" in
+  bookworm) version=12 net=ifupdown PACKAGES+=(ifupdown isc-dhcp-client) ;;
+  trixie) version=13 net=networkd PACKAGES+=(systemd-resolved) ;;
+esac
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 
@@ -110,6 +118,11 @@ EOF
 # --- root filesystem. Documentation, man pages and translations are left out
 # (also for packages installed later: the dpkg excludes stay in the image).
 say "mmdebstrap $release (${#PACKAGES[@]} packages + the apt variant; takes 1-3 minutes)"
+hooks=()
+# cloud-init writes /etc/systemd/network/10-cloud-init-*.network; networkd must
+# run to apply it (Debian leaves it disabled). In a hook: /proc is mounted there.
+[[ $net == networkd ]] &&
+  hooks+=(--customize-hook='chroot "$1" systemctl enable --quiet systemd-networkd.service systemd-resolved.service')
 mirrors=("deb $MIRROR $release main" "deb $MIRROR $release-updates main"
   "deb $SECURITY_MIRROR $release-security main")
 if ! mmdebstrap --mode=root --variant=apt --format=directory \
@@ -124,12 +137,16 @@ if ! mmdebstrap --mode=root --variant=apt --format=directory \
   --dpkgopt='path-exclude=/usr/share/lintian/*' \
   --essential-hook="mkdir -p \"\$1/boot/efi\" && cp $(printf %q "$work/fstab") \"\$1/etc/fstab\"" \
   --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && echo FSTYPE=ext4 >"$1/etc/initramfs-tools/conf.d/fstype"' \
-  "$release" "$root" "${mirrors[@]}" >"$work/mmdebstrap.log" 2>&1; then
+  "${hooks[@]}" "$release" "$root" "${mirrors[@]}" >"$work/mmdebstrap.log" 2>&1; then
   tail -n 30 "$work/mmdebstrap.log" >&2
-  if grep -qE "($release|$release-updates)/?(main)?.*(404|not found|does not have a Release file)|No such file|Failed to fetch .*/dists/$release/" "$work/mmdebstrap.log"; then
-    die "the mirror ($MIRROR) does not seem to serve Debian $release; skipping it"
+  cp "$work/mmdebstrap.log" "$out/mmdebstrap.log"
+  if grep -qE "Failed to fetch .*/dists/$release/(In)?Release|$release.* does not have a Release file" "$work/mmdebstrap.log"; then
+    echo "debian: the mirror ($MIRROR) does not serve Debian $release; skipping it" >&2
+    exit 3
   fi
-  die "mmdebstrap failed (log above)"
+  grep -q NO_PUBKEY "$work/mmdebstrap.log" &&
+    die "the host's keyring cannot verify Debian $release (NO_PUBKEY); a newer debian-archive-keyring is needed"
+  die "mmdebstrap failed (log above, and in ${out#"$repo/"}/mmdebstrap.log)"
 fi
 
 kernel="$(cd "$root/boot" && ls vmlinuz-* 2>/dev/null | sort -V | tail -n 1)"
@@ -151,18 +168,24 @@ rm -f "$root"/etc/ssh/ssh_host_*
 rm -f "$root/var/lib/dbus/machine-id"
 ln -s /etc/machine-id "$root/var/lib/dbus/machine-id"
 echo debian >"$root/etc/hostname"
-rm -f "$root/etc/resolv.conf" # dhclient writes it
+if [[ $net == networkd ]]; then
+  ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+else
+  rm -f "$root/etc/resolv.conf" # dhclient writes it
+fi
 # A set system locale: without it cloud-init's locale module runs Debian's
 # locale-gen (which ignores its argument) and update-locale fails on
 # en_US.UTF-8. C.UTF-8 needs no generation; user-data can still ask for others.
 echo LANG=C.UTF-8 >"$root/etc/default/locale"
 
-# ifupdown reads what cloud-init writes into interfaces.d.
-if ! grep -qs 'interfaces.d' "$root/etc/network/interfaces"; then
-  printf '%s\n' 'source /etc/network/interfaces.d/*' '' 'auto lo' 'iface lo inet loopback' \
-    >"$root/etc/network/interfaces"
+if [[ $net == ifupdown ]]; then
+  # ifupdown reads what cloud-init writes into interfaces.d.
+  if ! grep -qs 'interfaces.d' "$root/etc/network/interfaces"; then
+    printf '%s\n' 'source /etc/network/interfaces.d/*' '' 'auto lo' 'iface lo inet loopback' \
+      >"$root/etc/network/interfaces"
+  fi
+  mkdir -p "$root/etc/network/interfaces.d"
 fi
-mkdir -p "$root/etc/network/interfaces.d"
 
 # Sorts after the package's 90_dpkg.cfg, so it wins. NoCloud first (a seed disk
 # labelled cidata, as Hangar and most local tools make), ConfigDrive (OpenStack
@@ -297,6 +320,7 @@ rm -f "$disk"
 
 # --- outputs. mv, not cp: a running QEMU keeps its old inode. The manifest goes
 # last: its inputsHash is what marks the build as complete.
+cp "$work/mmdebstrap.log" "$out/mmdebstrap.log"
 (cd "$work" && sha256sum disk.qcow2 vmlinuz initrd.img packages.txt >SHA256SUMS)
 rm -f "$out/manifest.json"
 mv "$work/disk.qcow2" "$work/vmlinuz" "$work/initrd.img" "$work/packages.txt" "$work/SHA256SUMS" "$out/"

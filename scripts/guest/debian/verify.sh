@@ -164,7 +164,7 @@ ssh_ok() {
 check "sshd accepts the seed's key" ssh_ok
 ssh_run 'set -x; hostname; cloud-init status --long; findmnt -no SOURCE,SIZE /; lsblk;
   systemctl is-system-running; systemctl --failed --no-legend; ls /etc/ssh/ssh_host_*;
-  cat /etc/machine-id; cat /etc/fstab; findmnt /boot/efi; ip -br addr; cat /etc/network/interfaces.d/*; systemctl is-active systemd-logind dbus qemu-guest-agent ssh;
+  cat /etc/machine-id; cat /etc/fstab; findmnt /boot/efi; ip -br addr; cat /etc/network/interfaces.d/* /etc/systemd/network/*.network 2>/dev/null; grep -v "^#" /etc/resolv.conf; systemctl is-active systemd-logind dbus qemu-guest-agent ssh;
   systemd-analyze; systemd-analyze blame | head -n 15;
   sudo grep -iE "warn|error|traceback" /var/log/cloud-init.log | head -n 20; df -h /; id' >"$logs/guest.txt" 2>&1 || true
 check "hostname is $host" grep -qx "$host" "$logs/guest.txt"
