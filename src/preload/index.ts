@@ -1,9 +1,16 @@
-// The only bridge between the untrusted page and main: three functions on window.hangar. The page
+// The only bridge between the untrusted page and main: four functions on window.hangar. The page
 // never sees ipcRenderer or an IPC event object (whose `sender` is ipcRenderer), so it can reach no
-// channel but these two. Main validates the sender and parses every payload; this stays thin.
+// channel but these. Main validates the sender and parses every payload; this stays thin.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { PreloadApi } from '../renderer/src/api/transport';
-import { BASE_PATH_CHANNEL, CALL_CHANNEL, EVENT_CHANNEL, consoleUrl, parseEndpointArgs } from './protocol';
+import {
+  BASE_PATH_CHANNEL,
+  CALL_CHANNEL,
+  EVENT_CHANNEL,
+  PICK_CHANNEL,
+  consoleUrl,
+  parseEndpointArgs,
+} from './protocol';
 
 // Sandboxed preloads get a partial `process` that still has argv, where main put the endpoint.
 const endpoint = parseEndpointArgs(process.argv);
@@ -23,6 +30,11 @@ const api: PreloadApi = {
     return () => {
       ipcRenderer.removeListener(EVENT_CHANNEL, forward);
     };
+  },
+  pickFile(purpose) {
+    // Main shows its native dialog and answers a grant for the file chosen, or null.
+    if (typeof purpose !== 'string') return Promise.reject(new TypeError('purpose must be a string'));
+    return ipcRenderer.invoke(PICK_CHANNEL, purpose);
   },
   consoleUrl(kind, id) {
     if (basePath === null) basePath = ipcRenderer.sendSync(BASE_PATH_CHANNEL) as unknown;

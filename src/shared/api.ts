@@ -6,8 +6,16 @@ import type { HostInfo } from './host';
 import type { SnapshotMeta, VmConfig } from './vm';
 import type { StateChange } from './state';
 import type { DeleteResult, VmSummary, DiskInfoResult } from './api-types';
-import { CreateVmRequest, EditVmRequest, ExistingDisk, NewDisk } from './requests';
-import { AbsolutePath, CONTROL_CHARS } from './vm';
+import {
+  CreateVmRequest,
+  EditVmRequest,
+  ExistingDisk,
+  HostFile,
+  NewDisk,
+  PickPurpose,
+  type PickedFile,
+} from './requests';
+import { CONTROL_CHARS } from './vm';
 
 /** A VM named by id or by its (unique) name. */
 const VmRef = z.string().min(1).max(200);
@@ -61,9 +69,9 @@ export const ApiParams = {
   }),
   'snapshot.revert': Vm.extend({ snapshot: z.string().min(1).max(200) }),
   'snapshot.delete': Vm.extend({ snapshot: z.string().min(1).max(200) }),
-  'media.insert': Vm.extend({ path: AbsolutePath, drive: z.string().max(16).optional() }),
+  'media.insert': Vm.extend({ path: HostFile, drive: z.string().max(16).optional() }),
   'media.eject': Vm.extend({ drive: z.string().max(16).optional() }),
-  'disk.info': z.object({ path: AbsolutePath }),
+  'disk.info': z.object({ path: HostFile }),
   'host.isos': z.object({}),
   'disk.add': Vm.extend({ disk: z.discriminatedUnion('kind', [NewDisk, ExistingDisk]) }),
   'disk.resize': Vm.extend({
@@ -73,6 +81,14 @@ export const ApiParams = {
   }),
   'disk.convert': Vm.extend({ disk: z.string().max(16), format: z.enum(['qcow2', 'raw']) }),
   'disk.remove': Vm.extend({ disk: z.string().max(16), deleteFile: z.boolean().default(false) }),
+  /**
+   * The browser UI's file picker (served by the host server on an origin of its own, so the page
+   * cannot script it): a one-time URL to open in a popup, and the id to wait on. The desktop app
+   * uses its native file dialog instead (window.hangar.pickFile).
+   */
+  'picker.open': z.object({ purpose: PickPurpose }),
+  /** Answers when the user has chosen a file in that picker (null: cancelled, closed or expired). */
+  'picker.wait': z.object({ id: z.string().min(1).max(64) }),
 } as const;
 
 export type ApiMethod = keyof typeof ApiParams;
@@ -120,9 +136,14 @@ export interface ApiResults {
   'disk.remove': { config: VmConfig; deleted: string | null };
   'disk.resize': VmConfig;
   'disk.convert': VmConfig;
-  /** ISOs used by VMs here, and those in ~/Downloads, newest first. */
-  'host.isos': { recent: string[]; downloads: string[] };
+  /**
+   * ISOs used by VMs here, and those in ~/Downloads, newest first. For the UI, `grants` maps each
+   * path the engine found itself to a grant for it (the UI may not send paths back).
+   */
+  'host.isos': { recent: string[]; downloads: string[]; grants?: Record<string, string> };
   'disk.info': DiskInfoResult;
+  'picker.open': { id: string; url: string };
+  'picker.wait': PickedFile | null;
 }
 
 /** Events pushed to every client: state transitions, progress of long operations, config changes. */

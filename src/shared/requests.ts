@@ -14,6 +14,49 @@ import {
   VmName,
 } from './vm';
 
+/**
+ * A file the user picked, as the engine handed it out (engine/policy/grants.ts): `grant:` and 128
+ * random bits. The renderer is untrusted, so it never names a host file itself; it passes these
+ * instead, and the dispatcher swaps each for the path the user chose before the engine sees it.
+ */
+export const GRANT_REF = /^grant:[A-Za-z0-9_-]{22}$/;
+
+export function isGrantRef(value: unknown): value is string {
+  return typeof value === 'string' && GRANT_REF.test(value);
+}
+
+/**
+ * What a picked file is for: the picker filters by it, and a grant is usable only for it (a file
+ * chosen as a read-only ISO never comes back as a disk the VM writes).
+ */
+export const PickPurpose = z.enum(['iso', 'disk', 'kernel', 'initrd']);
+export type PickPurpose = z.infer<typeof PickPurpose>;
+
+/** A file chosen in the picker (or the desktop app's file dialog): the grant, and for display its name and path. */
+export interface PickedFile {
+  grant: string;
+  name: string;
+  path: string;
+}
+
+/**
+ * A host file named by a request: an absolute path (the CLI, run by the user) or a grant
+ * reference (the UI). Which of the two a caller may use is the dispatcher's decision.
+ */
+export const HostFile = z
+  .string()
+  .min(2, 'Path is empty.')
+  .max(4000, 'Path is too long.')
+  .refine((p) => p.startsWith('/') || isGrantRef(p), 'Path must be absolute (start with /).')
+  .refine((p) => !p.includes('\u0000'), 'Path contains a NUL byte.')
+  .meta({ hostFile: true });
+
+/** Direct kernel boot as requested: kernel and initrd are host files (paths or grants). */
+export const DirectBootRequest = DirectBoot.extend({
+  kernel: HostFile,
+  initrd: HostFile.optional(),
+});
+
 /** A size as typed ("20G") or a byte count; the engine checks bounds (1M to 64T). */
 export const SizeInput = z.union([z.string().max(32), z.number().int().positive()]);
 
@@ -27,7 +70,7 @@ export const NewDisk = z.object({
 
 export const ExistingDisk = z.object({
   kind: z.literal('existing'),
-  path: AbsolutePath,
+  path: HostFile,
   /** Omitted: read from the image header (qcow2 or raw only). */
   format: DiskFormat.optional(),
   bus: DiskBus.optional(),
@@ -35,7 +78,8 @@ export const ExistingDisk = z.object({
   copy: z.boolean().default(false),
   /**
    * The backing chain the user confirmed, real paths nearest first. An image built on other files
-   * is refused unless this names exactly its chain (see engine/policy/chain.ts).
+   * is refused unless this names exactly its chain (see engine/policy/chain.ts). From the UI the
+   * chain is the one the user confirmed in the picker, carried by the grant (api/callers.ts).
    */
   confirmChain: z.array(AbsolutePath).max(16).optional(),
   /** Use a host block device (the VM writes it directly); never implied. */
@@ -65,12 +109,12 @@ export const CreateVmRequest = z.object({
   machine: MachineType.optional(),
   cpuModel: CpuModel.optional(),
   disk: DiskRequest.default({ kind: 'new', size: '20G', format: 'qcow2', preallocation: 'off' }),
-  iso: AbsolutePath.nullable().default(null),
+  iso: HostFile.nullable().default(null),
   network: z
     .object({ portForwards: z.array(PortForward).max(64).default([]) })
     .nullable()
     .default({ portForwards: [] }),
-  directBoot: DirectBoot.nullable().default(null),
+  directBoot: DirectBootRequest.nullable().default(null),
   bootOrder: z
     .array(z.enum(['disk', 'cdrom', 'network']))
     .max(3)
@@ -102,6 +146,6 @@ export const EditVmRequest = z.object({
     .max(3)
     .optional(),
   portForwards: z.array(PortForward).max(64).optional(),
-  directBoot: DirectBoot.nullable().optional(),
+  directBoot: DirectBootRequest.nullable().optional(),
 });
 export type EditVmRequest = z.infer<typeof EditVmRequest>;

@@ -25,10 +25,12 @@ let cookie: string;
 const listeners = new Set<(event: string, data: unknown) => void>();
 const consoles = new Map<string, string>();
 
-async function callAsync(method: string, params: unknown): Promise<unknown> {
+async function callAsync(method: string, params: unknown, caller: string): Promise<unknown> {
   switch (method) {
     case 'echo':
       return params;
+    case 'whoami':
+      return caller;
     case 'nothing':
       return undefined;
     case 'missing':
@@ -54,10 +56,10 @@ async function callAsync(method: string, params: unknown): Promise<unknown> {
 }
 
 const dispatcher: ApiDispatcher = {
-  call(method, params) {
+  call(method, params, caller) {
     // A dispatcher that throws before it returns a promise must not take the server down.
     if (method === 'sync-throw') throw new TypeError('sync');
-    return callAsync(method, params);
+    return callAsync(method, params, caller);
   },
   subscribe(listener) {
     listeners.add(listener);
@@ -534,6 +536,20 @@ describe('API socket', () => {
     });
     expect(await api.call('sync-throw')).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
     expect(await api.call('cyclic')).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+  });
+
+  it('runs calls from the app’s page as the renderer, and from the token holder (the CLI) as the user', async () => {
+    // The page's socket: cookie, under the base. The renderer names no host file (api/callers.ts).
+    const page = apiClient(await track(openWs('/api')));
+    expect(await page.call('whoami')).toMatchObject({ ok: true, result: 'renderer' });
+    // A query token under the base is still the page's socket (a page holding the URL token).
+    const pageWithToken = apiClient(await track(openWs('/api', { query: `?token=${server.token}` })));
+    expect(await pageWithToken.call('whoami')).toMatchObject({ ok: true, result: 'renderer' });
+    // The CLI's socket: /api outside the base with the token, as src/main/api/ws-client.ts opens it.
+    const cli = apiClient(
+      await track(openWs('/api', { exact: true, query: `?token=${server.token}`, headers: { Cookie: '' } })),
+    );
+    expect(await cli.call('whoami')).toMatchObject({ ok: true, result: 'user' });
   });
 
   it('answers concurrent calls by id, out of order', async () => {

@@ -1,5 +1,8 @@
-// Binds the API map to the engine: params parsed with the shared schemas, then the engine call.
-// The host server, the Electron IPC handlers and the CLI's in-process mode all use this.
+// Binds the API map to the engine: params parsed with the shared schemas, host files checked
+// against what the caller may name (callers.ts), then the engine call. The host server, the
+// Electron IPC handlers and the CLI's in-process mode all use this.
+import { homedir } from 'node:os';
+import { sep } from 'node:path';
 import { z } from 'zod';
 import { ApiParams, type ApiMethod, type ApiResults } from '../../shared/api';
 import { HangarError } from '../../shared/errors';
@@ -16,7 +19,12 @@ import { linkedClone, makeIndependent, setTemplate } from '../engine/rollback/te
 import { addDisk, diskInfo, removeDisk } from '../engine/vms/disks';
 import { convertDisk, resizeDisk } from '../engine/vms/disk-ops';
 import { tailFile } from '../engine/supervisor/logs';
+import { GrantTable } from '../engine/policy/grants';
+import { checkHostPath } from '../engine/policy/paths';
+import { backingChain } from '../engine/policy/chain';
+import type { BackingLink } from '../../shared/vm';
 import { checkMonitorCommand } from './monitor-policy';
+import { resolveCallerPaths, type CallerKind, type FileGrants } from './callers';
 import {
   QmpCommandError,
   QmpDisconnectedError,
@@ -116,6 +124,35 @@ function handlers(engine: Engine): Handlers {
     'media.insert': ({ vm, path, drive }) => insertMedia(engine, vm, path, drive),
     'media.eject': ({ vm, drive }) => ejectMedia(engine, vm, drive),
     'disk.info': ({ path }) => diskInfo(engine, path),
+    // Served by the host server, which owns the picker's listener (server/picker.ts); the desktop
+    // app has its native dialog (shell/pick.ts). Nothing reaches here but a caller without either.
+    'picker.open': () => {
+      throw new HangarError('UNSUPPORTED', 'The file picker is served by the host server (hangar serve).');
+    },
+    'picker.wait': () => {
+      throw new HangarError('UNSUPPORTED', 'The file picker is served by the host server (hangar serve).');
+    },
+  };
+}
+
+/**
+ * The UI sends no paths, so each ISO the engine found by itself (in use by a VM here, or in
+ * ~/Downloads) comes with a grant; one the policy refuses now is left out of the lists.
+ */
+function withIsoGrants(found: ApiResults['host.isos'], grants: GrantTable): ApiResults['host.isos'] {
+  const refs: Record<string, string> = {};
+  const granted = (p: string) => {
+    try {
+      refs[p] ??= grants.grant(p, 'iso');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    recent: found.recent.filter(granted),
+    downloads: found.downloads.filter(granted),
+    grants: refs,
   };
 }
 
@@ -154,26 +191,86 @@ export function toApiError(err: unknown): unknown {
 }
 
 export interface Dispatcher {
-  call(method: string, params: unknown): Promise<unknown>;
+  /**
+   * Runs one method for a caller. Without a kind the caller is the user (the CLI in-process, the
+   * engine's own tests and benchmarks); every transport that serves the UI passes 'renderer'.
+   */
+  call(method: string, params: unknown, caller?: CallerKind): Promise<unknown>;
   subscribe(listener: (event: string, data: unknown) => void): () => void;
   consoleSocket(vmId: string, kind: 'vnc' | 'serial'): string | null;
+  /** For the trusted file dialogs: grants for files the user picked there. */
+  files: FileGrants;
+}
+
+function insideAny(real: string, roots: readonly string[]): boolean {
+  return roots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep));
+}
+
+function sameChain(chain: BackingLink[], confirmed: string[] | undefined): boolean {
+  return (
+    confirmed !== undefined &&
+    confirmed.length === chain.length &&
+    chain.every((l, i) => l.path === confirmed[i])
+  );
+}
+
+function fileGrants(engine: Engine, grants: GrantTable): FileGrants {
+  return {
+    home: () => engine.env.HOME ?? homedir(),
+    isProtected: (real) => insideAny(real, engine.policy.protectedRoots),
+    async grant(path, purpose, confirmChain) {
+      let chain: BackingLink[] = [];
+      if (purpose === 'disk') {
+        const real = checkHostPath(engine.policy, path, 'disk image').path;
+        try {
+          const info = await engine.img.info(real);
+          if (info.format === 'qcow2' || info.format === 'raw')
+            chain = await backingChain(engine.img, engine.policy, real, info.format);
+        } catch {
+          // Not an image, or a chain that cannot be used at all: disk.info says what is wrong and
+          // the engine refuses it when it is used; there is no chain to confirm here.
+        }
+        if (chain.length > 0 && !sameChain(chain, confirmChain)) return { ok: false, chain };
+      }
+      const grant = grants.grant(path, purpose, chain.length > 0 ? chain.map((l) => l.path) : null);
+      const real = grants.resolve(grant, purpose).path;
+      return { ok: true, file: { grant, name: real.slice(real.lastIndexOf('/') + 1), path: real } };
+    },
+  };
 }
 
 export function createDispatcher(engine: Engine): Dispatcher {
   const table = handlers(engine);
+  // One table per engine: the host server's picker, the Electron dialog and the API share it.
+  const grants = new GrantTable(engine.policy);
+  const ctx = {
+    grants,
+    recordedBoot: (vm: string) => {
+      try {
+        return engine.resolve(vm).directBoot;
+      } catch {
+        return null;
+      }
+    },
+  };
   return {
-    async call(method, params) {
+    async call(method, params, caller = 'user') {
       if (!Object.hasOwn(ApiParams, method))
         throw new HangarError('INVALID_INPUT', `Unknown API method "${method}".`);
       const m = method as ApiMethod;
       const parsed = ApiParams[m].safeParse(params ?? {});
       if (!parsed.success) throw new HangarError('INVALID_INPUT', describeZodError(parsed.error));
       try {
-        return await (table[m] as (p: unknown) => unknown)(parsed.data);
+        const request = resolveCallerPaths(m, parsed.data, caller, ctx);
+        const result = await (table[m] as (p: unknown) => unknown)(request);
+        return caller === 'renderer' && m === 'host.isos'
+          ? withIsoGrants(result as ApiResults['host.isos'], grants)
+          : result;
       } catch (err) {
         throw toApiError(err);
       }
     },
+    files: fileGrants(engine, grants),
     subscribe(listener) {
       const on = (event: string) => (data: unknown) => listener(event, data);
       const state = on('state');

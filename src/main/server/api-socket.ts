@@ -2,7 +2,7 @@
 // of order, since calls run concurrently), and engine events are pushed to every client.
 import type { RawData, WebSocket } from 'ws';
 import { toErrorData, type ErrorData } from '../../shared/errors';
-import { CLOSE_CODES, type ApiDispatcher } from './types';
+import { CLOSE_CODES, type ApiDispatcher, type CallerKind } from './types';
 
 export const API_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Events queue in memory for a client that does not read; past this it is dropped, not the server. */
@@ -44,8 +44,16 @@ export function parseRequest(text: string): Parsed {
   return { ok: true, id: m.id, method: m.method, params: m.params };
 }
 
-/** Wires one accepted API WebSocket to the dispatcher until either side goes away. */
-export function attachApiSocket(ws: WebSocket, dispatcher: ApiDispatcher, log: (msg: string) => void): void {
+/**
+ * Wires one accepted API WebSocket to the dispatcher until either side goes away. `caller` is what
+ * the server knows of who opened it (server.ts): every call on this socket runs as that kind.
+ */
+export function attachApiSocket(
+  ws: WebSocket,
+  dispatcher: ApiDispatcher,
+  caller: CallerKind,
+  log: (msg: string) => void,
+): void {
   let open = true;
 
   const send = (msg: ServerMessage): void => {
@@ -86,7 +94,7 @@ export function attachApiSocket(ws: WebSocket, dispatcher: ApiDispatcher, log: (
       return;
     }
     try {
-      const result = await dispatcher.call(parsed.method, parsed.params);
+      const result = await dispatcher.call(parsed.method, parsed.params, caller);
       // undefined would vanish from the JSON and leave the client with no result key.
       send({ id: parsed.id, ok: true, result: result === undefined ? null : result });
     } catch (err) {

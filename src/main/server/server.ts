@@ -31,6 +31,7 @@ import {
   withoutToken,
 } from './security';
 import { serveStatic } from './static';
+import { startPicker, withPicker } from './picker';
 import type { HostServer, HostServerOptions } from './types';
 
 /** Never 0.0.0.0 or ::: the server is for this machine's browser only. */
@@ -49,7 +50,10 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
     throw new HangarError('INVALID_INPUT', `Port must be an integer from 0 to 65535, not ${requestedPort}.`);
   }
   const log = opts.log ?? (() => {});
-  const { dispatcher } = opts;
+  // With an engine that grants files, the browser UI's file picker runs beside the app on a port
+  // of its own (picker.ts), and picker.* calls on the API sockets are answered by it.
+  const picker = opts.dispatcher.files ? await startPicker(opts.dispatcher.files, { log }) : null;
+  const dispatcher = picker ? withPicker(opts.dispatcher, picker) : opts.dispatcher;
   // 24 random bytes, 32 base64url characters: as unguessable as a token, and safe in a cookie Path.
   const basePath = `/s/${randomBytes(24).toString('base64url')}/`;
   let port = 0;
@@ -151,7 +155,9 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
           token,
           { requireOrigin: true },
         ).ok;
-      if (cli) apiWss.handleUpgrade(req, socket, head, (ws) => attachApiSocket(ws, dispatcher, log));
+      // The token holder is the user (the CLI reads it from the 0600 endpoint record): it may name
+      // host paths itself. A page never has the token (its cookie is HttpOnly), so never gets here.
+      if (cli) apiWss.handleUpgrade(req, socket, head, (ws) => attachApiSocket(ws, dispatcher, 'user', log));
       else rejectUpgrade(socket, 404, NOT_FOUND_TEXT);
       return;
     }
@@ -168,7 +174,9 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       return;
     }
     if (inner === '/api') {
-      apiWss.handleUpgrade(req, socket, head, (ws) => attachApiSocket(ws, dispatcher, log));
+      // The app's own socket: whatever runs in the page is the renderer, which names no host file
+      // itself (api/callers.ts): it passes grants for files the user picked.
+      apiWss.handleUpgrade(req, socket, head, (ws) => attachApiSocket(ws, dispatcher, 'renderer', log));
       return;
     }
     const route = matchConsoleRoute(inner);
@@ -196,6 +204,7 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
+      void picker?.close();
       reject(
         err.code === 'EADDRINUSE'
           ? new HangarError('BUSY', `Port ${requestedPort} on ${LISTEN_HOST} is in use; choose another.`)
@@ -225,7 +234,7 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
         server.closeAllConnections();
       }, 200).unref();
       server.closeIdleConnections();
-    });
+    }).then(() => picker?.close());
     return closing;
   };
 

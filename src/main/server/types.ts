@@ -1,16 +1,24 @@
 // The host server is transport only: it knows nothing of VMs beyond what a dispatcher tells it, so the
 // engine, a fake in tests, or a remote proxy can sit behind the same sockets.
 import type { AddressInfo } from 'node:net';
+import type { CallerKind, FileGrants } from '../api/callers';
 
 export type ConsoleKind = 'vnc' | 'serial';
+export type { CallerKind, FileGrants };
 
 export interface ApiDispatcher {
-  /** Runs one API method. Throws on failure; a HangarError keeps its code on the wire. */
-  call(method: string, params: unknown): Promise<unknown>;
+  /**
+   * Runs one API method for a kind of caller: 'renderer' for the app's pages (cookie sockets under
+   * the base path), 'user' for the CLI (`/api?token=`). Throws on failure; a HangarError keeps its
+   * code on the wire.
+   */
+  call(method: string, params: unknown, caller: CallerKind): Promise<unknown>;
   /** Engine events to push to every API client. Returns the unsubscribe function. */
   subscribe(listener: (event: string, data: unknown) => void): () => void;
   /** Path of the VM's console UNIX socket, or null when the VM is unknown or not running. */
   consoleSocket(vmId: string, kind: ConsoleKind): string | null;
+  /** Present when the engine can grant files: the server then runs the file picker (picker.ts). */
+  files?: FileGrants;
 }
 
 export interface HostServerOptions {

@@ -1,10 +1,14 @@
-// IPC between the window and the engine: one invoke channel for API calls, one push channel for
-// engine events. The dispatcher parses params with the shared zod schemas; this file only checks
-// who is calling and turns failures into data the renderer rebuilds as typed errors.
+// IPC between the window and the engine: one invoke channel for API calls, one for the native
+// file dialog, one push channel for engine events. The dispatcher parses params with the shared
+// zod schemas; this file only checks who is calling and turns failures into data the renderer
+// rebuilds as typed errors. Every call from the window runs as the 'renderer' caller, which names
+// no host file itself: it passes grants for files chosen in the dialog (pick.ts).
 import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
-import { toErrorData } from '../../shared/errors';
+import { HangarError, toErrorData } from '../../shared/errors';
+import { PickPurpose } from '../../shared/requests';
 import type { Dispatcher } from '../api/dispatch';
-import { BASE_PATH_CHANNEL, CALL_CHANNEL, EVENT_CHANNEL } from '../../preload/protocol';
+import { BASE_PATH_CHANNEL, CALL_CHANNEL, EVENT_CHANNEL, PICK_CHANNEL } from '../../preload/protocol';
+import { pickWithDialog } from './pick';
 import { isTrustedSender } from './policy';
 
 function senderOf(event: IpcMainInvokeEvent | IpcMainEvent) {
@@ -36,9 +40,28 @@ export function connectIpc(
     if (typeof method !== 'string')
       return { ok: false, error: { code: 'INVALID_INPUT', message: 'The API method must be a string.' } };
     try {
-      return { ok: true, result: await dispatcher.call(method, params) };
+      return { ok: true, result: await dispatcher.call(method, params, 'renderer') };
     } catch (err) {
       return { ok: false, error: toErrorData(err) };
+    }
+  });
+  // One dialog at a time: a page asking again while one is open gets BUSY, not a stack of dialogs.
+  let picking = false;
+  ipcMain.handle(PICK_CHANNEL, async (event, purpose: unknown) => {
+    if (event.sender !== wc || !isTrustedSender(senderOf(event), appOrigin))
+      throw new Error('Refused: this frame is not the Hangar window.');
+    const parsed = PickPurpose.safeParse(purpose);
+    if (!parsed.success)
+      return { ok: false, error: { code: 'INVALID_INPUT', message: 'Unknown kind of file to choose.' } };
+    if (picking)
+      return { ok: false, error: new HangarError('BUSY', 'A file dialog is open already.').toData() };
+    picking = true;
+    try {
+      return { ok: true, result: await pickWithDialog(win, dispatcher.files, parsed.data) };
+    } catch (err) {
+      return { ok: false, error: toErrorData(err) };
+    } finally {
+      picking = false;
     }
   });
 
@@ -50,6 +73,7 @@ export function connectIpc(
   return () => {
     unsubscribe();
     ipcMain.removeHandler(CALL_CHANNEL);
+    ipcMain.removeHandler(PICK_CHANNEL);
     ipcMain.removeAllListeners(BASE_PATH_CHANNEL);
   };
 }

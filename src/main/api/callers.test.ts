@@ -1,0 +1,335 @@
+// The dispatcher as each kind of caller meets it: the UI (renderer) names no host file itself and
+// passes grants for files the user picked, the CLI (user) names paths. The engine functions behind
+// the path-taking methods are stand-ins that record what they were given, so these tests see
+// exactly which path would have reached the engine, without QEMU.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiParams, type ApiMethod } from '../../shared/api';
+import type { PickPurpose } from '../../shared/requests';
+import type { Engine } from '../engine/engine';
+import { pathPolicy } from '../engine/policy/paths';
+
+const seen = vi.hoisted(() => ({ calls: [] as { fn: string; args: unknown[] }[] }));
+const record =
+  (fn: string) =>
+  async (...args: unknown[]) => {
+    seen.calls.push({ fn, args });
+    return { recorded: fn };
+  };
+
+vi.mock('../engine/vms/create', () => ({ createVm: (...a: unknown[]) => record('createVm')(...a) }));
+vi.mock('../engine/vms/manage', async (original) => ({
+  ...(await original<object>()),
+  editVm: (...a: unknown[]) => record('editVm')(...a),
+}));
+vi.mock('../engine/live', async (original) => ({
+  ...(await original<object>()),
+  insertMedia: (...a: unknown[]) => record('insertMedia')(...a),
+}));
+vi.mock('../engine/vms/disks', async (original) => ({
+  ...(await original<object>()),
+  addDisk: (...a: unknown[]) => record('addDisk')(...a),
+  diskInfo: (...a: unknown[]) => record('diskInfo')(...a),
+}));
+vi.mock('../engine/isos', () => ({
+  findIsos: () => ({ recent: [files.iso], downloads: [files.iso2, files.insideHangar] }),
+}));
+
+const { createDispatcher } = await import('./dispatch');
+
+const root = mkdtempSync(join(tmpdir(), 'hangar-callers-'));
+const hangarHome = join(root, 'hangar');
+const user = join(root, 'user');
+mkdirSync(join(hangarHome, 'vms', 'abcdefabcdef'), { recursive: true });
+mkdirSync(user);
+const files = {
+  iso: join(user, 'debian.iso'),
+  iso2: join(user, 'alpine.iso'),
+  disk: join(user, 'disk.img'),
+  kernel: join(user, 'vmlinuz'),
+  initrd: join(user, 'initrd.img'),
+  secret: join(user, 'id_ed25519'),
+  overlay: join(user, 'overlay.qcow2'),
+  base: join(user, 'base.img'),
+  recordedKernel: join(user, 'vmlinuz-old'),
+  insideHangar: join(hangarHome, 'vms', 'abcdefabcdef', 'disk0.qcow2'),
+};
+for (const f of Object.values(files)) writeFileSync(f, 'x');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const engine = {
+  policy: pathPolicy([hangarHome]),
+  env: { HOME: user },
+  // qemu-img's view: overlay.qcow2 is built on base.img (raw), everything else is a raw image.
+  img: {
+    info: async (path: string) =>
+      path === files.overlay
+        ? {
+            format: 'qcow2',
+            'virtual-size': 1,
+            'backing-filename': files.base,
+            'full-backing-filename': files.base,
+            'backing-filename-format': 'raw',
+          }
+        : { format: 'raw', 'virtual-size': 1 },
+  },
+  resolve: (vm: string) => ({ id: vm, directBoot: { kernel: files.recordedKernel, cmdline: '' } }),
+  progress: () => undefined,
+  endProgress: () => undefined,
+  emit: () => undefined,
+} as unknown as Engine;
+
+/** Each host file a request can carry, and where the engine stand-in finds it. */
+const PATH_FIELDS: {
+  method: ApiMethod;
+  field: string;
+  purpose: PickPurpose;
+  file: string;
+  /** `kernel`: what goes beside an initrd (a grant from the renderer, a path from the user). */
+  params: (path: string, kernel: string) => Record<string, unknown>;
+  received: () => unknown;
+}[] = [
+  {
+    method: 'vm.create',
+    field: 'iso',
+    purpose: 'iso',
+    file: files.iso,
+    params: (p) => ({ name: 'a', iso: p }),
+    received: () => (seen.calls[0]!.args[0] as { iso: string }).iso,
+  },
+  {
+    method: 'vm.create',
+    field: 'disk.path',
+    purpose: 'disk',
+    file: files.disk,
+    params: (p) => ({ name: 'a', disk: { kind: 'existing', path: p } }),
+    received: () => (seen.calls[0]!.args[0] as { disk: { path: string } }).disk.path,
+  },
+  {
+    method: 'vm.create',
+    field: 'directBoot.kernel',
+    purpose: 'kernel',
+    file: files.kernel,
+    params: (p) => ({ name: 'a', directBoot: { kernel: p } }),
+    received: () => (seen.calls[0]!.args[0] as { directBoot: { kernel: string } }).directBoot.kernel,
+  },
+  {
+    method: 'vm.create',
+    field: 'directBoot.initrd',
+    purpose: 'initrd',
+    file: files.initrd,
+    params: (p, kernel) => ({ name: 'a', directBoot: { kernel, initrd: p } }),
+    received: () => (seen.calls[0]!.args[0] as { directBoot: { initrd: string } }).directBoot.initrd,
+  },
+  {
+    method: 'vm.edit',
+    field: 'patch.directBoot.kernel',
+    purpose: 'kernel',
+    file: files.kernel,
+    params: (p) => ({ vm: 'v', patch: { directBoot: { kernel: p } } }),
+    received: () => (seen.calls[0]!.args[2] as { directBoot: { kernel: string } }).directBoot.kernel,
+  },
+  {
+    method: 'vm.edit',
+    field: 'patch.directBoot.initrd',
+    purpose: 'initrd',
+    file: files.initrd,
+    params: (p, kernel) => ({ vm: 'v', patch: { directBoot: { kernel, initrd: p } } }),
+    received: () => (seen.calls[0]!.args[2] as { directBoot: { initrd: string } }).directBoot.initrd,
+  },
+  {
+    method: 'disk.add',
+    field: 'disk.path',
+    purpose: 'disk',
+    file: files.disk,
+    params: (p) => ({ vm: 'v', disk: { kind: 'existing', path: p } }),
+    received: () => (seen.calls[0]!.args[2] as { path: string }).path,
+  },
+  {
+    method: 'media.insert',
+    field: 'path',
+    purpose: 'iso',
+    file: files.iso,
+    params: (p) => ({ vm: 'v', path: p }),
+    received: () => seen.calls[0]!.args[2],
+  },
+  {
+    method: 'disk.info',
+    field: 'path',
+    purpose: 'disk',
+    file: files.disk,
+    params: (p) => ({ path: p }),
+    received: () => seen.calls[0]!.args[1],
+  },
+];
+
+beforeEach(() => {
+  seen.calls = [];
+});
+
+/** A dispatcher, and a grant for a kernel to go with an initrd. */
+async function rendererApi() {
+  const api = createDispatcher(engine);
+  const k = await api.files.grant(files.kernel, 'kernel');
+  if (!k.ok) throw new Error('no grant');
+  return { api, kernel: k.file.grant };
+}
+
+describe('what each caller may name', () => {
+  it.each(PATH_FIELDS.map((f) => [`${f.method} ${f.field}`, f] as const))(
+    'renderer: %s refuses a typed path, even one the policy allows, and reaches nothing',
+    async (_name, f) => {
+      const { api, kernel } = await rendererApi();
+      for (const path of [f.file, files.secret])
+        await expect(api.call(f.method, f.params(path, kernel), 'renderer')).rejects.toMatchObject({
+          code: 'INVALID_INPUT',
+          message: expect.stringMatching(/choose the file with the picker/),
+        });
+      expect(seen.calls).toEqual([]);
+    },
+  );
+
+  it.each(PATH_FIELDS.map((f) => [`${f.method} ${f.field}`, f] as const))(
+    'renderer: %s takes a grant for the file the user picked, and the engine gets its path',
+    async (_name, f) => {
+      const { api, kernel } = await rendererApi();
+      const picked = await api.files.grant(f.file, f.purpose);
+      if (!picked.ok) throw new Error('no grant');
+      await api.call(f.method, f.params(picked.file.grant, kernel), 'renderer');
+      expect(f.received()).toBe(f.file);
+    },
+  );
+
+  it.each(PATH_FIELDS.map((f) => [`${f.method} ${f.field}`, f] as const))(
+    'renderer: %s refuses a grant made for another purpose or by another engine',
+    async (_name, f) => {
+      const { api, kernel } = await rendererApi();
+      const other: PickPurpose = f.purpose === 'iso' ? 'disk' : 'iso';
+      const wrong = await api.files.grant(f.file, other);
+      const foreign = await createDispatcher(engine).files.grant(f.file, f.purpose);
+      if (!wrong.ok || !foreign.ok) throw new Error('no grant');
+      await expect(api.call(f.method, f.params(wrong.file.grant, kernel), 'renderer')).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+      await expect(
+        api.call(f.method, f.params(foreign.file.grant, kernel), 'renderer'),
+      ).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect(seen.calls).toEqual([]);
+    },
+  );
+
+  it.each(PATH_FIELDS.map((f) => [`${f.method} ${f.field}`, f] as const))(
+    'user: %s takes a typed path as it is (the policy still applies in the engine)',
+    async (_name, f) => {
+      const api = createDispatcher(engine);
+      await api.call(f.method, f.params(f.file, files.kernel));
+      expect(f.received()).toBe(f.file);
+      seen.calls = [];
+      await api.call(f.method, f.params(f.file, files.kernel), 'user');
+      expect(f.received()).toBe(f.file);
+    },
+  );
+
+  it('covers every method whose params can carry a host path', () => {
+    // A path-shaped string (AbsolutePath or HostFile: 2 to 4000 characters) anywhere in a method's
+    // params makes it path-taking; each must be decided for the renderer here, or refused.
+    const pathTaking = (Object.keys(ApiParams) as ApiMethod[]).filter((m) =>
+      /"minLength":2,"maxLength":4000/.test(
+        JSON.stringify(z.toJSONSchema(ApiParams[m] as z.ZodType, { unrepresentable: 'any', io: 'input' })),
+      ),
+    );
+    const tested = new Set<string>(PATH_FIELDS.map((f) => f.method));
+    expect(pathTaking.filter((m) => !tested.has(m))).toEqual([]);
+    expect(pathTaking.length).toBeGreaterThanOrEqual(tested.size);
+  });
+
+  it('renderer: a VM’s own recorded kernel may be sent back unchanged, no other path', async () => {
+    const api = createDispatcher(engine);
+    await api.call(
+      'vm.edit',
+      { vm: 'v', patch: { directBoot: { kernel: files.recordedKernel, cmdline: 'quiet' } } },
+      'renderer',
+    );
+    expect(seen.calls[0]!.args[2]).toMatchObject({
+      directBoot: { kernel: files.recordedKernel, cmdline: 'quiet' },
+    });
+    await expect(
+      api.call('vm.create', { name: 'a', directBoot: { kernel: files.recordedKernel } }, 'renderer'),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('renderer: a disk’s backing chain is the one the user confirmed where the grant was made, never the page’s', async () => {
+    const api = createDispatcher(engine);
+    // The picker asks first: the answer is the chain to show, and no grant.
+    await expect(api.files.grant(files.overlay, 'disk')).resolves.toEqual({
+      ok: false,
+      chain: [{ path: files.base, format: 'raw' }],
+    });
+    await expect(api.files.grant(files.overlay, 'disk', [files.secret])).resolves.toMatchObject({
+      ok: false,
+    });
+    const confirmed = await api.files.grant(files.overlay, 'disk', [files.base]);
+    if (!confirmed.ok) throw new Error('no grant');
+    const disk = { kind: 'existing', path: confirmed.file.grant };
+    await api.call('disk.add', { vm: 'v', disk }, 'renderer');
+    expect(seen.calls[0]!.args[2]).toMatchObject({ path: files.overlay, confirmChain: [files.base] });
+    // The page may repeat that chain, but not name another one, nor confirm one for a plain grant.
+    await api.call('vm.create', { name: 'a', disk: { ...disk, confirmChain: [files.base] } }, 'renderer');
+    await expect(
+      api.call('disk.add', { vm: 'v', disk: { ...disk, confirmChain: [files.secret] } }, 'renderer'),
+    ).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/choose the image again/),
+    });
+    const plain = await api.files.grant(files.disk, 'disk');
+    if (!plain.ok) throw new Error('no grant');
+    await expect(
+      api.call(
+        'vm.create',
+        { name: 'a', disk: { kind: 'existing', path: plain.file.grant, confirmChain: [files.base] } },
+        'renderer',
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // The user (the CLI's --backing-chain) confirms a chain itself, as before.
+    seen.calls = [];
+    await api.call('disk.add', {
+      vm: 'v',
+      disk: { kind: 'existing', path: files.overlay, confirmChain: [files.secret] },
+    });
+    expect(seen.calls[0]!.args[2]).toMatchObject({ confirmChain: [files.secret] });
+  });
+
+  it('renderer: host.isos comes with a grant for each ISO the engine found, and leaves out what the policy refuses', async () => {
+    const api = createDispatcher(engine);
+    const found = (await api.call('host.isos', {}, 'renderer')) as {
+      recent: string[];
+      downloads: string[];
+      grants: Record<string, string>;
+    };
+    expect(found.recent).toEqual([files.iso]);
+    expect(found.downloads).toEqual([files.iso2]);
+    await api.call('media.insert', { vm: 'v', path: found.grants[files.iso2] }, 'renderer');
+    expect(seen.calls[0]!.args[2]).toBe(files.iso2);
+    // The user gets the plain lists, as before.
+    expect(await api.call('host.isos', {})).toEqual({
+      recent: [files.iso],
+      downloads: [files.iso2, files.insideHangar],
+    });
+  });
+
+  it('grants a file the policy refuses to nobody', async () => {
+    const api = createDispatcher(engine);
+    await expect(api.files.grant(files.insideHangar, 'disk')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(api.files.grant(user, 'iso')).rejects.toThrow(/a directory/);
+    expect(api.files.isProtected(files.insideHangar)).toBe(true);
+    expect(api.files.isProtected(files.iso)).toBe(false);
+    expect(api.files.home()).toBe(user);
+  });
+});

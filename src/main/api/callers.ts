@@ -1,0 +1,159 @@
+// Who is calling the API, and what that caller may name. Two kinds:
+//   - `user`: the `hangar` CLI (in-process, or over the host server's `/api?token=` socket, whose
+//     token only the user's own processes can read from the 0600 endpoint file). Run by the user,
+//     it may name any host path; the host-path policy still applies to every one of them.
+//   - `renderer`: the UI, over the host server's cookie-authenticated WebSocket or Electron IPC.
+//     The project treats it as untrusted (an XSS, a compromised renderer), so it never names a
+//     host file: every path it sends is a grant reference for a file the user picked in a dialog
+//     the page cannot script (engine/policy/grants.ts), swapped here for the path it stands for.
+// Everything after this (the policy in engine/vms/external.ts and friends) is the same for both.
+import type { z } from 'zod';
+import type { ApiMethod, ApiParams } from '../../shared/api';
+import { HangarError } from '../../shared/errors';
+import { isGrantRef, type PickedFile, type PickPurpose } from '../../shared/requests';
+import type { BackingLink } from '../../shared/vm';
+import type { GrantTable } from '../engine/policy/grants';
+
+export type CallerKind = 'user' | 'renderer';
+
+/** What a trusted file dialog (the host server's picker, Electron's native dialog) needs of the engine. */
+export interface FileGrants {
+  /** Where a picker starts: the user's home. */
+  home(): string;
+  /** True for a real path inside Hangar's own data or runtime folders (never listed, never granted). */
+  isProtected(realPath: string): boolean;
+  /**
+   * Checks a file the user chose with the host-path policy and grants it for `purpose`. A disk
+   * built on other files is granted only with that very chain confirmed by the user (in the
+   * dialog itself); until then the answer is the chain to show.
+   */
+  grant(path: string, purpose: PickPurpose, confirmChain?: string[]): Promise<GrantOutcome>;
+}
+
+export type GrantOutcome = { ok: true; file: PickedFile } | { ok: false; chain: BackingLink[] };
+
+export interface PathContext {
+  grants: GrantTable;
+  /** The kernel and initrd a VM has recorded: sending those back unchanged names no new file. */
+  recordedBoot(vm: string): { kernel: string; initrd?: string } | null;
+}
+
+type Parsed<M extends ApiMethod> = z.output<(typeof ApiParams)[M]>;
+type Disk = Extract<Parsed<'disk.add'>['disk'], { kind: 'existing' }>;
+type Boot = NonNullable<Parsed<'vm.create'>['directBoot']>;
+
+function refused(purpose: PickPurpose): HangarError {
+  return new HangarError(
+    'INVALID_INPUT',
+    'The app does not take typed paths: choose the file with the picker (Choose…).',
+    { needs: 'grant', purpose },
+  );
+}
+
+/** One host file from a request: a grant is swapped for its path; a raw path only from the user. */
+function hostFile(
+  value: string,
+  purpose: PickPurpose,
+  caller: CallerKind,
+  ctx: PathContext,
+  unchanged: readonly (string | undefined)[] = [],
+): { path: string; chain: string[] | null; granted: boolean } {
+  if (isGrantRef(value)) {
+    const g = ctx.grants.resolve(value, purpose);
+    return { path: g.path, chain: g.chain, granted: true };
+  }
+  if (caller === 'renderer' && !unchanged.includes(value)) throw refused(purpose);
+  return { path: value, chain: null, granted: false };
+}
+
+function sameChain(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
+}
+
+/**
+ * An existing disk. The chain a renderer may use is the one the user confirmed in the picker,
+ * carried by the grant; one the page sends itself is refused unless it is that same chain (a
+ * checkbox in the page is no confirmation: script can tick it). From the user (the CLI),
+ * `confirmChain` is taken as given, as before.
+ */
+function existingDisk(disk: Disk, caller: CallerKind, ctx: PathContext): Disk {
+  const f = hostFile(disk.path, 'disk', caller, ctx);
+  if (!f.granted) return disk;
+  if (caller === 'renderer') {
+    if (disk.confirmChain !== undefined && !sameChain(disk.confirmChain, f.chain ?? []))
+      throw new HangarError(
+        'INVALID_INPUT',
+        'A backing chain is confirmed where the user chooses the image (the picker or the file ' +
+          'dialog), not by the app: choose the image again to confirm its chain.',
+      );
+    return { ...disk, path: f.path, confirmChain: f.chain ?? undefined };
+  }
+  return { ...disk, path: f.path, confirmChain: disk.confirmChain ?? f.chain ?? undefined };
+}
+
+function directBoot(
+  boot: Boot,
+  caller: CallerKind,
+  ctx: PathContext,
+  unchanged: readonly string[] = [],
+): Boot {
+  return {
+    ...boot,
+    kernel: hostFile(boot.kernel, 'kernel', caller, ctx, unchanged).path,
+    ...(boot.initrd !== undefined
+      ? { initrd: hostFile(boot.initrd, 'initrd', caller, ctx, unchanged).path }
+      : {}),
+  };
+}
+
+/**
+ * The request with every host file turned into a path, checked against what this caller may
+ * name. Methods that take no host file pass through. Grants are resolved for every caller, so the
+ * engine only ever sees paths (and a grant reference that slipped past would fail its policy as
+ * "not absolute").
+ */
+export function resolveCallerPaths<M extends ApiMethod>(
+  method: M,
+  params: Parsed<M>,
+  caller: CallerKind,
+  ctx: PathContext,
+): Parsed<M> {
+  switch (method) {
+    case 'vm.create': {
+      const p = params as Parsed<'vm.create'>;
+      return {
+        ...p,
+        iso: p.iso === null ? null : hostFile(p.iso, 'iso', caller, ctx).path,
+        disk: p.disk.kind === 'existing' ? existingDisk(p.disk, caller, ctx) : p.disk,
+        directBoot: p.directBoot === null ? null : directBoot(p.directBoot, caller, ctx),
+      } as Parsed<M>;
+    }
+    case 'vm.edit': {
+      const p = params as Parsed<'vm.edit'>;
+      if (!p.patch.directBoot) return params;
+      // The settings form may send the VM's own kernel back with a new command line.
+      const recorded = caller === 'renderer' ? ctx.recordedBoot(p.vm) : null;
+      const unchanged = recorded ? [recorded.kernel, ...(recorded.initrd ? [recorded.initrd] : [])] : [];
+      return {
+        ...p,
+        patch: { ...p.patch, directBoot: directBoot(p.patch.directBoot, caller, ctx, unchanged) },
+      } as Parsed<M>;
+    }
+    case 'disk.add': {
+      const p = params as Parsed<'disk.add'>;
+      return (
+        p.disk.kind === 'existing' ? { ...p, disk: existingDisk(p.disk, caller, ctx) } : p
+      ) as Parsed<M>;
+    }
+    case 'media.insert': {
+      const p = params as Parsed<'media.insert'>;
+      return { ...p, path: hostFile(p.path, 'iso', caller, ctx).path } as Parsed<M>;
+    }
+    case 'disk.info': {
+      const p = params as Parsed<'disk.info'>;
+      return { ...p, path: hostFile(p.path, 'disk', caller, ctx).path } as Parsed<M>;
+    }
+    default:
+      return params;
+  }
+}
