@@ -34,7 +34,7 @@ interface PageView {
   module: string;
 }
 
-test('the Electron window is hardened and exposes only call/onEvent/consoleUrl', async () => {
+test('the Electron window is hardened and exposes only call/onEvent/consoleUrl/pickFile', async () => {
   const bin = electronBinary();
   if ('missing' in bin) {
     const reason = `Electron binary not installed: ${bin.missing}`;
@@ -77,8 +77,8 @@ test('the Electron window is hardened and exposes only call/onEvent/consoleUrl',
         module: typeof g.module,
       };
     });
-    expect(seen.keys).toEqual(['call', 'consoleUrl', 'onEvent']);
-    expect(seen.kinds).toEqual(['function', 'function', 'function']);
+    expect(seen.keys).toEqual(['call', 'consoleUrl', 'onEvent', 'pickFile']);
+    expect(seen.kinds).toEqual(['function', 'function', 'function', 'function']);
     expect(seen.require).toBe('undefined');
     expect(seen.process).toBe('undefined');
     expect(seen.module).toBe('undefined');
@@ -91,6 +91,14 @@ test('the Electron window is hardened and exposes only call/onEvent/consoleUrl',
     });
     expect(info).toMatchObject({ ok: true });
     expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    // The window names no host file itself: a typed path is refused, files come from the dialog.
+    const typed = await page.evaluate(() =>
+      (globalThis as unknown as { hangar: { call(m: string, p: unknown): Promise<unknown> } }).hangar.call(
+        'disk.info',
+        { path: '/etc/passwd' },
+      ),
+    );
+    expect(typed).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: /picker/ } });
 
     // Leaving the app's origin is refused. The refusal itself is observed: a listener added in main
     // after the shell's guard records whether the guard prevented each navigation, since an

@@ -1,6 +1,7 @@
 // The whole journey a person takes, in Debian's Chromium against a real engine and real QEMU:
-// create a VM from the test ISO through the wizard, start it, see the guest in the noVNC canvas,
-// use the serial console, snapshot, change, revert, shut down through ACPI, delete.
+// create a VM through the wizard from the test ISO, chosen in the file picker window, start it,
+// see the guest in the noVNC canvas, use the serial console, snapshot, change, revert, shut down
+// through ACPI, delete.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,15 +127,31 @@ test('error paths: invalid name, missing ISO, a start failure with its reason', 
   await expect(page.getByTestId('field-error').first()).toContainText(/100 characters/);
   await page.getByTestId('wiz-cancel').click();
 
+  // An ISO chosen in the picker that is gone by the time of Create: the engine says which file.
+  const { copyFileSync, rmSync } = await import('node:fs');
+  const gone = join(hangar.home, 'gone.iso');
+  copyFileSync(guestIso, gone);
   await list.newVm();
-  await wizard.fill({ name: 'no such iso', iso: '/nonexistent/missing.iso', memory: '256', diskSize: '64M' });
+  await wizard.fill({ name: 'no such iso', iso: gone, memory: '256', diskSize: '64M' });
+  rmSync(gone);
   await wizard.create();
-  await expect(page.getByTestId('wiz-error')).toContainText('/nonexistent/missing.iso');
+  await expect(page.getByTestId('wiz-error')).toContainText(gone);
   await page.getByTestId('wiz-cancel').click();
+
+  // The UI names no file itself: a path typed into the API from the page is refused.
+  const typed = await page.evaluate(async (path) => {
+    const ws = new WebSocket(`ws://${location.host}${location.pathname.replace(/[^/]*$/, '')}api`);
+    await new Promise((r) => (ws.onopen = r));
+    const reply = new Promise<string>((r) => (ws.onmessage = (m) => r(String(m.data))));
+    ws.send(JSON.stringify({ id: 1, method: 'disk.info', params: { path } }));
+    const text = await reply;
+    ws.close();
+    return text;
+  }, guestIso);
+  expect(JSON.parse(typed)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
 
   // A VM whose ISO disappears after creation fails to start, and the UI says which file.
   const iso = join(hangar.home, 'vanishing.iso');
-  const { copyFileSync, rmSync } = await import('node:fs');
   copyFileSync(guestIso, iso);
   const created = hangar.cli([
     'create',

@@ -1,12 +1,14 @@
 // Rollback through the UI against real QEMU: a baseline and reset-to-baseline, a disposable run,
 // a template with a linked clone, and the snapshot tree. Guests boot their kernel directly
 // (a few seconds under TCG); what is on their disk is read in the guest over the Serial tab.
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { test, expect, guestDir, readyMarker, type Hangar } from './fixtures';
 import { ListPage } from './pages/ListPage';
 import { DetailPage } from './pages/DetailPage';
+import { WizardPage } from './pages/WizardPage';
 
 const shots = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 
@@ -28,6 +30,35 @@ function createVm(hangar: Hangar, name: string): string {
   ]);
   expect(r.code, r.stderr).toBe(0);
   return (r.json as { id: string }).id;
+}
+
+/**
+ * The same VM made through the wizard: kernel and initrd chosen in the file picker window, as a
+ * person does it (the UI takes no typed paths).
+ */
+async function createVmInUi(page: Page, hangar: Hangar, name: string): Promise<string> {
+  await page.goto(hangar.url);
+  await new ListPage(page).newVm();
+  const wizard = new WizardPage(page);
+  await wizard.fill({
+    name,
+    kernel: join(guestDir, 'vmlinuz'),
+    initrd: join(guestDir, 'initrd.img'),
+    cmdline: 'console=ttyS0',
+    memory: '256',
+    diskSize: '64M',
+  });
+  await wizard.create();
+  await expect(page.getByTestId('vm-detail')).toBeVisible();
+  const id = await new DetailPage(page).vmId();
+  const info = hangar.cli(['info', id]).json as {
+    config: { directBoot: { kernel: string; initrd: string } };
+  };
+  expect(info.config.directBoot).toMatchObject({
+    kernel: realpathSync(join(guestDir, 'vmlinuz')),
+    initrd: realpathSync(join(guestDir, 'initrd.img')),
+  });
+  return id;
 }
 
 async function openVm(page: Page, hangar: Hangar, id: string, tab: string): Promise<DetailPage> {
@@ -73,7 +104,7 @@ async function write(detail: DetailPage, value: string, n: number): Promise<void
 }
 
 test('baseline: set it, write, reset from the UI, read the old data back', async ({ page, hangar }) => {
-  const id = createVm(hangar, 'baseline vm');
+  const id = await createVmInUi(page, hangar, 'baseline vm');
   const detail = await openVm(page, hangar, id, 'serial');
   await boot(detail, hangar, id);
   await write(detail, 'A', 101);

@@ -1,8 +1,15 @@
+import { basename } from 'node:path';
 import { expect, type Page } from '@playwright/test';
+import { PickerPage } from './PickerPage';
 
 export interface WizardInput {
   name: string;
+  /** Chosen in the file picker, like every host file the UI uses (there is no path to type). */
   iso?: string;
+  /** Direct kernel boot (with no ISO): kernel, initrd and command line. */
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
   cpus?: string;
   memory?: string;
   diskSize?: string;
@@ -32,9 +39,18 @@ export class WizardPage {
     await this.next();
     if (input.iso) {
       await this.id('wiz-media-iso').check();
-      await this.id('wiz-iso-path').fill(input.iso);
+      await this.chooseFile('wiz-iso', input.iso);
     } else {
       await this.id('wiz-media-none').check();
+      const advanced = this.id('wiz-direct-boot');
+      if (
+        (input.kernel || input.cmdline) &&
+        !(await advanced.evaluate((d) => (d as HTMLDetailsElement).open))
+      )
+        await advanced.locator('summary').click();
+      if (input.kernel) await this.chooseFile('wiz-kernel', input.kernel);
+      if (input.initrd) await this.chooseFile('wiz-initrd', input.initrd);
+      if (input.cmdline) await this.id('wiz-cmdline').fill(input.cmdline);
     }
     await this.next();
     if (input.cpus) await this.id('wiz-cpus').fill(input.cpus);
@@ -45,6 +61,12 @@ export class WizardPage {
     await this.next(); // firmware: the profile's default
     await this.next(); // network: NAT
     await expect(this.id('wiz-review')).toBeVisible();
+  }
+
+  /** Chooses a file through the picker window; the field then shows its name. */
+  async chooseFile(field: string, file: string): Promise<void> {
+    await PickerPage.pick(this.page, `${field}-choose`, file);
+    await expect(this.id(`${field}-chosen`)).toContainText(basename(file));
   }
 
   async create(): Promise<void> {

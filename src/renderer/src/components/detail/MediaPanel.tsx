@@ -1,18 +1,27 @@
-// CD-ROM media: eject or insert an ISO, live while the VM runs (the engine also records it in vm.json).
+// CD-ROM media: eject or insert an ISO, live while the VM runs (the engine also records it in
+// vm.json). The ISO is chosen with the file dialog or from those the engine found on this host,
+// never typed: the engine takes only grants from the UI.
 import { useEffect, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
+import type { PickedFile } from '../../../../shared/requests';
 import type { VmConfig } from '../../../../shared/vm';
 import { api } from '../../api/client';
 import { attempt } from '../../store/notices';
+import { PickFile } from '../PickFile';
+import { foundIsos } from '../../api/pick';
 
 export function MediaPanel({ vm, config }: { vm: VmSummary; config: VmConfig }) {
-  const [path, setPath] = useState('');
+  const [chosen, setChosen] = useState<PickedFile | null>(null);
   const [drive, setDrive] = useState(config.cdroms[0]?.id ?? '');
-  const [isos, setIsos] = useState<string[]>([]);
+  const [isos, setIsos] = useState<PickedFile[]>([]);
   useEffect(() => {
-    // Suggestions only; without them the field still takes any path.
+    // Suggestions only; without them Choose… still works.
     api('host.isos', {})
-      .then((r) => setIsos([...new Set([...r.recent, ...r.downloads])]))
+      .then((r) => {
+        const found = foundIsos(r);
+        const seen = new Set<string>();
+        setIsos([...found.recent, ...found.downloads].filter((f) => !seen.has(f.path) && !!seen.add(f.path)));
+      })
       .catch(() => undefined);
   }, []);
 
@@ -25,10 +34,11 @@ export function MediaPanel({ vm, config }: { vm: VmSummary; config: VmConfig }) 
     );
   }
   const insert = async () => {
+    if (!chosen) return;
     const done = await attempt('Could not insert the disc', () =>
-      api('media.insert', { vm: vm.id, path: path.trim(), drive: drive || undefined }),
+      api('media.insert', { vm: vm.id, path: chosen.grant, drive: drive || undefined }),
     );
-    if (done) setPath('');
+    if (done) setChosen(null);
   };
 
   return (
@@ -73,23 +83,25 @@ export function MediaPanel({ vm, config }: { vm: VmSummary; config: VmConfig }) 
             ))}
           </select>
         )}
-        <label htmlFor="media-path" className="detail-sr-only">
-          ISO file
-        </label>
-        <input
-          id="media-path"
-          data-testid="media-path"
-          list="media-isos"
-          placeholder="/path/to/disc.iso"
-          value={path}
-          onChange={(e) => setPath(e.target.value)}
-        />
-        <datalist id="media-isos">
-          {isos.map((p) => (
-            <option key={p} value={p} />
-          ))}
-        </datalist>
-        <button type="submit" data-testid="media-insert" disabled={!path.trim()}>
+        <PickFile purpose="iso" label="ISO file" value={chosen} onPick={setChosen} testId="media" />
+        {isos.length > 0 && (
+          <select
+            aria-label="ISO found on this computer"
+            data-testid="media-found"
+            value=""
+            onChange={(e) => setChosen(isos.find((f) => f.path === e.target.value) ?? null)}
+          >
+            <option value="" disabled>
+              Or one found here…
+            </option>
+            {isos.map((f) => (
+              <option key={f.path} value={f.path}>
+                {f.name}
+              </option>
+            ))}
+          </select>
+        )}
+        <button type="submit" data-testid="media-insert" disabled={!chosen}>
           Insert
         </button>
       </form>

@@ -1,6 +1,9 @@
-// What qemu-img says about an existing image, read through the engine (disk.info) while the user
-// types its path; the engine's error is shown as is, because it says what to do.
+// What qemu-img says about the chosen image, read through the engine (disk.info with the image's
+// grant); the engine's error is shown as is, because it says what to do. An image built on other
+// files shows that chain: the user confirmed it in the file dialog when choosing the image (a
+// confirmation in this page would be worth nothing: the engine does not take the page's word).
 import { useEffect, useState } from 'react';
+import type { BackingLink } from '../../../../shared/vm';
 import { api } from '../../api/client';
 import { errorMessage } from '../../store/notices';
 import { bytesLabel, errorId } from './Field';
@@ -9,45 +12,62 @@ import type { DiskLookup } from './validate';
 export interface DiskFacts extends DiskLookup {
   virtualSize?: number;
   backingFile?: string | null;
+  chain?: BackingLink[];
 }
 
-const DEBOUNCE_MS = 400;
-
-/** Looks the path up after typing pauses; answers for an older path are dropped. */
-export function useDiskFacts(path: string, enabled: boolean): DiskFacts | null {
+/** Looks the chosen image up; an answer for an earlier choice is dropped. */
+export function useDiskFacts(grant: string | undefined, enabled: boolean): DiskFacts | null {
   const [facts, setFacts] = useState<DiskFacts | null>(null);
-  const wanted = path.trim();
   useEffect(() => {
-    if (!enabled || !wanted.startsWith('/')) return;
+    if (!enabled || !grant) return;
     let current = true;
-    const timer = setTimeout(() => {
-      api('disk.info', { path: wanted }).then(
-        (info) => {
-          if (current)
-            setFacts({
-              path: wanted,
-              format: info.format,
-              virtualSize: info.virtualSize,
-              backingFile: info.backingFile,
-            });
-        },
-        (err: unknown) => {
-          if (current) setFacts({ path: wanted, error: errorMessage(err) });
-        },
-      );
-    }, DEBOUNCE_MS);
+    api('disk.info', { path: grant }).then(
+      (info) => {
+        if (current)
+          setFacts({
+            grant,
+            format: info.format,
+            virtualSize: info.virtualSize,
+            backingFile: info.backingFile,
+            chain: info.backingChain,
+            chainError: info.backingChainError,
+          });
+      },
+      (err: unknown) => {
+        if (current) setFacts({ grant, error: errorMessage(err) });
+      },
+    );
     return () => {
       current = false;
-      clearTimeout(timer);
     };
-  }, [wanted, enabled]);
+  }, [grant, enabled]);
   return facts;
 }
 
-export function DiskInfo({ facts, path }: { facts: DiskFacts | null; path: string }) {
-  const wanted = path.trim();
-  if (!wanted.startsWith('/')) return null;
-  if (!facts || facts.path !== wanted) {
+function Chain({ chain }: { chain: BackingLink[] }) {
+  return (
+    <>
+      <dt>Built on</dt>
+      <dd>
+        <ol className="wiz-chain" data-testid="wiz-disk-chain">
+          {chain.map((l) => (
+            <li key={l.path}>
+              <span className="wiz-path">{l.path}</span> <span className="muted">({l.format})</span>
+            </li>
+          ))}
+        </ol>
+        <span className="muted">
+          A VM using this image reads these files too. You said you trust them when you chose the image; to
+          change that, choose the image again.
+        </span>
+      </dd>
+    </>
+  );
+}
+
+export function DiskInfo({ facts, grant }: { facts: DiskFacts | null; grant: string | undefined }) {
+  if (!grant) return null;
+  if (!facts || facts.grant !== grant) {
     return (
       <p className="wiz-disk-info muted" data-testid="wiz-disk-info" aria-live="polite">
         Reading the image…
@@ -55,10 +75,10 @@ export function DiskInfo({ facts, path }: { facts: DiskFacts | null; path: strin
     );
   }
   if (facts.error) {
-    // The engine's own words (missing file, unreadable header...); the path field shows no second copy.
+    // The engine's own words (missing file, unreadable header...); the field shows no second copy.
     return (
       <div className="wiz-disk-info" data-testid="wiz-disk-info" aria-live="polite">
-        <span id={errorId('diskPath')} className="field-error" data-testid="field-error">
+        <span id={errorId('diskImage')} className="field-error" data-testid="field-error">
           {facts.error}
         </span>
       </div>
@@ -70,8 +90,19 @@ export function DiskInfo({ facts, path }: { facts: DiskFacts | null; path: strin
       <dd>{facts.format}</dd>
       <dt>Virtual size</dt>
       <dd>{facts.virtualSize === undefined ? '?' : bytesLabel(facts.virtualSize)}</dd>
-      <dt>Backing file</dt>
-      <dd className="wiz-path">{facts.backingFile ?? 'none'}</dd>
+      {facts.chain && facts.chain.length > 0 ? (
+        <Chain chain={facts.chain} />
+      ) : (
+        <>
+          <dt>Backing file</dt>
+          <dd className="wiz-path">{facts.backingFile ?? 'none'}</dd>
+        </>
+      )}
+      {facts.chainError && (
+        <span id={errorId('diskImage')} className="field-error" data-testid="field-error">
+          {facts.chainError}
+        </span>
+      )}
     </dl>
   );
 }

@@ -12,11 +12,11 @@ const PREALLOC_HINT: Record<Preallocation, string> = {
 };
 
 function ExistingDisk({ form, set, disk }: StepProps & { disk: DiskFacts | null }) {
-  const size = disk?.path === form.diskPath.trim() ? disk.virtualSize : undefined;
+  const size = disk && disk.grant === form.diskImage?.grant ? disk.virtualSize : undefined;
   return (
     <fieldset className="wiz-choices">
       <legend>
-        {form.diskPath.trim()}
+        {form.diskImage?.path}
         {size !== undefined && <span className="muted"> ({bytesLabel(size)})</span>}
       </legend>
       <label className="wiz-choice">

@@ -1,11 +1,14 @@
 // Step 2: what the VM boots from: an installer ISO (with ISOs found on this host offered), an
-// existing disk image, or nothing (optionally a kernel booted directly, for power users).
+// existing disk image, or nothing (optionally a kernel booted directly, for power users). Files
+// are chosen with the file dialog (PickFile), never typed: the engine takes only grants from the UI.
 import { useEffect, useState } from 'react';
-import type { ApiResults } from '../../../../shared/api';
+import type { PickedFile } from '../../../../shared/requests';
 import { api } from '../../api/client';
+import { foundIsos } from '../../api/pick';
+import { PickFile } from '../PickFile';
 import { DiskInfo, type DiskFacts } from './DiskInfo';
 import type { MediaKind } from './form';
-import { basename, described, Field, type StepProps } from './Field';
+import { described, errorId, Field, FieldError, type StepProps } from './Field';
 
 const MEDIA: { kind: MediaKind; label: string; hint: string }[] = [
   { kind: 'iso', label: 'Installer ISO', hint: 'Boot an install or live CD; a new disk is made for the VM.' },
@@ -15,28 +18,28 @@ const MEDIA: { kind: MediaKind; label: string; hint: string }[] = [
 
 interface IsoListProps {
   title: string;
-  paths: string[];
-  chosen: string;
-  pick: (p: string) => void;
+  found: PickedFile[];
+  chosen: string | undefined;
+  pick: (f: PickedFile) => void;
 }
 
-function IsoList({ title, paths, chosen, pick }: IsoListProps) {
-  if (paths.length === 0) return null;
+function IsoList({ title, found, chosen, pick }: IsoListProps) {
+  if (found.length === 0) return null;
   return (
     <div className="wiz-iso-group">
       <h3 className="wiz-subtitle">{title}</h3>
       <ul className="wiz-iso-list">
-        {paths.map((p) => (
-          <li key={p}>
+        {found.map((f) => (
+          <li key={f.path}>
             <button
               type="button"
               className="wiz-iso-option"
-              onClick={() => pick(p)}
-              aria-pressed={p === chosen}
+              onClick={() => pick(f)}
+              aria-pressed={f.path === chosen}
               data-testid="wiz-iso-option"
             >
-              <strong>{basename(p)}</strong>
-              <span className="muted wiz-path">{p}</span>
+              <strong>{f.name}</strong>
+              <span className="muted wiz-path">{f.path}</span>
             </button>
           </li>
         ))}
@@ -45,76 +48,106 @@ function IsoList({ title, paths, chosen, pick }: IsoListProps) {
   );
 }
 
-function IsoChoice({ form, set, error, touch }: StepProps) {
-  const [found, setFound] = useState<ApiResults['host.isos'] | null>(null);
+/** A labelled file choice in the wizard's field layout, its error linked for screen readers. */
+function FileField(props: {
+  label: string;
+  field: 'iso' | 'diskImage' | 'kernel' | 'initrd';
+  purpose: 'iso' | 'disk' | 'kernel' | 'initrd';
+  error: string | undefined;
+  hint?: string;
+  value: PickedFile | null;
+  onPick: (f: PickedFile) => void;
+  onClear?: () => void;
+  testId: string;
+  /** The error is shown elsewhere (DiskInfo) under this field's error id: link to it. */
+  errorShownElsewhere?: boolean;
+}) {
+  const linked = props.error !== undefined || props.errorShownElsewhere;
+  return (
+    <div className="wiz-field" role="group" aria-label={props.label}>
+      <span className="wiz-label">
+        <span>{props.label}</span>
+      </span>
+      <PickFile
+        purpose={props.purpose}
+        label={props.label}
+        value={props.value}
+        onPick={props.onPick}
+        onClear={props.onClear}
+        testId={props.testId}
+        describedBy={linked ? errorId(props.field) : undefined}
+        invalid={linked}
+      />
+      {props.hint && <span className="wiz-hint muted">{props.hint}</span>}
+      <FieldError field={props.field} error={props.error} />
+    </div>
+  );
+}
+
+function IsoChoice({ form, set, error }: StepProps) {
+  const [found, setFound] = useState<ReturnType<typeof foundIsos> | null>(null);
   useEffect(() => {
     let current = true;
-    // Offering ISOs is a convenience: if the lookup fails, the path field still works.
+    // Offering ISOs is a convenience: if the lookup fails, Choose… still works.
     api('host.isos', {}).then(
-      (r) => current && setFound(r),
+      (r) => current && setFound(foundIsos(r)),
       () => current && setFound({ recent: [], downloads: [] }),
     );
     return () => {
       current = false;
     };
   }, []);
+  const chosen = form.iso?.path;
   return (
     <>
-      <Field label="ISO file" field="isoPath" error={error('isoPath')} hint="The full path, starting with /.">
-        <input
-          value={form.isoPath}
-          onChange={(e) => set('isoPath', e.target.value)}
-          onBlur={() => touch('isoPath')}
-          placeholder="/home/you/Downloads/debian.iso"
-          spellCheck={false}
-          data-testid="wiz-iso-path"
-          {...described('isoPath', error('isoPath'))}
-        />
-      </Field>
+      <FileField
+        label="ISO file"
+        field="iso"
+        purpose="iso"
+        error={error('iso')}
+        value={form.iso}
+        onPick={(f) => set('iso', f)}
+        testId="wiz-iso"
+      />
       {found === null && <p className="muted">Looking for ISOs…</p>}
       {found && (
-        <IsoList
-          title="Used by your VMs"
-          paths={found.recent}
-          chosen={form.isoPath.trim()}
-          pick={(p) => set('isoPath', p)}
-        />
+        <IsoList title="Used by your VMs" found={found.recent} chosen={chosen} pick={(f) => set('iso', f)} />
       )}
       {found && (
-        <IsoList
-          title="In Downloads"
-          paths={found.downloads}
-          chosen={form.isoPath.trim()}
-          pick={(p) => set('isoPath', p)}
-        />
+        <IsoList title="In Downloads" found={found.downloads} chosen={chosen} pick={(f) => set('iso', f)} />
       )}
       {found && found.recent.length + found.downloads.length === 0 && (
-        <p className="muted">No ISOs found in ~/Downloads or in use by other VMs: type the path above.</p>
+        <p className="muted">No ISOs found in ~/Downloads or in use by other VMs: choose one above.</p>
       )}
     </>
   );
 }
 
 function DirectBoot({ form, set, error, touch }: StepProps) {
-  const open = form.kernel !== '' || form.initrd !== '' || form.cmdline !== '';
-  const path = (field: 'kernel' | 'initrd', label: string, placeholder: string) => (
-    <Field label={label} field={field} error={error(field)}>
-      <input
-        value={form[field]}
-        onChange={(e) => set(field, e.target.value)}
-        onBlur={() => touch(field)}
-        placeholder={placeholder}
-        spellCheck={false}
-        data-testid={`wiz-${field}`}
-        {...described(field, error(field))}
-      />
-    </Field>
-  );
+  const open = form.kernel !== null || form.initrd !== null || form.cmdline !== '';
   return (
-    <details className="wiz-advanced" open={open}>
+    <details className="wiz-advanced" open={open} data-testid="wiz-direct-boot">
       <summary>Advanced: boot a Linux kernel directly</summary>
-      {path('kernel', 'Kernel', '/path/to/vmlinuz')}
-      {path('initrd', 'Initrd (optional)', '/path/to/initrd.img')}
+      <FileField
+        label="Kernel"
+        field="kernel"
+        purpose="kernel"
+        error={error('kernel')}
+        value={form.kernel}
+        onPick={(f) => set('kernel', f)}
+        onClear={() => set('kernel', null)}
+        testId="wiz-kernel"
+      />
+      <FileField
+        label="Initrd (optional)"
+        field="initrd"
+        purpose="initrd"
+        error={error('initrd')}
+        value={form.initrd}
+        onPick={(f) => set('initrd', f)}
+        onClear={() => set('initrd', null)}
+        testId="wiz-initrd"
+      />
       <Field label="Kernel command line" field="cmdline" error={error('cmdline')}>
         <input
           value={form.cmdline}
@@ -131,10 +164,10 @@ function DirectBoot({ form, set, error, touch }: StepProps) {
 }
 
 export function StepMedia(props: StepProps & { disk: DiskFacts | null }) {
-  const { form, set, error, touch, disk } = props;
-  // When disk.info failed, DiskInfo shows the engine's message in place of the field's own.
-  const lookupFailed = disk?.error !== undefined && disk.path === form.diskPath.trim();
-  const diskPathError = lookupFailed ? undefined : error('diskPath');
+  const { form, set, error, disk } = props;
+  // When disk.info found a problem, DiskInfo shows the engine's message in place of the field's own.
+  const lookupFailed =
+    disk !== null && disk.grant === form.diskImage?.grant && (disk.error !== undefined || !!disk.chainError);
   return (
     <>
       <fieldset className="wiz-choices">
@@ -159,18 +192,18 @@ export function StepMedia(props: StepProps & { disk: DiskFacts | null }) {
       {form.media === 'iso' && <IsoChoice {...props} />}
       {form.media === 'disk' && (
         <>
-          <Field label="Disk image" field="diskPath" error={diskPathError} hint="qcow2 or raw, full path.">
-            <input
-              value={form.diskPath}
-              onChange={(e) => set('diskPath', e.target.value)}
-              onBlur={() => touch('diskPath')}
-              placeholder="/var/lib/images/debian.qcow2"
-              spellCheck={false}
-              data-testid="wiz-disk-path"
-              {...described('diskPath', lookupFailed ? disk?.error : diskPathError)}
-            />
-          </Field>
-          <DiskInfo facts={disk} path={form.diskPath} />
+          <FileField
+            label="Disk image"
+            field="diskImage"
+            purpose="disk"
+            error={lookupFailed ? undefined : error('diskImage')}
+            errorShownElsewhere={lookupFailed}
+            hint="qcow2 or raw."
+            value={form.diskImage}
+            onPick={(f) => set('diskImage', f)}
+            testId="wiz-disk"
+          />
+          <DiskInfo facts={disk} grant={form.diskImage?.grant} />
         </>
       )}
       {form.media === 'none' && <DirectBoot {...props} />}

@@ -8,10 +8,9 @@ import { bytesLabel } from './Field';
 const FIRMWARE = { bios: 'BIOS', uefi: 'UEFI', 'uefi-secure': 'UEFI with secure boot' } as const;
 
 function media(form: WizardForm): string {
-  if (form.media === 'iso') return `ISO ${form.isoPath.trim()}`;
+  if (form.media === 'iso') return `ISO ${form.iso?.path ?? ''}`;
   if (form.media === 'disk') return 'Existing disk image (see Disk)';
-  if (form.kernel.trim())
-    return `Kernel ${form.kernel.trim()}${form.initrd.trim() ? ` with ${form.initrd.trim()}` : ''}`;
+  if (form.kernel) return `Kernel ${form.kernel.path}${form.initrd ? ` with ${form.initrd.path}` : ''}`;
   return 'None';
 }
 
@@ -19,7 +18,7 @@ function disk(form: WizardForm, facts: DiskFacts | null): string {
   if (form.media !== 'disk')
     return `New ${form.diskFormat}, ${form.diskSize.trim()}, preallocation ${form.preallocation}`;
   const size = facts?.virtualSize !== undefined ? ` (${bytesLabel(facts.virtualSize)})` : '';
-  return `${form.diskPath.trim()}${size}, ${form.existing === 'copy' ? 'copied into the VM' : 'used in place'}`;
+  return `${form.diskImage?.path ?? ''}${size}, ${form.existing === 'copy' ? 'copied into the VM' : 'used in place'}`;
 }
 
 function network(form: WizardForm): string {

@@ -45,7 +45,7 @@ export function Wizard() {
   const [creating, setCreating] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
   const progress = useVms((s) => s.progress['new']);
-  const disk = useDiskFacts(form.diskPath, form.media === 'disk');
+  const disk = useDiskFacts(form.diskImage?.grant, form.media === 'disk');
   const heading = useRef<HTMLHeadingElement>(null);
   const step = STEPS[index] ?? 'name';
 

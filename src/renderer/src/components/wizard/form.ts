@@ -1,7 +1,9 @@
 // The wizard's form state: what the user typed, kept as text so a half-typed number is not lost,
-// and which profile-driven fields the user set by hand (an OS change must not overwrite those).
+// the host files the user chose (grants from the file dialog: the UI never types a path), and
+// which profile-driven fields the user set by hand (an OS change must not overwrite those).
 // Pure: no React, no API, so the unit tests can drive it directly.
 import { OS_PROFILES } from '../../../../shared/profiles';
+import type { PickedFile } from '../../../../shared/requests';
 import type { Firmware, OsType } from '../../../../shared/vm';
 
 export type MediaKind = 'iso' | 'disk' | 'none';
@@ -20,12 +22,12 @@ export interface WizardForm {
   name: string;
   osType: OsType;
   media: MediaKind;
-  isoPath: string;
-  diskPath: string;
+  iso: PickedFile | null;
+  diskImage: PickedFile | null;
   /** For an existing image: use it where it is, or copy it into the VM's directory. */
   existing: 'external' | 'copy';
-  kernel: string;
-  initrd: string;
+  kernel: PickedFile | null;
+  initrd: PickedFile | null;
   cmdline: string;
   cpus: string;
   memoryMiB: string;
@@ -68,11 +70,11 @@ export function initialForm(host: HostBounds | null, os: OsType = 'linux'): Wiza
     name: '',
     osType: os,
     media: 'iso',
-    isoPath: '',
-    diskPath: '',
+    iso: null,
+    diskImage: null,
     existing: 'external',
-    kernel: '',
-    initrd: '',
+    kernel: null,
+    initrd: null,
     cmdline: '',
     ...profileDefaults(os, host),
     diskFormat: 'qcow2',

@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { CreateVmRequest } from '../../../../shared/requests';
+import { CreateVmRequest, type PickedFile } from '../../../../shared/requests';
 import { chooseOs, initialForm, newForwardRow, setField, type HostBounds, type WizardForm } from './form';
 import { buildRequest, errorsFor, parseSize } from './validate';
 
 const host: HostBounds = { hostCpus: 4, hostMemoryMiB: 8192, tpm: true };
 
+/** A file as the file dialog hands it to the page: a grant, with the name and path to show. */
+function picked(path: string, n = 0): PickedFile {
+  return { grant: `grant:${String(n).padStart(22, 'A')}`, name: path.slice(path.lastIndexOf('/') + 1), path };
+}
+const ISO = picked('/isos/debian.iso', 1);
+const DISK = picked('/vm/base.qcow2', 2);
+const VMDK = picked('/vm/x.vmdk', 3);
+const KERNEL = picked('/boot/vmlinuz', 4);
+const INITRD = picked('/boot/initrd.img', 5);
+
 function form(patch: Partial<WizardForm> = {}): WizardForm {
-  return { ...initialForm(host), name: 'web', isoPath: '/isos/debian.iso', ...patch };
+  return { ...initialForm(host), name: 'web', iso: ISO, ...patch };
 }
 
 function check(f: WizardForm, h: HostBounds | null = host) {
@@ -47,7 +57,7 @@ describe('buildRequest', () => {
       osType: 'linux',
       cpus: 2,
       memoryMiB: 2048,
-      iso: '/isos/debian.iso',
+      iso: ISO.grant,
       disk: { kind: 'new', size: '20G', format: 'qcow2', preallocation: 'off' },
       network: { portForwards: [] },
       directBoot: null,
@@ -89,12 +99,12 @@ describe('buildRequest', () => {
     expect(check(form({ diskSize: '0' })).errors.diskSize).toMatch(/above zero/);
     expect(check(form({ diskSize: '-5G' })).errors.diskSize).toMatch(/negative/);
     expect(check(form({ diskSize: '999T' })).errors.diskSize).toMatch(/too large/);
-    const existing = form({ media: 'disk', diskPath: '/vm/base.qcow2', diskSize: 'junk', existing: 'copy' });
-    const r = buildRequest(existing, { host, disk: { path: '/vm/base.qcow2', format: 'qcow2' } });
+    const existing = form({ media: 'disk', diskImage: DISK, diskSize: 'junk', existing: 'copy' });
+    const r = buildRequest(existing, { host, disk: { grant: DISK.grant, format: 'qcow2' } });
     expect(r.errors).toEqual({});
     expect(r.request?.disk).toEqual({
       kind: 'existing',
-      path: '/vm/base.qcow2',
+      path: DISK.grant,
       copy: true,
       format: 'qcow2',
     });
@@ -107,32 +117,39 @@ describe('buildRequest', () => {
     expect(check(form({ diskFormat: 'raw', preallocation: 'full' })).errors).toEqual({});
   });
 
-  it('shows the engine error of disk.info and refuses foreign formats', () => {
-    const f = form({ media: 'disk', diskPath: '/vm/x.vmdk' });
+  it('shows the engine error of disk.info and refuses foreign formats and unusable chains', () => {
+    const f = form({ media: 'disk', diskImage: VMDK });
     expect(
-      buildRequest(f, { host, disk: { path: '/vm/x.vmdk', error: 'No such file.' } }).errors.diskPath,
+      buildRequest(f, { host, disk: { grant: VMDK.grant, error: 'No such file.' } }).errors.diskImage,
     ).toBe('No such file.');
-    expect(buildRequest(f, { host, disk: { path: '/vm/x.vmdk', format: 'vmdk' } }).errors.diskPath).toMatch(
+    expect(buildRequest(f, { host, disk: { grant: VMDK.grant, format: 'vmdk' } }).errors.diskImage).toMatch(
       /convert it to qcow2/,
     );
-    // An answer about another path is stale and says nothing about this one.
-    expect(buildRequest(f, { host, disk: { path: '/other', error: 'No.' } }).errors).toEqual({});
+    expect(
+      buildRequest(f, { host, disk: { grant: VMDK.grant, format: 'qcow2', chainError: 'No format.' } }).errors
+        .diskImage,
+    ).toBe('No format.');
+    // An answer about another choice is stale and says nothing about this one.
+    expect(buildRequest(f, { host, disk: { grant: DISK.grant, error: 'No.' } }).errors).toEqual({});
   });
 
-  it('needs absolute paths', () => {
-    expect(check(form({ isoPath: 'debian.iso' })).errors.isoPath).toMatch(/absolute/);
-    expect(check(form({ isoPath: '' })).errors.isoPath).toMatch(/Choose an ISO/);
-    expect(check(form({ media: 'disk', diskPath: ' ' })).errors.diskPath).toMatch(/full path/);
-    expect(check(form({ media: 'disk', diskPath: 'x.qcow2' })).errors.diskPath).toMatch(/absolute/);
+  it('needs a chosen file, and sends its grant, never its path', () => {
+    expect(check(form({ iso: null })).errors.iso).toMatch(/Choose an ISO/);
+    expect(check(form({ media: 'disk', diskImage: null })).errors.diskImage).toMatch(/Choose the disk image/);
+    const r = check(form({ media: 'disk', diskImage: DISK }));
+    expect(JSON.stringify(r.request)).not.toContain(DISK.path);
+    expect(JSON.stringify(check(form()).request)).not.toContain(ISO.path);
   });
 
   it('boots a kernel directly only with no media, and needs the kernel', () => {
-    const r = check(form({ media: 'none', kernel: '/boot/vmlinuz', initrd: '', cmdline: 'console=ttyS0' }));
-    expect(r.request?.directBoot).toEqual({ kernel: '/boot/vmlinuz', cmdline: 'console=ttyS0' });
+    const r = check(form({ media: 'none', kernel: KERNEL, initrd: null, cmdline: 'console=ttyS0' }));
+    expect(r.request?.directBoot).toEqual({ kernel: KERNEL.grant, cmdline: 'console=ttyS0' });
     expect(r.request?.iso).toBeNull();
+    const both = check(form({ media: 'none', kernel: KERNEL, initrd: INITRD, cmdline: '' }));
+    expect(both.request?.directBoot).toEqual({ kernel: KERNEL.grant, initrd: INITRD.grant, cmdline: '' });
     expect(check(form({ media: 'none', cmdline: 'quiet' })).errors.kernel).toMatch(/needs a kernel/);
-    expect(check(form({ media: 'none', kernel: 'vmlinuz' })).errors.kernel).toMatch(/absolute/);
-    expect(check(form({ media: 'iso', kernel: '/boot/vmlinuz' })).request?.directBoot).toBeNull();
+    expect(check(form({ media: 'none', initrd: INITRD })).errors.kernel).toMatch(/needs a kernel/);
+    expect(check(form({ media: 'iso', kernel: KERNEL })).request?.directBoot).toBeNull();
   });
 
   it('validates port forwards: range, numbers and duplicates', () => {

@@ -11,15 +11,18 @@ export type Step = (typeof STEPS)[number];
 /** Field keys: form field names, `forward.<rowId>.host|guest` for port rows, and `form` for the rest. */
 export type Errors = Record<string, string>;
 
+/** What disk.info said about the chosen image; `grant` says which choice it is about. */
 export interface DiskLookup {
-  path: string;
+  grant: string;
   format?: string;
   error?: string;
+  /** Why the image's backing chain cannot be used at all (the engine would refuse it). */
+  chainError?: string | null;
 }
 
 export interface ValidateContext {
   host: HostBounds | null;
-  /** The last disk.info answer for the existing-image path, if any. */
+  /** The last disk.info answer for the chosen existing image, if any. */
   disk?: DiskLookup | null;
 }
 
@@ -77,8 +80,8 @@ function forwardErrors(rows: ForwardRow[], errors: Errors) {
 /** Maps a schema issue's path back to the field that shows it. */
 function fieldOf(path: readonly PropertyKey[], rows: ForwardRow[]): string {
   const [a, b, c, d] = path;
-  if (a === 'iso') return 'isoPath';
-  if (a === 'disk') return b === 'size' ? 'diskSize' : b === 'path' ? 'diskPath' : 'form';
+  if (a === 'iso') return 'iso';
+  if (a === 'disk') return b === 'size' ? 'diskSize' : b === 'path' ? 'diskImage' : 'form';
   if (a === 'directBoot' && typeof b === 'string') return b;
   if (a === 'network' && typeof c === 'number') {
     const row = rows[c];
@@ -112,26 +115,26 @@ export function buildRequest(
     const size = parseSize(form.diskSize);
     if ('error' in size) errors.diskSize = size.error;
   }
-  // Friendlier than the schema's "Path is empty." for the one field every ISO install needs.
-  if (form.media === 'iso' && form.isoPath.trim() === '')
-    errors.isoPath = 'Choose an ISO: type its full path or pick one of those found below.';
-  if (form.media === 'disk' && form.diskPath.trim() === '')
-    errors.diskPath = 'Type the full path of the disk image.';
+  if (form.media === 'iso' && !form.iso)
+    errors.iso = 'Choose an ISO: Choose… opens a file dialog, or pick one of those found below.';
+  if (form.media === 'disk' && !form.diskImage) errors.diskImage = 'Choose the disk image.';
   if (form.media !== 'disk' && form.diskFormat === 'raw' && form.preallocation === 'metadata')
     errors.preallocation = 'Metadata preallocation exists for qcow2 only: choose off, falloc or full.';
-  if (form.media === 'disk' && ctx.disk && ctx.disk.path === form.diskPath.trim()) {
-    if (ctx.disk.error) errors.diskPath = ctx.disk.error;
+  if (form.media === 'disk' && ctx.disk && ctx.disk.grant === form.diskImage?.grant) {
+    if (ctx.disk.error) errors.diskImage = ctx.disk.error;
     else if (ctx.disk.format && ctx.disk.format !== 'qcow2' && ctx.disk.format !== 'raw')
-      errors.diskPath = `This is a ${ctx.disk.format} image; convert it to qcow2 first (qemu-img convert -O qcow2).`;
+      errors.diskImage = `This is a ${ctx.disk.format} image; convert it to qcow2 first (qemu-img convert -O qcow2).`;
+    else if (ctx.disk.chainError) errors.diskImage = ctx.disk.chainError;
   }
-  if (form.media === 'none' && !form.kernel.trim() && (form.initrd.trim() || form.cmdline.trim()))
+  if (form.media === 'none' && !form.kernel && (form.initrd || form.cmdline.trim()))
     errors.kernel = 'An initrd or command line needs a kernel to go with it.';
   if (form.tpm && host && !host.tpm)
     errors.tpm = 'A TPM needs swtpm: sudo apt-get install swtpm swtpm-tools.';
 
   const forwards = form.nat ? forwardErrors(form.forwards, errors) : [];
   const known = (f: string) => f in errors;
-  const diskFormat = ctx.disk?.format === 'qcow2' || ctx.disk?.format === 'raw' ? ctx.disk.format : undefined;
+  const facts = ctx.disk && ctx.disk.grant === form.diskImage?.grant ? ctx.disk : null;
+  const diskFormat = facts?.format === 'qcow2' || facts?.format === 'raw' ? facts.format : undefined;
 
   const candidate = {
     // Not trimmed: a trailing line break must be refused, not silently dropped.
@@ -145,7 +148,7 @@ export function buildRequest(
       form.media === 'disk'
         ? {
             kind: 'existing' as const,
-            path: form.diskPath.trim(),
+            path: form.diskImage?.grant ?? '',
             copy: form.existing === 'copy',
             ...(diskFormat ? { format: diskFormat } : {}),
           }
@@ -155,7 +158,7 @@ export function buildRequest(
             format: form.diskFormat,
             preallocation: form.preallocation,
           },
-    iso: form.media === 'iso' ? form.isoPath.trim() : null,
+    iso: form.media === 'iso' ? (form.iso?.grant ?? '') : null,
     network: form.nat
       ? {
           portForwards: forwards.map((f) => ({
@@ -166,10 +169,10 @@ export function buildRequest(
         }
       : null,
     directBoot:
-      form.media === 'none' && form.kernel.trim()
+      form.media === 'none' && form.kernel
         ? {
-            kernel: form.kernel.trim(),
-            ...(form.initrd.trim() ? { initrd: form.initrd.trim() } : {}),
+            kernel: form.kernel.grant,
+            ...(form.initrd ? { initrd: form.initrd.grant } : {}),
             cmdline: form.cmdline,
           }
         : null,
@@ -189,7 +192,7 @@ export function buildRequest(
 /** Which step shows a field, so each step can block Next on its own problems only. */
 export function stepOf(field: string): Step {
   if (field === 'name' || field === 'osType') return 'name';
-  if (['isoPath', 'diskPath', 'kernel', 'initrd', 'cmdline'].includes(field)) return 'media';
+  if (['iso', 'diskImage', 'kernel', 'initrd', 'cmdline'].includes(field)) return 'media';
   if (field === 'cpus' || field === 'memoryMiB') return 'hardware';
   if (field === 'diskSize' || field === 'preallocation') return 'disk';
   if (field === 'firmware' || field === 'tpm') return 'firmware';
