@@ -41,3 +41,18 @@ export interface DiskInfoResult {
   backingChainError: string | null;
   snapshots: number;
 }
+
+/** A running guest's address, from its agent, and the way to its sshd from this host. */
+export interface VmAddress {
+  ipv4: string | null;
+  ipv6: string | null;
+  interface: string | null;
+  ssh: { host: string; port: number; user: string | null } | null;
+}
+
+export interface CopyResult {
+  bytes: number;
+  sha256: string;
+  /** False when the guest could not hash the file (no sha256sum): only the size was compared. */
+  verified: boolean;
+}

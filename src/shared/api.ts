@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { HostInfo } from './host';
 import type { SnapshotMeta, VmConfig } from './vm';
 import type { StateChange } from './state';
-import type { DeleteResult, VmSummary, DiskInfoResult } from './api-types';
+import type { CopyResult, DeleteResult, DiskInfoResult, VmAddress, VmSummary } from './api-types';
 import {
   CreateVmRequest,
   EditVmRequest,
@@ -15,7 +15,7 @@ import {
   PickPurpose,
   type PickedFile,
 } from './requests';
-import { CONTROL_CHARS } from './vm';
+import { AbsolutePath, CONTROL_CHARS } from './vm';
 
 /** A VM named by id or by its (unique) name. */
 const VmRef = z.string().min(1).max(200);
@@ -81,6 +81,37 @@ export const ApiParams = {
   }),
   'disk.convert': Vm.extend({ disk: z.string().max(16), format: z.enum(['qcow2', 'raw']) }),
   'disk.remove': Vm.extend({ disk: z.string().max(16), deleteFile: z.boolean().default(false) }),
+  /** The guest's address (through its agent) and how to reach its sshd from this host. */
+  'vm.address': Vm,
+  /** Runs a program in the guest through its agent (no shell unless the program is one). */
+  'vm.exec': Vm.extend({
+    command: z.string().min(1).max(4096),
+    args: z.array(z.string().max(65_536)).max(1024).default([]),
+    env: z
+      .array(
+        z
+          .string()
+          .max(65_536)
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'Environment entries look like NAME=value.'),
+      )
+      .max(256)
+      .default([]),
+    /** Standard input, base64. */
+    stdin: z
+      .string()
+      .max(22 * 1024 * 1024)
+      .optional(),
+    timeoutSec: z.number().int().min(1).max(86_400).optional(),
+  }),
+  /** Host to guest: a file the caller may name (the CLI: any the path policy allows). */
+  'vm.copyIn': Vm.extend({ hostPath: HostFile, guestPath: z.string().min(1).max(4096) }),
+  /** Guest to host: written beside the target first, then renamed; never into Hangar's data. */
+  'vm.copyOut': Vm.extend({ guestPath: z.string().min(1).max(4096), hostPath: AbsolutePath }),
+  /** Waits for readiness checks (ready, agent, cloud-init, ip, ssh, port:N), re-armed on reboot. */
+  'vm.wait': Vm.extend({
+    for: z.array(z.string().min(1).max(200)).min(1).max(16),
+    timeoutSec: z.number().int().min(1).max(86_400).default(300),
+  }),
   /**
    * The browser UI's file picker (served by the host server on an origin of its own, so the page
    * cannot script it): a one-time URL to open in a popup, and the id to wait on. The desktop app
@@ -142,6 +173,17 @@ export interface ApiResults {
    */
   'host.isos': { recent: string[]; downloads: string[]; grants?: Record<string, string> };
   'disk.info': DiskInfoResult;
+  'vm.address': VmAddress;
+  'vm.exec': {
+    exitCode: number | null;
+    signal: number | null;
+    stdout: string;
+    stderr: string;
+    truncated: boolean;
+  };
+  'vm.copyIn': CopyResult;
+  'vm.copyOut': CopyResult;
+  'vm.wait': { checks: { check: string; detail: string }[] };
   'picker.open': { id: string; url: string };
   'picker.wait': PickedFile | null;
 }

@@ -10,7 +10,9 @@ import {
   Firmware,
   MachineType,
   OsType,
+  LinuxUserName,
   PortForward,
+  SshPublicKey,
   VmName,
 } from './vm';
 
@@ -27,9 +29,10 @@ export function isGrantRef(value: unknown): value is string {
 
 /**
  * What a picked file is for: the picker filters by it, and a grant is usable only for it (a file
- * chosen as a read-only ISO never comes back as a disk the VM writes).
+ * chosen as a read-only ISO never comes back as a disk the VM writes). `file`: any file to copy
+ * into a guest.
  */
-export const PickPurpose = z.enum(['iso', 'disk', 'kernel', 'initrd']);
+export const PickPurpose = z.enum(['iso', 'disk', 'kernel', 'initrd', 'file']);
 export type PickPurpose = z.infer<typeof PickPurpose>;
 
 /** A file chosen in the picker (or the desktop app's file dialog): the grant, and for display its name and path. */
@@ -93,6 +96,27 @@ export const DiskRequest = z.discriminatedUnion('kind', [
 ]);
 export type DiskRequest = z.infer<typeof DiskRequest>;
 
+/** What a VM made from a cloud image tells cloud-init; every field has a default. */
+export const CloudInitRequest = z.object({
+  /** Default: the host user's name (hangar when that is root). */
+  user: LinuxUserName.optional(),
+  /** Default: ~/.ssh/*.pub; Hangar's own key for `hangar ssh` is always added. */
+  sshKeys: z.array(SshPublicKey).max(32).optional(),
+  /** Stored hashed only; without one the user logs in with a key. */
+  password: z.string().min(1).max(200).optional(),
+  /** Extra user-data: a #cloud-config document or a script, checked before use. */
+  userData: z
+    .string()
+    .max(256 * 1024)
+    .optional(),
+  /** A NoCloud network-config (version 1 or 2); default: DHCP on the first NIC. */
+  networkConfig: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+});
+export type CloudInitRequest = z.infer<typeof CloudInitRequest>;
+
 export const CreateVmRequest = z.object({
   name: VmName,
   osType: OsType.default('linux'),
@@ -115,6 +139,10 @@ export const CreateVmRequest = z.object({
     .nullable()
     .default({ portForwards: [] }),
   directBoot: DirectBootRequest.nullable().default(null),
+  /** Set for a cloud image: a NoCloud seed is made and attached (engine/cloudinit). */
+  cloudInit: CloudInitRequest.nullable().default(null),
+  /** Grow the VM's own copy of an existing image to this size (cloud images come small). */
+  diskSize: SizeInput.optional(),
   bootOrder: z
     .array(z.enum(['disk', 'cdrom', 'network']))
     .max(3)

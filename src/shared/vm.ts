@@ -178,6 +178,38 @@ export const SnapshotMeta = z.object({
 });
 export type SnapshotMeta = z.infer<typeof SnapshotMeta>;
 
+/** One OpenSSH public key line: type, base64 key, optional comment; never a line break. */
+export const SshPublicKey = z
+  .string()
+  .max(16_384)
+  .regex(
+    // eslint-disable-next-line no-control-regex -- a key's comment must not hide a NUL or a line break
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n\u0000]*)?$/,
+    'Not an SSH public key (one line like "ssh-ed25519 AAAA... comment").',
+  );
+
+export const LinuxUserName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'User names are up to 32 lowercase letters, digits, - and _.')
+  .refine((u) => u !== 'root', 'Choose a user other than root; it gets sudo.');
+
+/** What Hangar told cloud-init (NoCloud seed, engine/cloudinit); the seed file is cidata.iso. */
+export const CloudInit = z.object({
+  /** New for every VM and clone; kept across reboots, reverts and resets so cloud-init runs once. */
+  instanceId: z.string().regex(/^i-[a-z0-9]{16}$/),
+  hostname: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/),
+  user: LinuxUserName,
+  sshKeys: z.array(SshPublicKey).max(32),
+  /** A crypt(3) hash ($6$...), never the password. */
+  passwordHash: z
+    .string()
+    .regex(/^\$[0-9a-z]+\$[^\s:]{1,300}$/)
+    .nullable(),
+  /** The host port forwarded to the guest's port 22, on 127.0.0.1. */
+  sshPort: Port.nullable(),
+});
+export type CloudInit = z.infer<typeof CloudInit>;
+
 export const VmConfig = z.object({
   schemaVersion: z.literal(VM_SCHEMA_VERSION),
   id: VmId,
@@ -223,6 +255,8 @@ export const VmConfig = z.object({
     })
     .nullable()
     .default(null),
+  /** Set for a VM made from a cloud image: what its NoCloud seed says. */
+  cloudInit: CloudInit.nullable().default(null),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -80,7 +80,8 @@ function converse(socket: string, lines: string[], expected: number, ms = 20_000
       c.destroy();
       reject(new Error(`no answer on ${socket}`));
     }, ms);
-    c.on('connect', () => c.write(lines.join('\n') + '\n'));
+    // latin1: the agent's parser reset is the single byte 0xFF, not its UTF-8 encoding.
+    c.on('connect', () => c.write(Buffer.from(lines.join('\n') + '\n', 'latin1')));
     c.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -199,10 +200,13 @@ describe(`Debian ${release} cloud image under plain QEMU (TCG)`, () => {
         );
         expect(readFileSync(vm.serial, 'latin1')).toContain(`${vm.hostname} login:`);
 
+        let t = Date.now();
         const info = await agentInfo(vm.qga);
+        console.log(`debian-image: ${firmware}: qemu-ga ${info.version} answered in ${Date.now() - t} ms`);
         expect(info.version).toMatch(/^\d+\.\d+/);
         expect(info.supported_commands.length).toBeGreaterThan(10);
 
+        t = Date.now();
         const [caps, down] = await converse(
           vm.qmp,
           ['{"execute":"qmp_capabilities","id":1}', '{"execute":"system_powerdown","id":2}'],
@@ -220,6 +224,9 @@ describe(`Debian ${release} cloud image under plain QEMU (TCG)`, () => {
           });
         });
         expect(code).toBe(0);
+        console.log(
+          `debian-image: ${firmware}: powered off ${Math.round((Date.now() - t) / 1000)} s after system_powerdown`,
+        );
       },
       BOOT_TIMEOUT_MS + 6 * 60_000,
     );

@@ -34,6 +34,11 @@ vi.mock('../engine/vms/disks', async (original) => ({
   addDisk: (...a: unknown[]) => record('addDisk')(...a),
   diskInfo: (...a: unknown[]) => record('diskInfo')(...a),
 }));
+vi.mock('../engine/agent/vm-ops', async (original) => ({
+  ...(await original<object>()),
+  copyIn: (...a: unknown[]) => record('copyIn')(...a),
+  copyOut: (...a: unknown[]) => record('copyOut')(...a),
+}));
 vi.mock('../engine/isos', () => ({
   findIsos: () => ({ recent: [files.iso], downloads: [files.iso2, files.insideHangar] }),
 }));
@@ -51,6 +56,7 @@ const files = {
   disk: join(user, 'disk.img'),
   kernel: join(user, 'vmlinuz'),
   initrd: join(user, 'initrd.img'),
+  file: join(user, 'notes.txt'),
   secret: join(user, 'id_ed25519'),
   overlay: join(user, 'overlay.qcow2'),
   base: join(user, 'base.img'),
@@ -77,6 +83,7 @@ const engine = {
         : { format: 'raw', 'virtual-size': 1 },
   },
   resolve: (vm: string) => ({ id: vm, directBoot: { kernel: files.recordedKernel, cmdline: '' } }),
+  exclusive: (_id: string, _op: string, fn: () => unknown) => fn(),
   progress: () => undefined,
   endProgress: () => undefined,
   emit: () => undefined,
@@ -164,6 +171,14 @@ const PATH_FIELDS: {
     params: (p) => ({ path: p }),
     received: () => seen.calls[0]!.args[1],
   },
+  {
+    method: 'vm.copyIn',
+    field: 'hostPath',
+    purpose: 'file',
+    file: files.file,
+    params: (p) => ({ vm: 'v', hostPath: p, guestPath: '/tmp/x' }),
+    received: () => seen.calls[0]!.args[2],
+  },
 ];
 
 beforeEach(() => {
@@ -243,9 +258,18 @@ describe('what each caller may name', () => {
         JSON.stringify(z.toJSONSchema(ApiParams[m] as z.ZodType, { unrepresentable: 'any', io: 'input' })),
       ),
     );
-    const tested = new Set<string>(PATH_FIELDS.map((f) => f.method));
+    const tested = new Set<string>([...PATH_FIELDS.map((f) => f.method), 'vm.copyOut']);
     expect(pathTaking.filter((m) => !tested.has(m))).toEqual([]);
     expect(pathTaking.length).toBeGreaterThanOrEqual(tested.size);
+  });
+
+  it('renderer: vm.copyOut is refused (the UI has no save dialog); the user may name the target', async () => {
+    const api = createDispatcher(engine);
+    const params = { vm: 'v', guestPath: '/etc/hostname', hostPath: join(user, 'out.txt') };
+    await expect(api.call('vm.copyOut', params, 'renderer')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(seen.calls).toEqual([]);
+    await api.call('vm.copyOut', params);
+    expect(seen.calls[0]!.args[3]).toBe(join(user, 'out.txt'));
   });
 
   it('renderer: a VM’s own recorded kernel may be sent back unchanged, no other path', async () => {

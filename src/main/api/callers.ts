@@ -153,6 +153,20 @@ export function resolveCallerPaths<M extends ApiMethod>(
       const p = params as Parsed<'disk.info'>;
       return { ...p, path: hostFile(p.path, 'disk', caller, ctx).path } as Parsed<M>;
     }
+    case 'vm.copyIn': {
+      // Read from the host and handed to the guest: from the UI, only a file the user picked.
+      const p = params as Parsed<'vm.copyIn'>;
+      return { ...p, hostPath: hostFile(p.hostPath, 'file', caller, ctx).path } as Parsed<M>;
+    }
+    case 'vm.copyOut': {
+      // Written on the host: the UI has no save dialog yet, so it may not name a target at all.
+      if (caller === 'renderer')
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app cannot write files on this computer: copy files out of a guest with hangar cp.',
+        );
+      return params;
+    }
     default:
       return params;
   }

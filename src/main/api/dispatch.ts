@@ -24,6 +24,9 @@ import { checkHostPath } from '../engine/policy/paths';
 import { backingChain } from '../engine/policy/chain';
 import type { BackingLink } from '../../shared/vm';
 import { checkMonitorCommand } from './monitor-policy';
+import { copyIn, copyOut, vmAddress, vmExec } from '../engine/agent/vm-ops';
+import { parseCheck } from '../engine/ready/checks';
+import { waitReady } from '../engine/ready/wait';
 import { resolveCallerPaths, type CallerKind, type FileGrants } from './callers';
 import {
   QmpCommandError,
@@ -123,6 +126,39 @@ function handlers(engine: Engine): Handlers {
     },
     'media.insert': ({ vm, path, drive }) => insertMedia(engine, vm, path, drive),
     'media.eject': ({ vm, drive }) => ejectMedia(engine, vm, drive),
+    'vm.address': ({ vm }) => vmAddress(engine, vm),
+    'vm.exec': async ({ vm, command, args, env, stdin, timeoutSec }) => {
+      const r = await vmExec(engine, vm, command, {
+        args,
+        env,
+        stdin: stdin === undefined ? undefined : Buffer.from(stdin, 'base64'),
+        timeoutMs: timeoutSec === undefined ? undefined : timeoutSec * 1000,
+      });
+      return { ...r, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64') };
+    },
+    'vm.copyIn': ({ vm, hostPath, guestPath }) => {
+      const id = engine.resolve(vm).id;
+      return engine.exclusive(id, 'copy in', () =>
+        copyIn(engine, id, hostPath, guestPath, (done, total) =>
+          engine.progress(id, 'copy in', total ? (100 * done) / total : 100, `copying ${guestPath}`),
+        ),
+      );
+    },
+    'vm.copyOut': ({ vm, guestPath, hostPath }) => {
+      const id = engine.resolve(vm).id;
+      return engine.exclusive(id, 'copy out', () =>
+        copyOut(engine, id, guestPath, hostPath, (done) =>
+          engine.progress(id, 'copy out', 50, `copied ${Math.round(done / 1024)} KiB of ${guestPath}`),
+        ),
+      );
+    },
+    'vm.wait': ({ vm, for: wanted, timeoutSec }) => {
+      const checks = [...new Set(wanted.flatMap(parseCheck))];
+      const id = engine.resolve(vm).id;
+      return waitReady(engine, id, checks, timeoutSec * 1000, (check, detail) =>
+        engine.progress(id, 'wait', 0, `${check}: ${detail}`),
+      );
+    },
     'disk.info': ({ path }) => diskInfo(engine, path),
     // Served by the host server, which owns the picker's listener (server/picker.ts); the desktop
     // app has its native dialog (shell/pick.ts). Nothing reaches here but a caller without either.

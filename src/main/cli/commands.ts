@@ -10,10 +10,10 @@ import { QemuImg } from '../engine/storage/qemu-img';
 import { ConfigStore } from '../engine/config/store';
 import { parseSize } from '../engine/storage/size';
 import type { ApiClient } from '../api/ws-client';
-import { createRequest, editRequest } from './create';
+import { cloudImageRequest, createRequest, editRequest } from './create';
 import { formatDiskInfo, formatInfo, formatList, formatProbe, formatSnapshots } from './format';
 import { backingChain, int, need, path, str, type Values } from './options';
-import { attachConsole, waitSerial } from './serial';
+import { attachConsole } from './serial';
 
 export interface Ctx {
   args: string[];
@@ -52,7 +52,7 @@ function state(ctx: Ctx, s: ApiResults['vm.start']): void {
   ctx.print(s, `${s.state}${s.reason ? ` (${s.reason}${disposable})` : ''}`);
 }
 
-type Command = (ctx: Ctx) => Promise<void>;
+type Command = (ctx: Ctx) => Promise<number | void>;
 
 /** A file that belongs to a Hangar VM is resized through the engine, which guards its children. */
 async function refuseManaged(ctx: Ctx, file: string): Promise<void> {
@@ -91,7 +91,10 @@ export const COMMANDS: Record<string, Command> = {
     ctx.print(d, formatInfo(d));
   },
   async create(ctx) {
-    const c = await call(ctx, 'vm.create', createRequest(ctx.values));
+    const c = await call(ctx, 'vm.create', {
+      ...createRequest(ctx.values),
+      ...(await cloudImageRequest(ctx.values)),
+    });
     ctx.print(c, `Created "${c.name}" (${c.id}).`);
   },
   async edit(ctx) {
@@ -332,25 +335,6 @@ export const COMMANDS: Record<string, Command> = {
       await call(ctx, 'media.eject', { vm: need(vm, 'the VM'), drive });
       ctx.print(null, 'Ejected.');
     } else throw new HangarError('INVALID_INPUT', 'Use: hangar media insert VM ISO | hangar media eject VM');
-  },
-  async wait(ctx) {
-    const pattern = need(str(ctx.values, 'serial'), '--serial REGEX');
-    let re: RegExp;
-    try {
-      re = new RegExp(pattern);
-    } catch (err) {
-      throw new HangarError(
-        'INVALID_INPUT',
-        `--serial is not a valid regular expression: ${(err as Error).message}`,
-      );
-    }
-    const d = await call(ctx, 'vm.get', { vm: vmArg(ctx) });
-    const match = await waitSerial(
-      vmPaths(hangarHome(ctx.env), d.config.id, ctx.env).serialLog,
-      re,
-      (int(ctx.values, 'timeout') ?? 300) * 1000,
-    );
-    ctx.print({ match }, match);
   },
   async console(ctx) {
     const d = await call(ctx, 'vm.get', { vm: vmArg(ctx) });

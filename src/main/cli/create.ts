@@ -1,5 +1,7 @@
 // `hangar create` and `hangar edit`: options to requests.
 import type { CreateVmRequest, EditVmRequest } from '../../shared/requests';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { HangarError } from '../../shared/errors';
 import { backingChain, forwards, int, memory, need, path, str, type Values } from './options';
 
@@ -52,4 +54,69 @@ export function editRequest(v: Values): EditVmRequest {
     portForwards: forwards(v),
   };
   return Object.fromEntries(Object.entries(patch).filter(([, x]) => x !== undefined));
+}
+
+/** Reads a password without echo from the terminal, or one line from standard input. */
+async function readPassword(): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  if (!process.stdin.isTTY) {
+    const rl = createInterface({ input: process.stdin });
+    for await (const line of rl) {
+      rl.close();
+      return line;
+    }
+    throw new HangarError(
+      'INVALID_INPUT',
+      '--password reads the password from standard input, which was empty.',
+    );
+  }
+  process.stderr.write('Password for the guest user (not shown): ');
+  process.stdin.setRawMode(true);
+  let text = '';
+  try {
+    for await (const chunk of process.stdin) {
+      const s = (chunk as Buffer).toString('utf8');
+      if (s === '\u0003') throw new HangarError('INVALID_INPUT', 'Cancelled.');
+      if (s === '\r' || s === '\n') break;
+      text = s === '\u007f' ? text.slice(0, -1) : text + s;
+    }
+  } finally {
+    process.stdin.setRawMode(false);
+    process.stderr.write('\n');
+  }
+  return text;
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    throw new HangarError('NOT_FOUND', `Cannot read the ${what} ${file}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `--cloud-image FILE`: the image is copied in as the VM's disk (grown with --disk-size), and a
+ * cloud-init seed says who may log in: --user, --ssh-key FILE (default ~/.ssh/*.pub), --password,
+ * --user-data FILE, --network-config FILE.
+ */
+export async function cloudImageRequest(v: Values): Promise<Partial<CreateVmRequest>> {
+  const image = path(v, 'cloud-image');
+  if (!image) return {};
+  const keys = Array.isArray(v['ssh-key'])
+    ? v['ssh-key'].map((f) => readText(f, 'SSH public key').trim())
+    : undefined;
+  const userData = str(v, 'user-data');
+  const network = str(v, 'network-config');
+  return {
+    disk: { kind: 'existing', path: image, copy: true, confirmChain: backingChain(v) },
+    ...(str(v, 'disk-size') ? { diskSize: str(v, 'disk-size') } : {}),
+    cloudInit: {
+      user: str(v, 'user'),
+      sshKeys: keys,
+      password: v.password === true ? await readPassword() : undefined,
+      userData: userData ? readText(userData, 'user-data file') : undefined,
+      networkConfig: network ? readText(network, 'network-config file') : undefined,
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { toErrorData } from '../../shared/errors';
 import type { ApiClient } from '../api/ws-client';
 import { COMMANDS, type Ctx } from './commands';
+import { GUEST_COMMANDS } from './guest';
 import { connectEngine } from './connect';
 import { EXIT, exitCodeFor } from './exit';
 import { USAGE } from './help';
@@ -52,6 +53,14 @@ const OPTIONS = {
   linked: { type: 'boolean' },
   'disk-only': { type: 'boolean' },
   'delete-file': { type: 'boolean' },
+  for: { type: 'string', multiple: true },
+  env: { type: 'string', multiple: true },
+  user: { type: 'string' },
+  'cloud-image': { type: 'string' },
+  'ssh-key': { type: 'string', multiple: true },
+  'user-data': { type: 'string' },
+  'network-config': { type: 'string' },
+  password: { type: 'boolean' },
 } as const;
 
 async function runServe(port: number | undefined): Promise<number> {
@@ -112,13 +121,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   try {
     if (command === 'serve') return await runServe(values.port ? Number(values.port) : undefined);
-    const run = COMMANDS[command];
+    const run = COMMANDS[command] ?? GUEST_COMMANDS[command];
     if (!run) {
       console.error(`hangar: unknown command "${command}". Run hangar --help for the list.`);
       return EXIT.usage;
     }
-    await run(ctx);
-    return EXIT.ok;
+    const code = await run(ctx);
+    return typeof code === 'number' ? code : EXIT.ok;
   } catch (err) {
     const data = toErrorData(err);
     if (json) console.log(JSON.stringify({ ok: false, error: data }));

@@ -44,6 +44,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly policy: PathPolicy;
   private readonly runtimes = new Map<string, VmRuntime>();
   private readonly locks = new LockTable();
+  private readonly agents = new Map<string, GuestAgent>();
   /**
    * Fault injection for tests of all-or-nothing operations: a test registers a function under a
    * failpoint's name (e.g. `revert:apply`) and it runs, and may throw, at that point. Only code
@@ -93,6 +94,9 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Detaches from every VM (they keep running) and releases the lock. */
   async close(): Promise<void> {
+    // The agent channels serve one client each: the next engine must be able to connect.
+    for (const a of this.agents.values()) a.close();
+    this.agents.clear();
     await Promise.all([...this.runtimes.values()].map((r) => r.detach()));
     this.lock.release();
   }
@@ -101,11 +105,30 @@ export class Engine extends EventEmitter<EngineEvents> {
     return vmPaths(this.home, id, this.env);
   }
 
+  /**
+   * The VM's guest agent session: one per VM, since QEMU's agent channel serves one client at a
+   * time. It is closed when the VM stops; the next call after a restart opens a new one.
+   */
+  agent(id: string): GuestAgent {
+    let a = this.agents.get(id);
+    if (!a) {
+      a = new GuestAgent(this.paths(id).qgaSocket);
+      this.agents.set(id, a);
+    }
+    return a;
+  }
+
   runtime(id: string): VmRuntime {
     let r = this.runtimes.get(id);
     if (!r) {
       r = new VmRuntime(id, this.paths(id), this.policy);
-      r.on('state', (s) => this.emit('state', s));
+      r.on('state', (s) => {
+        if (s.state === 'stopped' || s.state === 'crashed') {
+          this.agents.get(id)?.close();
+          this.agents.delete(id);
+        }
+        this.emit('state', s);
+      });
       this.runtimes.set(id, r);
     }
     return r;
@@ -249,25 +272,20 @@ export class Engine extends EventEmitter<EngineEvents> {
       return r.last;
     }
     return this.exclusive(config.id, 'stop', async () => {
-      const agent = new GuestAgent(this.paths(config.id).qgaSocket);
-      try {
-        await r.stop({
-          ...options,
-          // guest-shutdown gives no answer when it works: the guest is on its way down.
-          agentShutdown: async () => {
-            await agent.execute('guest-shutdown', { mode: 'powerdown' }, 5_000);
-          },
-          onWait: (waited, total) =>
-            this.progress(
-              config.id,
-              'stop',
-              (100 * waited) / total,
-              `waiting for the guest to shut down (${waited} of ${total} s)`,
-            ),
-        });
-      } finally {
-        agent.close();
-      }
+      await r.stop({
+        ...options,
+        // guest-shutdown gives no answer when it works: the guest is on its way down.
+        agentShutdown: async () => {
+          await this.agent(config.id).execute('guest-shutdown', { mode: 'powerdown' }, 5_000);
+        },
+        onWait: (waited, total) =>
+          this.progress(
+            config.id,
+            'stop',
+            (100 * waited) / total,
+            `waiting for the guest to shut down (${waited} of ${total} s)`,
+          ),
+      });
       return r.last;
     });
   }

@@ -145,7 +145,7 @@ export async function createSnapshot(
           type: 'blockdev-snapshot-internal-sync',
           data: { device: i.node, name: meta.tag },
         }));
-        const { consistency } = await withFrozenGuest(engine.paths(config.id).qgaSocket, () =>
+        const { consistency } = await withFrozenGuest(engine.agent(config.id), () =>
           engine.qmp(config.id).execute('transaction', { actions }),
         );
         meta.consistency = consistency;
@@ -295,7 +295,11 @@ export async function listSnapshots(engine: Engine, ref: string): Promise<Snapsh
       name: tag,
       // hs-* is Hangar's own naming: such a tag was left by a snapshot whose engine was killed
       // before it recorded it in vm.json.
-      description: tag.startsWith('hs-') ? 'left by an interrupted snapshot' : 'made outside Hangar',
+      description: tag.startsWith('hs-undo-')
+        ? 'the undo point of an interrupted revert: the disks as they were before it'
+        : tag.startsWith('hs-')
+          ? 'left by an interrupted snapshot'
+          : 'made outside Hangar',
       createdAt: new Date(0).toISOString(),
       parent: null,
       vmState: false,

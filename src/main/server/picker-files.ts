@@ -14,6 +14,7 @@ const MATCH: Readonly<Record<PickPurpose, RegExp>> = {
   disk: /\.(qcow2|img|raw)$/i,
   kernel: /^(vmlinuz|vmlinux|bzimage|kernel)|\.(efi|kernel)$/i,
   initrd: /^(initrd|initramfs)|\.(cpio|cpio\.gz|img)$/i,
+  file: /(?:)/,
 };
 
 export const PURPOSE_FILTER_LABEL: Readonly<Record<PickPurpose, string>> = {
@@ -21,6 +22,7 @@ export const PURPOSE_FILTER_LABEL: Readonly<Record<PickPurpose, string>> = {
   disk: 'disk images (.qcow2, .img, .raw)',
   kernel: 'kernels (vmlinuz*, bzImage, *.efi)',
   initrd: 'initrds (initrd*, initramfs*, .img, .cpio)',
+  file: 'files',
 };
 
 export function matchesPurpose(name: string, purpose: PickPurpose): boolean {

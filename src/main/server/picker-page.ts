@@ -10,6 +10,7 @@ const TITLE: Readonly<Record<PickPurpose, string>> = {
   disk: 'Choose a disk image',
   kernel: 'Choose a kernel',
   initrd: 'Choose an initrd',
+  file: 'Choose a file',
 };
 
 export function escapeHtml(text: string): string {

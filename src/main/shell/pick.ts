@@ -18,6 +18,7 @@ export const DIALOG_FILTERS: Readonly<Record<PickPurpose, FileFilter[]>> = {
   // Kernels and initrds rarely have a telling extension (vmlinuz-6.1.0-13-amd64).
   kernel: [ALL],
   initrd: [ALL, { name: 'Initrd images', extensions: ['img', 'cpio', 'gz'] }],
+  file: [ALL],
 };
 
 const TITLES: Readonly<Record<PickPurpose, string>> = {
@@ -25,6 +26,7 @@ const TITLES: Readonly<Record<PickPurpose, string>> = {
   disk: 'Choose a disk image',
   kernel: 'Choose a kernel',
   initrd: 'Choose an initrd',
+  file: 'Choose a file',
 };
 
 /** Shows the dialog; null when the user cancels (at the file or at the chain). */

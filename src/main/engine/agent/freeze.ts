@@ -32,12 +32,14 @@ export interface FrozenResult<T> {
 
 /** Runs `fn` (the snapshot) with the guest's filesystems frozen when its agent confirms the freeze. */
 export async function withFrozenGuest<T>(
-  socketPath: string,
+  session: string | GuestAgent,
   fn: () => Promise<T>,
   options: FreezeOptions = {},
 ): Promise<FrozenResult<T>> {
   const o = { ...FREEZE_DEFAULTS, ...options };
-  const agent = new GuestAgent(socketPath, options);
+  // The engine's session of the VM is used when given (a QEMU agent channel serves one client at
+  // a time); a path opens a session of its own, closed at the end.
+  const agent = typeof session === 'string' ? new GuestAgent(session, options) : session;
   try {
     if (!(await agent.ping(o.pingTimeoutMs))) return { result: await fn(), consistency: 'crash' };
     const freeze = await agent.execute('guest-fsfreeze-freeze', undefined, o.freezeTimeoutMs);
@@ -53,7 +55,7 @@ export async function withFrozenGuest<T>(
     const thawFailed = await thaw(agent, o.thawTimeoutMs, o.thawAttempts);
     return { result, consistency, ...(thawFailed !== undefined ? { thawFailed } : {}) };
   } finally {
-    agent.close();
+    if (typeof session === 'string') agent.close();
   }
 }
 

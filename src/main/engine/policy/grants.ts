@@ -45,6 +45,7 @@ export const PURPOSE_USE: Readonly<Record<PickPurpose, PathUse>> = {
   disk: 'disk image',
   kernel: 'kernel',
   initrd: 'initrd',
+  file: 'file to copy',
 };
 
 function sameChain(a: string[] | null, b: string[] | null): boolean {

@@ -10,6 +10,8 @@ import type { Engine } from '../engine';
 import { createOverlay, flatten, protect } from './overlay';
 import { ownedImages } from './images';
 import type { Claim } from '../policy/locks';
+import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
+import { freePort } from '../cloudinit/plan';
 
 /** A template's linked clones by name, those still being made (staged) included. */
 export function clonesOf(engine: Engine, templateId: string): string[] {
@@ -60,7 +62,7 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
     linkedTo: tpl.id,
     // Read-only disks are shared as they are: the clone points at the template's file.
     disks: tpl.disks.map((d) =>
-      d.readOnly && d.owned
+      d.readOnly && d.owned && d.id !== SEED_DISK_ID
         ? { ...d, owned: false, path: join(from.vmDir, d.file), backingChain: [], blockDevice: false }
         : d,
     ),
@@ -86,7 +88,8 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
         await createOverlay(engine.img, join(from.vmDir, d.file), join(dir, d.file));
       }
       if (current.firmware !== 'bios') await createOverlay(engine.img, from.varsFile, join(dir, VARS_FILE));
-      return engine.store.publish(clone, dir);
+      const seeded = tpl.cloudInit ? await cloneSeed(clone, from.vmDir, dir, await freePort()) : clone;
+      return engine.store.publish(seeded, dir);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;

@@ -12,7 +12,9 @@ import { HangarError } from '../../../shared/errors';
 import { ConfigStore, newMac, newVmId, parseConfig } from '../config/store';
 import { VARS_FILE } from '../config/paths';
 import { QemuImg } from '../storage/qemu-img';
-import { parseSize } from '../storage/size';
+import { formatSize, parseSize } from '../storage/size';
+import { planCloudInit } from '../cloudinit/plan';
+import { saveSeedInputs, seedDisk, writeSeed } from '../cloudinit/seed';
 import { resolveMachine } from '../qemu/argv';
 import { selectFirmware } from '../qemu/firmware';
 import type { PathPolicy } from '../policy/paths';
@@ -108,6 +110,8 @@ export interface CreateContext {
   img: QemuImg;
   policy: PathPolicy;
   onProgress?: (percent: number, step: string) => void;
+  /** For cloud images: where the user's ~/.ssh is (HOME); process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise<VmConfig> {
@@ -117,12 +121,14 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
     iso: req.iso ? externalFile(ctx.policy, req.iso, 'ISO image') : null,
     directBoot: externalDirectBoot(ctx.policy, req.directBoot),
   };
+  if (req.cloudInit) req = cloudImageRequest(req);
   let external: ExternalImage | null = null;
   if (req.disk.kind === 'existing') {
     external = await externalImage(ctx, req.disk);
     req = { ...req, disk: { ...req.disk, path: external.path, format: external.format } };
   }
-  const config = planVm(req, ctx.host, new Date(), external);
+  let config = planVm(req, ctx.host, new Date(), external);
+  if (req.cloudInit) config = await withCloudInit(config, req.cloudInit, ctx);
   // Assembled under a name no listing shows and published whole (see ConfigStore.stage), so that
   // neither a failure nor a killed engine leaves a VM without its disk behind.
   const dir = ctx.store.stage(config.id);
@@ -142,7 +148,14 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
         (p) => ctx.onProgress?.(p, 'copying disk'),
       );
     }
+    if (disk?.owned && req.diskSize !== undefined)
+      await growDisk(ctx.img, join(dir, disk.file), disk.format, req.diskSize);
     if (config.firmware !== 'bios') await createVarsStore(config, ctx, join(dir, VARS_FILE));
+    if (config.cloudInit) {
+      ctx.onProgress?.(95, 'writing the cloud-init seed');
+      saveSeedInputs(dir, req.cloudInit?.userData ?? null, req.cloudInit?.networkConfig ?? null);
+      await writeSeed(dir, config.cloudInit);
+    }
     const made = ctx.store.publish(config, dir);
     ctx.onProgress?.(100, 'done');
     return made;
@@ -169,4 +182,61 @@ export async function createVarsStore(
     { path: fw.varsTemplate.filename, format: fw.varsTemplate.format },
     { path: target, format: 'qcow2' },
   );
+}
+
+/**
+ * A cloud image is the start of the VM's own disk: always copied in (a downloaded image must
+ * stay as it was), never booted from an ISO.
+ */
+function cloudImageRequest(req: CreateVmParsed): CreateVmParsed {
+  if (req.disk.kind !== 'existing')
+    throw new HangarError(
+      'INVALID_INPUT',
+      'A VM from a cloud image needs the image (hangar create --cloud-image FILE).',
+    );
+  if (req.network === null)
+    throw new HangarError(
+      'INVALID_INPUT',
+      'A VM from a cloud image needs its network (ssh, the address); drop --no-network.',
+    );
+  return { ...req, disk: { ...req.disk, copy: true }, bootOrder: req.bootOrder ?? ['disk'] };
+}
+
+/** The cloud-init settings, the seed disk and the SSH forward added to a planned VM. */
+async function withCloudInit(
+  config: VmConfig,
+  request: NonNullable<CreateVmParsed['cloudInit']>,
+  ctx: CreateContext,
+): Promise<VmConfig> {
+  const ci = await planCloudInit(request, config, ctx.store.home, ctx.env ?? process.env);
+  const [nic, ...others] = config.nics;
+  const ssh = {
+    protocol: 'tcp' as const,
+    hostAddress: '127.0.0.1' as const,
+    hostPort: ci.sshPort!,
+    guestPort: 22,
+  };
+  return parseConfig({
+    ...config,
+    cloudInit: ci,
+    disks: [...config.disks, seedDisk()],
+    nics: nic ? [{ ...nic, portForwards: [...nic.portForwards, ssh] }, ...others] : [],
+  });
+}
+
+/** Grows a new VM's own disk; a size below the image's is refused, never shrunk. */
+async function growDisk(
+  img: QemuImg,
+  path: string,
+  format: 'qcow2' | 'raw',
+  size: string | number,
+): Promise<void> {
+  const bytes = parseSize(size);
+  const current = (await img.info(path, format))['virtual-size'];
+  if (bytes < current)
+    throw new HangarError(
+      'INVALID_INPUT',
+      `The image is already ${formatSize(current)}; a disk size of ${formatSize(bytes)} would shrink it.`,
+    );
+  if (bytes > current) await img.resize(path, format, bytes);
 }

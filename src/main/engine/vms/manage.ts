@@ -10,6 +10,8 @@ import { parseConfig } from '../config/store';
 import { copyConfig } from './copy-config';
 import { externalDirectBoot } from './external';
 import { dependents, realOr } from './dependents';
+import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
+import { freePort } from '../cloudinit/plan';
 import { VARS_FILE } from '../config/paths';
 import { writeFileAtomic } from '../config/atomic';
 import { diskPath } from '../qemu/argv';
@@ -71,6 +73,8 @@ export async function cloneVm(engine: Engine, ref: string, name: string): Promis
     const clone = copyConfig(src, name, {
       disks: src.disks.map((d) => ({ ...d, owned: true, file: `${d.id}.${d.format}` })),
     });
+    // A cloud-init seed is not copied: the clone gets its own (cloneSeed).
+    const copied = src.disks.filter((d) => d.id !== SEED_DISK_ID);
     const id = clone.id;
     const from = engine.paths(src.id);
     // Copied into a staging directory and published whole: a clone interrupted by a crash must
@@ -78,13 +82,12 @@ export async function cloneVm(engine: Engine, ref: string, name: string): Promis
     const dir = engine.store.stage(id);
     let made: VmConfig;
     try {
-      for (const [i, d] of src.disks.entries()) {
+      for (const [i, d] of copied.entries()) {
         const target = join(dir, `${d.id}.${d.format}`);
         await engine.img.convert(
           { path: diskPath(src, d, from.vmDir), format: d.format },
           { path: target, format: d.format },
-          (p) =>
-            engine.progress(src.id, 'clone', ((i + p / 100) / src.disks.length) * 100, `copying ${d.id}`),
+          (p) => engine.progress(src.id, 'clone', ((i + p / 100) / copied.length) * 100, `copying ${d.id}`),
         );
       }
       if (existsSync(from.varsFile))
@@ -94,7 +97,8 @@ export async function cloneVm(engine: Engine, ref: string, name: string): Promis
         );
       if (existsSync(join(from.vmDir, 'tpm')))
         cpSync(join(from.vmDir, 'tpm'), join(dir, 'tpm'), { recursive: true });
-      made = engine.store.publish(clone, dir);
+      const seeded = src.cloudInit ? await cloneSeed(clone, from.vmDir, dir, await freePort()) : clone;
+      made = engine.store.publish(seeded, dir);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;

@@ -1,0 +1,205 @@
+// A real guest: the Debian cloud image built from packages, made into a VM through the engine
+// with a cloud-init seed, and driven through its guest agent, its forwarded sshd and the CLI.
+// It boots once (about a minute under TCG) and is reused for every check.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VmConfig } from '../../src/shared/vm';
+import type { Engine } from '../../src/main/engine/engine';
+import { createDispatcher, type Dispatcher } from '../../src/main/api/dispatch';
+import { createSnapshot } from '../../src/main/engine/snapshots';
+import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
+import { closeEngine, openEngine, tempHome } from '../support/env';
+import { debianImage } from '../support/debian';
+import { bin, requireBuild } from '../support/cli';
+
+const t = tempHome('hangar-real-');
+let engine: Engine;
+let api: Dispatcher;
+let image: string;
+let vm: VmConfig;
+const key = join(t.files, 'id_test');
+
+const READY = 6 * 60; // seconds: a first boot under TCG with cloud-init is 50-90 s on a quiet machine
+
+beforeAll(async () => {
+  requireBuild();
+  image = debianImage();
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', key]);
+  engine = await openEngine(t);
+  api = createDispatcher(engine);
+}, 30 * 60_000);
+afterAll(async () => {
+  if (engine) await closeEngine(engine, t);
+}, 120_000);
+
+async function exec(command: string, ...args: string[]) {
+  const r = (await api.call('vm.exec', { vm: vm.id, command, args })) as {
+    exitCode: number;
+    stdout: string;
+    stderr: string;
+  };
+  return {
+    ...r,
+    out: Buffer.from(r.stdout, 'base64').toString(),
+    err: Buffer.from(r.stderr, 'base64').toString(),
+  };
+}
+
+/** Runs the hangar CLI as a user would, with no engine in this process holding the home. */
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { env: { ...t.env, NO_COLOR: '1' }, encoding: 'utf8' });
+}
+
+describe('a Debian cloud image as a VM', () => {
+  it('is created with a cloud-init seed, an SSH forward and its own instance', async () => {
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    vm = (await api.call('vm.create', {
+      name: 'Debian guest ✓',
+      cpus: 2,
+      memoryMiB: 1024,
+      firmware: 'bios',
+      disk: { kind: 'existing', path: image },
+      diskSize: '3G',
+      cloudInit: { user: 'tester', sshKeys: [pub] },
+    })) as VmConfig;
+    expect(vm.cloudInit).toMatchObject({ hostname: 'debian-guest', user: 'tester' });
+    expect(vm.cloudInit!.sshKeys).toContain(pub);
+    expect(vm.disks.map((d) => [d.id, d.owned, d.readOnly])).toEqual([
+      ['disk0', true, false],
+      ['seed', true, true],
+    ]);
+    expect(vm.nics[0]!.portForwards).toContainEqual(
+      expect.objectContaining({ guestPort: 22, hostPort: vm.cloudInit!.sshPort }),
+    );
+    // The downloaded image is never written: the VM has its own copy.
+    expect(vm.disks[0]).toMatchObject({ owned: true, file: 'disk0.qcow2' });
+  });
+
+  it(
+    'boots, runs cloud-init and becomes ready with an address',
+    async () => {
+      await engine.start(vm.id);
+      const r = (await api.call('vm.wait', { vm: vm.id, for: ['ready'], timeoutSec: READY })) as {
+        checks: { check: string; detail: string }[];
+      };
+      expect(r.checks.map((c) => c.check)).toEqual(['agent', 'cloud-init', 'ip']);
+      const a = (await api.call('vm.address', { vm: vm.id })) as { ipv4: string; ssh: { port: number } };
+      expect(a.ipv4).toMatch(/^10\.0\.2\.\d+$/);
+      expect(a.ssh.port).toBe(vm.cloudInit!.sshPort);
+    },
+    (READY + 60) * 1000,
+  );
+
+  it('has the hostname and the key cloud-init was told, and the disk grown', async () => {
+    expect((await exec('hostname')).out.trim()).toBe('debian-guest');
+    const keys = await exec('cat', '/home/tester/.ssh/authorized_keys');
+    expect(keys.out).toContain(readFileSync(`${key}.pub`, 'utf8').trim());
+    const size = await exec('lsblk', '-bndo', 'SIZE', '/dev/vda');
+    expect(Number(size.out.trim())).toBe(3 * 2 ** 30);
+  });
+
+  it('runs commands through the agent with their exit codes and output', async () => {
+    const ok = await exec('sh', '-c', 'echo out; echo err >&2; exit 3');
+    expect(ok).toMatchObject({ exitCode: 3, out: 'out\n', err: 'err\n' });
+    const env = (await api.call('vm.exec', {
+      vm: vm.id,
+      command: 'sh',
+      args: ['-c', 'echo "$GREETING"; cat'],
+      env: ['GREETING=hello there'],
+      stdin: Buffer.from('from stdin').toString('base64'),
+    })) as { stdout: string };
+    expect(Buffer.from(env.stdout, 'base64').toString()).toBe('hello there\nfrom stdin');
+  });
+
+  it('copies a 10 MiB file in and out byte for byte', async () => {
+    const data = randomBytes(10 * 2 ** 20);
+    const src = join(t.files, 'ten.bin');
+    writeFileSync(src, data);
+    const sha = createHash('sha256').update(data).digest('hex');
+    expect(
+      await api.call('vm.copyIn', { vm: vm.id, hostPath: src, guestPath: '/tmp/ten.bin' }),
+    ).toMatchObject({
+      bytes: data.length,
+      sha256: sha,
+      verified: true,
+    });
+    const back = join(t.files, 'back.bin');
+    await api.call('vm.copyOut', { vm: vm.id, guestPath: '/tmp/ten.bin', hostPath: back });
+    expect(readFileSync(back).equals(data)).toBe(true);
+  });
+
+  it('freezes the guest for a disk-only snapshot (application-consistent), and reverts a RAM snapshot', async () => {
+    const disk = await createSnapshot(engine, vm.id, 'disks, frozen', '', { ram: false });
+    expect(disk.consistency).toBe('frozen');
+    await exec('sh', '-c', 'echo before > /root/mark; sync');
+    const ram = await createSnapshot(engine, vm.id, 'with ram');
+    await exec('sh', '-c', 'echo after > /root/mark; sync');
+    await revertSnapshot(engine, vm.id, ram.id);
+    expect((await exec('cat', '/root/mark')).out).toBe('before\n');
+  });
+
+  it('is reached by the CLI: ip, exec with its exit code, ssh through the forward', async () => {
+    await engine.close(); // the VM keeps running; the CLI runs its own engine
+    try {
+      const ip = cli('ip', vm.id);
+      expect(ip.status).toBe(0);
+      expect(ip.stdout).toMatch(/^10\.0\.2\.\d+/);
+      const ex = cli('exec', vm.id, '--', 'sh', '-c', 'echo hi; exit 5');
+      expect(ex.status).toBe(5);
+      expect(ex.stdout).toBe('hi\n');
+      const ssh = cli('ssh', vm.id, '--', 'uname', '-a');
+      expect(ssh.stderr).toMatch(/running ssh .*-p \d+ .*tester@127\.0\.0\.1/);
+      expect(ssh.status).toBe(0);
+      expect(ssh.stdout).toMatch(/^Linux debian-guest .*x86_64/);
+    } finally {
+      engine = await openEngine(t);
+      api = createDispatcher(engine);
+    }
+  }, 120_000);
+
+  it('is shut down through the agent when it ignores the power button', async () => {
+    const off = await exec(
+      'sh',
+      '-c',
+      'mkdir -p /etc/systemd/logind.conf.d && printf "[Login]\\nHandlePowerKey=ignore\\n" > ' +
+        '/etc/systemd/logind.conf.d/ignore.conf && systemctl restart systemd-logind',
+    );
+    expect(off.exitCode).toBe(0);
+    await engine.stop(vm.id, { timeoutMs: 120_000 });
+    expect(engine.runtime(vm.id).last).toMatchObject({ state: 'stopped', reason: 'shut down' });
+  }, 180_000);
+});
+
+describe('readiness', () => {
+  it(
+    'survives a reboot inside cloud-init',
+    async () => {
+      const rebooting = (await api.call('vm.create', {
+        name: 'reboots once',
+        cpus: 2,
+        memoryMiB: 1024,
+        firmware: 'bios',
+        disk: { kind: 'existing', path: image },
+        cloudInit: {
+          userData: [
+            '#cloud-config',
+            'runcmd:',
+            "  - [sh, -c, 'test -f /var/lib/rebooted || { date +%s > /var/lib/rebooted; reboot; }']",
+          ].join('\n'),
+        },
+      })) as VmConfig;
+      await engine.start(rebooting.id);
+      await api.call('vm.wait', { vm: rebooting.id, for: ['ready'], timeoutSec: READY * 2 });
+      vm = rebooting;
+      // The wait ended in the second boot: it began after the reboot was asked for.
+      const marker = Number((await exec('cat', '/var/lib/rebooted')).out.trim());
+      const btime = Number(/btime (\d+)/.exec((await exec('cat', '/proc/stat')).out)![1]);
+      expect(btime).toBeGreaterThanOrEqual(marker);
+      await engine.stop(rebooting.id, { force: true });
+    },
+    (READY * 2 + 60) * 1000,
+  );
+});
