@@ -241,8 +241,11 @@ describe('concurrency', () => {
     const elapsed = Date.now() - started;
 
     const failures: string[] = [];
+    // A graceful stop of a guest that has not powered off in time keeps it running and says
+    // TIMEOUT (a booting guest may miss the button): a clear outcome for that operation.
+    const clear = (o: Outcome) => CLEAR.has(o.code) || (o.op === 'stop' && o.code === 'TIMEOUT');
     for (const o of outcomes)
-      if (o.code !== 'ok' && !CLEAR.has(o.code))
+      if (o.code !== 'ok' && !clear(o))
         failures.push(`${o.client} ${o.op}: ${o.code}: ${o.message.split('\n')[0]}`);
 
     // Final state as served: each VM's reported state matches whether its QEMU runs.

@@ -266,25 +266,30 @@ describe('the real `hangar serve`', () => {
     t?.cleanup();
   });
 
-  it('listens on 127.0.0.1 only: one TCP socket, nothing on other addresses, IPv6 or UDP', async () => {
+  it('listens on 127.0.0.1 only: the app and its file picker, nothing on other addresses, IPv6 or UDP', async () => {
     const inodes = socketInodes(serve.child.pid!);
     const mine = netSockets().filter((s) => inodes.has(s.inode));
     const listening = mine.filter(
       (s) => (s.proto.startsWith('tcp') && s.state === LISTEN) || s.proto.startsWith('udp'),
     );
-    expect(listening.map((s) => `${s.proto} ${s.local.address}:${s.local.port}`)).toEqual([
-      `tcp 127.0.0.1:${port}`,
-    ]);
+    // Two TCP listeners: the app, and the file picker on an origin of its own (server/picker.ts).
+    const shown = listening.map((s) => `${s.proto} ${s.local.address}:${s.local.port}`);
+    expect(shown).toHaveLength(2);
+    expect(shown).toContain(`tcp 127.0.0.1:${port}`);
+    expect(shown.every((l) => /^tcp 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
+    const ports = listening.map((s) => s.local.port);
     // A second opinion from ss, where it is installed.
     const ss = spawnSync('ss', ['-Hltnup'], { encoding: 'utf8' });
     if (ss.status === 0) {
       const lines = ss.stdout.split('\n').filter((l) => l.includes(`pid=${serve.child.pid},`));
-      expect(lines.map((l) => l.trim().split(/\s+/)[4])).toEqual([`127.0.0.1:${port}`]);
+      expect(lines.map((l) => l.trim().split(/\s+/)[4]).sort()).toEqual(
+        ports.map((p) => `127.0.0.1:${p}`).sort(),
+      );
     }
     const addresses = ['::1'];
     for (const list of Object.values(networkInterfaces()))
       for (const a of list ?? []) if (!a.internal) addresses.push(a.address);
-    for (const address of addresses) {
+    for (const [address, port] of addresses.flatMap((a) => ports.map((p) => [a, p] as const))) {
       const sock = connect({ host: address, port });
       const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
         sock.once('connect', () => resolve(null));
@@ -296,7 +301,7 @@ describe('the real `hangar serve`', () => {
       );
     }
     console.log(
-      `security: hangar serve (pid ${serve.child.pid}) listens on 127.0.0.1:${port} only; ${addresses.length} other addresses refused`,
+      `security: hangar serve (pid ${serve.child.pid}) listens on 127.0.0.1 only (app :${port}, picker :${ports.find((p) => p !== port)}); ${addresses.length} other addresses refused on both`,
     );
   });
 
