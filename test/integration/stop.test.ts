@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/main/engine/engine';
 import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell } from '../support/vms';
+import { vmExec } from '../../src/main/engine/agent/vm-ops';
 
 const t = tempHome();
 let engine: Engine;
@@ -47,6 +48,11 @@ describe('shutting down a guest that ignores the power button', () => {
     const vm = await makeGuestVm(engine, 'polite guest');
     await engine.start(vm.id);
     (await shell(engine, vm.id)).close();
+    // The tiny guest has no agent: commands through it say so at once, not after their timeout.
+    await expect(vmExec(engine, vm.id, 'true', {})).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringMatching(/No guest agent answers/),
+    });
     await engine.stop(vm.id, { timeoutMs: 30_000 });
     expect(engine.runtime(vm.id).last).toMatchObject({ state: 'stopped', reason: 'shut down' });
   });

@@ -39,6 +39,20 @@ function requireRunning(engine: Engine, config: VmConfig): void {
     );
 }
 
+/**
+ * A guest without an agent (most ISOs, a guest still booting) answers nothing: say so after a
+ * short sync instead of letting each command wait out its own, longer timeout.
+ */
+async function requireAgent(engine: Engine, config: VmConfig): Promise<void> {
+  requireRunning(engine, config);
+  if (!(await engine.agent(config.id).ping(3_000)))
+    throw new HangarError(
+      'TIMEOUT',
+      `No guest agent answers in "${config.name}". Install qemu-guest-agent in the guest (cloud ` +
+        'images have it), or wait until it has booted (hangar wait VM --for agent).',
+    );
+}
+
 export function sshOf(config: VmConfig): VmAddress['ssh'] {
   const f = config.nics
     .flatMap((n) => n.portForwards)
@@ -49,7 +63,7 @@ export function sshOf(config: VmConfig): VmAddress['ssh'] {
 /** The guest's address on its first NIC, as its agent reports it (null fields when unknown). */
 export async function vmAddress(engine: Engine, ref: string, timeoutMs = 5_000): Promise<VmAddress> {
   const config = engine.resolve(ref);
-  requireRunning(engine, config);
+  await requireAgent(engine, config);
   const nic = config.nics[0];
   const found = nic ? await addressOf(engine.agent(config.id), nic.mac, timeoutMs) : null;
   return {
@@ -67,7 +81,7 @@ export async function vmExec(
   options: ExecOptions,
 ): Promise<ExecResult> {
   const config = engine.resolve(ref);
-  requireRunning(engine, config);
+  await requireAgent(engine, config);
   return guestExec(engine.agent(config.id), command, options);
 }
 
@@ -97,7 +111,7 @@ export async function copyIn(
   onProgress: (done: number, total: number) => void = () => undefined,
 ): Promise<CopyResult> {
   const config = engine.resolve(ref);
-  requireRunning(engine, config);
+  await requireAgent(engine, config);
   const source = checkHostPath(engine.policy, hostPath, 'file to copy').path;
   const agent = engine.agent(config.id);
   const fd = openSync(source, 'r');
@@ -145,7 +159,7 @@ export async function copyOut(
   onProgress: (done: number) => void = () => undefined,
 ): Promise<CopyResult> {
   const config = engine.resolve(ref);
-  requireRunning(engine, config);
+  await requireAgent(engine, config);
   const dir = checkHostDir(engine, dirname(hostPath));
   const target = join(dir, basename(hostPath));
   if (existsSync(target)) checkHostPath(engine.policy, target, 'file to copy');
