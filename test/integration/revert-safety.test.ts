@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/main/engine/engine';
-import { createSnapshot, listSnapshots } from '../../src/main/engine/snapshots';
+import { createSnapshot, deleteSnapshot, listSnapshots } from '../../src/main/engine/snapshots';
 import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
 import { editVm } from '../../src/main/engine/vms/manage';
 import { addDisk } from '../../src/main/engine/vms/disks';
@@ -185,5 +185,37 @@ describe('multi-disk operations are all or nothing', () => {
     await resetToBaseline(engine, vm.id);
     expect(disks.map(content)).not.toEqual(before);
     expect(existsSync(disks[1]!)).toBe(true);
+  });
+});
+
+describe('snapshot metadata under concurrent operations', () => {
+  it('never loses a snapshot taken while another one is being deleted', async () => {
+    const vm = await makeGuestVm(engine, 'snap-race');
+    const disk = join(engine.paths(vm.id).vmDir, 'disk0.qcow2');
+    // A tag only the image knows (made by qemu-img), which is found by listing the images first.
+    execFileSync('qemu-img', ['snapshot', '-c', 'outside', disk]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let found!: () => void;
+    const reached = new Promise<void>((r) => (found = r));
+    engine.failpoints.set('snapshot-delete:found', async () => {
+      found();
+      await held;
+    });
+    try {
+      const deleting = deleteSnapshot(engine, vm.id, 'outside');
+      await reached;
+      // Before the fix the delete read vm.json before waiting on the images, so a snapshot taken
+      // meanwhile was dropped from it; now the VM is held until the delete is recorded.
+      await expect(createSnapshot(engine, vm.id, 'meanwhile')).rejects.toMatchObject({ code: 'BUSY' });
+      release();
+      await deleting;
+    } finally {
+      engine.failpoints.delete('snapshot-delete:found');
+      release();
+    }
+    const made = await createSnapshot(engine, vm.id, 'after');
+    expect(engine.store.load(vm.id).snapshots.map((s) => s.id)).toEqual([made.id]);
+    expect(tagsOf(disk)).toEqual([made.tag]);
   });
 });

@@ -190,6 +190,7 @@ export async function deleteSnapshot(engine: Engine, ref: string, snapRef: strin
     // Found and applied against the config read under the lock, so a snapshot taken or edited
     // meanwhile is never dropped from vm.json.
     const snap = await findForDelete(engine, config, snapRef);
+    await engine.failpoint('snapshot-delete:found');
     const imgs = images(engine, config);
     const present = [];
     for (const i of imgs) if (!(await missingIn(engine, [i], snap.tag, config.id)).length) present.push(i);
