@@ -70,18 +70,29 @@ async function waitForFile(file: string, pattern: RegExp, ms: number): Promise<s
   }
 }
 
-/** Sends commands over one connection and resolves with the answers (JSON lines, 0xFF dropped). */
-function converse(socket: string, lines: string[], expected: number, ms = 20_000): Promise<unknown[]> {
+type Msg = Record<string, unknown>;
+interface Step {
+  send: Buffer | string;
+  until: (msg: Msg) => boolean;
+}
+
+/**
+ * One connection, one step at a time: send, then read JSON lines until one satisfies the step.
+ * Lines that do not parse (the tail of an answer an earlier connection left unread) and unrelated
+ * messages (QMP greeting, events, the agent's complaint about the 0xFF reset byte) are skipped.
+ * Every answer asked for is read in full: an agent whose answer nobody reads blocks writing to its
+ * port, and then takes systemd's 90 s stop timeout at shutdown.
+ */
+function converse(socket: string, steps: Step[], ms = 20_000): Promise<Msg[]> {
   return new Promise((resolve, reject) => {
     const c = connect(socket);
-    const answers: unknown[] = [];
+    const matched: Msg[] = [];
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => {
       c.destroy();
       reject(new Error(`no answer on ${socket}`));
     }, ms);
-    // latin1: the agent's parser reset is the single byte 0xFF, not its UTF-8 encoding.
-    c.on('connect', () => c.write(Buffer.from(lines.join('\n') + '\n', 'latin1')));
+    c.on('connect', () => c.write(steps[0]!.send));
     c.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -92,15 +103,21 @@ function converse(socket: string, lines: string[], expected: number, ms = 20_000
       while ((nl = buf.indexOf(10)) >= 0) {
         const line = buf.subarray(0, nl).toString('latin1').replace(/\xff/g, '').trim();
         buf = buf.subarray(nl + 1);
-        if (!line) continue;
-        const msg = JSON.parse(line) as Record<string, unknown>;
-        if ('QMP' in msg || 'event' in msg) continue;
-        answers.push(msg);
-        if (answers.length === expected) {
+        let msg: Msg;
+        try {
+          msg = JSON.parse(line) as Msg;
+        } catch {
+          continue;
+        }
+        if (!steps[matched.length]!.until(msg)) continue;
+        matched.push(msg);
+        if (matched.length === steps.length) {
           clearTimeout(timer);
           c.end();
-          resolve(answers);
+          resolve(matched);
+          return;
         }
+        c.write(steps[matched.length]!.send);
       }
     });
   });
@@ -109,14 +126,20 @@ function converse(socket: string, lines: string[], expected: number, ms = 20_000
 async function agentInfo(socket: string): Promise<{ version: string; supported_commands: unknown[] }> {
   const deadline = Date.now() + 120_000;
   for (;;) {
+    const id = Math.floor(Math.random() * 1e9);
     try {
-      const [sync, info] = await converse(
-        socket,
-        ['\xff{"execute":"guest-sync-delimited","arguments":{"id":4711}}', '{"execute":"guest-info"}'],
-        2,
-      );
-      expect(sync).toEqual({ return: 4711 });
-      return (info as { return: { version: string; supported_commands: unknown[] } }).return;
+      const [, info] = await converse(socket, [
+        {
+          // 0xFF resets the agent's parser; its answer to guest-sync-delimited is also preceded by 0xFF.
+          send: Buffer.concat([
+            Buffer.from([0xff]),
+            Buffer.from(`{"execute":"guest-sync-delimited","arguments":{"id":${id}}}\n`),
+          ]),
+          until: (m) => m.return === id,
+        },
+        { send: '{"execute":"guest-info"}\n', until: (m) => typeof (m.return as Msg)?.version === 'string' },
+      ]);
+      return info!.return as { version: string; supported_commands: unknown[] };
     } catch (e) {
       if (Date.now() > deadline) throw e;
       await sleep(2000);
@@ -207,12 +230,10 @@ describe(`Debian ${release} cloud image under plain QEMU (TCG)`, () => {
         expect(info.supported_commands.length).toBeGreaterThan(10);
 
         t = Date.now();
-        const [caps, down] = await converse(
-          vm.qmp,
-          ['{"execute":"qmp_capabilities","id":1}', '{"execute":"system_powerdown","id":2}'],
-          2,
-        );
-        expect(caps).toMatchObject({ id: 1, return: {} });
+        const [, down] = await converse(vm.qmp, [
+          { send: '{"execute":"qmp_capabilities","id":1}\n', until: (m) => m.id === 1 },
+          { send: '{"execute":"system_powerdown","id":2}\n', until: (m) => m.id === 2 },
+        ]);
         expect(down).toMatchObject({ id: 2, return: {} });
         const code = await new Promise<number | null>((resolve, reject) => {
           const p = qemu!;
