@@ -470,7 +470,14 @@ function bound(method: string, params: unknown): unknown {
   }
   if (method === 'vm.stop' && p.force !== true) {
     if (typeof p.timeoutSec !== 'number' || p.timeoutSec > 2) p.timeoutSec = 2;
+    if (typeof p.forceAfterSec === 'number' && p.forceAfterSec > 2) p.forceAfterSec = 2;
   }
+  // Waits are the point of these methods; the fuzzer wants their answers, not their patience.
+  if (
+    (method === 'vm.wait' || method === 'vm.exec') &&
+    (typeof p.timeoutSec !== 'number' || p.timeoutSec > 2)
+  )
+    p.timeoutSec = 2;
   if (typeof p.text === 'string' && p.text.length > 300) p.text = p.text.slice(0, 300);
   for (const holder of [p, isObject(p.patch) ? p.patch : null]) {
     if (!holder) continue;
