@@ -3,6 +3,7 @@
 // Electron IPC handlers and the CLI's in-process mode all use this.
 import { homedir } from 'node:os';
 import { sep } from 'node:path';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { ApiParams, type ApiMethod, type ApiResults } from '../../shared/api';
 import { HangarError } from '../../shared/errors';
@@ -22,7 +23,7 @@ import { tailFile } from '../engine/supervisor/logs';
 import { GrantTable } from '../engine/policy/grants';
 import { checkHostPath } from '../engine/policy/paths';
 import { backingChain } from '../engine/policy/chain';
-import type { BackingLink } from '../../shared/vm';
+import { VmId, type BackingLink } from '../../shared/vm';
 import { checkMonitorCommand } from './monitor-policy';
 import { copyIn, copyOut, vmAddress, vmExec } from '../engine/agent/vm-ops';
 import { parseCheck } from '../engine/ready/checks';
@@ -325,7 +326,8 @@ export function createDispatcher(engine: Engine): Dispatcher {
       };
     },
     consoleSocket(vmId, kind) {
-      if (!engine.store.list().some((e) => e.id === vmId)) return null;
+      // One VM's own file, not a listing of them all: consoles open often, with many VMs.
+      if (!VmId.safeParse(vmId).success || !existsSync(engine.paths(vmId).configFile)) return null;
       const s = engine.runtime(vmId).state;
       if (s !== 'running' && s !== 'paused') return null;
       const p = engine.paths(vmId);

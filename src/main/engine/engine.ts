@@ -20,6 +20,7 @@ import { qemusByPidFile } from './supervisor/proc';
 import { recoverHome } from './recovery';
 import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
+import { ProgressGate } from './progress-gate';
 
 export type EngineEvents = {
   state: [StateChange];
@@ -237,7 +238,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.emit('progress', { id, operation, percent: 100, step: failed ? 'failed' : 'done' });
   }
 
+  private readonly gate = new ProgressGate();
+
+  /** Reports progress, at most about ten times a second per VM (see ProgressGate). */
   progress(id: string, operation: string, percent: number, step: string): void {
+    if (!this.gate.pass(id, step, percent)) return;
     if (percent >= 100) this.reported.delete(id);
     else this.reported.add(id);
     this.emit('progress', { id, operation, percent: Math.round(percent), step });
