@@ -202,7 +202,8 @@ EOF
 cat >"$root/etc/systemd/system/ssh-host-keys.service" <<'EOF'
 [Unit]
 Description=Generate SSH host keys when cloud-init has not
-After=cloud-init.service
+# cloud-init-network.service is the name of cloud-init.service since 24.3 (trixie).
+After=cloud-init.service cloud-init-network.service
 Before=ssh.service
 ConditionPathExistsGlob=!/etc/ssh/ssh_host_*_key
 

@@ -21,7 +21,7 @@ for arg in "$@"; do
 done
 img="$repo/.cache/guest/debian-$release/disk.qcow2"
 [[ -f $img ]] || { echo "verify: no image; run: bash scripts/guest/debian/build.sh $release" >&2; exit 1; }
-for t in qemu-system-x86_64 qemu-img xorriso socat ssh ssh-keygen; do
+for t in qemu-system-x86_64 qemu-img xorriso node ssh ssh-keygen; do
   command -v "$t" >/dev/null || { echo "verify: $t is missing" >&2; exit 1; }
 done
 
