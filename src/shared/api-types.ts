@@ -15,6 +15,24 @@ export interface VmSummary {
   error: string | null;
   /** The operation under way, if any (start, stop, snapshot, ...). */
   busy: string | null;
+  /** How far a running guest has come (agent, cloud-init, address); null when not watched. */
+  readiness?: Readiness | null;
+}
+
+/**
+ * A running guest's readiness as the engine last saw it (engine/ready/watch.ts). Stages, in order:
+ * booting (no agent yet), cloud-init (the agent answers, cloud-init still runs), agent (waiting for
+ * an address), ready (an address, and cloud-init done when the VM has a seed). failed: cloud-init
+ * reported errors (detail holds them and the end of its log). no-agent: a VM without a seed whose
+ * guest has no agent (most ISOs): nothing to report.
+ */
+export interface Readiness {
+  stage: 'booting' | 'cloud-init' | 'agent' | 'ready' | 'failed' | 'no-agent';
+  detail: string;
+  ip: string | null;
+  ssh: { host: string; port: number; user: string | null } | null;
+  /** For a VM with a cloud-init seed: its status as the guest reported it. */
+  cloudInit: 'running' | 'done' | 'error' | null;
 }
 
 export interface Progress {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { HostInfo } from './host';
 import type { SnapshotMeta, VmConfig } from './vm';
 import type { StateChange } from './state';
-import type { CopyResult, DeleteResult, DiskInfoResult, VmAddress, VmSummary } from './api-types';
+import type { CopyResult, DeleteResult, DiskInfoResult, Readiness, VmAddress, VmSummary } from './api-types';
 import {
   CreateVmRequest,
   EditVmRequest,
@@ -73,6 +73,8 @@ export const ApiParams = {
   'media.eject': Vm.extend({ drive: z.string().max(16).optional() }),
   'disk.info': z.object({ path: HostFile }),
   'host.isos': z.object({}),
+  /** The user's public keys in ~/.ssh and the user name a cloud image gets by default. */
+  'host.sshKeys': z.object({}),
   'disk.add': Vm.extend({ disk: z.discriminatedUnion('kind', [NewDisk, ExistingDisk]) }),
   'disk.resize': Vm.extend({
     disk: z.string().max(16),
@@ -130,6 +132,8 @@ export interface VmDetail {
   state: StateChange;
   busy: string | null;
   accel: 'kvm' | 'tcg';
+  /** The readiness watch's latest answer while the VM runs (null when not watched). */
+  readiness?: Readiness | null;
 }
 
 export interface ApiResults {
@@ -172,6 +176,7 @@ export interface ApiResults {
    * path the engine found itself to a grant for it (the UI may not send paths back).
    */
   'host.isos': { recent: string[]; downloads: string[]; grants?: Record<string, string> };
+  'host.sshKeys': { user: string; keys: { file: string; key: string }[] };
   'disk.info': DiskInfoResult;
   'vm.address': VmAddress;
   'vm.exec': {
@@ -194,4 +199,5 @@ export type ApiEvents = {
   progress: { id: string; operation: string; percent: number; step: string };
   config: { id: string; config: VmConfig | null };
   busy: { id: string; operation: string | null };
+  readiness: { id: string; readiness: Readiness | null };
 };

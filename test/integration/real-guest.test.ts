@@ -81,6 +81,12 @@ describe('a Debian cloud image as a VM', () => {
   it(
     'boots, runs cloud-init and becomes ready with an address',
     async () => {
+      // What the app's cards show: the readiness watch's events, through the API's fan-out.
+      const seen: { stage: string; ip: string | null }[] = [];
+      const unsubscribe = api.subscribe((event, data) => {
+        const e = data as { id: string; readiness: { stage: string; ip: string | null } | null };
+        if (event === 'readiness' && e.id === vm.id && e.readiness) seen.push(e.readiness);
+      });
       await engine.start(vm.id);
       const r = (await api.call('vm.wait', { vm: vm.id, for: ['ready'], timeoutSec: READY })) as {
         checks: { check: string; detail: string }[];
@@ -89,6 +95,17 @@ describe('a Debian cloud image as a VM', () => {
       const a = (await api.call('vm.address', { vm: vm.id })) as { ipv4: string; ssh: { port: number } };
       expect(a.ipv4).toMatch(/^10\.0\.2\.\d+$/);
       expect(a.ssh.port).toBe(vm.cloudInit!.sshPort);
+      // The card went booting -> (cloud-init) -> ready, and ended ready with the same address.
+      await expect.poll(() => seen.at(-1)?.stage, { timeout: 30_000 }).toBe('ready');
+      unsubscribe();
+      expect(seen[0]!.stage).toBe('booting');
+      expect(seen.at(-1)!.ip).toBe(a.ipv4);
+      const stages = seen.map((x) => x.stage);
+      expect(stages.indexOf('booting')).toBeLessThan(stages.lastIndexOf('ready'));
+      expect(stages).not.toContain('failed');
+      const card = engine.list().find((v) => v.id === vm.id)!;
+      expect(card.readiness).toMatchObject({ stage: 'ready', ip: a.ipv4, cloudInit: 'done' });
+      expect(card.readiness!.ssh).toMatchObject({ port: vm.cloudInit!.sshPort, user: 'tester' });
     },
     (READY + 60) * 1000,
   );

@@ -1,6 +1,8 @@
 // Binds the API map to the engine: params parsed with the shared schemas, host files checked
 // against what the caller may name (callers.ts), then the engine call. The host server, the
 // Electron IPC handlers and the CLI's in-process mode all use this.
+import { defaultUser, userKeyFiles } from '../engine/cloudinit/plan';
+import { fanOutEvents } from './events';
 import { homedir } from 'node:os';
 import { sep } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -53,6 +55,7 @@ function handlers(engine: Engine): Handlers {
         state: r.last,
         busy: engine.busyWith(config.id),
         accel: engine.host.accel,
+        readiness: engine.readiness.current(config.id),
       };
     },
     'vm.create': (req) =>
@@ -62,6 +65,7 @@ function handlers(engine: Engine): Handlers {
         host: engine.host,
         img: engine.img,
         policy: engine.policy,
+        env: engine.env,
         onProgress: (p, step) => engine.progress('new', 'create', p, step),
       }).then(
         (c) => {
@@ -105,6 +109,7 @@ function handlers(engine: Engine): Handlers {
       return null;
     },
     'host.isos': () => findIsos(engine),
+    'host.sshKeys': () => ({ user: defaultUser(), keys: userKeyFiles(engine.env) }),
     'disk.add': ({ vm, disk }) => addDisk(engine, vm, disk),
     'disk.resize': ({ vm, disk, size, shrink }) => resizeDisk(engine, vm, disk, size, shrink),
     'disk.convert': ({ vm, disk, format }) => convertDisk(engine, vm, disk, format),
@@ -280,6 +285,7 @@ export function createDispatcher(engine: Engine): Dispatcher {
   const table = handlers(engine);
   // One table per engine: the host server's picker, the Electron dialog and the API share it.
   const grants = new GrantTable(engine.policy);
+  let fanOut: ReturnType<typeof fanOutEvents> | null = null;
   const ctx = {
     grants,
     recordedBoot: (vm: string) => {
@@ -309,21 +315,10 @@ export function createDispatcher(engine: Engine): Dispatcher {
     },
     files: fileGrants(engine, grants),
     subscribe(listener) {
-      const on = (event: string) => (data: unknown) => listener(event, data);
-      const state = on('state');
-      const progress = on('progress');
-      const config = on('config');
-      const busy = on('busy');
-      engine.on('state', state);
-      engine.on('progress', progress);
-      engine.on('config', config);
-      engine.on('busy', busy);
-      return () => {
-        engine.off('state', state);
-        engine.off('progress', progress);
-        engine.off('config', config);
-        engine.off('busy', busy);
-      };
+      // One set of engine listeners per dispatcher, however many clients: 50 browser tabs must
+      // not mean 250 listeners on the engine (and Node's MaxListeners warning).
+      if (!fanOut) fanOut = fanOutEvents(engine);
+      return fanOut.add(listener);
     },
     consoleSocket(vmId, kind) {
       // One VM's own file, not a listing of them all: consoles open often, with many VMs.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { HostInfo } from '../../shared/host';
 import { VmId, type VmConfig } from '../../shared/vm';
 import type { StateChange } from '../../shared/state';
-import type { Progress, VmSummary } from '../../shared/api-types';
+import type { Progress, Readiness, VmSummary } from '../../shared/api-types';
 import { HangarError } from '../../shared/errors';
 import { ConfigStore } from './config/store';
 import { hangarHome, runtimeRoot, vmPaths, type VmPaths } from './config/paths';
@@ -21,6 +21,7 @@ import { recoverHome } from './recovery';
 import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
 import { ProgressGate } from './progress-gate';
+import { ReadinessWatch } from './ready/watch';
 
 export type EngineEvents = {
   state: [StateChange];
@@ -29,6 +30,8 @@ export type EngineEvents = {
   busy: [{ id: string; operation: string | null }];
   /** A VM's config changed (null: the VM was deleted). */
   config: [{ id: string; config: VmConfig | null }];
+  /** How far a running guest has come (null: no longer watched); see ready/watch.ts. */
+  readiness: [{ id: string; readiness: Readiness | null }];
 };
 
 export interface EngineOptions {
@@ -52,6 +55,8 @@ export class Engine extends EventEmitter<EngineEvents> {
    * in the same process can set it; no API reaches it.
    */
   readonly failpoints = new Map<string, (step: number) => void | Promise<void>>();
+  /** Cards' readiness lines; off until a long-lived front end enables it. */
+  readonly readiness: ReadinessWatch = new ReadinessWatch(this);
   /** What this engine cleaned up at open, left by an engine that was killed mid-operation. */
   recovered: string[] = [];
 
@@ -95,6 +100,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Detaches from every VM (they keep running) and releases the lock. */
   async close(): Promise<void> {
+    this.readiness.close();
     // The agent channels serve one client each: the next engine must be able to connect.
     for (const a of this.agents.values()) a.close();
     this.agents.clear();
@@ -172,6 +178,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         memoryMiB: c?.memoryMiB ?? null,
         error: e.ok ? null : e.error,
         busy: this.locks.holder(e.id),
+        readiness: this.readiness.current(e.id),
       };
     });
   }

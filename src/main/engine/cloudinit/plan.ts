@@ -40,23 +40,28 @@ export async function hangarKey(home: string): Promise<{ privateKey: string; pub
   return { privateKey, publicKey: readFileSync(`${privateKey}.pub`, 'utf8').trim() };
 }
 
-/** The user's public keys in ~/.ssh, those that parse as keys. */
-export function userKeys(env: NodeJS.ProcessEnv): string[] {
+/** The user's public keys in ~/.ssh, those that parse as keys, with their file names. */
+export function userKeyFiles(env: NodeJS.ProcessEnv): { file: string; key: string }[] {
   const dir = join(env.HOME || homedir(), '.ssh');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.pub'))
-    .flatMap((f) => {
+    .sort()
+    .flatMap((file) => {
       try {
-        const key = readFileSync(join(dir, f), 'utf8').trim();
-        return SshPublicKey.safeParse(key).success ? [key] : [];
+        const key = readFileSync(join(dir, file), 'utf8').trim();
+        return SshPublicKey.safeParse(key).success ? [{ file, key }] : [];
       } catch {
         return [];
       }
     });
 }
 
-function defaultUser(): string {
+export function userKeys(env: NodeJS.ProcessEnv): string[] {
+  return userKeyFiles(env).map((k) => k.key);
+}
+
+export function defaultUser(): string {
   const name = userInfo().username.toLowerCase();
   return LinuxUserName.safeParse(name).success ? name : 'hangar';
 }

@@ -2,7 +2,7 @@
 // actions call the API, and the engine's events (not the action's result) update the mirror,
 // so changes made elsewhere (the CLI, a guest powering off) show up the same way.
 import { create } from 'zustand';
-import type { VmSummary, Progress } from '../../../shared/api-types';
+import type { VmSummary, Progress, Readiness } from '../../../shared/api-types';
 import type { HostInfo } from '../../../shared/host';
 import type { StateChange } from '../../../shared/state';
 import type { VmConfig } from '../../../shared/vm';
@@ -64,6 +64,12 @@ function applyBusy(e: { id: string; operation: string | null }): void {
   useVms.setState((st) => ({ vms: st.vms.map((v) => (v.id === e.id ? { ...v, busy: e.operation } : v)) }));
 }
 
+function applyReadiness(e: { id: string; readiness: Readiness | null }): void {
+  useVms.setState((st) => ({
+    vms: st.vms.map((v) => (v.id === e.id ? { ...v, readiness: e.readiness } : v)),
+  }));
+}
+
 function applyProgress(p: Progress): void {
   useVms.setState((st) => {
     const progress = { ...st.progress };
@@ -83,6 +89,7 @@ export function startSync(): void {
     else if (event === 'config') applyConfig(data as { id: string; config: VmConfig | null });
     else if (event === 'progress') applyProgress(data as Progress);
     else if (event === 'busy') applyBusy(data as { id: string; operation: string | null });
+    else if (event === 'readiness') applyReadiness(data as { id: string; readiness: Readiness | null });
   });
   transport.onConnection((connected) => {
     useVms.setState({ connected });

@@ -5,6 +5,7 @@ import { closeSessions } from '../../consoles/sessions';
 import { useVms } from '../../store/vms';
 import { navigate, type Tab } from '../../store/ui';
 import { DetailHeader } from './DetailHeader';
+import { GuestStatus } from './GuestStatus';
 import { Tabs } from './Tabs';
 import { useVmSummary } from './hooks';
 import { ConsoleTab } from './ConsoleTab';
@@ -41,6 +42,7 @@ export function VmDetail({ id, tab }: { id: string; tab: Tab }) {
   return (
     <section className="detail" data-testid="vm-detail" data-state={vm.state}>
       <DetailHeader vm={vm} />
+      <GuestStatus vm={vm} />
       <Tabs id={id} tab={tab} />
       <div className="detail-panel" role="tabpanel" id="detail-panel" aria-labelledby={`tab-${tab}`}>
         {tab === 'console' && <ConsoleTab vm={vm} />}

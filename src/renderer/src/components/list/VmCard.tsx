@@ -8,6 +8,7 @@ import { navigate } from '../../store/ui';
 import { useVmConfig } from '../vm-config';
 import { CardActions } from './CardActions';
 import { memoryLabel, osLabel, stateLabel } from './filter';
+import { ReadinessLine } from './ReadinessLine';
 import { Thumbnail } from './Thumbnail';
 
 function Activity({ vm }: { vm: VmSummary }) {
@@ -45,7 +46,7 @@ function Activity({ vm }: { vm: VmSummary }) {
       </p>
     );
   }
-  return null;
+  return <ReadinessLine vm={vm} />;
 }
 
 export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel: string | null }) {

@@ -65,7 +65,16 @@ function Chain({ chain }: { chain: BackingLink[] }) {
   );
 }
 
-export function DiskInfo({ facts, grant }: { facts: DiskFacts | null; grant: string | undefined }) {
+export function DiskInfo({
+  facts,
+  grant,
+  field = 'diskImage',
+}: {
+  facts: DiskFacts | null;
+  grant: string | undefined;
+  /** The file field this describes: its errors carry that field's id. */
+  field?: 'diskImage' | 'cloudImage';
+}) {
   if (!grant) return null;
   if (!facts || facts.grant !== grant) {
     return (
@@ -78,7 +87,7 @@ export function DiskInfo({ facts, grant }: { facts: DiskFacts | null; grant: str
     // The engine's own words (missing file, unreadable header...); the field shows no second copy.
     return (
       <div className="wiz-disk-info" data-testid="wiz-disk-info" aria-live="polite">
-        <span id={errorId('diskImage')} className="field-error" data-testid="field-error">
+        <span id={errorId(field)} className="field-error" data-testid="field-error">
           {facts.error}
         </span>
       </div>
@@ -99,7 +108,7 @@ export function DiskInfo({ facts, grant }: { facts: DiskFacts | null; grant: str
         </>
       )}
       {facts.chainError && (
-        <span id={errorId('diskImage')} className="field-error" data-testid="field-error">
+        <span id={errorId(field)} className="field-error" data-testid="field-error">
           {facts.chainError}
         </span>
       )}

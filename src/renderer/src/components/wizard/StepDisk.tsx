@@ -52,6 +52,29 @@ function ExistingDisk({ form, set, disk }: StepProps & { disk: DiskFacts | null 
 export function StepDisk(props: StepProps & { disk: DiskFacts | null }) {
   const { form, set, error, touch } = props;
   if (form.media === 'disk') return <ExistingDisk {...props} />;
+  if (form.media === 'cloud') {
+    const size =
+      props.disk && props.disk.grant === form.cloudImage?.grant ? props.disk.virtualSize : undefined;
+    return (
+      <Field
+        label="Grow the disk to"
+        field="diskSize"
+        error={error('diskSize')}
+        hint={`The VM's copy of the image is grown to this size; cloud-init grows the filesystem at first boot.${
+          size !== undefined ? ` The image is ${bytesLabel(size)}.` : ''
+        }`}
+      >
+        <input
+          value={form.diskSize}
+          onChange={(e) => set('diskSize', e.target.value)}
+          onBlur={() => touch('diskSize')}
+          spellCheck={false}
+          data-testid="wiz-disk-size"
+          {...described('diskSize', error('diskSize'))}
+        />
+      </Field>
+    );
+  }
   return (
     <>
       <Field

@@ -6,6 +6,7 @@ import type { PickedFile } from '../../../../shared/requests';
 import { api } from '../../api/client';
 import { foundIsos } from '../../api/pick';
 import { PickFile } from '../PickFile';
+import { CloudInitFields } from './CloudInitFields';
 import { DiskInfo, type DiskFacts } from './DiskInfo';
 import type { MediaKind } from './form';
 import { described, errorId, Field, FieldError, type StepProps } from './Field';
@@ -13,6 +14,11 @@ import { described, errorId, Field, FieldError, type StepProps } from './Field';
 const MEDIA: { kind: MediaKind; label: string; hint: string }[] = [
   { kind: 'iso', label: 'Installer ISO', hint: 'Boot an install or live CD; a new disk is made for the VM.' },
   { kind: 'disk', label: 'Existing disk image', hint: 'A qcow2 or raw image that already has an OS on it.' },
+  {
+    kind: 'cloud',
+    label: 'Cloud image',
+    hint: 'A cloud qcow2 (Debian, Ubuntu, Fedora…): cloud-init sets up your user and SSH key.',
+  },
   { kind: 'none', label: 'No media', hint: 'An empty disk, or a kernel booted directly.' },
 ];
 
@@ -51,7 +57,7 @@ function IsoList({ title, found, chosen, pick }: IsoListProps) {
 /** A labelled file choice in the wizard's field layout, its error linked for screen readers. */
 function FileField(props: {
   label: string;
-  field: 'iso' | 'diskImage' | 'kernel' | 'initrd';
+  field: 'iso' | 'diskImage' | 'cloudImage' | 'kernel' | 'initrd';
   purpose: 'iso' | 'disk' | 'kernel' | 'initrd';
   error: string | undefined;
   hint?: string;
@@ -166,8 +172,9 @@ function DirectBoot({ form, set, error, touch }: StepProps) {
 export function StepMedia(props: StepProps & { disk: DiskFacts | null }) {
   const { form, set, error, disk } = props;
   // When disk.info found a problem, DiskInfo shows the engine's message in place of the field's own.
+  const image = form.media === 'cloud' ? form.cloudImage : form.diskImage;
   const lookupFailed =
-    disk !== null && disk.grant === form.diskImage?.grant && (disk.error !== undefined || !!disk.chainError);
+    disk !== null && disk.grant === image?.grant && (disk.error !== undefined || !!disk.chainError);
   return (
     <>
       <fieldset className="wiz-choices">
@@ -204,6 +211,23 @@ export function StepMedia(props: StepProps & { disk: DiskFacts | null }) {
             testId="wiz-disk"
           />
           <DiskInfo facts={disk} grant={form.diskImage?.grant} />
+        </>
+      )}
+      {form.media === 'cloud' && (
+        <>
+          <FileField
+            label="Cloud image"
+            field="cloudImage"
+            purpose="disk"
+            error={lookupFailed ? undefined : error('cloudImage')}
+            errorShownElsewhere={lookupFailed}
+            hint="Copied into the VM (the file stays as it is), then grown to the disk size."
+            value={form.cloudImage}
+            onPick={(f) => set('cloudImage', f)}
+            testId="wiz-cloud-image"
+          />
+          <DiskInfo facts={disk} grant={form.cloudImage?.grant} field="cloudImage" />
+          <CloudInitFields {...props} />
         </>
       )}
       {form.media === 'none' && <DirectBoot {...props} />}

@@ -10,15 +10,29 @@ const FIRMWARE = { bios: 'BIOS', uefi: 'UEFI', 'uefi-secure': 'UEFI with secure 
 function media(form: WizardForm): string {
   if (form.media === 'iso') return `ISO ${form.iso?.path ?? ''}`;
   if (form.media === 'disk') return 'Existing disk image (see Disk)';
+  if (form.media === 'cloud') return `Cloud image ${form.cloudImage?.path ?? ''}`;
   if (form.kernel) return `Kernel ${form.kernel.path}${form.initrd ? ` with ${form.initrd.path}` : ''}`;
   return 'None';
 }
 
 function disk(form: WizardForm, facts: DiskFacts | null): string {
+  if (form.media === 'cloud') return `A copy of the image, grown to ${form.diskSize.trim()}`;
   if (form.media !== 'disk')
     return `New ${form.diskFormat}, ${form.diskSize.trim()}, preallocation ${form.preallocation}`;
   const size = facts?.virtualSize !== undefined ? ` (${bytesLabel(facts.virtualSize)})` : '';
   return `${form.diskImage?.path ?? ''}${size}, ${form.existing === 'copy' ? 'copied into the VM' : 'used in place'}`;
+}
+
+function cloudInit(form: WizardForm): string {
+  const keys = (form.ciKeys?.length ?? 0) + form.ciPastedKeys.split('\n').filter((l) => l.trim()).length;
+  return [
+    `user ${form.ciUser.trim() || '(your user name)'}`,
+    `${keys} SSH key${keys === 1 ? '' : 's'} and Hangar's own`,
+    form.ciPassword ? 'a password' : 'no password',
+    form.ciUserData.trim() ? 'extra user-data' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 function network(form: WizardForm): string {
@@ -49,6 +63,7 @@ export function StepReview({ form, disk: facts, problems, creating, progress, fa
     ['Network', network(form)],
   ];
   if (form.media === 'none' && form.cmdline.trim()) rows.splice(3, 0, ['Kernel command line', form.cmdline]);
+  if (form.media === 'cloud') rows.splice(3, 0, ['cloud-init', cloudInit(form)]);
   return (
     <>
       <dl className="wiz-review" data-testid="wiz-review">

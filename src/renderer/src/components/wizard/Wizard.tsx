@@ -45,7 +45,8 @@ export function Wizard() {
   const [creating, setCreating] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
   const progress = useVms((s) => s.progress['new']);
-  const disk = useDiskFacts(form.diskImage?.grant, form.media === 'disk');
+  const image = form.media === 'cloud' ? form.cloudImage : form.diskImage;
+  const disk = useDiskFacts(image?.grant, form.media === 'disk' || form.media === 'cloud');
   const heading = useRef<HTMLHeadingElement>(null);
   const step = STEPS[index] ?? 'name';
 

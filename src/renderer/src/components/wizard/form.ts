@@ -6,7 +6,7 @@ import { OS_PROFILES } from '../../../../shared/profiles';
 import type { PickedFile } from '../../../../shared/requests';
 import type { Firmware, OsType } from '../../../../shared/vm';
 
-export type MediaKind = 'iso' | 'disk' | 'none';
+export type MediaKind = 'iso' | 'disk' | 'cloud' | 'none';
 export type Preallocation = 'off' | 'metadata' | 'falloc' | 'full';
 export const PREALLOCATIONS: readonly Preallocation[] = ['off', 'metadata', 'falloc', 'full'];
 
@@ -29,6 +29,17 @@ export interface WizardForm {
   kernel: PickedFile | null;
   initrd: PickedFile | null;
   cmdline: string;
+  /** A cloud image: copied into the VM, grown to diskSize, set up by cloud-init from these. */
+  cloudImage: PickedFile | null;
+  /** Empty: the engine's default (the host user's name). */
+  ciUser: string;
+  /** Keys from ~/.ssh that are ticked; null: all of them (the engine's default). */
+  ciKeys: string[] | null;
+  /** Keys pasted by the user, one per line. */
+  ciPastedKeys: string;
+  ciPassword: string;
+  /** Extra user-data: a #cloud-config document or a script. */
+  ciUserData: string;
   cpus: string;
   memoryMiB: string;
   diskSize: string;
@@ -76,6 +87,12 @@ export function initialForm(host: HostBounds | null, os: OsType = 'linux'): Wiza
     kernel: null,
     initrd: null,
     cmdline: '',
+    cloudImage: null,
+    ciUser: '',
+    ciKeys: null,
+    ciPastedKeys: '',
+    ciPassword: '',
+    ciUserData: '',
     ...profileDefaults(os, host),
     diskFormat: 'qcow2',
     preallocation: 'off',

@@ -195,3 +195,57 @@ describe('OS profiles', () => {
     expect(f).toMatchObject({ memoryMiB: '256', diskSize: '64M', firmware: 'uefi', osType: 'windows10' });
   });
 });
+
+describe('a cloud image', () => {
+  const IMAGE = picked('/images/debian-12-genericcloud-amd64.qcow2', 6);
+  const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA0fVIt7SmjSrCeEkSJzMi4vj4wwcf1sPvAVnHKvzTNt me@laptop';
+  const cloud = (patch: Partial<WizardForm> = {}) =>
+    form({ media: 'cloud', iso: null, cloudImage: IMAGE, diskSize: '20G', ...patch });
+
+  it('is copied into the VM, grown, and set up by cloud-init with the ticked and pasted keys', () => {
+    const { request, errors } = check(
+      cloud({
+        ciUser: 'dev',
+        ciKeys: [KEY],
+        ciPastedKeys: `\n${KEY.replace('me@laptop', 'ci')}\n`,
+        ciPassword: 'pw',
+      }),
+    );
+    expect(errors).toEqual({});
+    expect(request).toMatchObject({
+      disk: { kind: 'existing', path: IMAGE.grant, copy: true },
+      diskSize: '20G',
+      iso: null,
+      cloudInit: { user: 'dev', sshKeys: [KEY, KEY.replace('me@laptop', 'ci')], password: 'pw' },
+    });
+    expect(CreateVmRequest.safeParse(request).success).toBe(true);
+  });
+
+  it("leaves the keys to the engine's default (~/.ssh/*.pub) until the list has loaded", () => {
+    const { request } = check(cloud());
+    expect(request?.cloudInit).toEqual({});
+  });
+
+  it('says which pasted line is not a public key, on the media step', () => {
+    const { errors } = check(cloud({ ciPastedKeys: `${KEY}\n-----BEGIN OPENSSH PRIVATE KEY-----` }));
+    expect(errors.ciPastedKeys).toMatch(/Line 2 is not an SSH public key/);
+    expect(Object.keys(errorsFor('media', errors))).toContain('ciPastedKeys');
+  });
+
+  it('refuses user-data that is neither #cloud-config nor a script, and a root user', () => {
+    const { errors } = check(cloud({ ciUserData: 'packages: [git]', ciUser: 'root' }));
+    expect(errors.ciUserData).toMatch(/#cloud-config/);
+    expect(errors.ciUser).toMatch(/other than root/);
+  });
+
+  it('needs the image, NAT, and a size no smaller than the image', () => {
+    expect(check(cloud({ cloudImage: null })).errors.cloudImage).toMatch(/Choose the cloud image/);
+    expect(check(cloud({ nat: false })).errors.nat).toMatch(/needs its network/);
+    const small = buildRequest(cloud({ diskSize: '1G' }), {
+      host,
+      disk: { grant: IMAGE.grant, format: 'qcow2', virtualSize: 3 * 2 ** 30 },
+    });
+    expect(small.errors.diskSize).toMatch(/already 3G/);
+    expect(small.request).toBeNull();
+  });
+});

@@ -3,6 +3,7 @@
 // add what the schema cannot know (host bounds, text that is not a number) with messages that say
 // what to type instead. Pure, so it is unit-tested without a DOM.
 import { CreateVmRequest } from '../../../../shared/requests';
+import { SshPublicKey } from '../../../../shared/vm';
 import type { ForwardRow, HostBounds, WizardForm } from './form';
 
 export const STEPS = ['name', 'media', 'hardware', 'disk', 'firmware', 'network', 'review'] as const;
@@ -18,6 +19,7 @@ export interface DiskLookup {
   error?: string;
   /** Why the image's backing chain cannot be used at all (the engine would refuse it). */
   chainError?: string | null;
+  virtualSize?: number;
 }
 
 export interface ValidateContext {
@@ -45,6 +47,11 @@ export function parseSize(input: string): { bytes: number } | { error: string } 
   if (bytes < MIN_DISK) return { error: `${text} is too small: a disk needs at least 1M.` };
   if (bytes > MAX_DISK) return { error: `${text} is too large: the limit is 64T.` };
   return { bytes };
+}
+
+function sizeLabel(bytes: number): string {
+  const gib = bytes / 2 ** 30;
+  return gib >= 1 ? `${+gib.toFixed(1)}G` : `${Math.ceil(bytes / 2 ** 20)}M`;
 }
 
 /** A whole number typed as text, or the message to show. */
@@ -77,11 +84,49 @@ function forwardErrors(rows: ForwardRow[], errors: Errors) {
   });
 }
 
+const CLOUD_FIELDS: Record<string, string> = {
+  user: 'ciUser',
+  sshKeys: 'ciPastedKeys',
+  password: 'ciPassword',
+  userData: 'ciUserData',
+};
+
+/** The cloud-init part of the request, with problems of the fields that feed it. */
+function cloudInitOf(form: WizardForm, errors: Errors): NonNullable<CreateVmRequest['cloudInit']> {
+  const pasted = form.ciPastedKeys
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const bad = pasted.findIndex((k) => !SshPublicKey.safeParse(k).success);
+  if (bad >= 0)
+    errors.ciPastedKeys = `Line ${bad + 1} is not an SSH public key: paste lines like "ssh-ed25519 AAAA… you@host" (the .pub file, never the private key).`;
+  const userData = form.ciUserData.trim();
+  const first = userData.split('\n', 1)[0]?.trim() ?? '';
+  if (userData && first !== '#cloud-config' && !first.startsWith('#!'))
+    errors.ciUserData = 'Start with the line #cloud-config (YAML) or #!/bin/sh (a script).';
+  const keys = form.ciKeys === null && pasted.length === 0 ? undefined : [...(form.ciKeys ?? []), ...pasted];
+  return {
+    ...(form.ciUser.trim() ? { user: form.ciUser.trim() } : {}),
+    ...(keys ? { sshKeys: keys } : {}),
+    ...(form.ciPassword ? { password: form.ciPassword } : {}),
+    ...(userData ? { userData: `${userData}\n` } : {}),
+  };
+}
+
 /** Maps a schema issue's path back to the field that shows it. */
-function fieldOf(path: readonly PropertyKey[], rows: ForwardRow[]): string {
+function fieldOf(path: readonly PropertyKey[], rows: ForwardRow[], media: WizardForm['media']): string {
   const [a, b, c, d] = path;
   if (a === 'iso') return 'iso';
-  if (a === 'disk') return b === 'size' ? 'diskSize' : b === 'path' ? 'diskImage' : 'form';
+  if (a === 'cloudInit' && typeof b === 'string') return CLOUD_FIELDS[b] ?? 'form';
+  if (a === 'diskSize') return 'diskSize';
+  if (a === 'disk')
+    return b === 'size'
+      ? 'diskSize'
+      : b === 'path'
+        ? media === 'cloud'
+          ? 'cloudImage'
+          : 'diskImage'
+        : 'form';
   if (a === 'directBoot' && typeof b === 'string') return b;
   if (a === 'network' && typeof c === 'number') {
     const row = rows[c];
@@ -114,26 +159,47 @@ export function buildRequest(
   if (form.media !== 'disk') {
     const size = parseSize(form.diskSize);
     if ('error' in size) errors.diskSize = size.error;
+    else if (
+      form.media === 'cloud' &&
+      ctx.disk?.virtualSize !== undefined &&
+      ctx.disk.grant === form.cloudImage?.grant &&
+      size.bytes < ctx.disk.virtualSize
+    )
+      errors.diskSize = `The image is already ${sizeLabel(ctx.disk.virtualSize)}: a disk is grown, never shrunk.`;
   }
   if (form.media === 'iso' && !form.iso)
     errors.iso = 'Choose an ISO: Choose… opens a file dialog, or pick one of those found below.';
   if (form.media === 'disk' && !form.diskImage) errors.diskImage = 'Choose the disk image.';
-  if (form.media !== 'disk' && form.diskFormat === 'raw' && form.preallocation === 'metadata')
+  if (form.media === 'cloud' && !form.cloudImage)
+    errors.cloudImage =
+      'Choose the cloud image: a qcow2 made for the cloud, like debian-12-genericcloud-amd64.qcow2.';
+  if (
+    form.media !== 'disk' &&
+    form.media !== 'cloud' &&
+    form.diskFormat === 'raw' &&
+    form.preallocation === 'metadata'
+  )
     errors.preallocation = 'Metadata preallocation exists for qcow2 only: choose off, falloc or full.';
-  if (form.media === 'disk' && ctx.disk && ctx.disk.grant === form.diskImage?.grant) {
-    if (ctx.disk.error) errors.diskImage = ctx.disk.error;
+  const image = form.media === 'cloud' ? form.cloudImage : form.media === 'disk' ? form.diskImage : null;
+  const imageField = form.media === 'cloud' ? 'cloudImage' : 'diskImage';
+  if (image && ctx.disk && ctx.disk.grant === image.grant) {
+    if (ctx.disk.error) errors[imageField] = ctx.disk.error;
     else if (ctx.disk.format && ctx.disk.format !== 'qcow2' && ctx.disk.format !== 'raw')
-      errors.diskImage = `This is a ${ctx.disk.format} image; convert it to qcow2 first (qemu-img convert -O qcow2).`;
-    else if (ctx.disk.chainError) errors.diskImage = ctx.disk.chainError;
+      errors[imageField] =
+        `This is a ${ctx.disk.format} image; convert it to qcow2 first (qemu-img convert -O qcow2).`;
+    else if (ctx.disk.chainError) errors[imageField] = ctx.disk.chainError;
   }
   if (form.media === 'none' && !form.kernel && (form.initrd || form.cmdline.trim()))
     errors.kernel = 'An initrd or command line needs a kernel to go with it.';
   if (form.tpm && host && !host.tpm)
     errors.tpm = 'A TPM needs swtpm: sudo apt-get install swtpm swtpm-tools.';
 
+  if (form.media === 'cloud' && !form.nat)
+    errors.nat = 'A VM from a cloud image needs its network (ssh and its address): turn NAT on.';
   const forwards = form.nat ? forwardErrors(form.forwards, errors) : [];
   const known = (f: string) => f in errors;
-  const facts = ctx.disk && ctx.disk.grant === form.diskImage?.grant ? ctx.disk : null;
+  const facts = ctx.disk && image && ctx.disk.grant === image.grant ? ctx.disk : null;
+  const cloudInit = form.media === 'cloud' ? cloudInitOf(form, errors) : null;
   const diskFormat = facts?.format === 'qcow2' || facts?.format === 'raw' ? facts.format : undefined;
 
   const candidate = {
@@ -152,12 +218,20 @@ export function buildRequest(
             copy: form.existing === 'copy',
             ...(diskFormat ? { format: diskFormat } : {}),
           }
-        : {
-            kind: 'new' as const,
-            size: form.diskSize.trim(),
-            format: form.diskFormat,
-            preallocation: form.preallocation,
-          },
+        : form.media === 'cloud'
+          ? {
+              kind: 'existing' as const,
+              path: form.cloudImage?.grant ?? '',
+              copy: true,
+              ...(diskFormat ? { format: diskFormat } : {}),
+            }
+          : {
+              kind: 'new' as const,
+              size: form.diskSize.trim(),
+              format: form.diskFormat,
+              preallocation: form.preallocation,
+            },
+    ...(form.media === 'cloud' ? { diskSize: form.diskSize.trim(), cloudInit } : {}),
     iso: form.media === 'iso' ? (form.iso?.grant ?? '') : null,
     network: form.nat
       ? {
@@ -182,7 +256,7 @@ export function buildRequest(
   const parsed = CreateVmRequest.safeParse(candidate);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      const field = fieldOf(issue.path, form.forwards);
+      const field = fieldOf(issue.path, form.forwards, form.media);
       if (!known(field)) errors[field] = issue.message;
     }
   }
@@ -192,11 +266,12 @@ export function buildRequest(
 /** Which step shows a field, so each step can block Next on its own problems only. */
 export function stepOf(field: string): Step {
   if (field === 'name' || field === 'osType') return 'name';
-  if (['iso', 'diskImage', 'kernel', 'initrd', 'cmdline'].includes(field)) return 'media';
+  if (['iso', 'diskImage', 'kernel', 'initrd', 'cmdline', 'cloudImage'].includes(field)) return 'media';
+  if (field.startsWith('ci')) return 'media';
   if (field === 'cpus' || field === 'memoryMiB') return 'hardware';
   if (field === 'diskSize' || field === 'preallocation') return 'disk';
   if (field === 'firmware' || field === 'tpm') return 'firmware';
-  if (field.startsWith('forward')) return 'network';
+  if (field.startsWith('forward') || field === 'nat') return 'network';
   return 'review';
 }
 
