@@ -5,7 +5,15 @@ import { z } from 'zod';
 import type { HostInfo } from './host';
 import type { SnapshotMeta, VmConfig } from './vm';
 import type { StateChange } from './state';
-import type { CopyResult, DeleteResult, DiskInfoResult, Readiness, VmAddress, VmSummary } from './api-types';
+import type {
+  CopyResult,
+  DeleteResult,
+  DiskInfoResult,
+  Readiness,
+  StatsSample,
+  VmAddress,
+  VmSummary,
+} from './api-types';
 import {
   CreateVmRequest,
   EditVmRequest,
@@ -35,6 +43,12 @@ export const ApiParams = {
   'vm.clone': Vm.extend({ name: CreateVmRequest.shape.name }),
   'vm.delete': Vm,
   'vm.start': Vm.extend({ paused: z.boolean().optional(), disposable: z.boolean().optional() }),
+  /** The last ten minutes of a running VM's performance samples, oldest first (sampling starts). */
+  'vm.stats': Vm,
+  /** The newest sample of every running VM (sampling starts on the first call). */
+  'host.stats': z.object({}),
+  /** A new cloud-init instance-id in the seed of a stopped VM: cloud-init runs again at next boot. */
+  'vm.reseed': Vm,
   'vm.linkedClone': Vm.extend({ name: CreateVmRequest.shape.name }),
   'vm.makeIndependent': Vm,
   'template.set': Vm.extend({ template: z.boolean() }),
@@ -145,6 +159,9 @@ export interface ApiResults {
   'vm.clone': VmConfig;
   'vm.delete': DeleteResult;
   'vm.start': StateChange;
+  'vm.reseed': VmConfig;
+  'vm.stats': { samples: StatsSample[]; intervalMs: number };
+  'host.stats': { vms: { id: string; name: string; sample: StatsSample }[] };
   'vm.linkedClone': VmConfig;
   'vm.makeIndependent': VmConfig;
   'template.set': VmConfig;
@@ -162,7 +179,8 @@ export interface ApiResults {
   'vm.monitor': { output: string };
   'vm.log': { text: string };
   'snapshot.list': (SnapshotMeta & { current: boolean; missingIn: string[] })[];
-  'snapshot.create': SnapshotMeta;
+  /** warning: taken, but something needs the user's attention (a guest that may still be frozen). */
+  'snapshot.create': SnapshotMeta & { warning?: string };
   'snapshot.revert': SnapshotMeta;
   'snapshot.delete': null;
   'media.insert': VmConfig;
@@ -200,4 +218,5 @@ export type ApiEvents = {
   config: { id: string; config: VmConfig | null };
   busy: { id: string; operation: string | null };
   readiness: { id: string; readiness: Readiness | null };
+  stats: { samples: { id: string; sample: StatsSample }[] };
 };

@@ -215,8 +215,34 @@ describe('readiness', () => {
       const marker = Number((await exec('cat', '/var/lib/rebooted')).out.trim());
       const btime = Number(/btime (\d+)/.exec((await exec('cat', '/proc/stat')).out)![1]);
       expect(btime).toBeGreaterThanOrEqual(marker);
-      await engine.stop(rebooting.id, { force: true });
     },
     (READY * 2 + 60) * 1000,
+  );
+
+  it(
+    'runs cloud-init again only when asked (start --reseed), with a new instance-id',
+    async () => {
+      const instance = async () => (await exec('cat', '/var/lib/cloud/data/instance-id')).out.trim();
+      const before = vm.cloudInit!.instanceId;
+      expect(await instance()).toBe(before);
+      await expect(api.call('vm.reseed', { vm: vm.id })).rejects.toMatchObject({ code: 'CONFLICT' });
+      await engine.stop(vm.id, { force: true });
+      const renewed = (await api.call('vm.reseed', { vm: vm.id })) as VmConfig;
+      expect(renewed.cloudInit!.instanceId).not.toBe(before);
+      expect(renewed.cloudInit!.hostname).toBe(vm.cloudInit!.hostname);
+      await engine.start(vm.id);
+      await api.call('vm.wait', { vm: vm.id, for: ['ready'], timeoutSec: READY });
+      expect(await instance()).toBe(renewed.cloudInit!.instanceId);
+      await engine.stop(vm.id, { force: true });
+      const plain = (await api.call('vm.create', {
+        name: 'no seed',
+        disk: { kind: 'new', size: '64M' },
+      })) as VmConfig;
+      await expect(api.call('vm.reseed', { vm: plain.id })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/no cloud-init seed/),
+      });
+    },
+    (READY + 120) * 1000,
   );
 });

@@ -7,6 +7,8 @@ import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
 import type { SerialConsole } from '../../src/main/engine/consoles/serial';
 import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell } from '../support/vms';
+import { FakeAgent } from '../../src/main/engine/agent/fake-agent';
+import { GuestAgent } from '../../src/main/engine/agent';
 
 const t = tempHome();
 let engine: Engine;
@@ -83,6 +85,26 @@ describe('snapshots', () => {
     const before = await writeRandom(sh);
     const snap = await createSnapshot(engine, vm.id, 'disks only', '', { ram: false });
     expect(snap).toMatchObject({ vmState: false, consistency: 'crash' });
+    expect(snap.warning).toBeUndefined();
+    // An agent that freezes but never confirms the thaw (a fake one, in the agent's place): the
+    // snapshot is taken, and the user is told the guest may still be frozen.
+    const fake = await FakeAgent.start();
+    fake.handle('guest-fsfreeze-freeze', () => ({ return: 1 }));
+    fake.handle('guest-fsfreeze-thaw', () => ({ error: { class: 'GenericError', desc: 'thaw failed' } }));
+    const agents = (engine as unknown as { agents: Map<string, GuestAgent> }).agents;
+    agents.set(vm.id, new GuestAgent(fake.path));
+    try {
+      const frozen = await createSnapshot(engine, vm.id, 'left frozen', '', { ram: false });
+      expect(frozen.consistency).toBe('frozen');
+      expect(frozen.warning).toMatch(
+        /did not confirm that it thawed .*thaw failed.*writes in the guest may hang/s,
+      );
+      expect(fake.received.filter((c) => c.execute === 'guest-fsfreeze-thaw').length).toBeGreaterThan(0);
+    } finally {
+      agents.get(vm.id)?.close();
+      agents.delete(vm.id);
+      await fake.close();
+    }
     expect(engine.runtime(vm.id).state).toBe('running');
     expect(await writeRandom(sh)).not.toBe(before);
     sh.close();

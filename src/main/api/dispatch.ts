@@ -1,6 +1,7 @@
 // Binds the API map to the engine: params parsed with the shared schemas, host files checked
 // against what the caller may name (callers.ts), then the engine call. The host server, the
 // Electron IPC handlers and the CLI's in-process mode all use this.
+import { reseedVm } from '../engine/cloudinit/reseed';
 import { defaultUser, userKeyFiles } from '../engine/cloudinit/plan';
 import { fanOutEvents } from './events';
 import { homedir } from 'node:os';
@@ -81,6 +82,26 @@ function handlers(engine: Engine): Handlers {
     'vm.clone': ({ vm, name }) => cloneVm(engine, vm, name),
     'vm.delete': ({ vm }) => deleteVm(engine, vm),
     'vm.start': ({ vm, paused, disposable }) => engine.start(vm, { paused, disposable }),
+    'vm.reseed': ({ vm }) => reseedVm(engine, vm),
+    'vm.stats': ({ vm }) => {
+      const config = engine.resolve(vm);
+      engine.stats.enable();
+      return { samples: engine.stats.history(config.id), intervalMs: 1_000 };
+    },
+    'host.stats': () => {
+      engine.stats.enable();
+      return {
+        vms: engine.stats.latest().map(({ id, sample }) => {
+          let name = id;
+          try {
+            name = engine.store.load(id).name;
+          } catch {
+            // A vm.json being rewritten or broken: the id still says which VM this is.
+          }
+          return { id, name, sample };
+        }),
+      };
+    },
     'vm.linkedClone': ({ vm, name }) => linkedClone(engine, vm, name),
     'vm.makeIndependent': ({ vm }) => makeIndependent(engine, vm),
     'template.set': ({ vm, template }) => setTemplate(engine, vm, template),

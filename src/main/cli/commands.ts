@@ -127,7 +127,9 @@ export const COMMANDS: Record<string, Command> = {
       ),
     );
   },
-  start: async (ctx) =>
+  start: async (ctx) => {
+    // --reseed: a new instance-id first, so cloud-init runs again in this boot.
+    if (ctx.values.reseed === true) await call(ctx, 'vm.reseed', { vm: vmArg(ctx) });
     state(
       ctx,
       await call(ctx, 'vm.start', {
@@ -135,7 +137,8 @@ export const COMMANDS: Record<string, Command> = {
         paused: ctx.values.paused === true,
         disposable: ctx.values.disposable === true,
       }),
-    ),
+    );
+  },
   stop: async (ctx) =>
     state(
       ctx,
@@ -173,6 +176,7 @@ export const COMMANDS: Record<string, Command> = {
           ? ', disks only, crash-consistent: no guest agent answered'
           : ', disks only';
       ctx.print(s, `Took snapshot "${s.name}" (${s.id}${kind}).`);
+      if (s.warning) process.stderr.write(`warning: ${s.warning}\n`);
     } else if (sub === 'list') {
       const l = await call(ctx, 'snapshot.list', { vm: ref });
       ctx.print(l, formatSnapshots(l));

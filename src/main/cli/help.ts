@@ -12,6 +12,7 @@ VMs
 
 Running
   start VM [--paused] [--disposable]     Start (detached); --disposable throws every write away at shutdown
+           [--reseed]                    A cloud-image VM: a new instance-id, so cloud-init runs again
   stop VM [--force] [--timeout SEC] [--force-after SEC]
                                          Ask the guest (ACPI button, guest agent) and wait (60 s);
                                          still running then: TIMEOUT, the VM keeps running.
@@ -23,6 +24,7 @@ Running
   send-keys VM KEYS...                   Press key combinations, e.g. ctrl-alt-delete
   monitor VM COMMAND...                  QEMU monitor commands that act on the guest (info, x, sendkey, ...)
   log VM [--lines N]                     The end of qemu.log
+  top [--iterations N] [--json]          Running VMs' CPU, memory, disk and network, every second
 
 Snapshots
   snapshot create VM NAME [--description TEXT] [--disk-only]

@@ -5,6 +5,7 @@ import { toErrorData } from '../../shared/errors';
 import type { ApiClient } from '../api/ws-client';
 import { COMMANDS, type Ctx } from './commands';
 import { GUEST_COMMANDS } from './guest';
+import { top } from './top';
 import { connectEngine } from './connect';
 import { EXIT, exitCodeFor } from './exit';
 import { USAGE } from './help';
@@ -16,6 +17,7 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   force: { type: 'boolean' },
   paused: { type: 'boolean' },
+  reseed: { type: 'boolean' },
   fresh: { type: 'boolean' },
   shrink: { type: 'boolean' },
   tpm: { type: 'boolean' },
@@ -61,6 +63,7 @@ const OPTIONS = {
   'user-data': { type: 'string' },
   'network-config': { type: 'string' },
   password: { type: 'boolean' },
+  iterations: { type: 'string' },
 } as const;
 
 async function runServe(port: number | undefined): Promise<number> {
@@ -121,7 +124,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   try {
     if (command === 'serve') return await runServe(values.port ? Number(values.port) : undefined);
-    const run = COMMANDS[command] ?? GUEST_COMMANDS[command];
+    const run = COMMANDS[command] ?? GUEST_COMMANDS[command] ?? (command === 'top' ? top : undefined);
     if (!run) {
       console.error(`hangar: unknown command "${command}". Run hangar --help for the list.`);
       return EXIT.usage;

@@ -120,7 +120,7 @@ export async function createSnapshot(
   name: string,
   description = '',
   options: { ram?: boolean } = {},
-): Promise<SnapshotMeta> {
+): Promise<SnapshotMeta & { warning?: string }> {
   return engine.withVm(ref, 'snapshot', async (config) => {
     refuseDisposable(engine, config);
     const imgs = images(engine, config);
@@ -137,6 +137,7 @@ export async function createSnapshot(
     };
     const progress = (p: number) => engine.progress(config.id, 'snapshot', p, `saving ${name}`);
     const { vmDir } = engine.paths(config.id);
+    let warning: string | undefined;
     try {
       if (running(engine, config) && !meta.vmState) {
         // Disk-only while running: one atomic transaction over every image, with the guest's
@@ -145,10 +146,11 @@ export async function createSnapshot(
           type: 'blockdev-snapshot-internal-sync',
           data: { device: i.node, name: meta.tag },
         }));
-        const { consistency } = await withFrozenGuest(engine.agent(config.id), () =>
+        const { consistency, thawFailed } = await withFrozenGuest(engine.agent(config.id), () =>
           engine.qmp(config.id).execute('transaction', { actions }),
         );
         meta.consistency = consistency;
+        if (thawFailed !== undefined) warning = thawWarning(config.name, thawFailed);
         progress(100);
       } else if (meta.vmState) {
         await runJob(
@@ -180,8 +182,17 @@ export async function createSnapshot(
       currentSnapshot: id,
     });
     engine.emit('config', { id: saved.id, config: saved });
-    return meta;
+    return warning ? { ...meta, warning } : meta;
   });
+}
+
+/** A guest left frozen hangs every write in it: the user must hear about it, with what to do. */
+function thawWarning(name: string, why: string): string {
+  return (
+    `The snapshot was taken, but the guest agent in "${name}" did not confirm that it thawed the ` +
+    `guest's filesystems (${why}): writes in the guest may hang. Take another disk-only snapshot ` +
+    '(each one thaws at its end), or reset the VM.'
+  );
 }
 
 /** Deletes one snapshot; its children are re-attached to its parent, so the tree stays whole. */

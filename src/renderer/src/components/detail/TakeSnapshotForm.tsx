@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
-import { attempt } from '../../store/notices';
+import { attempt, notify } from '../../store/notices';
 
 export function TakeSnapshotForm({
   vm,
@@ -32,6 +32,7 @@ export function TakeSnapshotForm({
       }),
     );
     setSaving(false);
+    if (made?.warning) notify('error', 'Snapshot taken, with a warning', made.warning);
     if (made) onDone();
   };
 
