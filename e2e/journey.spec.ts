@@ -104,6 +104,24 @@ test('create, start, console, serial, snapshot, revert, shut down, delete', asyn
     /v1\s*\n.*read-4/,
   );
 
+  // Live graphs: the history arrives, then a new sample each second, drawn on canvases.
+  await detail.tab('performance');
+  const perf = page.getByTestId('perf');
+  await expect(perf).toBeVisible();
+  await expect.poll(async () => Number(await perf.getAttribute('data-samples'))).toBeGreaterThan(2);
+  const before = Number(await perf.getAttribute('data-samples'));
+  await expect.poll(async () => Number(await perf.getAttribute('data-samples'))).toBeGreaterThan(before);
+  for (const chart of ['perf-cpu', 'perf-memory', 'perf-disk'])
+    await expect(page.getByTestId(chart).locator('canvas')).toBeVisible();
+  // The test guest has no agent: its network figures are said to be unavailable, not drawn as 0.
+  await expect(page.getByTestId('perf-net')).toContainText('Not available');
+  await page.screenshot({ path: join(shots, 'performance.png') });
+  await page.goto(hangar.url);
+  await expect(
+    page.locator(`[data-testid="vm-card"][data-vm-id="${id}"]`).getByTestId('card-sparkline'),
+  ).toBeVisible();
+  await page.locator(`[data-testid="vm-card"][data-vm-id="${id}"]`).getByTestId('card-name').click();
+
   await page.getByTestId('detail-shutdown').click();
   await detail.waitState('stopped', 90_000);
   expect((hangar.cli(['info', id]).json as { state: { reason: string } }).state.reason).toBe('shut down');

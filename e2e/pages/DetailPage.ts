@@ -17,7 +17,9 @@ export class DetailPage {
     await expect(this.id('vm-detail')).toHaveAttribute('data-state', state, { timeout });
   }
 
-  async tab(name: 'console' | 'serial' | 'monitor' | 'snapshots' | 'settings' | 'log'): Promise<void> {
+  async tab(
+    name: 'console' | 'serial' | 'monitor' | 'snapshots' | 'performance' | 'settings' | 'log',
+  ): Promise<void> {
     await this.id(`tab-${name}`).click();
   }
 

@@ -74,3 +74,18 @@ export interface CopyResult {
   /** False when the guest could not hash the file (no sha256sum): only the size was compared. */
   verified: boolean;
 }
+
+/** One second of a running VM as the engine sampled it (engine/stats). Rates are per second. */
+export interface StatsSample {
+  /** Milliseconds since the epoch. */
+  at: number;
+  /** The QEMU process's threads, as % of one host core (200 = two cores busy). */
+  cpuPercent: number | null;
+  /** QEMU's resident memory on the host. */
+  rssBytes: number | null;
+  /** The guest's own view (MemTotal, MemAvailable) through its agent; null without one. */
+  guestMemory: { totalBytes: number; availableBytes: number } | null;
+  disks: { id: string; readBytes: number; writeBytes: number; readOps: number; writeOps: number }[];
+  /** Through the guest agent's interface counters; null: not available (no agent). */
+  net: { rxBytes: number; txBytes: number } | null;
+}

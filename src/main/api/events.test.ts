@@ -7,7 +7,10 @@ import { fanOutEvents } from './events';
 function fakeEngine() {
   const emitter = new EventEmitter();
   let enabled = 0;
-  const engine = Object.assign(emitter, { readiness: { enable: () => enabled++ } });
+  const engine = Object.assign(emitter, {
+    readiness: { enable: () => enabled++ },
+    stats: { enable: () => undefined },
+  });
   return { engine: engine as unknown as Engine, emitter, enabled: () => enabled };
 }
 
@@ -31,8 +34,9 @@ describe('event fan-out', () => {
     expect(got.every((g) => g.join() === 'state:a,readiness:b')).toBe(true);
     for (const u of unsubscribe.slice(0, 49)) u();
     emitter.emit('busy', { id: 'c' });
+    emitter.emit('stats', { id: 'd', samples: [] });
     expect(got[0]).toHaveLength(2);
-    expect(got[49]).toEqual(['state:a', 'readiness:b', 'busy:c']);
+    expect(got[49]).toEqual(['state:a', 'readiness:b', 'busy:c', 'stats:d']);
     process.off('warning', onWarning);
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });

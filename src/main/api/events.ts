@@ -1,16 +1,17 @@
 // Engine events to every client of a dispatcher through one set of engine listeners: clients come
-// and go (browser tabs, the window), the engine sees the same five listeners throughout.
+// and go (browser tabs, the window), the engine sees the same six listeners throughout.
 import type { Engine, EngineEvents } from '../engine/engine';
 
 export type EventListener = (event: string, data: unknown) => void;
 
-/** The events front ends mirror; the first client also turns on the readiness watch. */
+/** The events front ends mirror; the first client also turns on the readiness watch and stats. */
 const FORWARDED = [
   'state',
   'progress',
   'config',
   'busy',
   'readiness',
+  'stats',
 ] as const satisfies readonly (keyof EngineEvents)[];
 
 export function fanOutEvents(engine: Engine): { add(listener: EventListener): () => void } {
@@ -28,6 +29,7 @@ export function fanOutEvents(engine: Engine): { add(listener: EventListener): ()
     });
   }
   engine.readiness.enable();
+  engine.stats.enable();
   return {
     add(listener) {
       clients.add(listener);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { HostInfo } from '../../shared/host';
 import { VmId, type VmConfig } from '../../shared/vm';
 import type { StateChange } from '../../shared/state';
-import type { Progress, Readiness, VmSummary } from '../../shared/api-types';
+import type { Progress, Readiness, StatsSample, VmSummary } from '../../shared/api-types';
 import { HangarError } from '../../shared/errors';
 import { ConfigStore } from './config/store';
 import { hangarHome, runtimeRoot, vmPaths, type VmPaths } from './config/paths';
@@ -22,6 +22,7 @@ import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
 import { ProgressGate } from './progress-gate';
 import { ReadinessWatch } from './ready/watch';
+import { StatsSampler } from './stats/sampler';
 
 export type EngineEvents = {
   state: [StateChange];
@@ -32,6 +33,8 @@ export type EngineEvents = {
   config: [{ id: string; config: VmConfig | null }];
   /** How far a running guest has come (null: no longer watched); see ready/watch.ts. */
   readiness: [{ id: string; readiness: Readiness | null }];
+  /** Once a second while sampling: the newest sample of each running VM (stats/sampler.ts). */
+  stats: [{ samples: { id: string; sample: StatsSample }[] }];
 };
 
 export interface EngineOptions {
@@ -57,6 +60,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly failpoints = new Map<string, (step: number) => void | Promise<void>>();
   /** Cards' readiness lines; off until a long-lived front end enables it. */
   readonly readiness: ReadinessWatch = new ReadinessWatch(this);
+  /** Performance figures of running VMs; off until a front end or a caller asks for them. */
+  readonly stats: StatsSampler = new StatsSampler(this);
   /** What this engine cleaned up at open, left by an engine that was killed mid-operation. */
   recovered: string[] = [];
 
@@ -101,6 +106,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Detaches from every VM (they keep running) and releases the lock. */
   async close(): Promise<void> {
     this.readiness.close();
+    this.stats.close();
     // The agent channels serve one client each: the next engine must be able to connect.
     for (const a of this.agents.values()) a.close();
     this.agents.clear();
@@ -139,6 +145,16 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.runtimes.set(id, r);
     }
     return r;
+  }
+
+  /** Running (or paused) VMs this engine supervises, with their QEMU's pid. */
+  runningPids(): [string, number][] {
+    return [...this.runtimes].flatMap(([id, r]) => {
+      const pid = r.pid;
+      return pid !== null && (r.state === 'running' || r.state === 'paused')
+        ? [[id, pid] as [string, number]]
+        : [];
+    });
   }
 
   forget(id: string): void {

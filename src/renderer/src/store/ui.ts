@@ -2,7 +2,16 @@
 // #/ (the VM cards), #/new (the wizard), #/vm/<id>/<tab>.
 import { create } from 'zustand';
 
-export const TABS = ['console', 'serial', 'monitor', 'snapshots', 'rollback', 'settings', 'log'] as const;
+export const TABS = [
+  'console',
+  'serial',
+  'monitor',
+  'snapshots',
+  'rollback',
+  'performance',
+  'settings',
+  'log',
+] as const;
 export type Tab = (typeof TABS)[number];
 
 export type Route = { kind: 'list' } | { kind: 'new' } | { kind: 'vm'; id: string; tab: Tab };

@@ -2,12 +2,13 @@
 // actions call the API, and the engine's events (not the action's result) update the mirror,
 // so changes made elsewhere (the CLI, a guest powering off) show up the same way.
 import { create } from 'zustand';
-import type { VmSummary, Progress, Readiness } from '../../../shared/api-types';
+import type { VmSummary, Progress, Readiness, StatsSample } from '../../../shared/api-types';
 import type { HostInfo } from '../../../shared/host';
 import type { StateChange } from '../../../shared/state';
 import type { VmConfig } from '../../../shared/vm';
 import { api } from '../api/client';
 import { transport } from '../api/transport';
+import { applyStats } from './stats';
 
 export interface VmsState {
   vms: VmSummary[];
@@ -89,6 +90,7 @@ export function startSync(): void {
     else if (event === 'config') applyConfig(data as { id: string; config: VmConfig | null });
     else if (event === 'progress') applyProgress(data as Progress);
     else if (event === 'busy') applyBusy(data as { id: string; operation: string | null });
+    else if (event === 'stats') applyStats(data as { samples: { id: string; sample: StatsSample }[] });
     else if (event === 'readiness') applyReadiness(data as { id: string; readiness: Readiness | null });
   });
   transport.onConnection((connected) => {

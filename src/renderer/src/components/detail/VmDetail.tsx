@@ -15,6 +15,7 @@ import { SnapshotsTab } from './SnapshotsTab';
 import { SettingsTab } from './SettingsTab';
 import { RollbackTab } from './RollbackTab';
 import { LogTab } from './LogTab';
+import { PerformanceTab } from './PerformanceTab';
 
 export function VmDetail({ id, tab }: { id: string; tab: Tab }) {
   const vm = useVmSummary(id);
@@ -50,6 +51,7 @@ export function VmDetail({ id, tab }: { id: string; tab: Tab }) {
         {tab === 'monitor' && <MonitorTab vm={vm} />}
         {tab === 'snapshots' && <SnapshotsTab vm={vm} />}
         {tab === 'rollback' && <RollbackTab vm={vm} />}
+        {tab === 'performance' && <PerformanceTab vm={vm} />}
         {tab === 'settings' && <SettingsTab vm={vm} />}
         {tab === 'log' && <LogTab id={id} />}
       </div>

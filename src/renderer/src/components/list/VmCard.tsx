@@ -9,6 +9,7 @@ import { useVmConfig } from '../vm-config';
 import { CardActions } from './CardActions';
 import { memoryLabel, osLabel, stateLabel } from './filter';
 import { ReadinessLine } from './ReadinessLine';
+import { Sparkline } from './Sparkline';
 import { Thumbnail } from './Thumbnail';
 
 function Activity({ vm }: { vm: VmSummary }) {
@@ -106,6 +107,7 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
         {config?.linkedTo && <span title="Its disks are overlays on a template's">linked clone</span>}
         {config?.baseline && <span title="It can be reset to its baseline in an instant">baseline</span>}
       </p>
+      {(vm.state === 'running' || vm.state === 'paused') && <Sparkline id={vm.id} />}
       <Activity vm={vm} />
       <CardActions vm={vm} config={config} />
     </article>
