@@ -1,7 +1,13 @@
 // The layering lint rule is what keeps the engine free of electron and the renderer free of
 // Node; this proves it still fires, so a config change cannot switch it off unnoticed.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
+
+const root = join(__dirname, '..');
 
 const eslint = new ESLint();
 
@@ -45,5 +51,69 @@ describe('layering lint rule', () => {
         "import { exec } from 'child_process';\nexport const a = exec;\n",
       ),
     ).toBe(true);
+  });
+});
+
+/**
+ * Runs the project's dependency-cruiser rules over a small tree of files laid out like src/, and
+ * returns the rules it broke. The rules are path-based, so the fixture tree is what they see.
+ */
+function cruise(files: Record<string, string>): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'hangar-layers-'));
+  try {
+    copyFileSync(join(root, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'esnext', moduleResolution: 'bundler', strict: true } }),
+    );
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(join(dir, dirname(file)), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
+    const r = spawnSync(
+      join(root, 'node_modules', '.bin', 'depcruise'),
+      ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    const out = JSON.parse(r.stdout) as { summary: { violations: { rule: { name: string } }[] } };
+    return out.summary.violations.map((v) => v.rule.name).sort();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('import direction and cycles (dependency-cruiser)', () => {
+  it('passes imports that point the right way', () => {
+    expect(
+      cruise({
+        'src/shared/a.ts': 'export const a = 1;\n',
+        'src/main/engine/e.ts': "import { a } from '../../shared/a';\nexport const e = a;\n",
+        'src/main/api/d.ts': "import { e } from '../engine/e';\nexport const d = e;\n",
+        'src/main/cli/c.ts': "import { d } from '../api/d';\nexport const c = d;\n",
+        'src/renderer/src/r.ts': "import { a } from '../../shared/a';\nexport const r = a;\n",
+      }),
+    ).toEqual([]);
+  });
+
+  it('fails an engine module that imports the API, and the renderer importing the engine', () => {
+    expect(
+      cruise({
+        'src/main/api/d.ts': 'export const d = 1;\n',
+        'src/main/engine/e.ts': "import { d } from '../api/d';\nexport const e = d;\n",
+        'src/renderer/src/r.ts': "import { e } from '../../main/engine/e';\nexport const r = e;\n",
+        'src/shared/s.ts': "import { r } from '../renderer/src/r';\nexport const s = r;\n",
+      }),
+    ).toEqual(['engine-below-front-ends', 'renderer-sees-only-shared', 'shared-stands-alone']);
+  });
+
+  it('fails a cycle, even one closed by a type-only import', () => {
+    const found = cruise({
+      'src/main/engine/x.ts': "import type { Y } from './y';\nexport interface X { y: Y }\n",
+      'src/main/engine/y.ts':
+        "import { x } from './z';\nexport interface Y { n: number }\nexport const y = x;\n",
+      'src/main/engine/z.ts': "import type { X } from './x';\nexport const x: X | null = null;\n",
+    });
+    expect(found.length).toBeGreaterThan(0);
+    expect(new Set(found)).toEqual(new Set(['no-circular']));
   });
 });

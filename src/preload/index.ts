@@ -2,7 +2,7 @@
 // never sees ipcRenderer or an IPC event object (whose `sender` is ipcRenderer), so it can reach no
 // channel but these. Main validates the sender and parses every payload; this stays thin.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { PreloadApi } from '../renderer/src/api/transport';
+import type { PreloadApi } from '../shared/preload-api';
 import {
   BASE_PATH_CHANNEL,
   CALL_CHANNEL,

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmConfig } from '../../src/shared/vm';
+import type { VmSummary } from '../../src/shared/api-types';
 import type { Engine } from '../../src/main/engine/engine';
 import { createDispatcher, type Dispatcher } from '../../src/main/api/dispatch';
 import { createSnapshot } from '../../src/main/engine/snapshots';
@@ -103,7 +104,7 @@ describe('a Debian cloud image as a VM', () => {
       const stages = seen.map((x) => x.stage);
       expect(stages.indexOf('booting')).toBeLessThan(stages.lastIndexOf('ready'));
       expect(stages).not.toContain('failed');
-      const card = engine.list().find((v) => v.id === vm.id)!;
+      const card = ((await api.call('vm.list', {})) as VmSummary[]).find((v) => v.id === vm.id)!;
       expect(card.readiness).toMatchObject({ stage: 'ready', ip: a.ipv4, cloudInit: 'done' });
       expect(card.readiness!.ssh).toMatchObject({ port: vm.cloudInit!.sshPort, user: 'tester' });
     },

@@ -13,7 +13,7 @@ import type { VmConfig } from '../../src/shared/vm';
 import { Engine } from '../../src/main/engine/engine';
 import { createDispatcher, type Dispatcher } from '../../src/main/api/dispatch';
 import { diskPath } from '../../src/main/engine/qemu/argv';
-import { STAGING_PREFIX } from '../../src/main/engine/config/store';
+import { STAGING_PREFIX } from '../../src/main/engine/config/filenames';
 import { closeEngine, tempHome } from '../support/env';
 
 const ROUNDS = Number(process.env.HANGAR_RACE_ROUNDS ?? 12);

@@ -1,6 +1,8 @@
 // Binds the API map to the engine: params parsed with the shared schemas, host files checked
 // against what the caller may name (callers.ts), then the engine call. The host server, the
 // Electron IPC handlers and the CLI's in-process mode all use this.
+import { readinessOf } from '../engine/ready/watch';
+import { statsOf } from '../engine/stats/sampler';
 import { reseedVm } from '../engine/cloudinit/reseed';
 import { defaultUser, userKeyFiles } from '../engine/cloudinit/plan';
 import { fanOutEvents } from './events';
@@ -47,7 +49,10 @@ type Handlers = {
 function handlers(engine: Engine): Handlers {
   return {
     'host.info': () => engine.host,
-    'vm.list': () => engine.list(),
+    'vm.list': () => {
+      const ready = readinessOf(engine);
+      return engine.list().map((v) => ({ ...v, readiness: ready.current(v.id) }));
+    },
     'vm.get': ({ vm }) => {
       const config = engine.resolve(vm);
       const r = engine.runtime(config.id);
@@ -56,7 +61,7 @@ function handlers(engine: Engine): Handlers {
         state: r.last,
         busy: engine.busyWith(config.id),
         accel: engine.host.accel,
-        readiness: engine.readiness.current(config.id),
+        readiness: readinessOf(engine).current(config.id),
       };
     },
     'vm.create': (req) =>
@@ -85,21 +90,23 @@ function handlers(engine: Engine): Handlers {
     'vm.reseed': ({ vm }) => reseedVm(engine, vm),
     'vm.stats': ({ vm }) => {
       const config = engine.resolve(vm);
-      engine.stats.enable();
-      return { samples: engine.stats.history(config.id), intervalMs: 1_000 };
+      statsOf(engine).enable();
+      return { samples: statsOf(engine).history(config.id), intervalMs: 1_000 };
     },
     'host.stats': () => {
-      engine.stats.enable();
+      statsOf(engine).enable();
       return {
-        vms: engine.stats.latest().map(({ id, sample }) => {
-          let name = id;
-          try {
-            name = engine.store.load(id).name;
-          } catch {
-            // A vm.json being rewritten or broken: the id still says which VM this is.
-          }
-          return { id, name, sample };
-        }),
+        vms: statsOf(engine)
+          .latest()
+          .map(({ id, sample }) => {
+            let name = id;
+            try {
+              name = engine.store.load(id).name;
+            } catch {
+              // A vm.json being rewritten or broken: the id still says which VM this is.
+            }
+            return { id, name, sample };
+          }),
       };
     },
     'vm.linkedClone': ({ vm, name }) => linkedClone(engine, vm, name),
@@ -338,7 +345,12 @@ export function createDispatcher(engine: Engine): Dispatcher {
     subscribe(listener) {
       // One set of engine listeners per dispatcher, however many clients: 50 browser tabs must
       // not mean 250 listeners on the engine (and Node's MaxListeners warning).
-      if (!fanOut) fanOut = fanOutEvents(engine);
+      if (!fanOut) {
+        fanOut = fanOutEvents(engine);
+        // A front end that mirrors the engine shows readiness and live figures: start both.
+        readinessOf(engine).enable();
+        statsOf(engine).enable();
+      }
       return fanOut.add(listener);
     },
     consoleSocket(vmId, kind) {

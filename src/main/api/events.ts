@@ -1,10 +1,11 @@
 // Engine events to every client of a dispatcher through one set of engine listeners: clients come
 // and go (browser tabs, the window), the engine sees the same six listeners throughout.
-import type { Engine, EngineEvents } from '../engine/engine';
+import type { EventEmitter } from 'node:events';
+import type { EngineEvents } from '../engine/engine';
 
 export type EventListener = (event: string, data: unknown) => void;
 
-/** The events front ends mirror; the first client also turns on the readiness watch and stats. */
+/** The events front ends mirror. */
 const FORWARDED = [
   'state',
   'progress',
@@ -14,7 +15,7 @@ const FORWARDED = [
   'stats',
 ] as const satisfies readonly (keyof EngineEvents)[];
 
-export function fanOutEvents(engine: Engine): { add(listener: EventListener): () => void } {
+export function fanOutEvents(engine: Pick<EventEmitter, 'on'>): { add(listener: EventListener): () => void } {
   const clients = new Set<EventListener>();
   for (const name of FORWARDED) {
     engine.on(name, (data: unknown) => {
@@ -28,8 +29,6 @@ export function fanOutEvents(engine: Engine): { add(listener: EventListener): ()
       }
     });
   }
-  engine.readiness.enable();
-  engine.stats.enable();
   return {
     add(listener) {
       clients.add(listener);

@@ -21,8 +21,6 @@ import { recoverHome } from './recovery';
 import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
 import { ProgressGate } from './progress-gate';
-import { ReadinessWatch } from './ready/watch';
-import { StatsSampler } from './stats/sampler';
 
 export type EngineEvents = {
   state: [StateChange];
@@ -58,10 +56,8 @@ export class Engine extends EventEmitter<EngineEvents> {
    * in the same process can set it; no API reaches it.
    */
   readonly failpoints = new Map<string, (step: number) => void | Promise<void>>();
-  /** Cards' readiness lines; off until a long-lived front end enables it. */
-  readonly readiness: ReadinessWatch = new ReadinessWatch(this);
-  /** Performance figures of running VMs; off until a front end or a caller asks for them. */
-  readonly stats: StatsSampler = new StatsSampler(this);
+  /** Run at close: watchers made for this engine (ready/watch.ts, stats/sampler.ts) stop. */
+  private readonly closers: (() => void)[] = [];
   /** What this engine cleaned up at open, left by an engine that was killed mid-operation. */
   recovered: string[] = [];
 
@@ -105,8 +101,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Detaches from every VM (they keep running) and releases the lock. */
   async close(): Promise<void> {
-    this.readiness.close();
-    this.stats.close();
+    for (const c of this.closers.splice(0)) c();
     // The agent channels serve one client each: the next engine must be able to connect.
     for (const a of this.agents.values()) a.close();
     this.agents.clear();
@@ -145,6 +140,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.runtimes.set(id, r);
     }
     return r;
+  }
+
+  /** Registers something to stop when the engine closes. */
+  onClose(fn: () => void): void {
+    this.closers.push(fn);
   }
 
   /** Running (or paused) VMs this engine supervises, with their QEMU's pid. */
@@ -194,7 +194,6 @@ export class Engine extends EventEmitter<EngineEvents> {
         memoryMiB: c?.memoryMiB ?? null,
         error: e.ok ? null : e.error,
         busy: this.locks.holder(e.id),
-        readiness: this.readiness.current(e.id),
       };
     });
   }

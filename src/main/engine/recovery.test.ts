@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigStore } from './config/store';
-import { DELETE_MARKER } from './vms/manage';
+import { DELETE_MARKER } from './config/filenames';
 import { recoverHome } from './recovery';
 import { vm } from './testing/fixtures';
 

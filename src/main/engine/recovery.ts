@@ -20,9 +20,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VmId } from '../../shared/vm';
-import { STAGING_PREFIX, type ConfigStore } from './config/store';
+import type { ConfigStore } from './config/store';
 import { diskPath } from './qemu/argv';
-import { DELETE_MARKER } from './vms/manage';
+import { DELETE_MARKER, STAGING_PREFIX } from './config/filenames';
 import { isAlive } from './supervisor/proc';
 import { recoverBaseline } from './rollback/recover-baseline';
 

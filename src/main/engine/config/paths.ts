@@ -1,5 +1,6 @@
 // Where things live. Data (vm.json, disks, logs) under $HANGAR_HOME; sockets and pidfiles in a
 // short per-user runtime dir, because a UNIX socket path may hold at most 107 bytes.
+import { VARS_FILE } from './filenames';
 import { createHash } from 'node:crypto';
 import { mkdirSync, lstatSync, chmodSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
@@ -8,7 +9,6 @@ import { HangarError } from '../../../shared/errors';
 
 export const MAX_SOCKET_PATH = 107;
 /** The UEFI variable store's file name in a VM's directory. */
-export const VARS_FILE = 'uefi-vars.qcow2';
 
 export function hangarHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HANGAR_HOME) return env.HANGAR_HOME;

@@ -1,5 +1,6 @@
 // The VM configs on disk: one directory per VM under $HANGAR_HOME/vms. A vm.json that cannot be
 // read or parsed is reported for that VM and left exactly as it is, never overwritten silently.
+import { LINKED_TO_FILE, STAGING_PREFIX } from './filenames';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -40,9 +41,6 @@ export function parseConfig(raw: unknown): VmConfig {
  * midway leaves only a .partial directory, which holds copies and new files and nothing else, and
  * which the next engine removes (recovery.ts).
  */
-export const STAGING_PREFIX = '.partial-';
-/** In a staging directory: the template a linked clone is being made from. */
-export const LINKED_TO_FILE = '.linked-to';
 
 export class ConfigStore {
   readonly vmsDir: string;

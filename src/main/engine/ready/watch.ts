@@ -139,3 +139,17 @@ export class ReadinessWatch {
     return r.stage === 'ready' || r.stage === 'failed' ? SETTLED_MS : BOOTING_MS;
   }
 }
+
+const watches = new WeakMap<Engine, ReadinessWatch>();
+
+/** The engine's readiness watch, made on first use and stopped when the engine closes. */
+export function readinessOf(engine: Engine): ReadinessWatch {
+  let w = watches.get(engine);
+  if (!w) {
+    const made = new ReadinessWatch(engine);
+    engine.onClose(() => made.close());
+    watches.set(engine, made);
+    w = made;
+  }
+  return w;
+}

@@ -8,8 +8,7 @@ import { HangarError } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import { createOverlay, flatten, protect } from './overlay';
 import { ownedImages } from './images';
-
-export const baseName = (file: string) => file.replace(/\.qcow2$/, '') + '.base.qcow2';
+import { baseName, pendingName } from '../config/filenames';
 
 export async function setBaseline(engine: Engine, ref: string): Promise<VmConfig> {
   return engine.withVm(ref, 'baseline', async (config) => {
@@ -38,7 +37,7 @@ export async function setBaseline(engine: Engine, ref: string): Promise<VmConfig
         // built beside the image and renamed over it in one step, vm.json is written last.
         const base = join(vmDir, baseName(i.file));
         linkSync(i.path, base);
-        const tmp = `${i.path}.new`;
+        const tmp = pendingName(i.path);
         await createOverlay(engine.img, base, tmp);
         renameSync(tmp, i.path);
         done.push({ overlay: i.path, base });
@@ -52,7 +51,7 @@ export async function setBaseline(engine: Engine, ref: string): Promise<VmConfig
         renameSync(d.base, d.overlay);
       }
       for (const i of images) {
-        rmSync(`${i.path}.new`, { force: true });
+        rmSync(pendingName(i.path), { force: true });
         const base = join(vmDir, baseName(i.file));
         // A base name not yet turned into a real base is only a second link to the image.
         if (existsSync(base) && statSync(base).ino === statSync(i.path).ino) rmSync(base);
@@ -84,7 +83,7 @@ export async function resetToBaseline(
     try {
       for (const [n, [overlay, base]] of Object.entries(config.baseline.bases).entries()) {
         await engine.failpoint('reset:prepare', n);
-        const tmp = `${join(vmDir, overlay)}.new`;
+        const tmp = pendingName(join(vmDir, overlay));
         rmSync(tmp, { force: true });
         fresh.push({ tmp, overlay: join(vmDir, overlay) });
         await createOverlay(engine.img, join(vmDir, base), tmp);

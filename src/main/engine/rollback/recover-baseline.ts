@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'nod
 import { basename, join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import type { ConfigStore } from '../config/store';
-import { baseName } from './baseline';
+import { baseName } from '../config/filenames';
 import { protect } from './overlay';
 
 /** The backing file name in a qcow2 header, or null (not qcow2, or no backing file). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { copyConfig } from '../vms/copy-config';
-import { VARS_FILE } from '../config/paths';
+import { VARS_FILE } from '../config/filenames';
 import type { Engine } from '../engine';
 import { createOverlay, flatten, protect } from './overlay';
 import { ownedImages } from './images';

@@ -181,3 +181,17 @@ export class StatsSampler {
     };
   }
 }
+
+const samplers = new WeakMap<Engine, StatsSampler>();
+
+/** The engine's sampler, made on first use and stopped when the engine closes. */
+export function statsOf(engine: Engine): StatsSampler {
+  let s = samplers.get(engine);
+  if (!s) {
+    const made = new StatsSampler(engine);
+    engine.onClose(() => made.close());
+    samplers.set(engine, made);
+    s = made;
+  }
+  return s;
+}

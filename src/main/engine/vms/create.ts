@@ -10,7 +10,7 @@ import type { Disk, VmConfig } from '../../../shared/vm';
 import { VM_SCHEMA_VERSION } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { ConfigStore, newMac, newVmId, parseConfig } from '../config/store';
-import { VARS_FILE } from '../config/paths';
+import { VARS_FILE } from '../config/filenames';
 import { QemuImg } from '../storage/qemu-img';
 import { formatSize, parseSize } from '../storage/size';
 import { planCloudInit } from '../cloudinit/plan';

@@ -12,7 +12,7 @@ import { externalDirectBoot } from './external';
 import { dependents, realOr } from './dependents';
 import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
 import { freePort } from '../cloudinit/plan';
-import { VARS_FILE } from '../config/paths';
+import { DELETE_MARKER, VARS_FILE } from '../config/filenames';
 import { writeFileAtomic } from '../config/atomic';
 import { diskPath } from '../qemu/argv';
 import type { Engine } from '../engine';
@@ -20,7 +20,6 @@ import { clonesOf, templateClaim } from '../rollback/templates';
 import type { Claim } from '../policy/locks';
 
 /** Written into a VM's directory before its files are removed; see deleteVm and recovery.ts. */
-export const DELETE_MARKER = '.deleting';
 
 /** Fields that take effect only at the next start; everything but name and description. */
 const LIVE_FIELDS = new Set(['name', 'description']);

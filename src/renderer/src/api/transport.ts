@@ -2,7 +2,7 @@
 // browser (the host server) it is a WebSocket to `api` beside the page, authenticated by the
 // cookie the server set. Both carry the same messages: the renderer cannot tell them apart.
 import type { ErrorData } from '../../../shared/errors';
-import type { PickedFile, PickPurpose } from '../../../shared/requests';
+import type { PreloadApi } from '../../../shared/preload-api';
 import { socketBase } from './urls';
 
 export interface Transport {
@@ -11,19 +11,6 @@ export interface Transport {
   /** Where a VM's console WebSocket lives. */
   consoleUrl(kind: 'vnc' | 'serial', id: string): string;
   onConnection(listener: (connected: boolean) => void): () => void;
-}
-
-export interface PreloadApi {
-  call(
-    method: string,
-    params: unknown,
-  ): Promise<{ ok: true; result: unknown } | { ok: false; error: ErrorData }>;
-  onEvent(listener: (event: string, data: unknown) => void): () => void;
-  consoleUrl(kind: 'vnc' | 'serial', id: string): string;
-  /** The desktop app's native file dialog; null when the user cancels. */
-  pickFile(
-    purpose: PickPurpose,
-  ): Promise<{ ok: true; result: PickedFile | null } | { ok: false; error: ErrorData }>;
 }
 
 declare global {
