@@ -15,6 +15,12 @@ export interface VmSummary {
   error: string | null;
   /** The operation under way, if any (start, stop, snapshot, ...). */
   busy: string | null;
+  /** A template (never started; the base of linked clones). */
+  template?: boolean;
+  /** The template this VM is a linked clone of. */
+  linkedTo?: string | null;
+  /** It can be reset to its baseline. */
+  baseline?: boolean;
   /** How far a running guest has come (agent, cloud-init, address); null when not watched. */
   readiness?: Readiness | null;
 }

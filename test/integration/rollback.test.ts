@@ -116,6 +116,10 @@ describe('rollback', () => {
     const started = performance.now();
     const clone = await linkedClone(engine, vm.id, 'clone one');
     console.log(`linked clone made in ${Math.round(performance.now() - started)} ms`);
+    // The list says which is the template and which its clone (cards need no config request).
+    const cards = new Map(engine.list().map((v) => [v.id, v]));
+    expect(cards.get(vm.id)).toMatchObject({ template: true, linkedTo: null });
+    expect(cards.get(clone.id)).toMatchObject({ template: false, linkedTo: vm.id, baseline: false });
     const cloneDisk = join(engine.paths(clone.id).vmDir, 'disk0.qcow2');
     const info = await engine.img.info(cloneDisk, 'qcow2');
     expect(info['full-backing-filename']).toBe(tplDisk);

@@ -194,6 +194,10 @@ export class Engine extends EventEmitter<EngineEvents> {
         memoryMiB: c?.memoryMiB ?? null,
         error: e.ok ? null : e.error,
         busy: this.locks.holder(e.id),
+        // What cards show besides state, so the UI needs no vm.get per card.
+        template: c?.template ?? false,
+        linkedTo: c?.linkedTo ?? null,
+        baseline: c ? c.baseline !== null : false,
       };
     });
   }

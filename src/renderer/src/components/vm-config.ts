@@ -1,7 +1,7 @@
 // VM configs for views that only need a few of their fields (template, linked clone, baseline):
 // the list's summaries do not carry them. One vm.get per VM and config version, shared by every
 // card and panel that asks, and asked again only when the engine reports a config change.
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { VmSummary } from '../../../shared/api-types';
 import type { VmConfig } from '../../../shared/vm';
 import { api } from '../api/client';
@@ -37,28 +37,26 @@ export function useVmConfig(id: string): VmConfig | null {
   return state && state.id === id ? state.config : null;
 }
 
-/** The linked clones of a template, read from the configs of the other VMs (cached). */
+/**
+ * The linked clones of a template, from the list's summaries (each carries linkedTo): no request
+ * per VM, and one pass over the list, however many VMs there are.
+ */
 export function useLinkedClones(templateId: string, enabled: boolean): VmSummary[] | null {
   // A string, so the selector's result compares equal while nothing relevant changed.
-  const key = useVms((s) =>
-    s.vms
-      .filter((v) => v.id !== templateId && v.error === null)
-      .map((v) => `${v.id}:${s.configVersion[v.id] ?? 0}`)
-      .join(','),
+  const ids = useVms((s) =>
+    enabled
+      ? s.vms
+          .filter((v) => v.linkedTo === templateId)
+          .map((v) => v.id)
+          .join(',')
+      : '',
   );
-  const [clones, setClones] = useState<string[] | null>(null);
-  useEffect(() => {
-    if (!enabled) return;
-    let current = true;
-    const entries = key ? key.split(',').map((e) => e.split(':') as [string, string]) : [];
-    void Promise.all(entries.map(([id, v]) => fetchConfig(id, Number(v)))).then((configs) => {
-      if (current) setClones(configs.flatMap((c) => (c?.linkedTo === templateId ? [c.id] : [])));
-    });
-    return () => {
-      current = false;
-    };
-  }, [key, templateId, enabled]);
   const vms = useVms((s) => s.vms);
-  if (!enabled || clones === null) return null;
-  return vms.filter((v) => clones.includes(v.id));
+  const loaded = useVms((s) => s.loaded);
+  return useMemo(() => {
+    if (!enabled || !loaded) return null;
+    const wanted = new Set(ids ? ids.split(',') : []);
+    return vms.filter((v) => wanted.has(v.id));
+    // vms changes with every event; the clones only when their ids do.
+  }, [ids, enabled, loaded]);
 }

@@ -49,7 +49,16 @@ function applyConfig(e: { id: string; config: VmConfig | null }): void {
     const configVersion = { ...st.configVersion, [e.id]: (st.configVersion[e.id] ?? 0) + 1 };
     if (!e.config) return { configVersion, vms: st.vms.filter((v) => v.id !== e.id) };
     const c = e.config;
-    const fields = { name: c.name, osType: c.osType, cpus: c.cpus, memoryMiB: c.memoryMiB, error: null };
+    const fields = {
+      name: c.name,
+      osType: c.osType,
+      cpus: c.cpus,
+      memoryMiB: c.memoryMiB,
+      error: null,
+      template: c.template,
+      linkedTo: c.linkedTo,
+      baseline: c.baseline !== null,
+    };
     return { configVersion, vms: st.vms.map((v) => (v.id === e.id ? { ...v, ...fields } : v)) };
   });
   // A VM this window has not seen yet (made by the CLI, or a clone): take the engine's list.

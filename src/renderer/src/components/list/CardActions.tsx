@@ -1,7 +1,6 @@
 // Quick actions on a card. They only ask the engine; the new state arrives as an event into the
 // store, so a VM changed from the CLI or by its guest looks exactly the same here.
 import type { VmSummary } from '../../../../shared/api-types';
-import type { VmConfig } from '../../../../shared/vm';
 import { api } from '../../api/client';
 import { attempt } from '../../store/notices';
 import { navigate } from '../../store/ui';
@@ -77,7 +76,7 @@ function PrimaryAction({ vm, call, template }: { vm: VmSummary; call: Call; temp
   );
 }
 
-export function CardActions({ vm, config }: { vm: VmSummary; config: VmConfig | null }) {
+export function CardActions({ vm }: { vm: VmSummary }) {
   const { id, name, state } = vm;
   // While the engine works on this VM, other operations would only fail with BUSY; force stop
   // stays, because it is how a user gets out of a stop or start that hangs.
@@ -88,7 +87,7 @@ export function CardActions({ vm, config }: { vm: VmSummary; config: VmConfig | 
   const live = state === 'running' || state === 'paused';
   const canForce = state !== 'stopped' && state !== 'crashed';
   const canSnapshot = state === 'stopped' || live;
-  const template = config?.template === true;
+  const template = vm.template === true;
   const disposable = vm.last.disposable === true;
 
   return (

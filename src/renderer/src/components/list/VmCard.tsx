@@ -5,7 +5,6 @@ import { memo } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { useVms } from '../../store/vms';
 import { navigate } from '../../store/ui';
-import { useVmConfig } from '../vm-config';
 import { CardActions } from './CardActions';
 import { memoryLabel, osLabel, stateLabel } from './filter';
 import { ReadinessLine } from './ReadinessLine';
@@ -51,8 +50,6 @@ function Activity({ vm }: { vm: VmSummary }) {
 }
 
 export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel: string | null }) {
-  // Template, clone and baseline are config, not in the summary: read once per config change.
-  const config = useVmConfig(vm.id);
   return (
     <article
       className={`card${vm.last.disposable ? ' card-disposable' : ''}`}
@@ -74,7 +71,7 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
               Disposable
             </span>
           )}
-          {config?.template && (
+          {vm.template && (
             <span
               className="badge badge-template"
               data-testid="template-badge"
@@ -104,12 +101,12 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
         <span>{vm.cpus === null ? '? CPUs' : `${vm.cpus} CPU${vm.cpus === 1 ? '' : 's'}`}</span>
         <span>{memoryLabel(vm.memoryMiB)}</span>
         {accel && <span title="Accelerator this host uses">{accel}</span>}
-        {config?.linkedTo && <span title="Its disks are overlays on a template's">linked clone</span>}
-        {config?.baseline && <span title="It can be reset to its baseline in an instant">baseline</span>}
+        {vm.linkedTo && <span title="Its disks are overlays on a template's">linked clone</span>}
+        {vm.baseline && <span title="It can be reset to its baseline in an instant">baseline</span>}
       </p>
       {(vm.state === 'running' || vm.state === 'paused') && <Sparkline id={vm.id} />}
       <Activity vm={vm} />
-      <CardActions vm={vm} config={config} />
+      <CardActions vm={vm} />
     </article>
   );
 });
