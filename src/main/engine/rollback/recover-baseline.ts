@@ -1,30 +1,13 @@
 // Finishing or undoing a `baseline set` that an engine was killed in. setBaseline links the
 // image to its base name, renames a new overlay over the image, and records the baseline in
 // vm.json last, so a base file that vm.json does not name is in one of two states.
-import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import type { ConfigStore } from '../config/store';
 import { baseName } from '../config/filenames';
 import { protect } from './overlay';
-
-/** The backing file name in a qcow2 header, or null (not qcow2, or no backing file). */
-export function qcow2Backing(path: string): string | null {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(20);
-    readSync(fd, head, 0, 20, 0);
-    if (head.readUInt32BE(0) !== 0x514649fb) return null; // "QFI\xfb"
-    const offset = Number(head.readBigUInt64BE(8));
-    const size = head.readUInt32BE(16);
-    if (!offset || !size || size > 4096) return null;
-    const name = Buffer.alloc(size);
-    readSync(fd, name, 0, size, offset);
-    return name.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
+import { qcow2Backing } from '../storage/qcow2-header';
 
 export function recoverBaseline(store: ConfigStore, config: VmConfig, vmDir: string): string[] {
   if (config.baseline) return [];

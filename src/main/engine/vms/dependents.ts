@@ -3,8 +3,9 @@
 // by their real path, so an overlay that spells its base differently (a symlink, `./`, `//`)
 // still protects it.
 import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { diskPath } from '../qemu/argv';
+import { qcow2Backing } from '../storage/qcow2-header';
 import type { Engine } from '../engine';
 
 export function realOr(path: string): string {
@@ -38,10 +39,14 @@ export async function dependents(
         continue;
       }
       if (d.format !== 'qcow2' || !existsSync(path)) continue;
-      const info = await engine.img.info(path, 'qcow2');
-      const backing = info['full-backing-filename'] ?? info['backing-filename'];
-      if (backing && wanted.has(realOr(resolve(engine.paths(entry.id).vmDir, backing))))
-        users.push(`${c.name} (${path})`);
+      // The header's own field, not a qemu-img process per disk: with 100 clones that was 20 s.
+      let backing: string | null;
+      try {
+        backing = qcow2Backing(path);
+      } catch {
+        continue; // unreadable now (being replaced): it names nothing we could protect
+      }
+      if (backing && wanted.has(realOr(resolve(dirname(path), backing)))) users.push(`${c.name} (${path})`);
     }
   }
   return users;
