@@ -95,7 +95,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async adoptAll(): Promise<void> {
     const qemus = qemusByPidFile();
     await Promise.all(
-      this.store.list().map((e) => this.runtime(e.id).adopt(qemus.get(this.paths(e.id).pidFile))),
+      // Folder names are enough to find running QEMUs; recovery has read every vm.json already.
+      this.store.ids().map((id) => this.runtime(id).adopt(qemus.get(this.paths(id).pidFile))),
     );
   }
 

@@ -20,7 +20,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VmId } from '../../shared/vm';
-import type { ConfigStore } from './config/store';
+import type { ConfigEntry, ConfigStore } from './config/store';
 import { diskPath } from './qemu/argv';
 import { DELETE_MARKER, STAGING_PREFIX } from './config/filenames';
 import { isAlive } from './supervisor/proc';
@@ -36,8 +36,7 @@ function remove(path: string): void {
 }
 
 /** Files vm.json refers to (only those the VM does not own, with `external`). */
-function referenced(store: ConfigStore, id: string, vmDir: string, external = false): Set<string> {
-  const entry = store.read(id);
+function referenced(entry: ConfigEntry, vmDir: string, external = false): Set<string> {
   if (!entry.ok) return new Set();
   const c = entry.config;
   return new Set([
@@ -76,12 +75,14 @@ export function recoverHome(store: ConfigStore): string[] {
         continue;
       }
       if (!VmId.safeParse(name).success || !statSync(path).isDirectory()) continue;
+      // Read once: with a thousand VMs, every extra parse at startup shows.
+      const entry = store.read(name);
       if (existsSync(join(path, DELETE_MARKER))) {
-        finishDelete(path, referenced(store, name, path, true));
+        finishDelete(path, referenced(entry, path, true));
         note('deleted', path, 'finished an interrupted delete');
         continue;
       }
-      const refs = referenced(store, name, path);
+      const refs = referenced(entry, path);
       for (const f of readdirSync(path)) {
         const file = join(path, f);
         if (ATOMIC_TMP.test(f) || (IMAGE_TMP.test(f) && !refs.has(file))) {
@@ -89,7 +90,6 @@ export function recoverHome(store: ConfigStore): string[] {
           note('removed', file, 'an interrupted write; the file it was to replace is intact');
         }
       }
-      const entry = store.read(name);
       if (entry.ok) notes.push(...recoverBaseline(store, entry.config, path));
       if (readdirSync(path).length === 0) {
         remove(path);

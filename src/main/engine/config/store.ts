@@ -53,10 +53,16 @@ export class ConfigStore {
     mkdirSync(this.vmsDir, { recursive: true, mode: 0o700 });
   }
 
-  list(): ConfigEntry[] {
+  /** The VMs' ids from the folder names alone: no vm.json is read. */
+  ids(): string[] {
     if (!existsSync(this.vmsDir)) return [];
-    const ids = readdirSync(this.vmsDir).filter((d) => VmId.safeParse(d).success);
-    return ids.sort().map((id) => this.read(id));
+    return readdirSync(this.vmsDir)
+      .filter((d) => VmId.safeParse(d).success)
+      .sort();
+  }
+
+  list(): ConfigEntry[] {
+    return this.ids().map((id) => this.read(id));
   }
 
   read(id: string): ConfigEntry {
