@@ -1,6 +1,7 @@
 // Performance figures of a running guest (the tiny test guest under TCG): CPU of the QEMU
 // process, its memory, and disk I/O that follows what the guest writes; the history the
 // Performance tab reads, the batch the cards get, and `hangar top` from another process.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatsSample } from '../../src/shared/api-types';
 import type { Engine } from '../../src/main/engine/engine';
@@ -61,6 +62,10 @@ describe('performance samples', () => {
     // The cards' events carry this VM's newest sample each second.
     expect(batches.length).toBeGreaterThanOrEqual(3);
     expect(batches.at(-1)!.map((b) => b.id)).toContain(vm.id);
+    // A second's block stats are not worth a line in the capped qmp.log; the start's commands are.
+    const qmpLog = readFileSync(engine.paths(vm.id).qmpLog, 'utf8');
+    expect(qmpLog).toContain('qmp_capabilities');
+    expect(qmpLog).not.toMatch(/query-blockstats|rd_bytes/);
     await engine.stop(vm.id, { force: true });
   }, 120_000);
 

@@ -50,12 +50,16 @@ function logSize(path: string): number {
   }
 }
 
+const QUIET = ['"screendump"', '"query-blockstats"', '"rd_bytes"'];
+
 function openQmp(paths: VmPaths, log: LogWriter): QmpClient {
   return new QmpClient({
     path: paths.qmpSocket,
     onLog: (e) => {
-      // The cards' thumbnails ask for a screendump every few seconds: not worth a log line.
-      if (e.text.includes('"screendump"')) return;
+      // The cards' thumbnails ask for a screendump every few seconds, and the performance sampler
+      // for block stats every second (a large reply, recognised by its counters): not worth a
+      // log line each, and they would push the lines that matter out of the capped log.
+      if (QUIET.some((q) => e.text.includes(q))) return;
       log.line(`${e.direction} ${e.text}`);
     },
   });
