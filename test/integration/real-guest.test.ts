@@ -165,6 +165,9 @@ describe('a Debian cloud image as a VM', () => {
       const ip = cli('ip', vm.id);
       expect(ip.status).toBe(0);
       expect(ip.stdout).toMatch(/^10\.0\.2\.\d+/);
+      const info = cli('info', vm.id);
+      expect(info.status).toBe(0);
+      expect(info.stdout).toMatch(/^Address +10\.0\.2\.\d+ \(ssh -p \d+ tester@127\.0\.0\.1\)$/m);
       const ex = cli('exec', vm.id, '--', 'sh', '-c', 'echo hi; exit 5');
       expect(ex.status).toBe(5);
       expect(ex.stdout).toBe('hi\n');

@@ -88,7 +88,18 @@ export const COMMANDS: Record<string, Command> = {
   },
   async info(ctx) {
     const d = await call(ctx, 'vm.get', { vm: vmArg(ctx) });
-    ctx.print(d, formatInfo(d));
+    // The address comes from the guest agent: asked of a running cloud-image VM (which has one),
+    // or known already when a running app watches the guest. Others are not kept waiting for an
+    // agent that is not there.
+    const known = d.readiness?.ip
+      ? { ipv4: d.readiness.ip, ipv6: null, interface: null, ssh: d.readiness.ssh }
+      : null;
+    const address =
+      known ??
+      (d.state.state === 'running' && d.config.cloudInit
+        ? await call(ctx, 'vm.address', { vm: d.config.id }).catch(() => null)
+        : null);
+    ctx.print(address ? { ...d, address } : d, formatInfo(d, address));
   },
   async create(ctx) {
     const c = await call(ctx, 'vm.create', {

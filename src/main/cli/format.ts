@@ -36,7 +36,8 @@ export function formatList(vms: VmSummary[]): string {
   ]);
 }
 
-export function formatInfo(d: ApiResults['vm.get']): string {
+/** `address`: the guest's, when its agent gave one (cloud images; see the info command). */
+export function formatInfo(d: ApiResults['vm.get'], address?: ApiResults['vm.address'] | null): string {
   const c = d.config;
   const lines = [
     `Name       ${safe(c.name)}`,
@@ -56,6 +57,12 @@ export function formatInfo(d: ApiResults['vm.get']): string {
     ),
     `Snapshots  ${c.snapshots.length}`,
   ];
+  const ip = address?.ipv4 ?? address?.ipv6;
+  if (ip) {
+    const ssh = address!.ssh;
+    const how = ssh ? ` (ssh -p ${ssh.port} ${ssh.user ? `${ssh.user}@` : ''}${ssh.host})` : '';
+    lines.splice(lines.length - 1, 0, `Address    ${ip}${how}`);
+  }
   if (d.state.logTail) lines.push('', 'Last lines of qemu.log:', d.state.logTail);
   return lines.join('\n');
 }
