@@ -156,6 +156,8 @@ describe('a Debian cloud image as a VM', () => {
     const ram = await createSnapshot(engine, vm.id, 'with ram');
     await exec('sh', '-c', 'echo after > /root/mark; sync');
     await revertSnapshot(engine, vm.id, ram.id);
+    // The restored guest's agent answers within moments; a script waits for it the same way.
+    await api.call('vm.wait', { vm: vm.id, for: ['agent'], timeoutSec: 60 });
     expect((await exec('cat', '/root/mark')).out).toBe('before\n');
   });
 

@@ -127,6 +127,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     return a;
   }
 
+  /** Drops the VM's agent session; the next call opens a new one (after a RAM revert). */
+  resetAgent(id: string): void {
+    this.agents.get(id)?.close();
+    this.agents.delete(id);
+  }
+
   runtime(id: string): VmRuntime {
     let r = this.runtimes.get(id);
     if (!r) {

@@ -71,6 +71,9 @@ async function loadWithRam(
     { tag: snap.tag, vmstate: imgs[0]!.node, devices: imgs.map((i) => i.node) },
     progress,
   );
+  // The guest's agent is now the one of the snapshot's moment: whatever the session was waiting
+  // for, or had half-read, belongs to the discarded guest. A fresh connection syncs from scratch.
+  engine.resetAgent(config.id);
   await rt.qmp().execute('cont');
 }
 
