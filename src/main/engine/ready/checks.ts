@@ -19,7 +19,7 @@ export interface CheckResult {
 }
 
 /** Reads a small file through the agent; null when it does not exist. */
-async function readSmall(engine: Engine, id: string, path: string, max = 256 * 1024): Promise<string | null> {
+export async function readSmall(engine: Engine, id: string, path: string, max = 256 * 1024): Promise<string | null> {
   const agent = engine.agent(id);
   let handle: number;
   try {

@@ -11,6 +11,7 @@ import type { Readiness } from '../../../shared/api-types';
 import { HangarError } from '../../../shared/errors';
 import type { VmConfig } from '../../../shared/vm';
 import type { Engine } from '../engine';
+import { perEngine } from '../per-engine';
 import { addressOf } from '../agent/guest';
 import { sshOf } from '../agent/vm-ops';
 import { runCheck } from './checks';
@@ -140,16 +141,5 @@ export class ReadinessWatch {
   }
 }
 
-const watches = new WeakMap<Engine, ReadinessWatch>();
-
 /** The engine's readiness watch, made on first use and stopped when the engine closes. */
-export function readinessOf(engine: Engine): ReadinessWatch {
-  let w = watches.get(engine);
-  if (!w) {
-    const made = new ReadinessWatch(engine);
-    engine.onClose(() => made.close());
-    watches.set(engine, made);
-    w = made;
-  }
-  return w;
-}
+export const readinessOf = perEngine((engine) => new ReadinessWatch(engine));

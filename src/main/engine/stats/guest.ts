@@ -3,7 +3,7 @@
 // numbers bounded, and a guest without an agent simply has none (null).
 import { z } from 'zod';
 import type { Engine } from '../engine';
-import { closeGuestFile, openGuestFile, readGuestChunk } from '../agent/guest';
+import { readSmall } from '../ready/checks';
 
 const Interfaces = z
   .array(
@@ -26,20 +26,13 @@ export interface GuestReading {
 }
 
 async function meminfo(engine: Engine, id: string): Promise<GuestReading['memory']> {
-  const agent = engine.agent(id);
-  const handle = await openGuestFile(agent, '/proc/meminfo', 'r');
-  try {
-    const { data } = await readGuestChunk(agent, handle);
-    const text = data.toString('latin1');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1]);
-    const total = kb('MemTotal');
-    const available = kb('MemAvailable');
-    return Number.isFinite(total) && Number.isFinite(available)
-      ? { totalBytes: total * 1024, availableBytes: available * 1024 }
-      : null;
-  } finally {
-    await closeGuestFile(agent, handle);
-  }
+  const text = await readSmall(engine, id, '/proc/meminfo', 64 * 1024);
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text ?? '')?.[1]);
+  const total = kb('MemTotal');
+  const available = kb('MemAvailable');
+  return Number.isFinite(total) && Number.isFinite(available)
+    ? { totalBytes: total * 1024, availableBytes: available * 1024 }
+    : null;
 }
 
 /** One reading, or nulls when no agent answers (quickly: a silent agent is the common case). */

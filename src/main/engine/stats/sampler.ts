@@ -5,6 +5,7 @@
 // the readiness watch; timers are unref'd so a CLI process can still end.
 import type { StatsSample } from '../../../shared/api-types';
 import type { Engine } from '../engine';
+import { perEngine } from '../per-engine';
 import { guestReading, type GuestReading } from './guest';
 import { procTimes, TICKS_PER_SECOND, type ProcTimes } from './proc';
 
@@ -182,16 +183,5 @@ export class StatsSampler {
   }
 }
 
-const samplers = new WeakMap<Engine, StatsSampler>();
-
 /** The engine's sampler, made on first use and stopped when the engine closes. */
-export function statsOf(engine: Engine): StatsSampler {
-  let s = samplers.get(engine);
-  if (!s) {
-    const made = new StatsSampler(engine);
-    engine.onClose(() => made.close());
-    samplers.set(engine, made);
-    s = made;
-  }
-  return s;
-}
+export const statsOf = perEngine((engine) => new StatsSampler(engine));
