@@ -74,6 +74,48 @@ describe('ConfigStore', () => {
   });
 });
 
+describe('the in-memory index', () => {
+  it('serves a saved config without reading vm.json again, and copies for changing', () => {
+    const created = store.create(vm({ name: 'indexed' }));
+    const listed = store.list()[0]!;
+    expect(listed.ok && listed.config.name).toBe('indexed');
+    // Listed entries are shared with the index: frozen, so no caller can change it by accident.
+    expect(() => {
+      (listed as { config: { name: string } }).config.name = 'changed';
+    }).toThrow(TypeError);
+    // load() hands out a copy: changing it (before a save that might fail) leaves the index alone.
+    const copy = store.load(created.id);
+    copy.name = 'edited but not saved';
+    copy.disks.push({ ...copy.disks[0]! });
+    expect(store.load(created.id).name).toBe('indexed');
+    expect(store.load(created.id).disks).toHaveLength(created.disks.length);
+  });
+
+  it('sees a vm.json changed behind its back, in place or by rename, and a VM removed', () => {
+    const a = store.create(vm({ id: 'aaaaaaaaaaaa', name: 'alpha' }));
+    store.create(vm({ id: 'bbbbbbbbbbbb', name: 'beta' }));
+    expect(store.list().map((e) => e.ok && e.config.name)).toEqual(['alpha', 'beta']);
+    const file = join(home, 'vms', a.id, 'vm.json');
+    // Same length, written in place (an editor that does not rename): the stamp still differs.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"alpha"', '"gamma"'));
+    expect(store.load(a.id).name).toBe('gamma');
+    // Broken by hand: reported, the previous good parse is not served.
+    writeFileSync(file, '{ nope');
+    expect(store.read(a.id).ok).toBe(false);
+    rmSync(join(home, 'vms', 'bbbbbbbbbbbb'), { recursive: true });
+    expect(store.list().map((e) => e.id)).toEqual([a.id]);
+    expect(() => store.load('bbbbbbbbbbbb')).toThrow(/No VM/);
+  });
+
+  it('takes what save() wrote, not a stale parse', () => {
+    const a = store.create(vm({ name: 'one' }));
+    store.list();
+    store.save({ ...store.load(a.id), name: 'two' });
+    expect(store.list().map((e) => e.ok && e.config.name)).toEqual(['two']);
+    expect(JSON.parse(readFileSync(join(home, 'vms', a.id, 'vm.json'), 'utf8')).name).toBe('two');
+  });
+});
+
 describe('identifiers', () => {
   it('makes valid, distinct VM ids and unicast MACs', () => {
     const ids = new Set(Array.from({ length: 200 }, newVmId));
