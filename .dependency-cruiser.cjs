@@ -39,6 +39,14 @@ module.exports = {
       to: { path: '^src/main/(api|server|cli|shell)/' },
     },
     {
+      name: 'operations-use-the-engine-context',
+      severity: 'error',
+      comment:
+        'Operations depend on the EngineContext interface (engine/context.ts), not on the Engine class.',
+      from: { path: '^src/main/engine/', pathNot: '^src/main/engine/(engine|index)\\.ts$' },
+      to: { path: '^src/main/engine/engine\\.ts$' },
+    },
+    {
       name: 'api-below-transports',
       severity: 'error',
       comment: 'The API is what transports carry; it imports none of them.',

@@ -116,4 +116,27 @@ describe('import direction and cycles (dependency-cruiser)', () => {
     expect(found.length).toBeGreaterThan(0);
     expect(new Set(found)).toEqual(new Set(['no-circular']));
   });
+
+  it('fails an operation that imports the Engine class instead of the engine context', () => {
+    const files = {
+      'src/main/engine/context.ts': 'export interface EngineContext { home: string }\n',
+      'src/main/engine/engine.ts':
+        "import type { EngineContext } from './context';\nexport class Engine implements EngineContext { home = '' }\n",
+      'src/main/api/d.ts': "import { Engine } from '../engine/engine';\nexport const d = new Engine();\n",
+    };
+    expect(
+      cruise({
+        ...files,
+        'src/main/engine/vms/op.ts':
+          "import type { Engine } from '../engine';\nexport const f = (e: Engine) => e.home;\n",
+      }),
+    ).toEqual(['operations-use-the-engine-context']);
+    expect(
+      cruise({
+        ...files,
+        'src/main/engine/vms/op.ts':
+          "import type { EngineContext } from '../context';\nexport const f = (e: EngineContext) => e.home;\n",
+      }),
+    ).toEqual([]);
+  });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { HostInfo } from '../../shared/host';
 import { VmId, type VmConfig } from '../../shared/vm';
 import type { StateChange } from '../../shared/state';
-import type { Progress, Readiness, StatsSample, VmSummary } from '../../shared/api-types';
+import type { VmSummary } from '../../shared/api-types';
 import { HangarError } from '../../shared/errors';
 import { ConfigStore } from './config/store';
 import { hangarHome, runtimeRoot, vmPaths, type VmPaths } from './config/paths';
@@ -21,19 +21,9 @@ import { recoverHome } from './recovery';
 import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
 import { ProgressGate } from './progress-gate';
+import type { EngineContext, EngineEvents } from './context';
 
-export type EngineEvents = {
-  state: [StateChange];
-  progress: [Progress];
-  /** An operation started on a VM (operation) or ended (null). */
-  busy: [{ id: string; operation: string | null }];
-  /** A VM's config changed (null: the VM was deleted). */
-  config: [{ id: string; config: VmConfig | null }];
-  /** How far a running guest has come (null: no longer watched); see ready/watch.ts. */
-  readiness: [{ id: string; readiness: Readiness | null }];
-  /** Once a second while sampling: the newest sample of each running VM (stats/sampler.ts). */
-  stats: [{ samples: { id: string; sample: StatsSample }[] }];
-};
+export type { EngineContext, EngineEvents } from './context';
 
 export interface EngineOptions {
   home?: string;
@@ -42,7 +32,7 @@ export interface EngineOptions {
   endpoint?: string | null;
 }
 
-export class Engine extends EventEmitter<EngineEvents> {
+export class Engine extends EventEmitter<EngineEvents> implements EngineContext {
   readonly store: ConfigStore;
   readonly img: QemuImg;
   /** What host paths from outside may be (policy/paths.ts): never Hangar's own data. */

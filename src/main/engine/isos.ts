@@ -2,9 +2,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Engine } from './engine';
+import type { EngineContext } from './context';
 
-export function findIsos(engine: Engine, downloadsDir = join(engine.env.HOME ?? homedir(), 'Downloads')) {
+export function findIsos(
+  engine: EngineContext,
+  downloadsDir = join(engine.env.HOME ?? homedir(), 'Downloads'),
+) {
   const recent = new Set<string>();
   for (const e of engine.store.list()) {
     if (e.ok) for (const c of e.config.cdroms) if (c.media) recent.add(c.media);

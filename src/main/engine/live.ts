@@ -5,12 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
-import type { Engine } from './engine';
+import type { EngineContext } from './context';
 import { externalFile } from './vms/external';
 import { QmpCommandError } from './qmp';
 import { textToKeys } from './keys';
 
-function isRunning(engine: Engine, id: string): boolean {
+function isRunning(engine: EngineContext, id: string): boolean {
   const s = engine.runtime(id).state;
   return s === 'running' || s === 'paused';
 }
@@ -26,7 +26,7 @@ function cdrom(config: VmConfig, drive?: string) {
 }
 
 export async function insertMedia(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   iso: string,
   drive?: string,
@@ -46,7 +46,7 @@ export async function insertMedia(
   });
 }
 
-export async function ejectMedia(engine: Engine, ref: string, drive?: string): Promise<VmConfig> {
+export async function ejectMedia(engine: EngineContext, ref: string, drive?: string): Promise<VmConfig> {
   return engine.withVm(ref, 'media', async (config) => {
     const cd = cdrom(config, drive);
     // force: the guest may have locked the tray; the user asked for the disc to come out.
@@ -56,7 +56,7 @@ export async function ejectMedia(engine: Engine, ref: string, drive?: string): P
   });
 }
 
-function saveMedia(engine: Engine, config: VmConfig, drive: string, media: string | null): VmConfig {
+function saveMedia(engine: EngineContext, config: VmConfig, drive: string, media: string | null): VmConfig {
   const fresh = engine.store.load(config.id);
   const saved = engine.store.save({
     ...fresh,
@@ -86,7 +86,7 @@ export function parseKeys(combo: string): string[] {
   return keys.map((k) => alias[k] ?? k);
 }
 
-export async function sendKeys(engine: Engine, ref: string, combo: string): Promise<void> {
+export async function sendKeys(engine: EngineContext, ref: string, combo: string): Promise<void> {
   const keys = parseKeys(combo);
   try {
     await engine.qmp(ref).execute('send-key', { keys: keys.map((k) => ({ type: 'qcode', data: k })) });
@@ -101,7 +101,7 @@ export async function sendKeys(engine: Engine, ref: string, combo: string): Prom
  * The screen as PNG bytes. QEMU writes into the VM's private runtime dir, never to a path a
  * client chose; the file is read back and removed.
  */
-export async function screenshotPng(engine: Engine, ref: string): Promise<Buffer> {
+export async function screenshotPng(engine: EngineContext, ref: string): Promise<Buffer> {
   const config = engine.resolve(ref);
   const tmp = join(
     engine.paths(config.id).runDir,
@@ -116,7 +116,7 @@ export async function screenshotPng(engine: Engine, ref: string): Promise<Buffer
 }
 
 /** Types text into the guest as key presses, one after another. */
-export async function typeText(engine: Engine, ref: string, text: string): Promise<void> {
+export async function typeText(engine: EngineContext, ref: string, text: string): Promise<void> {
   const presses = textToKeys(text);
   const qmp = engine.qmp(ref);
   for (const keys of presses) {
@@ -125,7 +125,7 @@ export async function typeText(engine: Engine, ref: string, text: string): Promi
 }
 
 /** QEMU's human monitor, for power users; the text is QEMU's own output. */
-export async function monitor(engine: Engine, ref: string, commandLine: string): Promise<string> {
+export async function monitor(engine: EngineContext, ref: string, commandLine: string): Promise<string> {
   if (commandLine.length > 4096)
     throw new HangarError('INVALID_INPUT', 'Monitor commands are limited to 4096 characters.');
   return engine.qmp(ref).execute<string>('human-monitor-command', { 'command-line': commandLine });

@@ -1,9 +1,11 @@
 // Helpers that belong to one engine but that the engine does not build itself (the readiness
 // watch, the stats sampler): made on first use, one per engine, and closed with it.
-import type { Engine } from './engine';
+import type { EngineContext } from './context';
 
-export function perEngine<T extends { close(): void }>(make: (engine: Engine) => T): (engine: Engine) => T {
-  const made = new WeakMap<Engine, T>();
+export function perEngine<T extends { close(): void }>(
+  make: (engine: EngineContext) => T,
+): (engine: EngineContext) => T {
+  const made = new WeakMap<EngineContext, T>();
   return (engine) => {
     let it = made.get(engine);
     if (!it) {

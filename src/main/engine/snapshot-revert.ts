@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SnapshotMeta, VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
-import type { Engine } from './engine';
+import type { EngineContext } from './context';
 import { runJob } from './jobs';
 import { configAt, machineDiffers } from './snapshot-hardware';
 import { findSnapshot, images, refuseDisposable, running, tagsIn, type Image } from './snapshots';
@@ -13,7 +13,11 @@ import { findSnapshot, images, refuseDisposable, running, tagsIn, type Image } f
 /** Undo tags are Hangar's (hs-) and say what they are, should a killed engine leave one behind. */
 export const UNDO_PREFIX = 'hs-undo-';
 
-export async function revertSnapshot(engine: Engine, ref: string, snapRef: string): Promise<SnapshotMeta> {
+export async function revertSnapshot(
+  engine: EngineContext,
+  ref: string,
+  snapRef: string,
+): Promise<SnapshotMeta> {
   return engine.withVm(ref, 'revert', async (config) => {
     refuseDisposable(engine, config);
     const snap = findSnapshot(config, snapRef);
@@ -52,7 +56,7 @@ export async function revertSnapshot(engine: Engine, ref: string, snapRef: strin
 
 /** A snapshot with RAM resumes exactly where it was taken, even from a stopped VM. */
 async function loadWithRam(
-  engine: Engine,
+  engine: EngineContext,
   config: VmConfig,
   target: VmConfig,
   snap: SnapshotMeta,
@@ -82,7 +86,7 @@ async function loadWithRam(
  * off, every disk restored, and it is started again.
  */
 async function applyDisksOnly(
-  engine: Engine,
+  engine: EngineContext,
   config: VmConfig,
   target: VmConfig,
   snap: SnapshotMeta,
@@ -106,7 +110,7 @@ class UndoPoint {
   private taken: Image[] = [];
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: EngineContext,
     private readonly id: string,
     private readonly imgs: Image[],
   ) {}

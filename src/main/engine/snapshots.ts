@@ -7,7 +7,7 @@ import { formatSize } from './storage/size';
 import type { SnapshotMeta, VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
 import { diskPath } from './qemu/argv';
-import type { Engine } from './engine';
+import type { EngineContext } from './context';
 import { runJob } from './jobs';
 import { withFrozenGuest } from './agent';
 import { hardwareOf } from './snapshot-hardware';
@@ -24,7 +24,7 @@ export interface Image {
 }
 
 /** Every writable image a snapshot must cover, the UEFI variables included. */
-export function images(engine: Engine, config: VmConfig): Image[] {
+export function images(engine: EngineContext, config: VmConfig): Image[] {
   const { vmDir, varsFile } = engine.paths(config.id);
   const writable = config.disks.filter((d) => !d.readOnly);
   const raw = writable.filter((d) => d.format !== 'qcow2');
@@ -51,14 +51,14 @@ export function findSnapshot(config: VmConfig, ref: string): SnapshotMeta {
   throw new HangarError('NOT_FOUND', `"${config.name}" has no snapshot named or with the id "${ref}".`);
 }
 
-export function running(engine: Engine, config: VmConfig): boolean {
+export function running(engine: EngineContext, config: VmConfig): boolean {
   const s = engine.runtime(config.id).state;
   return s === 'running' || s === 'paused';
 }
 
 /** Renames or re-describes a snapshot; only vm.json changes, the images keep their tags. */
 export async function editSnapshot(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   snapRef: string,
   change: { name?: string; description?: string },
@@ -79,7 +79,7 @@ export async function editSnapshot(
   });
 }
 
-export function refuseDisposable(engine: Engine, config: VmConfig): void {
+export function refuseDisposable(engine: EngineContext, config: VmConfig): void {
   if (engine.runtime(config.id).disposable) {
     throw new HangarError(
       'CONFLICT',
@@ -115,7 +115,7 @@ function diskFull(err: unknown, dir: string, need: number): HangarError | null {
 }
 
 export async function createSnapshot(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   name: string,
   description = '',
@@ -196,7 +196,7 @@ function thawWarning(name: string, why: string): string {
 }
 
 /** Deletes one snapshot; its children are re-attached to its parent, so the tree stays whole. */
-export async function deleteSnapshot(engine: Engine, ref: string, snapRef: string): Promise<void> {
+export async function deleteSnapshot(engine: EngineContext, ref: string, snapRef: string): Promise<void> {
   await engine.withVm(ref, 'snapshot delete', async (config) => {
     // Found and applied against the config read under the lock, so a snapshot taken or edited
     // meanwhile is never dropped from vm.json.
@@ -226,7 +226,11 @@ export async function deleteSnapshot(engine: Engine, ref: string, snapRef: strin
   });
 }
 
-async function findForDelete(engine: Engine, config: VmConfig, snapRef: string): Promise<SnapshotMeta> {
+async function findForDelete(
+  engine: EngineContext,
+  config: VmConfig,
+  snapRef: string,
+): Promise<SnapshotMeta> {
   try {
     return findSnapshot(config, snapRef);
   } catch (err) {
@@ -252,7 +256,7 @@ interface NodeInfo {
  * A running VM is asked over QMP, saving a qemu-img run per image.
  */
 export async function tagsIn(
-  engine: Engine,
+  engine: EngineContext,
   imgs: Image[],
   configId: string,
 ): Promise<Map<string, number>[]> {
@@ -274,7 +278,7 @@ export async function tagsIn(
 
 /** The images that lack `tag`. */
 export async function missingIn(
-  engine: Engine,
+  engine: EngineContext,
   imgs: Image[],
   tag: string,
   configId: string,
@@ -283,7 +287,7 @@ export async function missingIn(
   return imgs.filter((_, n) => !tags[n]!.has(tag)).map((i) => i.path);
 }
 
-export async function listSnapshots(engine: Engine, ref: string): Promise<SnapshotListEntry[]> {
+export async function listSnapshots(engine: EngineContext, ref: string): Promise<SnapshotListEntry[]> {
   const config = engine.resolve(ref);
   const imgs = images(engine, config);
   const tagsByImage = await Promise.all(

@@ -16,7 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 import type { VmConfig } from '../../../shared/vm';
 import type { CopyResult, VmAddress } from '../../../shared/api-types';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { checkHostPath } from '../policy/paths';
 import {
   addressOf,
@@ -30,7 +30,7 @@ import {
   type ExecResult,
 } from './guest';
 
-function requireRunning(engine: Engine, config: VmConfig): void {
+function requireRunning(engine: EngineContext, config: VmConfig): void {
   const s = engine.runtime(config.id).state;
   if (s !== 'running')
     throw new HangarError(
@@ -43,7 +43,7 @@ function requireRunning(engine: Engine, config: VmConfig): void {
  * A guest without an agent (most ISOs, a guest still booting) answers nothing: say so after a
  * short sync instead of letting each command wait out its own, longer timeout.
  */
-async function requireAgent(engine: Engine, config: VmConfig): Promise<void> {
+async function requireAgent(engine: EngineContext, config: VmConfig): Promise<void> {
   requireRunning(engine, config);
   if (!(await engine.agent(config.id).ping(3_000)))
     throw new HangarError(
@@ -61,7 +61,7 @@ export function sshOf(config: VmConfig): VmAddress['ssh'] {
 }
 
 /** The guest's address on its first NIC, as its agent reports it (null fields when unknown). */
-export async function vmAddress(engine: Engine, ref: string, timeoutMs = 5_000): Promise<VmAddress> {
+export async function vmAddress(engine: EngineContext, ref: string, timeoutMs = 5_000): Promise<VmAddress> {
   const config = engine.resolve(ref);
   await requireAgent(engine, config);
   const nic = config.nics[0];
@@ -75,7 +75,7 @@ export async function vmAddress(engine: Engine, ref: string, timeoutMs = 5_000):
 }
 
 export async function vmExec(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   command: string,
   options: ExecOptions,
@@ -92,7 +92,7 @@ function guestPathOk(path: string): string {
 }
 
 /** The SHA-256 of a file in the guest, by its own sha256sum (coreutils). */
-async function guestSha256(engine: Engine, id: string, path: string): Promise<string | null> {
+async function guestSha256(engine: EngineContext, id: string, path: string): Promise<string | null> {
   try {
     const r = await guestExec(engine.agent(id), 'sha256sum', { args: ['--', path], timeoutMs: 120_000 });
     const m = /^([0-9a-f]{64})\s/.exec(r.stdout.toString('latin1'));
@@ -104,7 +104,7 @@ async function guestSha256(engine: Engine, id: string, path: string): Promise<st
 
 /** Host to guest: a file the user picked, written in the guest in chunks, then checked. */
 export async function copyIn(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   hostPath: string,
   guestPath: string,
@@ -152,7 +152,7 @@ export async function copyIn(
  * into place. Never into Hangar's own data, never over something that is not a regular file.
  */
 export async function copyOut(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   guestPath: string,
   hostPath: string,
@@ -206,7 +206,7 @@ export async function copyOut(
 }
 
 /** A folder to write into: real, a directory, and not Hangar's own data. */
-function checkHostDir(engine: Engine, dir: string): string {
+function checkHostDir(engine: EngineContext, dir: string): string {
   const probe = join(dir, '.');
   for (const root of engine.policy.protectedRoots)
     if (probe === root || probe.startsWith(`${root}/`))

@@ -3,11 +3,11 @@
 // reverts and resets keep the old id on purpose; this is the only way to ask for a second run.
 import { HangarError } from '../../../shared/errors';
 import type { VmConfig } from '../../../shared/vm';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { newInstanceId } from './plan';
 import { writeSeed } from './seed';
 
-export async function reseedVm(engine: Engine, ref: string): Promise<VmConfig> {
+export async function reseedVm(engine: EngineContext, ref: string): Promise<VmConfig> {
   return engine.withVm(ref, 'reseed', async (config) => {
     if (!config.cloudInit)
       throw new HangarError(

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { z } from 'zod';
 import { HangarError } from '../../../shared/errors';
 import type { VmConfig } from '../../../shared/vm';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { closeGuestFile, guestExec, openGuestFile, readGuestChunk } from '../agent/guest';
 import { sshOf, vmAddress } from '../agent/vm-ops';
 
@@ -19,7 +19,12 @@ export interface CheckResult {
 }
 
 /** Reads a small file through the agent; null when it does not exist. */
-export async function readSmall(engine: Engine, id: string, path: string, max = 256 * 1024): Promise<string | null> {
+export async function readSmall(
+  engine: EngineContext,
+  id: string,
+  path: string,
+  max = 256 * 1024,
+): Promise<string | null> {
   const agent = engine.agent(id);
   let handle: number;
   try {
@@ -45,7 +50,7 @@ export async function readSmall(engine: Engine, id: string, path: string, max = 
 }
 
 /** A guest's boot id: it changes at every boot, which is how a reboot is noticed. */
-export async function bootId(engine: Engine, id: string): Promise<string | null> {
+export async function bootId(engine: EngineContext, id: string): Promise<string | null> {
   const text = await readSmall(engine, id, '/proc/sys/kernel/random/boot_id', 100).catch(() => null);
   return text?.trim() ?? null;
 }
@@ -56,7 +61,7 @@ const Result = z.object({
     .loose(),
 });
 
-async function cloudInit(engine: Engine, config: VmConfig): Promise<CheckResult> {
+async function cloudInit(engine: EngineContext, config: VmConfig): Promise<CheckResult> {
   // result.json appears in /run (cleared at every boot) when cloud-init's last stage is over.
   const text = await readSmall(engine, config.id, '/run/cloud-init/result.json');
   if (text === null) return { ok: false, detail: 'cloud-init is still running' };
@@ -80,7 +85,7 @@ async function cloudInit(engine: Engine, config: VmConfig): Promise<CheckResult>
 }
 
 /** Listening TCP ports in the guest, read from /proc/net/tcp and tcp6 (state 0A). */
-async function listening(engine: Engine, id: string, port: number): Promise<boolean> {
+async function listening(engine: EngineContext, id: string, port: number): Promise<boolean> {
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
     const text = (await readSmall(engine, id, f, 4 * 1024 * 1024)) ?? '';
     for (const line of text.split('\n').slice(1)) {
@@ -112,7 +117,11 @@ function sshBanner(port: number, timeoutMs = 3_000): Promise<boolean> {
   });
 }
 
-export async function runCheck(engine: Engine, config: VmConfig, check: CheckName): Promise<CheckResult> {
+export async function runCheck(
+  engine: EngineContext,
+  config: VmConfig,
+  check: CheckName,
+): Promise<CheckResult> {
   if (check === 'agent') {
     const ok = await engine.agent(config.id).ping(2_000);
     return { ok, detail: ok ? 'the guest agent answers' : 'waiting for the guest agent' };

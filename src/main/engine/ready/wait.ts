@@ -3,7 +3,7 @@
 // reboots inside cloud-init does not end the wait early. A timeout names the check that was
 // still waiting and shows the end of the serial console.
 import { HangarError } from '../../../shared/errors';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { qemuErrorLines, tailFile } from '../supervisor/logs';
 import { bootId, runCheck, type CheckName } from './checks';
 
@@ -13,13 +13,13 @@ export interface WaitResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function serialTail(engine: Engine, id: string): string {
+function serialTail(engine: EngineContext, id: string): string {
   const text = tailFile(engine.paths(id).serialLog, 64 * 1024, 12);
   return qemuErrorLines(text) || text;
 }
 
 export async function waitReady(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   checks: CheckName[],
   timeoutMs: number,

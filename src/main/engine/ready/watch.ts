@@ -10,7 +10,7 @@
 import type { Readiness } from '../../../shared/api-types';
 import { HangarError } from '../../../shared/errors';
 import type { VmConfig } from '../../../shared/vm';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { perEngine } from '../per-engine';
 import { addressOf } from '../agent/guest';
 import { sshOf } from '../agent/vm-ops';
@@ -22,7 +22,7 @@ const SETTLED_MS = 10_000;
 const NO_AGENT_MAX_MS = 30_000;
 
 /** One look at a running guest. Never throws: a failure is a stage with its reason. */
-export async function assess(engine: Engine, config: VmConfig): Promise<Readiness> {
+export async function assess(engine: EngineContext, config: VmConfig): Promise<Readiness> {
   const ssh = sshOf(config);
   const seeded = config.cloudInit !== null;
   const base = { ip: null, ssh, cloudInit: seeded ? ('running' as const) : null };
@@ -76,7 +76,7 @@ export class ReadinessWatch {
   private readonly watched = new Map<string, Watched>();
   private enabled = false;
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly engine: EngineContext) {}
 
   /** Starts watching every running VM, and each one that starts from now on. Idempotent. */
   enable(): void {

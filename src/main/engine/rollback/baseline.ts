@@ -5,12 +5,12 @@ import { existsSync, linkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { createOverlay, flatten, protect } from './overlay';
 import { ownedImages } from './images';
 import { baseName, pendingName } from '../config/filenames';
 
-export async function setBaseline(engine: Engine, ref: string): Promise<VmConfig> {
+export async function setBaseline(engine: EngineContext, ref: string): Promise<VmConfig> {
   return engine.withVm(ref, 'baseline', async (config) => {
     engine.requireStopped(config, 'set a baseline');
     if (config.baseline)
@@ -66,7 +66,7 @@ export async function setBaseline(engine: Engine, ref: string): Promise<VmConfig
 
 /** Discards everything since the baseline, snapshots taken since included; restarts a running VM. */
 export async function resetToBaseline(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
 ): Promise<{ config: VmConfig; ms: number }> {
   return engine.withVm(ref, 'reset to baseline', async (config) => {
@@ -104,7 +104,7 @@ export async function resetToBaseline(
 }
 
 /** Keeps the current state and drops the baseline: each overlay becomes a standalone image again. */
-export async function clearBaseline(engine: Engine, ref: string): Promise<VmConfig> {
+export async function clearBaseline(engine: EngineContext, ref: string): Promise<VmConfig> {
   return engine.withVm(ref, 'clear baseline', async (config) => {
     engine.requireStopped(config, 'clear its baseline');
     if (!config.baseline) throw new HangarError('CONFLICT', `"${config.name}" has no baseline.`);

@@ -6,7 +6,7 @@ import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { copyConfig } from '../vms/copy-config';
 import { VARS_FILE } from '../config/filenames';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { createOverlay, flatten, protect } from './overlay';
 import { ownedImages } from './images';
 import type { Claim } from '../policy/locks';
@@ -14,7 +14,7 @@ import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
 import { freePort } from '../cloudinit/plan';
 
 /** A template's linked clones by name, those still being made (staged) included. */
-export function clonesOf(engine: Engine, templateId: string): string[] {
+export function clonesOf(engine: EngineContext, templateId: string): string[] {
   const made = engine.store
     .list()
     .flatMap((e) => (e.ok && e.config.linkedTo === templateId ? [`"${e.config.name}"`] : []));
@@ -27,7 +27,7 @@ export function templateClaim(templateId: string): Claim {
   return { key: templateId, mode: 'read', label: 'the template' };
 }
 
-export async function setTemplate(engine: Engine, ref: string, on: boolean): Promise<VmConfig> {
+export async function setTemplate(engine: EngineContext, ref: string, on: boolean): Promise<VmConfig> {
   return engine.withVm(ref, on ? 'make template' : 'unmake template', async (config) => {
     engine.requireStopped(config, on ? 'make it a template' : 'turn it back into a VM');
     if (config.template === on) return config;
@@ -55,7 +55,7 @@ export async function setTemplate(engine: Engine, ref: string, on: boolean): Pro
  * template is read-locked throughout, so it cannot be unmade, deleted or changed under a clone
  * being built; other clones of it may be made at the same time.
  */
-export async function linkedClone(engine: Engine, ref: string, name: string): Promise<VmConfig> {
+export async function linkedClone(engine: EngineContext, ref: string, name: string): Promise<VmConfig> {
   const tpl = engine.resolve(ref);
   const from = engine.paths(tpl.id);
   const clone = copyConfig(tpl, name, {
@@ -100,7 +100,7 @@ export async function linkedClone(engine: Engine, ref: string, name: string): Pr
 }
 
 /** Copies the template's data into the clone, which then no longer needs the template. */
-export async function makeIndependent(engine: Engine, ref: string): Promise<VmConfig> {
+export async function makeIndependent(engine: EngineContext, ref: string): Promise<VmConfig> {
   const config = engine.resolve(ref);
   if (!config.linkedTo) throw new HangarError('CONFLICT', `"${config.name}" is not a linked clone.`);
   const claims = [{ key: config.id, mode: 'write' as const }, templateClaim(config.linkedTo)];

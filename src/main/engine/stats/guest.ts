@@ -2,7 +2,7 @@
 // out) and MemTotal/MemAvailable from /proc/meminfo. The guest is untrusted: shapes are checked,
 // numbers bounded, and a guest without an agent simply has none (null).
 import { z } from 'zod';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { readSmall } from '../ready/checks';
 
 const Interfaces = z
@@ -25,7 +25,7 @@ export interface GuestReading {
   net: { rx: number; tx: number } | null;
 }
 
-async function meminfo(engine: Engine, id: string): Promise<GuestReading['memory']> {
+async function meminfo(engine: EngineContext, id: string): Promise<GuestReading['memory']> {
   const text = await readSmall(engine, id, '/proc/meminfo', 64 * 1024);
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text ?? '')?.[1]);
   const total = kb('MemTotal');
@@ -36,7 +36,7 @@ async function meminfo(engine: Engine, id: string): Promise<GuestReading['memory
 }
 
 /** One reading, or nulls when no agent answers (quickly: a silent agent is the common case). */
-export async function guestReading(engine: Engine, id: string): Promise<GuestReading> {
+export async function guestReading(engine: EngineContext, id: string): Promise<GuestReading> {
   const at = Date.now();
   const agent = engine.agent(id);
   if (!(await agent.ping(1_000))) return { at, memory: null, net: null };

@@ -4,7 +4,7 @@
 // five seconds: the agent is the guest's, and slower). Off until something asks for figures, like
 // the readiness watch; timers are unref'd so a CLI process can still end.
 import type { StatsSample } from '../../../shared/api-types';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { perEngine } from '../per-engine';
 import { guestReading, type GuestReading } from './guest';
 import { procTimes, TICKS_PER_SECOND, type ProcTimes } from './proc';
@@ -65,7 +65,7 @@ export class StatsSampler {
   private timer: NodeJS.Timeout | null = null;
   private sampling = false;
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly engine: EngineContext) {}
 
   /** Starts sampling (idempotent). */
   enable(): void {

@@ -6,7 +6,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { diskPath } from '../qemu/argv';
 import { qcow2Backing } from '../storage/qcow2-header';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 
 export function realOr(path: string): string {
   try {
@@ -21,7 +21,7 @@ export function realOr(path: string): string {
  * that is the file itself counts too (deleting a VM keeps such files instead, see deleteVm).
  */
 export async function dependents(
-  engine: Engine,
+  engine: EngineContext,
   self: string,
   files: Iterable<string>,
   options: { inPlace?: boolean } = {},

@@ -8,7 +8,7 @@ import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
 import { parseSize, formatSize } from '../storage/size';
 import { clonesOf } from '../rollback/templates';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 
 function findDisk(config: VmConfig, id: string): Disk {
   const d = config.disks.find((x) => x.id === id);
@@ -28,7 +28,7 @@ export function freeName(dir: string, id: string, ext: string): string {
   }
 }
 
-function refuseIfBase(engine: Engine, config: VmConfig, what: string): void {
+function refuseIfBase(engine: EngineContext, config: VmConfig, what: string): void {
   const clones = config.template ? clonesOf(engine, config.id) : [];
   if (clones.length) {
     throw new HangarError(
@@ -39,7 +39,7 @@ function refuseIfBase(engine: Engine, config: VmConfig, what: string): void {
 }
 
 export async function resizeDisk(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   diskId: string,
   size: string,
@@ -70,7 +70,7 @@ export async function resizeDisk(
 
 /** Converts a stopped VM's own disk between raw and qcow2 (raw disks cannot hold snapshots). */
 export async function convertDisk(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   diskId: string,
   format: 'qcow2' | 'raw',

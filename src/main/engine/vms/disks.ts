@@ -13,7 +13,7 @@ import { dependents } from './dependents';
 import { checkHostPath } from '../policy/paths';
 import { backingChain } from '../policy/chain';
 import type { DiskInfoResult } from '../../../shared/api-types';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { clonesOf } from '../rollback/templates';
 
 function nextDiskId(config: VmConfig): string {
@@ -22,7 +22,7 @@ function nextDiskId(config: VmConfig): string {
 }
 
 export async function addDisk(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   req: Exclude<DiskRequest, { kind: 'none' }>,
 ): Promise<VmConfig> {
@@ -66,7 +66,7 @@ export async function addDisk(
 }
 
 export async function removeDisk(
-  engine: Engine,
+  engine: EngineContext,
   ref: string,
   diskId: string,
   deleteFile: boolean,
@@ -121,7 +121,7 @@ export async function removeDisk(
  * What the wizard shows about an image the user picked: its header, read under the path policy
  * (never a file of Hangar's own data), with the backing chain it would need confirmed.
  */
-export async function diskInfo(engine: Engine, path: string): Promise<DiskInfoResult> {
+export async function diskInfo(engine: EngineContext, path: string): Promise<DiskInfoResult> {
   const real = checkHostPath(engine.policy, path, 'image to inspect').path;
   const info = await engine.img.info(real);
   const format = info.format === 'qcow2' || info.format === 'raw' ? info.format : null;

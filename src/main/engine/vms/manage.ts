@@ -15,7 +15,7 @@ import { freePort } from '../cloudinit/plan';
 import { DELETE_MARKER, VARS_FILE } from '../config/filenames';
 import { writeFileAtomic } from '../config/atomic';
 import { diskPath } from '../qemu/argv';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { clonesOf, templateClaim } from '../rollback/templates';
 import type { Claim } from '../policy/locks';
 
@@ -24,7 +24,7 @@ import type { Claim } from '../policy/locks';
 /** Fields that take effect only at the next start; everything but name and description. */
 const LIVE_FIELDS = new Set(['name', 'description']);
 
-export async function editVm(engine: Engine, ref: string, patch: EditVmRequest): Promise<VmConfig> {
+export async function editVm(engine: EngineContext, ref: string, patch: EditVmRequest): Promise<VmConfig> {
   return engine.withVm(ref, 'edit', async (config) => {
     const fields = Object.keys(patch).filter((k) => patch[k as keyof EditVmRequest] !== undefined);
     if (fields.some((f) => !LIVE_FIELDS.has(f))) engine.requireStopped(config, 'change its hardware');
@@ -55,12 +55,12 @@ export async function editVm(engine: Engine, ref: string, patch: EditVmRequest):
   });
 }
 
-export async function renameVm(engine: Engine, ref: string, name: string): Promise<VmConfig> {
+export async function renameVm(engine: EngineContext, ref: string, name: string): Promise<VmConfig> {
   return editVm(engine, ref, { name });
 }
 
 /** Full clone: every disk copied into the new VM's directory, so the two share nothing. */
-export async function cloneVm(engine: Engine, ref: string, name: string): Promise<VmConfig> {
+export async function cloneVm(engine: EngineContext, ref: string, name: string): Promise<VmConfig> {
   const resolved = engine.resolve(ref);
   // The source is only read: other clones of it may be made at the same time, nothing may
   // change it meanwhile; nor its template when it is a linked clone (its data is read through).
@@ -109,7 +109,7 @@ export async function cloneVm(engine: Engine, ref: string, name: string): Promis
 }
 
 /** Every file the other VMs use (disks, CD-ROM media, kernels, initrds), as given and resolved. */
-function filesOfOthers(engine: Engine, self: string): string[] {
+function filesOfOthers(engine: EngineContext, self: string): string[] {
   const files: string[] = [];
   for (const e of engine.store.list()) {
     if (!e.ok || e.id === self) continue;
@@ -128,7 +128,7 @@ function filesOfOthers(engine: Engine, self: string): string[] {
  * Removes the VM's directory entries that it owns. Files it only refers to (external disks,
  * ISOs), even when they sit inside its directory, are kept and reported.
  */
-export async function deleteVm(engine: Engine, ref: string): Promise<DeleteResult> {
+export async function deleteVm(engine: EngineContext, ref: string): Promise<DeleteResult> {
   return engine.withVm(ref, 'delete', async (config) => {
     engine.requireStopped(config, 'delete it');
     // By linkedTo, not only by backing file: a clone of a template without disks hangs on the
