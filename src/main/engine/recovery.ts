@@ -17,7 +17,7 @@
 //   vms/<id>/*.base.qcow2 that vm.json does not name: an interrupted `baseline set` -> undone
 //                               (still a link to the image) or finished (the overlay is in place)
 // A VM directory without vm.json that is not empty is left alone: the store reports it.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { VmId } from '../../shared/vm';
 import type { ConfigEntry, ConfigStore } from './config/store';
@@ -29,6 +29,13 @@ import { recoverBaseline } from './rollback/recover-baseline';
 /** writeFileAtomic's temp name: `.${basename}.${8 hex}.tmp`. */
 const ATOMIC_TMP = /^\..+\.[0-9a-f]{8}\.tmp$/;
 const IMAGE_TMP = /\.(new|flat|converting)$/;
+
+/** A name in a VM folder that recovery must look at with the VM's config in hand. */
+function needsLook(name: string): boolean {
+  return (
+    name === DELETE_MARKER || ATOMIC_TMP.test(name) || IMAGE_TMP.test(name) || name.endsWith('.base.qcow2')
+  );
+}
 
 function remove(path: string): void {
   // Retried: a qemu-img orphaned by the killed engine may still be writing into a staging dir.
@@ -66,7 +73,9 @@ function finishDelete(vmDir: string, refs: Set<string>): void {
 export function recoverHome(store: ConfigStore): string[] {
   const notes: string[] = [];
   const note = (what: string, path: string, why: string) => notes.push(`${what} ${path}: ${why}`);
-  for (const name of existsSync(store.vmsDir) ? readdirSync(store.vmsDir) : []) {
+  const dirents = existsSync(store.vmsDir) ? readdirSync(store.vmsDir, { withFileTypes: true }) : [];
+  for (const d of dirents) {
+    const name = d.name;
     const path = join(store.vmsDir, name);
     try {
       if (name.startsWith(STAGING_PREFIX)) {
@@ -74,8 +83,16 @@ export function recoverHome(store: ConfigStore): string[] {
         note('removed', path, 'a VM whose creation or cloning was interrupted');
         continue;
       }
-      if (!VmId.safeParse(name).success || !statSync(path).isDirectory()) continue;
-      // Read once: with a thousand VMs, every extra parse at startup shows.
+      if (!d.isDirectory() || !VmId.safeParse(name).success) continue;
+      // The folder's names say whether anything was left half-done; only then is vm.json read
+      // (with a thousand VMs, a parse of each at every start shows).
+      const names = readdirSync(path);
+      if (names.length === 0) {
+        remove(path);
+        note('removed', path, 'an empty VM directory left by a delete');
+        continue;
+      }
+      if (!names.some(needsLook)) continue;
       const entry = store.read(name);
       if (existsSync(join(path, DELETE_MARKER))) {
         finishDelete(path, referenced(entry, path, true));

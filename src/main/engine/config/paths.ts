@@ -20,10 +20,21 @@ export function hangarHome(env: NodeJS.ProcessEnv = process.env): string {
  * One runtime dir per $HANGAR_HOME, so two homes (e.g. tests) never share sockets. Without
  * $XDG_RUNTIME_DIR it falls back to /tmp, where our directory must be ours and private.
  */
+// Remembered: paths are asked for per VM on every listing, and userInfo() reads the user database.
+const roots = new Map<string, string>();
+const uid = process.getuid?.() ?? userInfo().uid;
+
 export function runtimeRoot(home: string, env: NodeJS.ProcessEnv = process.env): string {
   const base = env.HANGAR_RUNTIME_DIR || env.XDG_RUNTIME_DIR || '/tmp';
-  const tag = createHash('sha256').update(home).digest('hex').slice(0, 8);
-  return join(base, `hangar-${userInfo().uid}-${tag}`);
+  const key = `${base}\0${home}`;
+  let root = roots.get(key);
+  if (root === undefined) {
+    const tag = createHash('sha256').update(home).digest('hex').slice(0, 8);
+    root = join(base, `hangar-${uid}-${tag}`);
+    if (roots.size > 100) roots.clear();
+    roots.set(key, root);
+  }
+  return root;
 }
 
 export interface VmPaths {

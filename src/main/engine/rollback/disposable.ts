@@ -59,5 +59,6 @@ export async function prepareDisposable(
 }
 
 export function discardDisposable(vmDir: string): void {
-  rmSync(disposableDir(vmDir), { recursive: true, force: true });
+  // Checked first: a recursive rm of a missing folder costs several calls, at every engine start.
+  if (existsSync(disposableDir(vmDir))) rmSync(disposableDir(vmDir), { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 // The latest state change of a VM, kept beside vm.json so that the next engine (the app after a
 // restart, the next CLI command) can show why a VM is in its state instead of only that it is.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateChange } from '../../../shared/state';
 import type { VmPaths } from '../config/paths';
@@ -17,6 +17,8 @@ export function saveLastState(paths: VmPaths, change: StateChange): void {
 }
 
 export function loadLastState(paths: VmPaths, id: string): StateChange | null {
+  // A VM never started has none; a stat is cheaper than the exception a failed read makes.
+  if (!existsSync(file(paths))) return null;
   try {
     const parsed = StateChange.safeParse(JSON.parse(readFileSync(file(paths), 'utf8')));
     return parsed.success && parsed.data.id === id ? parsed.data : null;

@@ -1,6 +1,6 @@
 // Starting QEMU: preflight, spawn detached (its own session, stdio to qemu.log) so the VM
 // outlives the app, then attach over QMP. A failed start is an error carrying QEMU's own words.
-import { appendFileSync, closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { VmConfig } from '../../../shared/vm';
 import type { HostInfo } from '../../../shared/host';
 import { HangarError } from '../../../shared/errors';
@@ -173,6 +173,8 @@ function runtimeFiles(paths: VmPaths): string[] {
  * pidfile is not written yet because the engine that started it was killed a moment later.
  */
 export async function adopt(paths: VmPaths, found?: number): Promise<QemuInstance | null> {
+  // No runtime folder and no QEMU found by its command line: nothing runs, nothing to clean.
+  if (!found && !existsSync(paths.runDir)) return null;
   let pid = readPidFile(paths.pidFile);
   if (!pid || !isOurQemu(pid, paths.pidFile)) pid = found && isOurQemu(found, paths.pidFile) ? found : null;
   if (!pid) {
