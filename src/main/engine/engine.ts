@@ -100,8 +100,16 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
     this.lock.release();
   }
 
+  private readonly pathsOf = new Map<string, VmPaths>();
+
+  /** A VM's file and socket paths (remembered: listings and delete ask for every VM's). */
   paths(id: string): VmPaths {
-    return vmPaths(this.home, id, this.env);
+    let p = this.pathsOf.get(id);
+    if (!p) {
+      p = vmPaths(this.home, id, this.env);
+      this.pathsOf.set(id, p);
+    }
+    return p;
   }
 
   /**
@@ -155,6 +163,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
   }
 
   forget(id: string): void {
+    this.pathsOf.delete(id);
     this.runtimes.get(id)?.removeAllListeners();
     this.runtimes.delete(id);
   }

@@ -2,7 +2,7 @@
 // disk attached in place, as a confirmed link of an external image's chain. Paths are compared
 // by their real path, so an overlay that spells its base differently (a symlink, `./`, `//`)
 // still protects it.
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { diskPath } from '../qemu/argv';
 import { qcow2Backing } from '../storage/qcow2-header';
@@ -10,10 +10,29 @@ import type { EngineContext } from '../context';
 
 export function realOr(path: string): string {
   try {
-    return realpathSync(path);
+    // The kernel's realpath: one call, where Node's own walks every component with lstat (delete
+    // asks this of every file of every other VM).
+    return realpathSync.native(path);
   } catch {
     return resolve(path);
   }
+}
+
+// Backing file names by image path, with the stamp of the image they were read from: a delete
+// beside 100 clones then costs a stat per clone disk, not an open and two reads.
+const backingOf = new Map<string, { stamp: string; backing: string | null }>();
+
+/** The qcow2 header's backing file name (null: none), or undefined when the file is missing. */
+function backingName(path: string): string | null | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return undefined;
+  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const known = backingOf.get(path);
+  if (known?.stamp === stamp) return known.backing;
+  const backing = qcow2Backing(path);
+  if (backingOf.size >= 10_000) backingOf.clear();
+  backingOf.set(path, { stamp, backing });
+  return backing;
 }
 
 /**
@@ -38,11 +57,11 @@ export async function dependents(
         users.push(`${c.name} (${path})`);
         continue;
       }
-      if (d.format !== 'qcow2' || !existsSync(path)) continue;
+      if (d.format !== 'qcow2') continue;
       // The header's own field, not a qemu-img process per disk: with 100 clones that was 20 s.
-      let backing: string | null;
+      let backing: string | null | undefined;
       try {
-        backing = qcow2Backing(path);
+        backing = backingName(path);
       } catch {
         continue; // unreadable now (being replaced): it names nothing we could protect
       }
