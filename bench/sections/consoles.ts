@@ -158,7 +158,7 @@ export async function run(): Promise<Row[]> {
         `CPU (% of a core) engine ${mean(0, 'engineCpu')} + reader ${mean(0, 'benchCpu')} via the bridge, ` +
         `reader ${mean(1, 'benchCpu')} direct`,
     }),
-    row({ ...base, figure: 'VNC connect + RFB handshake', unit: 'ms', ...v('handshake') }),
+    row({ ...base, figure: 'VNC connect + RFB handshake', unit: 'ms', ...v('handshake'), target: '≤ 1.5' }),
     row({
       ...base,
       figure: 'VNC round trip (SetEncodings → immediate ack): added latency',
@@ -177,6 +177,7 @@ export async function run(): Promise<Row[]> {
       figure: 'VNC full-screen update, first to last byte (higher is better)',
       unit: 'MiB/s',
       ...v('rate'),
+      target: '≥ 0.95',
     }),
   ];
 }

@@ -111,6 +111,7 @@ async function control(engine: Engine, id: string, raw: RawQmp): Promise<Row[]> 
         pick,
         figure: `query-status via engine.qmp(), ${q}`,
         note: 'the path includes Engine.resolve(ref) and the qmp.log append of each message',
+        target: pick === 'median' ? '≤ 1.3' : '≤ 2',
         hangar: qEngine,
         baseline: qRaw,
         baselineLabel: 'raw QMP socket',
