@@ -94,7 +94,7 @@ export class ConfigStore {
 
   /** The VM's entry from the index, parsed again only when its vm.json changed (frozen). */
   read(id: string): ConfigEntry {
-    const file = vmPaths(this.home, id).configFile;
+    const file = join(this.vmsDir, id, 'vm.json');
     const stamp = stampOf(file);
     const known = this.index.get(id);
     if (stamp !== null && known?.stamp === stamp) return known.entry;
