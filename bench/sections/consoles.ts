@@ -131,6 +131,9 @@ export async function run(): Promise<Row[]> {
       }
     } finally {
       rfb.close();
+      // Both sides get the same quiet moment: QEMU lets go of the previous VNC client first (a
+      // bridge's socket closes a little after its WebSocket), as when a user opens a console.
+      await sleep(100);
     }
   };
   step('VNC rounds');

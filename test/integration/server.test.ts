@@ -675,6 +675,34 @@ describe('console bridges', () => {
     expect(got.length).toBeLessThan(pieces.length / 10);
   });
 
+  it('delivers what the console sends at connect (a VNC greeting) as the first frame', async () => {
+    // The bridge connects to the console while the WebSocket handshake is under way.
+    vmServer.once('connection', (sock: Socket) => sock.write('RFB 003.008\n'));
+    const ws = await track(openWs(`/console/serial/${VM}`));
+    const first = await new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+    expect(first.toString()).toBe('RFB 003.008\n');
+  });
+
+  it('closes the console connection of a WebSocket handshake that fails', async () => {
+    const tcp = connect(server.port, '127.0.0.1');
+    await once(tcp, 'connect');
+    // Authorized, but not a valid WebSocket handshake (no key, an unknown version): ws refuses it
+    // after the bridge has started connecting to the console.
+    tcp.write(
+      `GET ${at(`/console/serial/${VM}`)} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n` +
+        `Origin: ${origin}\r\nCookie: ${cookie}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        'Sec-WebSocket-Version: 99\r\n\r\n',
+    );
+    const reply = await new Promise<string>((resolve) =>
+      tcp.once('data', (d: Buffer) => resolve(d.toString())),
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    tcp.destroy();
+    const peer = await waitFor(() => peers[0]);
+    if (!peer.destroyed) await once(peer, 'close');
+    expect(peer.destroyed).toBe(true);
+  });
+
   it('closes the WebSocket when the console socket closes', async () => {
     const ws = await track(openWs(`/console/serial/${VM}`, { protocols: ['binary'] }));
     expect(ws.protocol).toBe('binary');

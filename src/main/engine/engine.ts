@@ -349,7 +349,10 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
 
   /** Runs a QMP command on a running VM (for the monitor and the features built on QMP). */
   qmp(ref: string) {
-    return this.runtime(this.resolve(ref).id).qmp();
+    // A VM's id with a supervised runtime needs no vm.json at all: this is the monitor's and the
+    // live features' path, called many times a second.
+    const id = this.runtimes.has(ref) ? ref : this.resolve(ref).id;
+    return this.runtime(id).qmp();
   }
 
   isStopped(id: string): boolean {

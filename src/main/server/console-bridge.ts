@@ -6,9 +6,9 @@ import type { RawData, WebSocket } from 'ws';
 import { CLOSE_CODES, type ApiDispatcher, type ConsoleKind } from './types';
 
 export const CONSOLE_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
-/** Above this much unsent WebSocket data the VM socket is paused, so a slow client bounds memory. */
-export /** A frame is sent at once when this much is waiting, so large output is not held back. */
+/** A frame is sent at once when this much is waiting, so large output is not held back. */
 const COALESCE_BYTES = 64 * 1024;
+/** Above this much unsent WebSocket data the VM socket is paused, so a slow client bounds memory. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const LOW_WATER_BYTES = 1024 * 1024;
 const DRAIN_POLL_MS = 10;
@@ -18,15 +18,29 @@ export function selectConsoleProtocol(offered: Set<string>): string | false {
   return offered.has('binary') ? 'binary' : false;
 }
 
-export function attachConsoleBridge(
-  ws: WebSocket,
+/** A console's UNIX socket, connecting while the WebSocket handshake is still under way. */
+export interface ConsoleTarget {
+  path: string | null;
+  sock: Socket | null;
+  /** An error the socket had before the bridge was attached (the event fires only once). */
+  earlyError: NodeJS.ErrnoException | null;
+  /** Stops keeping errors aside: the bridge handles them from now on. */
+  detachEarly(): void;
+  /** For a handshake that never completes: the socket is closed. */
+  abandon(): void;
+}
+
+/**
+ * Starts connecting to the VM's console before the WebSocket exists, so QEMU's greeting is
+ * already waiting when the client's handshake completes (a VNC connect was otherwise two
+ * handshakes in a row). Paused: nothing is read until the bridge is attached.
+ */
+export function openConsole(
   dispatcher: ApiDispatcher,
   vmId: string,
   kind: ConsoleKind,
   log: (msg: string) => void,
-): void {
-  ws.on('error', (err) => log(`console ${kind}/${vmId} websocket error: ${err.message}`));
-
+): ConsoleTarget {
   let path: string | null;
   try {
     path = dispatcher.consoleSocket(vmId, kind);
@@ -34,13 +48,40 @@ export function attachConsoleBridge(
     log(`consoleSocket(${vmId}, ${kind}) threw: ${String(err)}`);
     path = null;
   }
-  if (path === null) {
+  const none = () => undefined;
+  if (path === null) return { path, sock: null, earlyError: null, detachEarly: none, abandon: none };
+  const sock = connect(path);
+  sock.pause();
+  const target: ConsoleTarget = {
+    path,
+    sock,
+    earlyError: null,
+    detachEarly: () => sock.off('error', keep),
+    abandon: () => sock.destroy(),
+  };
+  const keep = (err: NodeJS.ErrnoException) => {
+    target.earlyError = err;
+  };
+  sock.on('error', keep);
+  return target;
+}
+
+export function attachConsoleBridge(
+  ws: WebSocket,
+  target: ConsoleTarget,
+  vmId: string,
+  kind: ConsoleKind,
+  log: (msg: string) => void,
+): void {
+  ws.on('error', (err) => log(`console ${kind}/${vmId} websocket error: ${err.message}`));
+  const { path } = target;
+  if (path === null || target.sock === null) {
     ws.close(CLOSE_CODES.CONSOLE_NOT_FOUND, `No ${kind} console: VM ${vmId} is unknown or not running`);
     return;
   }
 
-  const sock: Socket = connect(path);
-  let connected = false;
+  const sock = target.sock;
+  let connected = !sock.connecting && !sock.destroyed;
   let finished = false;
   let inputPaused = false;
   let drainTimer: NodeJS.Timeout | null = null;
@@ -82,8 +123,16 @@ export function attachConsoleBridge(
       waitForDrain();
     }
   };
+  // VNC hands over large reads already: sent at once, since a handshake waits on each reply.
+  const coalesce = kind === 'serial';
   sock.on('data', (chunk: Buffer) => {
     if (ws.readyState !== ws.OPEN) return;
+    if (!coalesce) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      flush();
+      return;
+    }
     if (!pendingBytes) setImmediate(flush);
     pending.push(chunk);
     pendingBytes += chunk.length;
@@ -104,7 +153,7 @@ export function attachConsoleBridge(
       });
     }
   });
-  sock.on('error', (err: NodeJS.ErrnoException) => {
+  const onError = (err: NodeJS.ErrnoException) => {
     if (!connected) {
       log(`console ${kind}/${vmId}: cannot connect to ${path}: ${err.code ?? err.message}`);
       finish(CLOSE_CODES.CONSOLE_UNREACHABLE, `The ${kind} console of VM ${vmId} is not reachable`);
@@ -112,12 +161,18 @@ export function attachConsoleBridge(
       log(`console ${kind}/${vmId} socket error: ${err.message}`);
       finish(1011, 'Console socket error');
     }
-  });
+  };
+  target.detachEarly();
+  sock.on('error', onError);
+  const earlyError = target.earlyError;
   sock.on('close', () => {
     flush(); // the last bytes before QEMU closed, e.g. a shutdown message
     finish(1000, 'Console closed');
   });
   ws.on('close', () => finish(1000, 'Client closed'));
+  if (earlyError) onError(earlyError);
+  else if (sock.destroyed) finish(1000, 'Console closed');
+  else sock.resume();
 }
 
 function toBuffer(data: RawData): Buffer {

@@ -9,7 +9,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { HangarError } from '../../shared/errors';
 import { API_MAX_MESSAGE_BYTES, attachApiSocket } from './api-socket';
-import { attachConsoleBridge, CONSOLE_MAX_MESSAGE_BYTES, selectConsoleProtocol } from './console-bridge';
+import {
+  attachConsoleBridge,
+  CONSOLE_MAX_MESSAGE_BYTES,
+  openConsole,
+  selectConsoleProtocol,
+} from './console-bridge';
 import {
   NOT_FOUND_TEXT,
   rejectUpgrade,
@@ -181,9 +186,14 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
     }
     const route = matchConsoleRoute(inner);
     if (route !== null) {
-      consoleWss.handleUpgrade(req, socket, head, (ws) =>
-        attachConsoleBridge(ws, dispatcher, route.vmId, route.kind, log),
-      );
+      const target = openConsole(dispatcher, route.vmId, route.kind, log);
+      // A handshake ws refuses (a wrong subprotocol, say) never reaches the callback.
+      const abandon = () => target.abandon();
+      socket.once('close', abandon);
+      consoleWss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('close', abandon);
+        attachConsoleBridge(ws, target, route.vmId, route.kind, log);
+      });
       return;
     }
     rejectUpgrade(socket, 404, `${STATUS_TEXT[404]}: no WebSocket endpoint here.`);

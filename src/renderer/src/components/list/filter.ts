@@ -24,8 +24,11 @@ const STATE_ORDER: Record<VmState, number> = {
   stopped: 5,
 };
 
+// One collator for every comparison: localeCompare with options builds one per call, which made
+// sorting 1,000 cards take most of 100 ms on each event.
+const names = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 const byName = (a: VmSummary, b: VmSummary) =>
-  a.name.localeCompare(b.name, undefined, { sensitivity: 'base', numeric: true }) || a.id.localeCompare(b.id);
+  names.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export function visibleVms(vms: readonly VmSummary[], view: ListView): VmSummary[] {
   const needle = view.text.trim().toLocaleLowerCase();
