@@ -33,9 +33,14 @@ export interface StopOptions {
 }
 
 export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
-  private _state: VmState = 'stopped';
+  private current: VmState = 'stopped';
+  private lastChange: StateChange;
+  /**
+   * Adopted without a QEMU and not looked at yet: the saved state is read when the state is
+   * first asked for, so opening an engine over a thousand stopped VMs reads none of their files.
+   */
+  private unsettled = false;
   private instance: QemuInstance | null = null;
-  last: StateChange;
   /** Set when a running QEMU was found but could not be re-adopted. */
   adoptError: string | null = null;
   /** True during a disposable run: its overlays are deleted when QEMU exits. */
@@ -47,11 +52,51 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
     private readonly policy?: PathPolicy,
   ) {
     super();
-    this.last = { id, state: 'stopped', at: new Date().toISOString() };
+    this.lastChange = { id, state: 'stopped', at: new Date().toISOString() };
   }
 
   get state(): VmState {
     return this._state;
+  }
+
+  /** The latest state change, with its reason. */
+  get last(): StateChange {
+    this.settle();
+    return this.lastChange;
+  }
+
+  set last(change: StateChange) {
+    this.settle();
+    this.lastChange = change;
+  }
+
+  private get _state(): VmState {
+    this.settle();
+    return this.current;
+  }
+
+  private set _state(state: VmState) {
+    this.settle();
+    this.current = state;
+  }
+
+  /** What adoption found for a VM without a QEMU, applied when the state is first needed. */
+  private settle(): void {
+    if (!this.unsettled) return;
+    this.unsettled = false;
+    this.settleWithoutQemu(loadLastState(this.paths, this.id));
+  }
+
+  private settleWithoutQemu(saved: StateChange | null): void {
+    discardDisposable(this.paths.vmDir);
+    if (saved && saved.state !== 'stopped' && saved.state !== 'crashed') {
+      this.set('stopped', {
+        reason: 'QEMU ended while no Hangar engine was running; qemu.log may say why',
+      });
+    } else if (saved) {
+      this._state = saved.state;
+      this.last = saved;
+    }
   }
 
   get pid(): number | null {
@@ -105,20 +150,17 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
    * engine recorded; a QEMU that ended while no engine watched is reported as such.
    */
   async adopt(found?: number): Promise<void> {
+    // No QEMU found by its command line and no runtime folder (so no pidfile): nothing runs.
+    if (!found && !existsSync(this.paths.runDir)) {
+      this.unsettled = true;
+      return;
+    }
     const saved = loadLastState(this.paths, this.id);
     try {
       const instance = await adopt(this.paths, found);
       this.disposable = instance !== null && existsSync(disposableDir(this.paths.vmDir));
-      if (!instance) discardDisposable(this.paths.vmDir);
       if (!instance) {
-        if (saved && saved.state !== 'stopped' && saved.state !== 'crashed') {
-          this.set('stopped', {
-            reason: 'QEMU ended while no Hangar engine was running; qemu.log may say why',
-          });
-        } else if (saved) {
-          this._state = saved.state;
-          this.last = saved;
-        }
+        this.settleWithoutQemu(saved);
         return;
       }
       this.watch(instance);
