@@ -25,6 +25,7 @@ export interface BenchResult {
     quick: boolean;
   };
   rows: Row[];
+  sections?: Record<string, { seconds: number; load1: [number, number]; error?: string }>;
 }
 
 export function block(result: BenchResult): string {
@@ -34,7 +35,14 @@ export function block(result: BenchResult): string {
     `Run of ${when} UTC on commit \`${m.commit.slice(0, 10)}\` (${m.dirtyFiles} uncommitted files), ` +
     `${m.cores} cores (${m.cpuModel}), ${m.memoryMiB ?? '?'} MiB, ${m.os}, ${m.qemu}, ${m.accel.toUpperCase()}` +
     `${m.quick ? ', quick run' : ''}. Every row of that run is here, those that miss their target too.`;
-  return `${START}\n\n${intro}\n\n${table(result.rows)}\n\n${END}`;
+  // How busy the machine was: a section run at a load well above 2 on 2 cores is noisier.
+  const loads = Object.entries(result.sections ?? {}).map(
+    ([k, v]) => `${k} ${v.load1.map((l) => l.toFixed(1)).join('→')}`,
+  );
+  const load = loads.length
+    ? `\n\nLoad average (1 min) at the start→end of each section: ${loads.join(', ')}.`
+    : '';
+  return `${START}\n\n${intro}\n\n${table(result.rows)}${load}\n\n${END}`;
 }
 
 /** The README with its block replaced by the one `result` gives. */

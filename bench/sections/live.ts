@@ -110,7 +110,7 @@ async function control(engine: Engine, id: string, raw: RawQmp): Promise<Row[]> 
         ...base,
         pick,
         figure: `query-status via engine.qmp(), ${q}`,
-        note: 'the path includes Engine.resolve(ref) and the qmp.log append of each message',
+        note: 'the path includes the engine finding the VM by id and the qmp.log line of each message',
         target: pick === 'median' ? '≤ 1.3' : '≤ 2',
         hangar: qEngine,
         baseline: qRaw,
