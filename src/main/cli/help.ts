@@ -26,6 +26,10 @@ Running
   log VM [--lines N]                     The end of qemu.log
   top [--iterations N] [--json]          Running VMs' CPU, memory, disk and network, every second
 
+Labs
+  lab validate FILE [--json]             Check a hangar.lab.yaml (errors as FILE:LINE:COL) and show its
+                                         VMs, addresses and MACs; creates nothing
+
 Snapshots
   snapshot create VM NAME [--description TEXT] [--disk-only]
                                          With RAM while running (unless --disk-only), disks only while stopped

@@ -6,6 +6,7 @@ import type { ApiClient } from '../api/ws-client';
 import { COMMANDS, type Ctx } from './commands';
 import { GUEST_COMMANDS } from './guest';
 import { top } from './top';
+import { lab } from './lab';
 import { connectEngine } from './connect';
 import { EXIT, exitCodeFor } from './exit';
 import { USAGE } from './help';
@@ -124,7 +125,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   try {
     if (command === 'serve') return await runServe(values.port ? Number(values.port) : undefined);
-    const run = COMMANDS[command] ?? GUEST_COMMANDS[command] ?? (command === 'top' ? top : undefined);
+    const run =
+      COMMANDS[command] ??
+      GUEST_COMMANDS[command] ??
+      (command === 'top' ? top : command === 'lab' ? lab : undefined);
     if (!run) {
       console.error(`hangar: unknown command "${command}". Run hangar --help for the list.`);
       return EXIT.usage;
