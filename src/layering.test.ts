@@ -82,7 +82,8 @@ function cruise(files: Record<string, string>): string[] {
   }
 }
 
-describe('import direction and cycles (dependency-cruiser)', () => {
+// Each case spawns dependency-cruiser (seconds on a busy 2-core machine), so the default 5 s is short.
+describe('import direction and cycles (dependency-cruiser)', { timeout: 60_000 }, () => {
   it('passes imports that point the right way', () => {
     expect(
       cruise({
