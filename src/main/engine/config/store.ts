@@ -42,8 +42,11 @@ export function parseConfig(raw: unknown): VmConfig {
  * which the next engine removes (recovery.ts).
  */
 
-/** What identifies one version of a vm.json without reading it: a rename-in changes the inode. */
-function stampOf(file: string): string | null {
+/**
+ * What identifies one version of a file without reading it (a rename-in changes the inode): the
+ * index below and delete's backing-name cache (vms/dependents.ts) both key on it.
+ */
+export function stampOf(file: string): string | null {
   const st = statSync(file, { throwIfNoEntry: false });
   return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : null;
 }

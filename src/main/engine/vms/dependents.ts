@@ -2,7 +2,8 @@
 // disk attached in place, as a confirmed link of an external image's chain. Paths are compared
 // by their real path, so an overlay that spells its base differently (a symlink, `./`, `//`)
 // still protects it.
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { stampOf } from '../config/store';
 import { dirname, resolve } from 'node:path';
 import { diskPath } from '../qemu/argv';
 import { qcow2Backing } from '../storage/qcow2-header';
@@ -24,9 +25,8 @@ const backingOf = new Map<string, { stamp: string; backing: string | null }>();
 
 /** The qcow2 header's backing file name (null: none), or undefined when the file is missing. */
 function backingName(path: string): string | null | undefined {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (!st) return undefined;
-  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const stamp = stampOf(path);
+  if (stamp === null) return undefined;
   const known = backingOf.get(path);
   if (known?.stamp === stamp) return known.backing;
   const backing = qcow2Backing(path);
