@@ -102,13 +102,43 @@ export const MacAddress = z
   .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'MAC addresses look like 52:54:00:12:34:56 (lowercase).')
   .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'A multicast MAC cannot be used for a NIC.');
 
-export const Nic = z.object({
-  id: DeviceId,
-  model: z.enum(['virtio', 'e1000e', 'rtl8139']),
-  mac: MacAddress,
-  mode: z.literal('user'),
-  portForwards: z.array(PortForward).max(64).default([]),
-});
+/** A lab or segment name: a DNS label, so it is safe in socket paths, QEMU ids and DNS names. */
+export const NetName = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/,
+    'Use 1-32 lowercase letters, digits and dashes (a DNS label).',
+  );
+
+export const Nic = z
+  .object({
+    id: DeviceId,
+    model: z.enum(['virtio', 'e1000e', 'rtl8139']),
+    mac: MacAddress,
+    /** user: QEMU's own NAT with port forwards. lab: a port on a lab segment's switch. */
+    mode: z.enum(['user', 'lab']),
+    portForwards: z.array(PortForward).max(64).default([]),
+    /**
+     * Names only: the engine derives the switch socket's path from them, so vm.json never carries
+     * a path that reaches QEMU.
+     */
+    segment: z.object({ lab: NetName, name: NetName }).nullable().default(null),
+  })
+  .superRefine((n, ctx) => {
+    if (n.mode === 'lab' && !n.segment) {
+      ctx.addIssue({ code: 'custom', message: 'A lab NIC names its lab and segment.', path: ['segment'] });
+    }
+    if (n.mode === 'user' && n.segment) {
+      ctx.addIssue({ code: 'custom', message: 'Only a lab NIC has a segment.', path: ['segment'] });
+    }
+    if (n.mode === 'lab' && n.portForwards.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'Port forwards belong on the user-mode NIC, not on a lab segment.',
+        path: ['portForwards'],
+      });
+    }
+  });
 export type Nic = z.infer<typeof Nic>;
 
 export const Firmware = z.enum(['bios', 'uefi', 'uefi-secure']);

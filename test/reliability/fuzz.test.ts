@@ -1012,7 +1012,18 @@ const configArb = fc
         id: deviceId,
         model: fc.constantFrom('virtio', 'e1000e', 'rtl8139'),
         mac,
-        mode: fc.constant('user'),
+        mode: fc.constantFrom('user', 'lab'),
+        // Hostile segment names: the schema must refuse every one that is not a DNS label.
+        segment: fc.option(
+          fc.record({
+            lab: fc.oneof(
+              { arbitrary: fc.constantFrom('web', 'lab-1'), weight: 6 },
+              { arbitrary: hostileText, weight: 1 },
+            ),
+            name: fc.constantFrom('lan', 'a-b', '0'),
+          }),
+          { nil: null, freq: 4 },
+        ),
         portForwards: fc.array(
           fc.record({
             protocol: fc.constantFrom('tcp', 'udp'),
@@ -1047,7 +1058,11 @@ const configArb = fc
       nics: r.nics.map((n, i) => ({
         ...n,
         id: `${n.id.slice(0, 10)}-n${i}`,
+        // Mostly consistent NICs (a user NIC has no segment, a lab NIC no forwards), so most configs
+        // reach buildArgv; the segment's hostile lab names still have to get past the schema.
+        segment: n.mode === 'user' ? null : n.segment,
         portForwards: n.portForwards.filter((f) => {
+          if (n.mode === 'lab') return false;
           const key = `${f.protocol}/${f.hostPort}`;
           const fresh = !forwards.has(key);
           forwards.add(key);
@@ -1068,6 +1083,7 @@ const pathsArb = fc.tuple(absPath, absPath).map(([home, run]): LaunchPaths => ({
   varsFile: `${home}/vms/abcdefghijkl/uefi-vars.qcow2`,
   tpmSocket: `${run}/tpm.sock`,
   qgaSocket: `${run}/qga.sock`,
+  labsRunDir: `${run}/labs`,
 }));
 
 /** The keys each option (and each -device driver) may carry; anything else is an injection. */
@@ -1189,6 +1205,14 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
         }
         if (typeof j.filename === 'string' && !userPaths.has(j.filename))
           problems.push(`-blockdev filename ${JSON.stringify(j.filename)} is not a path of the config`);
+        if (option === '-netdev' && j.type === 'stream') {
+          // A lab NIC: a client of <labsRunDir>/<lab>/<segment>.sock, nothing else.
+          const addr = j.addr as { type?: unknown; path?: unknown };
+          const rel = typeof addr.path === 'string' ? addr.path.split('/').slice(-2) : [];
+          if (addr.type !== 'unix' || j.server !== false || rel.length !== 2 || !/^[a-z0-9-]+$/.test(rel[0]!))
+            problems.push(`-netdev stream ${value}`);
+          if (!/^[a-z0-9-]+\.sock$/.test(rel[1] ?? '')) problems.push(`-netdev stream socket ${value}`);
+        }
         break;
       }
       case '-cpu':

@@ -64,7 +64,8 @@ export function configAt(current: VmConfig, hw: SnapshotHardware | undefined, na
         'to revert to this snapshot. Nothing was changed.',
     );
   }
-  const forwards = new Map(current.nics.map((n) => [n.id, n.portForwards]));
+  // What a snapshot does not record (forwards, the lab segment) comes from the NIC as it is now.
+  const nowById = new Map(current.nics.map((n) => [n.id, n]));
   return {
     ...current,
     cpus: hw.cpus,
@@ -74,7 +75,15 @@ export function configAt(current: VmConfig, hw: SnapshotHardware | undefined, na
     tpm: hw.tpm,
     disks: hw.disks,
     cdroms: hw.cdroms,
-    nics: hw.nics.map((n) => ({ ...n, mode: 'user' as const, portForwards: forwards.get(n.id) ?? [] })),
+    nics: hw.nics.map((n) => {
+      const now = nowById.get(n.id);
+      return {
+        ...n,
+        mode: now?.mode ?? 'user',
+        portForwards: now?.portForwards ?? [],
+        segment: now?.segment ?? null,
+      };
+    }),
     display: hw.display,
     bootOrder: hw.bootOrder,
     directBoot: hw.directBoot,

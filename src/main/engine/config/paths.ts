@@ -52,13 +52,16 @@ export interface VmPaths {
   qgaSocket: string;
   pidFile: string;
   tpmPidFile: string;
+  /** Lab switches' sockets live in <labsRunDir>/<lab>/<segment>.sock. */
+  labsRunDir: string;
 }
 
 export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = process.env): VmPaths {
   // Two joins normalise the folders; the names inside them are plain, so they are appended as
   // they are (join is most of the cost of opening an engine over a thousand VMs).
   const vmDir = join(home, 'vms', id);
-  const runDir = join(runtimeRoot(home, env), id);
+  const root = runtimeRoot(home, env);
+  const runDir = join(root, id);
   return {
     vmDir,
     configFile: `${vmDir}/vm.json`,
@@ -74,6 +77,7 @@ export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = proce
     qgaSocket: `${runDir}/qga.sock`,
     pidFile: `${runDir}/qemu.pid`,
     tpmPidFile: `${runDir}/swtpm.pid`,
+    labsRunDir: `${root}/labs`,
   };
 }
 
@@ -115,4 +119,37 @@ export function ensureRuntimeDir(paths: VmPaths): void {
   // The base (e.g. /tmp) is shared and left alone; our own directory below it must be private.
   ensurePrivateDir(join(paths.runDir, '..'));
   ensurePrivateDir(paths.runDir);
+}
+
+export interface LabPaths {
+  /** Data: the lab file as applied, its state, the switch's config and log, captures. */
+  dir: string;
+  stateFile: string;
+  labFile: string;
+  switchConfig: string;
+  switchLog: string;
+  /** Runtime (private, short): segment sockets, the switch's pidfile and control socket. */
+  runDir: string;
+  switchPid: string;
+  controlSocket: string;
+}
+
+export function labPaths(home: string, lab: string, env: NodeJS.ProcessEnv = process.env): LabPaths {
+  const dir = join(home, 'labs', lab);
+  const runDir = join(runtimeRoot(home, env), 'labs', lab);
+  return {
+    dir,
+    stateFile: `${dir}/lab-state.json`,
+    labFile: `${dir}/hangar.lab.yaml`,
+    switchConfig: `${dir}/switch.json`,
+    switchLog: `${dir}/switch.log`,
+    runDir,
+    switchPid: `${runDir}/switch.pid`,
+    controlSocket: `${runDir}/control.sock`,
+  };
+}
+
+/** A lab segment's socket; lab and segment are DNS labels (checked by the schema). */
+export function segmentSocket(labsRunDir: string, lab: string, segment: string): string {
+  return `${labsRunDir}/${lab}/${segment}.sock`;
 }

@@ -120,6 +120,40 @@ describe('buildArgv golden table', () => {
       ],
     },
     {
+      title: 'a lab NIC: a stream netdev to the lab switch socket, beside the user NIC',
+      config: {
+        nics: [
+          { id: 'nic0', model: 'virtio', mac: '52:54:00:12:34:56', mode: 'user' },
+          {
+            id: 'lab0',
+            model: 'virtio',
+            mac: '52:54:00:12:34:57',
+            mode: 'lab',
+            segment: { lab: 'web', name: 'backend' },
+          },
+        ],
+      },
+      argv: [
+        ...HEAD('test'),
+        '-netdev',
+        blk({ type: 'user', id: 'nic0-net' }),
+        '-device',
+        'virtio-net-pci,netdev=nic0-net,mac=52:54:00:12:34:56,id=nic0',
+        '-netdev',
+        blk({
+          type: 'stream',
+          id: 'lab0-net',
+          server: false,
+          addr: { type: 'unix', path: '/r/labs/web/backend.sock' },
+        }),
+        '-device',
+        'virtio-net-pci,netdev=lab0-net,mac=52:54:00:12:34:57,id=lab0',
+        '-device',
+        'VGA',
+        ...TAIL,
+      ],
+    },
+    {
       title: 'Windows 11 style: secure boot, TPM, SATA disk, e1000e, USB tablet, local clock',
       config: {
         osType: 'windows11',

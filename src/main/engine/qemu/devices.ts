@@ -1,6 +1,7 @@
 // Storage and network devices. Disk files reach QEMU only inside -blockdev JSON with an explicit
 // format, so a file name can neither inject options nor make QEMU guess a format from content.
 import type { Cdrom, Disk, Nic, VmConfig } from '../../../shared/vm';
+import { segmentSocket } from '../config/paths';
 import { HangarError } from '../../../shared/errors';
 import { json, opts } from './escape';
 
@@ -128,11 +129,19 @@ const NIC_DRIVERS: Record<Nic['model'], string> = {
   rtl8139: 'rtl8139',
 };
 
-export function nicArgs(nic: Nic, bootindex: number | undefined): string[] {
+export function nicArgs(nic: Nic, bootindex: number | undefined, labsRunDir: string): string[] {
   const hostfwd = nic.portForwards.map((f) => ({
     str: `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
   }));
-  const netdev = { type: 'user', id: `${nic.id}-net`, ...(hostfwd.length ? { hostfwd } : {}) };
+  const netdev = nic.segment
+    ? // A lab segment: a client of the lab switch's UNIX socket. JSON, so the path is one value.
+      {
+        type: 'stream',
+        id: `${nic.id}-net`,
+        server: false,
+        addr: { type: 'unix', path: segmentSocket(labsRunDir, nic.segment.lab, nic.segment.name) },
+      }
+    : { type: 'user', id: `${nic.id}-net`, ...(hostfwd.length ? { hostfwd } : {}) };
   const dev = { netdev: `${nic.id}-net`, mac: nic.mac, id: nic.id, bootindex };
   return ['-netdev', json(netdev), '-device', opts(NIC_DRIVERS[nic.model], dev)];
 }
