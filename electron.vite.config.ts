@@ -11,6 +11,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
+          // The lab switch runs as its own detached process (see engine/network/switch/process.ts).
+          switch: resolve(__dirname, 'src/main/engine/network/switch/main.ts'),
         },
       },
     },
