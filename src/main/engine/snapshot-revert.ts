@@ -17,6 +17,8 @@ export async function revertSnapshot(
   engine: EngineContext,
   ref: string,
   snapRef: string,
+  /** resume: false leaves a RAM snapshot's VM paused, so a lab can resume all its VMs together. */
+  options: { resume?: boolean } = {},
 ): Promise<SnapshotMeta> {
   return engine.withVm(ref, 'revert', async (config) => {
     refuseDisposable(engine, config);
@@ -42,7 +44,8 @@ export async function revertSnapshot(
     await undo.take();
     const wasRunning = running(engine, config);
     try {
-      if (snap.vmState) await loadWithRam(engine, config, target, snap, imgs, progress);
+      if (snap.vmState)
+        await loadWithRam(engine, config, target, snap, imgs, progress, options.resume ?? true);
       else await applyDisksOnly(engine, config, target, snap, imgs, progress);
     } catch (err) {
       throw await undo.restore(config, wasRunning, err);
@@ -62,6 +65,7 @@ async function loadWithRam(
   snap: SnapshotMeta,
   imgs: Image[],
   progress: (p: number) => void,
+  resume: boolean,
 ): Promise<void> {
   const rt = engine.runtime(config.id);
   // The running machine is discarded by the revert anyway; when the snapshot needs another one
@@ -78,7 +82,7 @@ async function loadWithRam(
   // The guest's agent is now the one of the snapshot's moment: whatever the session was waiting
   // for, or had half-read, belongs to the discarded guest. A fresh connection syncs from scratch.
   engine.resetAgent(config.id);
-  await rt.qmp().execute('cont');
+  if (resume) await rt.qmp().execute('cont');
 }
 
 /**

@@ -9,8 +9,11 @@ import type { VmConfig } from '../../../shared/vm';
 import type { EngineContext } from '../context';
 import { closeGuestFile, guestExec, openGuestFile, readGuestChunk } from '../agent/guest';
 import { sshOf, vmAddress } from '../agent/vm-ops';
+import { tailFile } from '../supervisor/logs';
+import { SERIAL_START_MARK } from '../supervisor/launch';
 
-export type CheckName = 'agent' | 'cloud-init' | 'ip' | 'ssh' | `port:${number}`;
+export type CheckName =
+  'agent' | 'cloud-init' | 'ip' | 'ssh' | `port:${number}` | `serial:${string}` | `http:${number}${string}`;
 
 export interface CheckResult {
   ok: boolean;
@@ -97,6 +100,41 @@ async function listening(engine: EngineContext, id: string, port: number): Promi
   return false;
 }
 
+/** The text is on the serial console since the VM's last start (its log's start mark). */
+function serialSays(engine: EngineContext, config: VmConfig, text: string): CheckResult {
+  const log = tailFile(engine.paths(config.id).serialLog, 256 * 1024, 100_000);
+  const since = log.slice(log.lastIndexOf(SERIAL_START_MARK) + 1);
+  const ok = since.includes(text);
+  return {
+    ok,
+    detail: ok ? `the serial console says ${text}` : `waiting for "${text}" on the serial console`,
+  };
+}
+
+/** An HTTP GET through the VM's forward of the guest port answers with a 2xx or 3xx status. */
+async function httpAnswers(config: VmConfig, spec: string): Promise<CheckResult> {
+  const slash = spec.indexOf('/');
+  const guestPort = Number(slash < 0 ? spec : spec.slice(0, slash));
+  const path = slash < 0 ? '/' : spec.slice(slash);
+  const f = config.nics
+    .flatMap((n) => n.portForwards)
+    .find((p) => p.protocol === 'tcp' && p.guestPort === guestPort);
+  if (!f)
+    throw new HangarError(
+      'INVALID_INPUT',
+      `"${config.name}" has no port forward to guest port ${guestPort}.`,
+    );
+  const url = `http://127.0.0.1:${f.hostPort}${path}`;
+  try {
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(3_000) });
+    await res.body?.cancel();
+    const ok = res.status >= 200 && res.status < 400;
+    return { ok, detail: ok ? `${url} answers ${res.status}` : `${url} answers ${res.status}` };
+  } catch {
+    return { ok: false, detail: `waiting for ${url}` };
+  }
+}
+
 /** sshd answers with its banner through the host forward. */
 function sshBanner(port: number, timeoutMs = 3_000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -144,6 +182,8 @@ export async function runCheck(
     const ok = await sshBanner(ssh.port);
     return { ok, detail: ok ? `sshd answers on 127.0.0.1:${ssh.port}` : 'waiting for sshd' };
   }
+  if (check.startsWith('serial:')) return serialSays(engine, config, check.slice('serial:'.length));
+  if (check.startsWith('http:')) return httpAnswers(config, check.slice('http:'.length));
   const port = Number(check.slice('port:'.length));
   const ok = await listening(engine, config.id, port);
   return { ok, detail: ok ? `port ${port} is listening` : `waiting for port ${port} to listen` };
@@ -155,8 +195,12 @@ export function parseCheck(text: string): CheckName[] {
   if (text === 'agent' || text === 'cloud-init' || text === 'ip' || text === 'ssh') return [text];
   const m = /^port:(\d{1,5})$/.exec(text);
   if (m && Number(m[1]) >= 1 && Number(m[1]) <= 65535) return [`port:${Number(m[1])}`];
+  // Printable ASCII only: the text is matched against the console log, never run or parsed.
+  if (/^serial:[\x20-\x7e]{1,200}$/.test(text)) return [text as CheckName];
+  const h = /^http:(\d{1,5})(\/[\x21-\x7e]{0,500})?$/.exec(text);
+  if (h && Number(h[1]) >= 1 && Number(h[1]) <= 65535) return [text as CheckName];
   throw new HangarError(
     'INVALID_INPUT',
-    `Unknown readiness check "${text}"; use ready, agent, cloud-init, ip, ssh, port:N or serial:REGEX.`,
+    `Unknown readiness check "${text}"; use ready, agent, cloud-init, ip, ssh, port:N, http:PORT/PATH or serial:TEXT.`,
   );
 }
