@@ -23,7 +23,8 @@ import {
   PickPurpose,
   type PickedFile,
 } from './requests';
-import { AbsolutePath, CONTROL_CHARS } from './vm';
+import { AbsolutePath, CONTROL_CHARS, NetName } from './vm';
+import type { LabEvent, LabPlanEntry, LabStatus } from './lab/status';
 
 /** A VM named by id or by its (unique) name. */
 const VmRef = z.string().min(1).max(200);
@@ -33,6 +34,12 @@ const SnapshotName = z
   .min(1, 'Give the snapshot a name.')
   .max(200)
   .refine((s) => !CONTROL_CHARS.test(s), 'Snapshot names cannot contain line breaks or control characters.');
+
+/** A lab file's text, and where it was read from (relative image paths resolve against it). */
+const LabSourceParams = z.object({
+  text: z.string().max(1024 * 1024),
+  sourceFile: AbsolutePath.nullable().default(null),
+});
 
 export const ApiParams = {
   'host.info': z.object({}),
@@ -136,6 +143,20 @@ export const ApiParams = {
   'picker.open': z.object({ purpose: PickPurpose }),
   /** Answers when the user has chosen a file in that picker (null: cancelled, closed or expired). */
   'picker.wait': z.object({ id: z.string().min(1).max(64) }),
+  /** What `lab.up` would create, change or keep. */
+  'lab.plan': LabSourceParams,
+  'lab.up': LabSourceParams.extend({
+    only: z.array(NetName).max(64).optional(),
+    parallel: z.number().int().min(1).max(32).optional(),
+  }),
+  'lab.list': z.object({}),
+  'lab.status': z.object({ lab: NetName }),
+  /** Saves every VM's RAM (the lab paused together) unless shutdown: true. */
+  'lab.down': z.object({ lab: NetName, shutdown: z.boolean().optional() }),
+  'lab.reset': z.object({ lab: NetName, vm: NetName.optional() }),
+  'lab.destroy': z.object({ lab: NetName }),
+  /** Starts (file) or stops (file: null) a pcap capture of one segment. */
+  'lab.capture': z.object({ lab: NetName, segment: NetName, file: AbsolutePath.nullable() }),
 } as const;
 
 export type ApiMethod = keyof typeof ApiParams;
@@ -209,6 +230,14 @@ export interface ApiResults {
   'vm.wait': { checks: { check: string; detail: string }[] };
   'picker.open': { id: string; url: string };
   'picker.wait': PickedFile | null;
+  'lab.plan': { lab: string; plan: LabPlanEntry[] };
+  'lab.up': LabStatus;
+  'lab.list': LabStatus[];
+  'lab.status': LabStatus;
+  'lab.down': LabStatus;
+  'lab.reset': { ms: number; status: LabStatus };
+  'lab.destroy': { deleted: string[] };
+  'lab.capture': unknown;
 }
 
 /** Events pushed to every client: state transitions, progress of long operations, config changes. */
@@ -219,4 +248,5 @@ export type ApiEvents = {
   busy: { id: string; operation: string | null };
   readiness: { id: string; readiness: Readiness | null };
   stats: { samples: { id: string; sample: StatsSample }[] };
+  lab: LabEvent;
 };

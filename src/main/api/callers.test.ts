@@ -258,9 +258,41 @@ describe('what each caller may name', () => {
         JSON.stringify(z.toJSONSchema(ApiParams[m] as z.ZodType, { unrepresentable: 'any', io: 'input' })),
       ),
     );
-    const tested = new Set<string>([...PATH_FIELDS.map((f) => f.method), 'vm.copyOut']);
+    const tested = new Set<string>([
+      ...PATH_FIELDS.map((f) => f.method),
+      'vm.copyOut',
+      'lab.plan',
+      'lab.up',
+      'lab.capture',
+    ]);
     expect(pathTaking.filter((m) => !tested.has(m))).toEqual([]);
     expect(pathTaking.length).toBeGreaterThanOrEqual(tested.size);
+  });
+
+  it('renderer: a lab file may not name host files, nor a capture file; the user may', async () => {
+    const api = createDispatcher(engine);
+    const lab = (source: string) => `version: 1\nname: l\nvms:\n  a: { ${source} }\n`;
+    const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/host paths|cannot write/) };
+    for (const method of ['lab.plan', 'lab.up'] as const) {
+      await expect(
+        api.call(method, { text: lab(`image: ${files.kernel}`) }, 'renderer'),
+      ).rejects.toMatchObject(refused);
+      await expect(api.call(method, { text: lab('iso: /x.iso') }, 'renderer')).rejects.toMatchObject(refused);
+      await expect(
+        api.call(method, { text: lab('template: t'), sourceFile: join(user, 'hangar.lab.yaml') }, 'renderer'),
+      ).rejects.toMatchObject(refused);
+    }
+    const capture = { lab: 'l', segment: 'lan', file: join(user, 'x.pcap') };
+    await expect(api.call('lab.capture', capture, 'renderer')).rejects.toMatchObject(refused);
+    // The user may name them, and a lab of templates is fine from the UI: these calls get past
+    // the caller check to the engine (a stand-in here, which fails for its own reasons).
+    await expect(api.call('lab.capture', capture)).rejects.not.toMatchObject(refused);
+    await expect(api.call('lab.plan', { text: lab('template: t') }, 'renderer')).rejects.not.toMatchObject(
+      refused,
+    );
+    await expect(api.call('lab.up', { text: lab(`image: ${files.kernel}`) })).rejects.not.toMatchObject(
+      refused,
+    );
   });
 
   it('renderer: vm.copyOut is refused (the UI has no save dialog); the user may name the target', async () => {

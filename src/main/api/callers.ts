@@ -10,6 +10,7 @@
 import type { z } from 'zod';
 import type { ApiMethod, ApiParams } from '../../shared/api';
 import { HangarError } from '../../shared/errors';
+import { parseLab } from '../../shared/lab/parse';
 import { isGrantRef, type PickedFile, type PickPurpose } from '../../shared/requests';
 import type { BackingLink } from '../../shared/vm';
 import type { GrantTable } from '../engine/policy/grants';
@@ -164,6 +165,30 @@ export function resolveCallerPaths<M extends ApiMethod>(
         throw new HangarError(
           'INVALID_INPUT',
           'The app cannot write files on this computer: copy files out of a guest with hangar cp.',
+        );
+      return params;
+    }
+    case 'lab.plan':
+    case 'lab.up': {
+      // A lab file can name host files (cloud images) and a folder to resolve them against. From
+      // the UI, until lab files are opened through the picker, only labs made of templates.
+      if (caller !== 'renderer') return params;
+      const p = params as Parsed<'lab.up'>;
+      const parsed = parseLab(p.text);
+      const hostFiles =
+        parsed.ok && parsed.lab.vms.some((v) => v.source.kind === 'image' || v.source.kind === 'iso');
+      if (p.sourceFile !== null || hostFiles)
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app does not take host paths from a lab file yet: bring this lab up with hangar lab up FILE.',
+        );
+      return params;
+    }
+    case 'lab.capture': {
+      if (caller === 'renderer' && (params as Parsed<'lab.capture'>).file !== null)
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app cannot write files on this computer: capture with hangar lab capture LAB SEGMENT -w FILE.',
         );
       return params;
     }

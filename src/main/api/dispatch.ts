@@ -6,6 +6,7 @@ import { statsOf } from '../engine/stats/sampler';
 import { reseedVm } from '../engine/cloudinit/reseed';
 import { defaultUser, userKeyFiles } from '../engine/cloudinit/plan';
 import { fanOutEvents } from './events';
+import { labHandlers } from './labs';
 import { homedir } from 'node:os';
 import { sep } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -202,6 +203,7 @@ function handlers(engine: Engine): Handlers {
     'picker.wait': () => {
       throw new HangarError('UNSUPPORTED', 'The file picker is served by the host server (hangar serve).');
     },
+    ...labHandlers(engine),
   };
 }
 

@@ -13,6 +13,7 @@ const FORWARDED = [
   'busy',
   'readiness',
   'stats',
+  'lab',
 ] as const satisfies readonly (keyof EngineEvents)[];
 
 export function fanOutEvents(engine: Pick<EventEmitter, 'on'>): { add(listener: EventListener): () => void } {

@@ -29,6 +29,18 @@ Running
 Labs
   lab validate FILE [--json]             Check a hangar.lab.yaml (errors as FILE:LINE:COL) and show its
                                          VMs, addresses and MACs; creates nothing
+  lab plan FILE                          What up would create, change or keep
+  lab up FILE [--only VM]... [--parallel N] [--json]
+                                         Create what is missing, start in dependency order, wait until
+                                         ready, provision once, take the baseline; resumes a saved lab
+  lab list | lab status LAB              VMs, states, DNS names, addresses, forwards, the switch
+  lab down LAB [--shutdown]              Save every VM's RAM (the lab paused together) and power off;
+                                         --shutdown shuts the guests down instead
+  lab reset LAB [VM]                     Back to the lab baseline (RAM included), no reboot
+  lab destroy LAB [--yes]                Delete the VMs the lab made (only those) and its switch
+  lab capture LAB NETWORK -w FILE.pcap [--duration S]
+                                         Write the network's traffic until Ctrl-C (tcpdump -r reads it)
+  lab exec LAB VM -- CMD...              A command in a lab VM through its guest agent
 
 Snapshots
   snapshot create VM NAME [--description TEXT] [--disk-only]

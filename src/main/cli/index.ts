@@ -65,6 +65,11 @@ const OPTIONS = {
   'network-config': { type: 'string' },
   password: { type: 'boolean' },
   iterations: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  parallel: { type: 'string' },
+  shutdown: { type: 'boolean' },
+  write: { type: 'string', short: 'w' },
+  duration: { type: 'string' },
 } as const;
 
 async function runServe(port: number | undefined): Promise<number> {

@@ -47,7 +47,7 @@ describe('hangar lab validate', () => {
   it('refuses what is not a lab file before reading it', async () => {
     await expect(run(['validate', join(dir, 'missing.yaml')])).rejects.toThrow(/No lab file/);
     await expect(run(['validate', dir])).rejects.toThrow(/not a regular file/);
-    await expect(run(['up', 'x'])).rejects.toThrow(/hangar lab validate FILE/);
+    await expect(run(['fly', 'x'])).rejects.toThrow(/Unknown lab command "fly": validate, plan, up/);
   });
 });
 

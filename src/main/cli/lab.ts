@@ -1,14 +1,16 @@
-// `hangar lab validate FILE`: reads a lab file the way `lab up` will and prints either every error
-// (FILE:LINE:COLUMN: key: message, as compilers and editors expect) or what the file describes:
-// the VMs after matrix expansion, with the address and MAC each NIC will have. No engine is
-// started and nothing is created (like `docker compose config`).
+// `hangar lab ...`: validate and plan read the file (validate starts no engine, like
+// `docker compose config`); up, status, down, reset, destroy, capture and exec go through the API.
+// Progress of up/down/destroy comes as lab events: lines on stderr, or JSON lines on stdout with
+// --json, so a script sees each VM's steps as they happen.
 import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { HangarError } from '../../shared/errors';
 import { formatLabError, MAX_LAB_FILE_BYTES, parseLab } from '../../shared/lab/parse';
 import type { ExpandedLab } from '../../shared/lab/expand';
-import type { Ctx } from './commands';
+import type { LabEvent, LabStatus } from '../../shared/lab/status';
+import { call, type Ctx } from './commands';
 import { EXIT } from './exit';
-import { need } from './options';
+import { int, need, str } from './options';
 
 function readLabFile(file: string): string {
   const st = statSync(file, { throwIfNoEntry: false });
@@ -36,18 +38,155 @@ export function describeLab(lab: ExpandedLab): string {
   ].join('\n');
 }
 
+export function describeStatus(s: LabStatus): string {
+  const rows = s.vms.map((v) => {
+    const addr = v.addresses.map((a) => `${a.dns} ${a.ip}`).join(', ');
+    const fwd = v.forwards
+      .map((f) => `localhost:${f.host}->${f.guest}${f.proto === 'udp' ? '/udp' : ''}`)
+      .join(' ');
+    return `  ${v.vm.padEnd(16)} ${v.state.padEnd(8)} ${v.vmName}  ${addr}${fwd ? `  ${fwd}` : ''}`;
+  });
+  const sw = s.switch
+    ? `switch pid ${s.switch.pid}: ${s.switch.segments.map((x) => `${x.name} (${x.ports} port${x.ports === 1 ? '' : 's'})`).join(', ')}`
+    : 'switch not running';
+  return [
+    `lab ${s.name}  ${sw}`,
+    ...rows,
+    `baseline: ${s.baseline ?? 'none'}${s.saved ? `  saved: ${s.saved}` : ''}`,
+  ].join('\n');
+}
+
+function source(ctx: Ctx, fileArg: string | undefined) {
+  const file = resolve(need(fileArg, 'the lab file'));
+  return { text: readLabFile(file), sourceFile: file };
+}
+
+/** Prints the lab's events while `fn` runs: lines on stderr, or JSON lines with --json. */
+async function withEvents<T>(ctx: Ctx, lab: string | null, fn: () => Promise<T>): Promise<T> {
+  const client = await ctx.api();
+  client.onEvent((event, data) => {
+    if (event !== 'lab') return;
+    const e = data as LabEvent;
+    if (lab !== null && e.lab !== lab) return;
+    if (ctx.json) console.log(JSON.stringify({ event: 'lab', ...e }));
+    else process.stderr.write(`${e.vm ?? e.lab}: ${e.phase}${e.detail ? ` ${e.detail}` : ''}\n`);
+  });
+  return fn();
+}
+
+const labArg = (ctx: Ctx) => need(ctx.args[1], 'the lab name');
+
 export async function lab(ctx: Ctx): Promise<number> {
   const [verb, fileArg] = ctx.args;
-  if (verb !== 'validate')
-    throw new HangarError('INVALID_INPUT', `Unknown lab command "${verb ?? ''}": hangar lab validate FILE.`);
-  const file = need(fileArg, 'the lab file');
-  const r = parseLab(readLabFile(file));
-  if (!r.ok) {
-    if (ctx.json) console.log(JSON.stringify({ ok: false, errors: r.errors }, null, 2));
-    for (const e of r.errors) console.error(formatLabError(file, e));
-    console.error(`${r.errors.length} error${r.errors.length === 1 ? '' : 's'}; nothing was created.`);
-    return EXIT.usage;
+  switch (verb) {
+    case 'validate': {
+      const file = need(fileArg, 'the lab file');
+      const r = parseLab(readLabFile(file));
+      if (!r.ok) {
+        if (ctx.json) console.log(JSON.stringify({ ok: false, errors: r.errors }, null, 2));
+        for (const e of r.errors) console.error(formatLabError(file, e));
+        console.error(`${r.errors.length} error${r.errors.length === 1 ? '' : 's'}; nothing was created.`);
+        return EXIT.usage;
+      }
+      ctx.print(r.lab, describeLab(r.lab));
+      return EXIT.ok;
+    }
+    case 'plan': {
+      const r = await call(ctx, 'lab.plan', source(ctx, fileArg));
+      ctx.print(
+        r,
+        [
+          `lab ${r.lab}`,
+          ...r.plan.map((p) => `  ${p.action.padEnd(8)} ${p.vm}  (${p.vmName}: ${p.why})`),
+        ].join('\n'),
+      );
+      return EXIT.ok;
+    }
+    case 'up': {
+      const src = source(ctx, fileArg);
+      const parsed = parseLab(src.text);
+      const name = parsed.ok ? parsed.lab.name : null;
+      const only = ctx.values.only;
+      const s = await withEvents(ctx, name, () =>
+        call(ctx, 'lab.up', {
+          ...src,
+          ...(Array.isArray(only) ? { only } : {}),
+          ...(int(ctx.values, 'parallel') ? { parallel: int(ctx.values, 'parallel') } : {}),
+        }),
+      );
+      ctx.print(s, describeStatus(s));
+      return EXIT.ok;
+    }
+    case 'list': {
+      const all = await call(ctx, 'lab.list', {});
+      ctx.print(all, all.length ? all.map(describeStatus).join('\n\n') : 'No labs.');
+      return EXIT.ok;
+    }
+    case 'status': {
+      const s = await call(ctx, 'lab.status', { lab: labArg(ctx) });
+      ctx.print(s, describeStatus(s));
+      return EXIT.ok;
+    }
+    case 'down': {
+      const name = labArg(ctx);
+      const s = await withEvents(ctx, name, () =>
+        call(ctx, 'lab.down', { lab: name, shutdown: ctx.values.shutdown === true }),
+      );
+      ctx.print(s, describeStatus(s));
+      return EXIT.ok;
+    }
+    case 'reset': {
+      const name = labArg(ctx);
+      const vm = ctx.args[2];
+      const r = await call(ctx, 'lab.reset', { lab: name, ...(vm ? { vm } : {}) });
+      ctx.print(r, `${describeStatus(r.status)}\nreset to the lab baseline in ${Math.round(r.ms)} ms`);
+      return EXIT.ok;
+    }
+    case 'destroy': {
+      const name = labArg(ctx);
+      if (!ctx.values.yes && !process.stdin.isTTY)
+        throw new HangarError('INVALID_INPUT', `Destroying lab "${name}" deletes its VMs; add --yes.`);
+      const r = await withEvents(ctx, name, () => call(ctx, 'lab.destroy', { lab: name }));
+      ctx.print(r, `lab ${name} destroyed; deleted ${r.deleted.join(', ') || 'no VMs'}`);
+      return EXIT.ok;
+    }
+    case 'capture': {
+      // Like tcpdump -w: runs until Ctrl-C (or --duration seconds), then closes the file.
+      const name = labArg(ctx);
+      const segment = need(ctx.args[2], 'the segment (network) name');
+      const file = resolve(need(str(ctx.values, 'write'), 'the file to write (-w FILE.pcap)'));
+      await call(ctx, 'lab.capture', { lab: name, segment, file });
+      const seconds = int(ctx.values, 'duration');
+      if (!ctx.json) process.stderr.write(`capturing ${name}/${segment} to ${file}; Ctrl-C to stop\n`);
+      await new Promise<void>((done) => {
+        const timer = seconds !== undefined ? setTimeout(done, seconds * 1000) : null;
+        const stop = () => {
+          if (timer) clearTimeout(timer);
+          done();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      const r = await call(ctx, 'lab.capture', { lab: name, segment, file: null });
+      ctx.print(r, `${file}: ${(r as { frames: number }).frames} frames`);
+      return EXIT.ok;
+    }
+    case 'exec': {
+      // hangar lab exec LAB VM -- CMD...: the lab VM's Hangar name is <lab>-<vm>.
+      const name = labArg(ctx);
+      const vm = need(ctx.args[2], 'the lab VM');
+      const cmd = ctx.args.slice(3);
+      if (!cmd.length)
+        throw new HangarError('INVALID_INPUT', 'Give the command after --: hangar lab exec LAB VM -- CMD.');
+      const r = await call(ctx, 'vm.exec', { vm: `${name}-${vm}`, command: cmd[0]!, args: cmd.slice(1) });
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      return r.exitCode ?? 1;
+    }
+    default:
+      throw new HangarError(
+        'INVALID_INPUT',
+        `Unknown lab command "${verb ?? ''}": validate, plan, up, list, status, down, reset, destroy, capture or exec.`,
+      );
   }
-  ctx.print(r.lab, describeLab(r.lab));
-  return EXIT.ok;
 }

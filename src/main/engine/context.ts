@@ -6,6 +6,7 @@ import type { HostInfo } from '../../shared/host';
 import type { VmConfig } from '../../shared/vm';
 import type { StateChange } from '../../shared/state';
 import type { Progress, Readiness, StatsSample } from '../../shared/api-types';
+import type { LabEvent } from '../../shared/lab/status';
 import type { ConfigStore } from './config/store';
 import type { VmPaths } from './config/paths';
 import type { PathPolicy } from './policy/paths';
@@ -25,6 +26,8 @@ export type EngineEvents = {
   readiness: [{ id: string; readiness: Readiness | null }];
   /** Once a second while sampling: the newest sample of each running VM (stats/sampler.ts). */
   stats: [{ samples: { id: string; sample: StatsSample }[] }];
+  /** Progress of a lab verb (labs/). */
+  lab: [LabEvent];
 };
 
 export interface EngineContext extends Pick<EventEmitter<EngineEvents>, 'on' | 'off' | 'once' | 'emit'> {
@@ -44,7 +47,10 @@ export interface EngineContext extends Pick<EventEmitter<EngineEvents>, 'on' | '
   qmp(ref: string): ReturnType<VmRuntime['qmp']>;
   isStopped(id: string): boolean;
   requireStopped(config: VmConfig, what: string): void;
+  start(ref: string, options?: { paused?: boolean }): Promise<StateChange>;
   stop(ref: string, options?: StopOptions): Promise<StateChange>;
+  pause(ref: string): Promise<StateChange>;
+  resume(ref: string): Promise<StateChange>;
   /** Runs `fn` holding the VM's write lock (and `extra`), with its config as it is now. */
   withVm<T>(
     ref: string,

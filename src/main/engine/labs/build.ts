@@ -1,0 +1,94 @@
+// From a planned lab VM to Hangar's own terms: the VM's name, its NICs (the user-mode NIC with
+// the forwards first, then one lab NIC per network), the switch's config with a static lease per
+// lab NIC, and a content hash per VM that tells `plan` whether the VM must change.
+import { createHash } from 'node:crypto';
+import type { ExpandedLab, PlannedVm } from '../../../shared/lab/expand';
+import { ipToInt, intToIp } from '../../../shared/lab/expand';
+import type { Nic, VmConfig } from '../../../shared/vm';
+import type { SwitchConfig } from '../network/switch/config';
+
+/** Lab VMs are named like docker compose's containers: `<lab>-<vm>`. */
+export const vmNameOf = (lab: string, vm: string): string => `${lab}-${vm}`;
+
+export function hashOf(vm: PlannedVm): string {
+  const { name, source, cpus, memoryMiB, disks, nics, forwards, user, userData } = vm;
+  const what = { name, source, cpus, memoryMiB, disks, nics, forwards, user, userData };
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 16);
+}
+
+export function labNics(lab: string, vm: PlannedVm): Nic[] {
+  return vm.nics.map((n, i) => ({
+    id: `lab${i}`,
+    model: 'virtio',
+    mac: n.mac,
+    mode: 'lab',
+    portForwards: [],
+    segment: { lab, name: n.network },
+  }));
+}
+
+/** The config with the lab's CPUs, memory, forwards and lab NICs applied. */
+export function withLabDevices(config: VmConfig, lab: string, vm: PlannedVm): VmConfig {
+  const user = config.nics.find((n) => n.mode === 'user');
+  const forwards = vm.forwards.map((f) => ({
+    protocol: f.proto,
+    hostAddress: '127.0.0.1' as const,
+    hostPort: f.host,
+    guestPort: f.guest,
+  }));
+  // Forwards the VM already had (its ssh forward from the cloud image) stay, unless the lab file
+  // uses the same host port.
+  const kept = (user?.portForwards ?? []).filter(
+    (p) => !forwards.some((f) => f.hostPort === p.hostPort && f.protocol === p.protocol),
+  );
+  const nics: Nic[] = user ? [{ ...user, portForwards: [...kept, ...forwards] }] : [];
+  return { ...config, cpus: vm.cpus, memoryMiB: vm.memoryMiB, nics: [...nics, ...labNics(lab, vm)] };
+}
+
+/** The switch's MAC on a segment: locally administered, from the lab and segment names. */
+function switchMac(lab: string, segment: string): string {
+  const h = createHash('sha256').update(`hangar-switch\0${lab}\0${segment}`).digest();
+  return ['02', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+export function switchConfigOf(lab: ExpandedLab, runDir: string): SwitchConfig {
+  return {
+    lab: lab.name,
+    domain: `${lab.name}.internal`,
+    runDir,
+    segments: lab.networks.map((net) => {
+      const base = ipToInt(net.switchIp) - 1;
+      const size = 2 ** (32 - net.prefix);
+      // The dynamic pool: the upper half of the subnet, for NICs the lab file does not name.
+      const poolStart = intToIp(base + Math.max(Math.floor(size / 2), 2));
+      return {
+        name: net.name,
+        serverIp: net.switchIp,
+        serverMac: switchMac(lab.name, net.name),
+        prefix: net.prefix,
+        dhcp: net.dhcp,
+        poolStart,
+        leases: lab.vms.flatMap((vm) =>
+          vm.nics.filter((n) => n.network === net.name).map((n) => ({ mac: n.mac, ip: n.ip, host: vm.name })),
+        ),
+      };
+    }),
+  };
+}
+
+/** Dependency levels: every VM comes after the VMs it depends on (expand.ts refused cycles). */
+export function levelsOf(vms: PlannedVm[]): PlannedVm[][] {
+  const levels: PlannedVm[][] = [];
+  const placed = new Set<string>();
+  let left = [...vms];
+  while (left.length) {
+    const level = left.filter((v) =>
+      v.dependsOn.every((d) => placed.has(d) || !vms.some((x) => x.name === d)),
+    );
+    if (!level.length) throw new Error(`dependency cycle among ${left.map((v) => v.name).join(', ')}`);
+    levels.push(level);
+    for (const v of level) placed.add(v.name);
+    left = left.filter((v) => !placed.has(v.name));
+  }
+  return levels;
+}

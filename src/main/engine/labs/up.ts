@@ -1,0 +1,336 @@
+// `lab up`: makes what is missing (linked clones of templates, VMs from cloud images), starts the
+// lab's switch before any VM that needs it, then starts the VMs level by level in dependency
+// order (in parallel within a level), waits for each to be ready, provisions each once, and takes
+// the lab baseline when the file asks for one. A lab saved by `lab down` resumes instead.
+import { dirname, resolve as resolvePath } from 'node:path';
+import { HangarError } from '../../../shared/errors';
+import type { ExpandedLab, PlannedVm } from '../../../shared/lab/expand';
+import type { LabEvent, LabPlanEntry } from '../../../shared/lab/status';
+import { CreateVmRequest } from '../../../shared/requests';
+import type { VmConfig } from '../../../shared/vm';
+import { labPaths } from '../config/paths';
+import type { EngineContext } from '../context';
+import { ensureSwitch } from '../network/switch/process';
+import { linkedClone } from '../rollback/templates';
+import { createVm } from '../vms/create';
+import { parseCheck, type CheckName } from '../ready/checks';
+import { waitReady } from '../ready/wait';
+import { vmExec } from '../agent/vm-ops';
+import { saveSeedInputs, writeSeed } from '../cloudinit/seed';
+import { hashOf, levelsOf, switchConfigOf, vmNameOf, withLabDevices } from './build';
+import { loadLabState, saveLabState, type LabState } from './state';
+import { readLab } from './read';
+import { resumeSaved, takeBaseline } from './rollback';
+
+export interface LabSource {
+  text: string;
+  /** Where the text was read from: relative image paths are resolved against its folder. */
+  sourceFile: string | null;
+}
+
+export interface UpOptions {
+  /** Only these lab VMs (and what they depend on). */
+  only?: string[];
+  /** VMs started at once within a dependency level. */
+  parallel?: number;
+  readyTimeoutMs?: number;
+  onEvent?: (e: LabEvent) => void;
+  /** Where the switch program is (the entry points know; tests use the build output). */
+  switchScript?: string;
+}
+
+export const labClaim = (name: string) => ({
+  key: `lab:${name}`,
+  mode: 'write' as const,
+  label: `lab ${name}`,
+});
+
+function existingVm(engine: EngineContext, id: string): VmConfig | null {
+  try {
+    return engine.store.load(id);
+  } catch {
+    return null;
+  }
+}
+
+function byName(engine: EngineContext, name: string): VmConfig | null {
+  try {
+    return engine.resolve(name);
+  } catch {
+    return null;
+  }
+}
+
+/** What `up` would do to each VM: create it, change its devices, or keep it as it is. */
+export function planLab(engine: EngineContext, src: LabSource): { lab: ExpandedLab; plan: LabPlanEntry[] } {
+  const lab = readLab(src.text, src.sourceFile);
+  const state = loadLabState(engine.home, lab.name);
+  const plan = lab.vms.map((vm): LabPlanEntry => {
+    const vmName = vmNameOf(lab.name, vm.name);
+    const known = state?.vms[vm.name];
+    const config = known ? existingVm(engine, known.id) : null;
+    if (!known || !config) {
+      const other = byName(engine, vmName);
+      if (other)
+        return {
+          vm: vm.name,
+          vmName,
+          action: 'create',
+          why: `a VM named "${vmName}" exists outside the lab`,
+        };
+      return { vm: vm.name, vmName, action: 'create', why: known ? 'its VM was deleted' : 'new' };
+    }
+    if (known.hash === hashOf(vm)) return { vm: vm.name, vmName, action: 'keep', why: 'unchanged' };
+    return { vm: vm.name, vmName, action: 'change', why: 'its entry in the lab file changed' };
+  });
+  return { lab, plan };
+}
+
+/** The VMs to bring up: those asked for and, transitively, what they depend on. */
+function selected(lab: ExpandedLab, only: string[] | undefined): PlannedVm[] {
+  if (!only?.length) return lab.vms;
+  const want = new Set<string>();
+  const add = (name: string) => {
+    const vm = lab.vms.find((v) => v.name === name);
+    if (!vm) throw new HangarError('NOT_FOUND', `Lab "${lab.name}" has no VM "${name}".`);
+    if (want.has(name)) return;
+    want.add(name);
+    vm.dependsOn.forEach(add);
+  };
+  only.forEach(add);
+  return lab.vms.filter((v) => want.has(v.name));
+}
+
+async function makeVm(
+  engine: EngineContext,
+  lab: ExpandedLab,
+  vm: PlannedVm,
+  src: LabSource,
+): Promise<VmConfig> {
+  const name = vmNameOf(lab.name, vm.name);
+  if (byName(engine, name)) {
+    throw new HangarError(
+      'CONFLICT',
+      `A VM named "${name}" already exists and is not part of lab "${lab.name}"; rename or delete it, ` +
+        'or rename the VM in the lab file. Nothing was changed.',
+    );
+  }
+  let made: VmConfig;
+  if (vm.source.kind === 'template') {
+    made = await linkedClone(engine, vm.source.value, name);
+  } else if (vm.source.kind === 'image') {
+    const path = src.sourceFile ? resolvePath(dirname(src.sourceFile), vm.source.value) : vm.source.value;
+    if (!path.startsWith('/'))
+      throw new HangarError(
+        'INVALID_INPUT',
+        `VM "${vm.name}": the image path ${vm.source.value} must be absolute here.`,
+      );
+    const req = CreateVmRequest.parse({
+      name,
+      cpus: vm.cpus,
+      memoryMiB: vm.memoryMiB,
+      disk: { kind: 'existing', path },
+      cloudInit: {
+        ...(vm.user ? { user: vm.user } : {}),
+        ...(vm.userData ? { userData: vm.userData } : {}),
+      },
+    });
+    made = await createVm(req, {
+      store: engine.store,
+      host: engine.host,
+      img: engine.img,
+      policy: engine.policy,
+      env: engine.env,
+    });
+  } else {
+    throw new HangarError(
+      'UNSUPPORTED',
+      `VM "${vm.name}": a lab VM from ${vm.source.kind === 'iso' ? 'an ISO' : 'an existing VM'} is not supported yet; ` +
+        'use a template (hangar template set VM) or a cloud image.',
+    );
+  }
+  return applyDevices(engine, lab.name, vm, made.id);
+}
+
+/**
+ * netplan v2 for cloud-init: DHCP on every NIC, matched by MAC. Lab NICs never take the default
+ * route (the switch offers none; this says so to clients that would fall back to the server).
+ */
+function networkConfigOf(config: VmConfig): string {
+  const lines = ['version: 2', 'ethernets:'];
+  for (const n of config.nics) {
+    lines.push(`  ${n.id}:`, `    match: { macaddress: "${n.mac}" }`, '    dhcp4: true');
+    if (n.mode === 'lab') lines.push('    dhcp4-overrides: { use-routes: false }');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function applyDevices(
+  engine: EngineContext,
+  lab: string,
+  vm: PlannedVm,
+  id: string,
+): Promise<VmConfig> {
+  return engine.withVm(id, 'lab', async (config) => {
+    engine.requireStopped(config, 'change its lab devices');
+    const next = withLabDevices(config, lab, vm);
+    if (next.cloudInit) {
+      // The seed says how to configure the NICs; read by cloud-init at the VM's first boot.
+      const { vmDir } = engine.paths(config.id);
+      saveSeedInputs(vmDir, null, networkConfigOf(next));
+      await writeSeed(vmDir, next.cloudInit);
+    }
+    const saved = engine.store.save(next);
+    engine.emit('config', { id: saved.id, config: saved });
+    return saved;
+  });
+}
+
+/** Runs `fn` over items, at most `limit` at a time; the first failure is thrown after all end. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const errors: unknown[] = [];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      await fn(item).catch((err: unknown) => errors.push(err));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (errors.length) throw errors[0];
+}
+
+export function checksOf(vm: PlannedVm): CheckName[] {
+  return vm.ready.flatMap((r) => parseCheck(r));
+}
+
+async function provision(
+  engine: EngineContext,
+  id: string,
+  vm: PlannedVm,
+  emit: (p: LabEvent['phase'], d: string) => void,
+) {
+  for (const step of vm.provision) {
+    if (step.via === 'ssh')
+      throw new HangarError(
+        'UNSUPPORTED',
+        `VM "${vm.name}": provisioning through ssh is not supported yet; use the agent.`,
+      );
+    emit('provisioning', step.run);
+    const r = await vmExec(engine, id, '/bin/sh', { args: ['-c', step.run], timeoutMs: 30 * 60_000 });
+    if (r.exitCode !== 0) {
+      const err = r.stderr.toString('utf8').trim().split('\n').slice(-10).join('\n');
+      throw new HangarError(
+        'QEMU_FAILED',
+        `VM "${vm.name}": provisioning step "${step.run}" exited with ${r.exitCode ?? `signal ${r.signal}`}` +
+          (err ? `:\n${err}` : '.'),
+      );
+    }
+  }
+}
+
+export async function labUp(
+  engine: EngineContext,
+  src: LabSource,
+  options: UpOptions = {},
+): Promise<LabState> {
+  const lab = readLab(src.text, src.sourceFile);
+  return engine.withLocks([labClaim(lab.name)], 'lab up', () => up(engine, lab, src, options));
+}
+
+async function up(
+  engine: EngineContext,
+  lab: ExpandedLab,
+  src: LabSource,
+  options: UpOptions,
+): Promise<LabState> {
+  const event = (vm: string | null, phase: LabEvent['phase'], detail: string) =>
+    options.onEvent?.({ lab: lab.name, vm, phase, detail });
+  const now = new Date().toISOString();
+  const state: LabState = loadLabState(engine.home, lab.name) ?? {
+    version: 1,
+    name: lab.name,
+    text: src.text,
+    sourceFile: src.sourceFile,
+    appliedAt: now,
+    vms: {},
+    baseline: null,
+    saved: null,
+    stale: [],
+  };
+  Object.assign(state, { text: src.text, sourceFile: src.sourceFile, appliedAt: now });
+  const vms = selected(lab, options.only);
+  const paths = labPaths(engine.home, lab.name, engine.env);
+
+  // Made first, all of them, so a bad source fails before anything starts.
+  for (const vm of vms) {
+    const known = state.vms[vm.name];
+    const config = known ? existingVm(engine, known.id) : null;
+    if (config && known!.hash === hashOf(vm)) continue;
+    if (config) {
+      event(vm.name, 'creating', 'applying the changed CPUs, memory, forwards and networks');
+      await applyDevices(engine, lab.name, vm, config.id);
+    } else {
+      event(vm.name, 'creating', `${vm.source.kind} ${vm.source.value}`);
+      const made = await makeVm(engine, lab, vm, src);
+      state.vms[vm.name] = { id: made.id, hash: '', provisioned: false };
+      event(vm.name, 'created', made.name);
+    }
+    state.vms[vm.name]!.hash = hashOf(vm);
+    saveLabState(engine.home, state);
+  }
+  saveLabState(engine.home, state);
+
+  if (lab.networks.length) {
+    const sw = await ensureSwitch(paths, switchConfigOf(lab, paths.runDir), options.switchScript);
+    event(null, 'starting', `switch pid ${sw.pid}: ${sw.segments.map((s) => s.name).join(', ')}`);
+  }
+
+  const ids = vms.map((v) => state.vms[v.name]!.id);
+  const stopped = (id: string) => engine.isStopped(id);
+  if (state.saved && ids.every((id) => stopped(id) && state.saved!.snapshots[id])) {
+    await resumeSaved(engine, state, ids, (id, d) => event(vmOf(state, id), 'resuming', d));
+    for (const vm of vms) event(vm.name, 'ready', 'resumed from the saved lab');
+    saveLabState(engine.home, state);
+    return state;
+  }
+
+  for (const level of levelsOf(vms)) {
+    await pool(level, options.parallel ?? 4, async (vm) => {
+      const id = state.vms[vm.name]!.id;
+      try {
+        if (stopped(id)) {
+          event(vm.name, 'starting', '');
+          await engine.start(id);
+        }
+        const checks = checksOf(vm);
+        if (checks.length) {
+          await waitReady(engine, id, checks, options.readyTimeoutMs ?? 15 * 60_000, (c, d) =>
+            event(vm.name, 'waiting', `${c}: ${d}`),
+          );
+        }
+        event(vm.name, 'ready', checks.join(', ') || 'running');
+        if (!state.vms[vm.name]!.provisioned && vm.provision.length) {
+          await provision(engine, id, vm, (p, d) => event(vm.name, p, d));
+          event(vm.name, 'provisioned', `${vm.provision.length} step${vm.provision.length === 1 ? '' : 's'}`);
+        }
+        state.vms[vm.name]!.provisioned = true;
+        saveLabState(engine.home, state);
+      } catch (err) {
+        event(vm.name, 'failed', err instanceof Error ? err.message : String(err));
+        throw err;
+      }
+    });
+  }
+
+  if (lab.baseline === 'on-ready' && !state.baseline && vms.length === lab.vms.length) {
+    event(null, 'baseline', `pausing ${ids.length} VMs together`);
+    state.baseline = await takeBaseline(engine, ids);
+    saveLabState(engine.home, state);
+    event(null, 'baseline', 'taken');
+  }
+  return state;
+}
+
+export function vmOf(state: LabState, id: string): string | null {
+  return Object.entries(state.vms).find(([, v]) => v.id === id)?.[0] ?? null;
+}
