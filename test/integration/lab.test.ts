@@ -179,6 +179,19 @@ describe('a lab of tiny guests on a private segment', () => {
     expect((await b.run('ping -c 2 -W 3 a.one.internal')).status).toBe(0);
   }, 120_000);
 
+  it('reconnects every VM when the switch is killed and started again', async () => {
+    const paths = labPaths(t.home, 'one', t.env);
+    const pid = switchPid(paths)!;
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && switchPid(paths) !== null; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await b.run('ping -c 1 -W 2 10.77.0.20')).status).not.toBe(0);
+    // The next up finds the VMs running and starts the switch alone; it connects to each NIC.
+    await labUp(engine, { text: ONE, sourceFile: null });
+    expect(switchPid(paths)).not.toBe(pid);
+    expect((await labStatus(engine, 'one')).switch?.segments).toEqual([{ name: 'lan', ports: 2 }]);
+    expect((await b.run('ping -c 2 -W 3 a.one.internal')).status).toBe(0);
+  }, 120_000);
+
   it('goes down saving RAM, and comes back up where it was', async () => {
     const boot = (await b.run('cat /proc/sys/kernel/random/boot_id')).output;
     await b.run('echo kept > /tmp/saved');

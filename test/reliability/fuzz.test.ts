@@ -1083,7 +1083,7 @@ const pathsArb = fc.tuple(absPath, absPath).map(([home, run]): LaunchPaths => ({
   varsFile: `${home}/vms/abcdefghijkl/uefi-vars.qcow2`,
   tpmSocket: `${run}/tpm.sock`,
   qgaSocket: `${run}/qga.sock`,
-  labsRunDir: `${run}/labs`,
+  runDir: run,
 }));
 
 /** The keys each option (and each -device driver) may carry; anything else is an injection. */
@@ -1206,12 +1206,10 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
         if (typeof j.filename === 'string' && !userPaths.has(j.filename))
           problems.push(`-blockdev filename ${JSON.stringify(j.filename)} is not a path of the config`);
         if (option === '-netdev' && j.type === 'stream') {
-          // A lab NIC: a client of <labsRunDir>/<lab>/<segment>.sock, nothing else.
+          // A lab NIC: a listening socket <runDir>/<nic id>.sock, nothing else.
           const addr = j.addr as { type?: unknown; path?: unknown };
-          const rel = typeof addr.path === 'string' ? addr.path.split('/').slice(-2) : [];
-          if (addr.type !== 'unix' || j.server !== false || rel.length !== 2 || !/^[a-z0-9-]+$/.test(rel[0]!))
-            problems.push(`-netdev stream ${value}`);
-          if (!/^[a-z0-9-]+\.sock$/.test(rel[1] ?? '')) problems.push(`-netdev stream socket ${value}`);
+          const ok = vm.nics.some((n) => n.mode === 'lab' && addr.path === `${paths.runDir}/${n.id}.sock`);
+          if (addr.type !== 'unix' || j.server !== true || !ok) problems.push(`-netdev stream ${value}`);
         }
         break;
       }

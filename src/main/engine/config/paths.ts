@@ -52,16 +52,13 @@ export interface VmPaths {
   qgaSocket: string;
   pidFile: string;
   tpmPidFile: string;
-  /** Lab switches' sockets live in <labsRunDir>/<lab>/<segment>.sock. */
-  labsRunDir: string;
 }
 
 export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = process.env): VmPaths {
   // Two joins normalise the folders; the names inside them are plain, so they are appended as
   // they are (join is most of the cost of opening an engine over a thousand VMs).
   const vmDir = join(home, 'vms', id);
-  const root = runtimeRoot(home, env);
-  const runDir = join(root, id);
+  const runDir = join(runtimeRoot(home, env), id);
   return {
     vmDir,
     configFile: `${vmDir}/vm.json`,
@@ -77,7 +74,6 @@ export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = proce
     qgaSocket: `${runDir}/qga.sock`,
     pidFile: `${runDir}/qemu.pid`,
     tpmPidFile: `${runDir}/swtpm.pid`,
-    labsRunDir: `${root}/labs`,
   };
 }
 
@@ -149,7 +145,11 @@ export function labPaths(home: string, lab: string, env: NodeJS.ProcessEnv = pro
   };
 }
 
-/** A lab segment's socket; lab and segment are DNS labels (checked by the schema). */
-export function segmentSocket(labsRunDir: string, lab: string, segment: string): string {
-  return `${labsRunDir}/${lab}/${segment}.sock`;
+/**
+ * A lab NIC's socket: QEMU listens on it and the lab's switch connects, so a switch that restarts
+ * simply connects again (QEMU 7.2's stream client cannot reconnect; its server accepts anew).
+ * Device ids are short lowercase words (the schema), so the name is always plain.
+ */
+export function nicSocket(runDir: string, nicId: string): string {
+  return `${runDir}/${nicId}.sock`;
 }

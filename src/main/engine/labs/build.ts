@@ -51,7 +51,15 @@ function switchMac(lab: string, segment: string): string {
   return ['02', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
-export function switchConfigOf(lab: ExpandedLab, runDir: string): SwitchConfig {
+/**
+ * The switch's config. `socketOf` says where QEMU listens for a VM's lab NIC (by the NIC's index
+ * among the VM's lab NICs); null for a VM that has no VM yet.
+ */
+export function switchConfigOf(
+  lab: ExpandedLab,
+  runDir: string,
+  socketOf: (vm: PlannedVm, labNic: number) => string | null,
+): SwitchConfig {
   return {
     lab: lab.name,
     domain: `${lab.name}.internal`,
@@ -70,6 +78,11 @@ export function switchConfigOf(lab: ExpandedLab, runDir: string): SwitchConfig {
         poolStart,
         leases: lab.vms.flatMap((vm) =>
           vm.nics.filter((n) => n.network === net.name).map((n) => ({ mac: n.mac, ip: n.ip, host: vm.name })),
+        ),
+        ports: lab.vms.flatMap((vm) =>
+          vm.nics
+            .flatMap((n, i) => (n.network === net.name ? [socketOf(vm, i)] : []))
+            .filter((p) => p !== null),
         ),
       };
     }),

@@ -8,7 +8,7 @@ import type { ExpandedLab, PlannedVm } from '../../../shared/lab/expand';
 import type { LabEvent, LabPlanEntry } from '../../../shared/lab/status';
 import { CreateVmRequest } from '../../../shared/requests';
 import type { VmConfig } from '../../../shared/vm';
-import { labPaths } from '../config/paths';
+import { labPaths, nicSocket } from '../config/paths';
 import type { EngineContext } from '../context';
 import { ensureSwitch } from '../network/switch/process';
 import { linkedClone } from '../rollback/templates';
@@ -281,7 +281,14 @@ async function up(
   saveLabState(engine.home, state);
 
   if (lab.networks.length) {
-    const sw = await ensureSwitch(paths, switchConfigOf(lab, paths.runDir), options.switchScript);
+    // Every lab VM made so far, not only those this `up` starts: a partial up must not cut others.
+    const socketOf = (vm: PlannedVm, i: number) => {
+      const known = state.vms[vm.name];
+      return known && existingVm(engine, known.id)
+        ? nicSocket(engine.paths(known.id).runDir, `lab${i}`)
+        : null;
+    };
+    const sw = await ensureSwitch(paths, switchConfigOf(lab, paths.runDir, socketOf), options.switchScript);
     event(null, 'starting', `switch pid ${sw.pid}: ${sw.segments.map((s) => s.name).join(', ')}`);
   }
 

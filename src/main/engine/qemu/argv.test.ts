@@ -120,7 +120,7 @@ describe('buildArgv golden table', () => {
       ],
     },
     {
-      title: 'a lab NIC: a stream netdev to the lab switch socket, beside the user NIC',
+      title: 'a lab NIC: a stream netdev listening in the VM runtime folder, beside the user NIC',
       config: {
         nics: [
           { id: 'nic0', model: 'virtio', mac: '52:54:00:12:34:56', mode: 'user' },
@@ -143,8 +143,8 @@ describe('buildArgv golden table', () => {
         blk({
           type: 'stream',
           id: 'lab0-net',
-          server: false,
-          addr: { type: 'unix', path: '/r/labs/web/backend.sock' },
+          server: true,
+          addr: { type: 'unix', path: '/r/abcdefghijkl/lab0.sock' },
         }),
         '-device',
         'virtio-net-pci,netdev=lab0-net,mac=52:54:00:12:34:57,id=lab0',

@@ -18,8 +18,8 @@ export interface LaunchPaths {
   tpmSocket: string;
   /** The guest agent's channel, used to freeze filesystems for consistent disk snapshots. */
   qgaSocket: string;
-  /** Where lab switches put their segment sockets. */
-  labsRunDir: string;
+  /** The VM's private runtime folder: lab NICs' sockets are made in it. */
+  runDir: string;
 }
 
 export interface BuildOptions {
@@ -88,7 +88,7 @@ export function buildArgv(
     storage.push(...diskArgs(disk, diskPath(vm, disk, paths.vmDir), boot.get(disk.id), buses));
   for (const cd of vm.cdroms) storage.push(...cdromArgs(cd, boot.get(cd.id), buses));
   args.push(...buses.controllers, ...storage);
-  for (const nic of vm.nics) args.push(...nicArgs(nic, boot.get(nic.id), paths.labsRunDir));
+  for (const nic of vm.nics) args.push(...nicArgs(nic, boot.get(nic.id), paths.runDir));
 
   if (vm.display.vga !== 'none') args.push('-device', VGA_DEVICES[vm.display.vga]);
   if (vm.display.usbTablet) args.push('-device', 'qemu-xhci,id=usb', '-device', 'usb-tablet,bus=usb.0');

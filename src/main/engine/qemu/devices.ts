@@ -1,7 +1,7 @@
 // Storage and network devices. Disk files reach QEMU only inside -blockdev JSON with an explicit
 // format, so a file name can neither inject options nor make QEMU guess a format from content.
 import type { Cdrom, Disk, Nic, VmConfig } from '../../../shared/vm';
-import { segmentSocket } from '../config/paths';
+import { nicSocket } from '../config/paths';
 import { HangarError } from '../../../shared/errors';
 import { json, opts } from './escape';
 
@@ -129,17 +129,17 @@ const NIC_DRIVERS: Record<Nic['model'], string> = {
   rtl8139: 'rtl8139',
 };
 
-export function nicArgs(nic: Nic, bootindex: number | undefined, labsRunDir: string): string[] {
+export function nicArgs(nic: Nic, bootindex: number | undefined, runDir: string): string[] {
   const hostfwd = nic.portForwards.map((f) => ({
     str: `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
   }));
   const netdev = nic.segment
-    ? // A lab segment: a client of the lab switch's UNIX socket. JSON, so the path is one value.
+    ? // A lab segment: QEMU listens, the lab's switch connects. JSON, so the path is one value.
       {
         type: 'stream',
         id: `${nic.id}-net`,
-        server: false,
-        addr: { type: 'unix', path: segmentSocket(labsRunDir, nic.segment.lab, nic.segment.name) },
+        server: true,
+        addr: { type: 'unix', path: nicSocket(runDir, nic.id) },
       }
     : { type: 'user', id: `${nic.id}-net`, ...(hostfwd.length ? { hostfwd } : {}) };
   const dev = { netdev: `${nic.id}-net`, mac: nic.mac, id: nic.id, bootindex };

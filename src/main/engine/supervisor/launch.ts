@@ -10,7 +10,7 @@ import { QmpClient } from '../qmp';
 import { QemuInstance } from './instance';
 import { qemuErrorLines } from './logs';
 import { LogWriter, rotateAtStart } from './log-writer';
-import { checkFiles, checkPorts, checkSegments, explainStartFailure, recheckExternal } from './preflight';
+import { checkFiles, checkPorts, explainStartFailure, recheckExternal } from './preflight';
 import type { PathPolicy } from '../policy/paths';
 import { isOurQemu, qemusByPidFile, readPidFile } from './proc';
 import { startSwtpm } from './tpm';
@@ -85,7 +85,6 @@ export async function launch(
   checkFiles(vm, paths.vmDir);
   if (options.policy) recheckExternal(vm, options.policy);
   await checkPorts(vm);
-  checkSegments(vm, paths.labsRunDir);
   if (vm.tpm) {
     if (!host.swtpm)
       throw new HangarError(

@@ -3,7 +3,6 @@
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { statSync } from 'node:fs';
-import { MAX_SOCKET_PATH, segmentSocket } from '../config/paths';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
@@ -33,14 +32,6 @@ export async function checkPorts(vm: VmConfig): Promise<void> {
         { port: f.hostPort, protocol: f.protocol },
       );
     }
-  }
-}
-
-function isSocket(path: string): boolean {
-  try {
-    return statSync(path).isSocket();
-  } catch {
-    return false;
   }
 }
 
@@ -111,30 +102,4 @@ export function explainStartFailure(log: string): string | null {
     return 'KVM could not be used; run `hangar probe --fresh`, or set HANGAR_ACCEL=tcg.';
   }
   return null;
-}
-
-/**
- * A lab NIC is a client of its segment's switch: QEMU 7.2 cannot reconnect, so the switch must be
- * listening before QEMU starts (the lab's `up` starts it first).
- */
-export function checkSegments(vm: VmConfig, labsRunDir: string): void {
-  for (const n of vm.nics) {
-    if (!n.segment) continue;
-    const sock = segmentSocket(labsRunDir, n.segment.lab, n.segment.name);
-    if (Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
-      throw new HangarError(
-        'PATH_TOO_LONG',
-        `The lab socket path ${sock} is longer than ${MAX_SOCKET_PATH} bytes; set HANGAR_RUNTIME_DIR to a shorter directory.`,
-        { path: sock },
-      );
-    }
-    if (!isSocket(sock)) {
-      throw new HangarError(
-        'CONFLICT',
-        `NIC ${n.id} is on segment "${n.segment.name}" of lab "${n.segment.lab}", whose switch is not running. ` +
-          `Start the lab (hangar lab up) or remove the NIC.`,
-        { lab: n.segment.lab, segment: n.segment.name },
-      );
-    }
-  }
 }

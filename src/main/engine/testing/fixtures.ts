@@ -55,7 +55,7 @@ export const PATHS: LaunchPaths = {
   varsFile: '/h/vms/abcdefghijkl/uefi-vars.qcow2',
   tpmSocket: '/r/abcdefghijkl/tpm.sock',
   qgaSocket: '/r/abcdefghijkl/qga.sock',
-  labsRunDir: '/r/labs',
+  runDir: '/r/abcdefghijkl',
 };
 
 export function vm(overrides: Partial<VmConfigInput> = {}): VmConfig {

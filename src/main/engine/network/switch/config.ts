@@ -13,6 +13,8 @@ export const SwitchSegment = z.object({
   dhcp: z.boolean(),
   poolStart: Ip,
   leases: z.array(z.object({ mac: MacAddress, ip: Ip, host: NetName })).max(1000),
+  /** The sockets QEMU listens on for this segment's NICs (one per VM NIC); the switch connects. */
+  ports: z.array(z.string().startsWith('/').max(107)).max(1000),
 });
 export type SwitchSegment = z.infer<typeof SwitchSegment>;
 

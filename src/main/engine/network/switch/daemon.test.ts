@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
@@ -38,6 +38,8 @@ function setup(extra: Partial<SwitchConfig> = {}) {
           { mac: A, ip: '10.5.0.10', host: 'app' },
           { mac: B, ip: '10.5.0.11', host: 'db' },
         ],
+        // Where "QEMU" (the tests' stand-ins) listens for each NIC; the switch connects.
+        ports: [join(dir, 'nic1.sock'), join(dir, 'nic2.sock')],
       },
     ],
     ...extra,
@@ -54,9 +56,16 @@ async function start(file: string) {
   return d;
 }
 
+const servers: Server[] = [];
+afterEach(() => servers.splice(0).forEach((s) => s.close()));
+
+/** A stand-in for a QEMU NIC: it listens, as QEMU's stream netdev does, until the switch connects. */
 async function nic(path: string) {
-  const sock: Socket = connect(path);
-  await new Promise<void>((r) => sock.once('connect', () => r()));
+  const server = createServer();
+  servers.push(server);
+  const accepted = new Promise<Socket>((r) => server.once('connection', r));
+  await new Promise<void>((r) => server.listen(path, () => r()));
+  const sock = await accepted;
   const reader = new FrameReader();
   const got: Buffer[] = [];
   sock.on('data', (d: Buffer) => got.push(...reader.push(d)));
@@ -140,7 +149,7 @@ describe('the lab switch process', () => {
     await start(file);
     expect(statSync(join(dir, 'control.sock')).mode & 0o777).toBe(0o600);
     expect(Number(readFileSync(join(dir, 'switch.pid'), 'utf8'))).toBe(process.pid);
-    const a = await nic(join(dir, 'lan.sock'));
+    const a = await nic(join(dir, 'nic1.sock'));
     a.send(dhcp(A, 1));
     await until(() => a.got.length === 1);
     const offer = readDhcp(a.got[0]!);
@@ -159,7 +168,7 @@ describe('the lab switch process', () => {
   it('gives an unknown MAC an address from the pool, the same one each time', async () => {
     const { dir, file } = setup();
     await start(file);
-    const s = await nic(join(dir, 'lan.sock'));
+    const s = await nic(join(dir, 'nic1.sock'));
     s.send(dhcp(STRANGER, 1));
     s.send(dhcp(STRANGER, 1));
     await until(() => s.got.length === 2);
@@ -170,7 +179,7 @@ describe('the lab switch process', () => {
   it('answers DNS for <vm>.<lab>.internal, NXDOMAIN inside the zone, REFUSED outside it', async () => {
     const { dir, file } = setup();
     await start(file);
-    const a = await nic(join(dir, 'lan.sock'));
+    const a = await nic(join(dir, 'nic1.sock'));
     const ask = async (name: string, type: 'A' | 'AAAA' = 'A') => {
       const before = a.got.length;
       a.send(dnsQuery(A, '10.5.0.10', name, type));
@@ -195,7 +204,7 @@ describe('the lab switch process', () => {
   it('answers ARP for its own address only, and ignores broken frames', async () => {
     const { dir, file } = setup();
     await start(file);
-    const a = await nic(join(dir, 'lan.sock'));
+    const a = await nic(join(dir, 'nic1.sock'));
     const arp = (target: string) => {
       const f = Buffer.alloc(42);
       Buffer.alloc(6, 0xff).copy(f, 0);
@@ -245,8 +254,8 @@ describe('the lab switch process', () => {
   it('captures a segment to a pcap file, refuses to overwrite one, and reloads new segments', async () => {
     const { dir, file, config } = setup();
     const d = await start(file);
-    const a = await nic(join(dir, 'lan.sock'));
-    const b = await nic(join(dir, 'lan.sock'));
+    const a = await nic(join(dir, 'nic1.sock'));
+    const b = await nic(join(dir, 'nic2.sock'));
     const pcap = join(dir, 'lan.pcap');
     await d.handle({ op: 'capture', segment: 'lan', file: pcap });
     await expect(d.handle({ op: 'capture', segment: 'lan', file: pcap })).rejects.toThrow(/already/);
@@ -262,22 +271,38 @@ describe('the lab switch process', () => {
     const lengths: number[] = [];
     for (let at = 24; at < bytes.length; at += 16 + bytes.readUInt32LE(at + 8))
       lengths.push(bytes.readUInt32LE(at + 8));
-    expect(lengths).toEqual([a.got[0] && dhcp(A, 1).length, a.got[0]!.length, 19]);
+    expect(lengths).toEqual([dhcp(A, 1).length, a.got[0]!.length, 19]);
     const other = join(dir, 'other.pcap');
     writeFileSync(other, 'mine');
     await expect(d.handle({ op: 'capture', segment: 'lan', file: other })).rejects.toThrow(/cannot write/);
     expect(readFileSync(other, 'utf8')).toBe('mine');
 
-    writeFileSync(
-      file,
-      JSON.stringify({ ...config, segments: [...config.segments, { ...config.segments[0]!, name: 'db' }] }),
-    );
+    const dbPort = join(dir, 'db-nic.sock');
+    const db = { ...config.segments[0]!, name: 'db', ports: [dbPort] };
+    writeFileSync(file, JSON.stringify({ ...config, segments: [...config.segments, db] }));
     const status = (await d.handle({ op: 'reload' })) as { segments: { name: string; ports: number }[] };
     expect(status.segments).toEqual([
       expect.objectContaining({ name: 'lan', ports: 2 }),
       expect.objectContaining({ name: 'db', ports: 0 }),
     ]);
-    expect(statSync(join(dir, 'db.sock')).isSocket()).toBe(true);
+    // The new segment connects to its NIC as soon as that listens.
+    const c = await nic(dbPort);
+    await until(() => d.status().segments[1]!.ports === 1);
+    c.sock.destroy();
+  });
+
+  it('connects again when a NIC goes away and comes back (a VM restarted)', async () => {
+    const { dir, file } = setup();
+    const d = await start(file);
+    const first = await nic(join(dir, 'nic1.sock'));
+    await until(() => d.status().segments[0]!.ports === 1);
+    first.sock.destroy();
+    servers.splice(0).forEach((s) => s.close());
+    await until(() => d.status().segments[0]!.ports === 0);
+    const again = await nic(join(dir, 'nic1.sock'));
+    again.send(dhcp(A, 1));
+    await until(() => again.got.length === 1);
+    expect(readDhcp(again.got[0]!).yiaddr).toBe('10.5.0.10');
   });
 
   it('keeps two labs with the same subnet apart', async () => {
@@ -285,8 +310,8 @@ describe('the lab switch process', () => {
     const two = setup({ lab: 'other', domain: 'other.internal' });
     await start(one.file);
     await start(two.file);
-    const a = await nic(join(one.dir, 'lan.sock'));
-    const b = await nic(join(two.dir, 'lan.sock'));
+    const a = await nic(join(one.dir, 'nic1.sock'));
+    const b = await nic(join(two.dir, 'nic1.sock'));
     a.send(
       Buffer.concat([
         Buffer.alloc(6, 0xff),

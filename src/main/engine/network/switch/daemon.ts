@@ -1,4 +1,5 @@
-// The lab switch process: `switch.js CONFIG` serves every segment of one lab until told to quit.
+// The lab switch process: `switch.js CONFIG` serves every segment of one lab until told to quit,
+// connecting to the socket each VM NIC's QEMU listens on (see ports.ts).
 // It runs detached like QEMU (its own session, output to switch.log), so an app restart never
 // cuts a lab's network; the next engine finds it by its pidfile and talks to its control socket.
 import { readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -6,6 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { Segment } from './segment';
 import { SegmentServices } from './services';
 import { PcapWriter } from './pcap';
+import { PortConnector } from './ports';
 import { SwitchConfig, type ControlRequest, type SwitchStatus, type SwitchSegment } from './config';
 
 const MAX_REQUEST = 64 * 1024;
@@ -13,6 +15,8 @@ const MAX_REQUEST = 64 * 1024;
 interface Served {
   segment: Segment;
   services: SegmentServices;
+  /** Socket path -> its connector. */
+  ports: Map<string, PortConnector>;
 }
 
 function log(msg: string): void {
@@ -49,6 +53,7 @@ export class SwitchDaemon {
     const wanted = new Map(config.segments.map((s) => [s.name, s]));
     for (const [name, s] of this.served) {
       if (!wanted.has(name)) {
+        s.ports.forEach((p) => p.close());
         await s.segment.close();
         await s.services.capture?.close();
         this.served.delete(name);
@@ -60,10 +65,11 @@ export class SwitchDaemon {
       if (old) {
         services.capture = old.services.capture;
         old.services = services;
+        this.connectPorts(old, seg.ports);
         continue;
       }
-      const served: Served = { services, segment: null as unknown as Segment };
-      served.segment = new Segment(`${config.runDir}/${seg.name}.sock`, {
+      const served: Served = { services, segment: null as unknown as Segment, ports: new Map() };
+      served.segment = new Segment(null, {
         tap: (frame) => {
           const s = served.services;
           s.capture?.add(frame);
@@ -72,10 +78,24 @@ export class SwitchDaemon {
         },
         log: (m) => log(`${seg.name}: ${m}`),
       });
-      await served.segment.listen();
       this.served.set(seg.name, served);
+      this.connectPorts(served, seg.ports);
     }
     this.config = config;
+  }
+
+  /** Connects to each NIC socket of the segment, and lets go of those no longer in it. */
+  private connectPorts(served: Served, wanted: string[]): void {
+    for (const [path, p] of served.ports) {
+      if (!wanted.includes(path)) {
+        p.close();
+        served.ports.delete(path);
+      }
+    }
+    for (const path of wanted) {
+      if (!served.ports.has(path))
+        served.ports.set(path, new PortConnector(path, (sock) => served.segment.attach(sock)));
+    }
   }
 
   status(): SwitchStatus {
@@ -133,6 +153,7 @@ export class SwitchDaemon {
 
   async stop(): Promise<void> {
     for (const s of this.served.values()) {
+      s.ports.forEach((p) => p.close());
       await s.services.capture?.close();
       await s.segment.close();
     }

@@ -1,5 +1,6 @@
-// One lab segment: a UNIX socket QEMU's `-netdev stream,server=off,addr.type=unix` connects to,
-// one port per VM NIC, frames forwarded by MAC learning. The switch's own services (DHCP, DNS,
+// One lab segment: one port per VM NIC (a UNIX stream socket with QEMU's framing, connected by
+// the switch to the socket QEMU listens on, or accepted on a socket of its own), frames forwarded
+// by MAC learning. The switch's own services (DHCP, DNS,
 // capture) see every frame through `tap` and answer through `inject`, as a port of their own.
 // A port that does not read (a paused or hung VM) loses frames past a bound, as a real switch
 // would, instead of growing the switch's memory.
@@ -27,11 +28,13 @@ export class Segment {
   dropped = 0;
 
   constructor(
-    readonly socketPath: string,
+    readonly socketPath: string | null,
     private readonly options: SegmentOptions = {},
   ) {}
 
+  /** Accepts NICs on `socketPath` (QEMU as the client); the lab switch connects to QEMU instead. */
   async listen(): Promise<void> {
+    if (!this.socketPath) throw new Error('this segment has no socket of its own');
     rmSync(this.socketPath, { force: true });
     const server = createServer((sock) => this.attach(sock));
     await new Promise<void>((resolve, reject) => {
@@ -57,10 +60,11 @@ export class Segment {
     this.ports.clear();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.server = null;
-    rmSync(this.socketPath, { force: true });
+    if (this.socketPath) rmSync(this.socketPath, { force: true });
   }
 
-  private attach(sock: Socket): void {
+  /** Adds a connected NIC as a port; it leaves the segment when the socket closes. */
+  attach(sock: Socket): void {
     const port = this.nextPort++;
     const reader = new FrameReader();
     this.ports.set(port, sock);
