@@ -92,6 +92,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
 
   /** Detaches from every VM (they keep running) and releases the lock. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const c of this.closers.splice(0)) c();
     // The agent channels serve one client each: the next engine must be able to connect.
     for (const a of this.agents.values()) a.close();
@@ -100,6 +101,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
     this.lock.release();
   }
 
+  private closed = false;
   private readonly pathsOf = new Map<string, VmPaths>();
 
   /** A VM's file and socket paths (remembered: listings and delete ask for every VM's). */
@@ -117,6 +119,9 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
    * time. It is closed when the VM stops; the next call after a restart opens a new one.
    */
   agent(id: string): GuestAgent {
+    // A check still in flight when the engine closed (the readiness watch, the sampler) must not
+    // open a new channel: it would keep the process alive and hold the guest's only agent client.
+    if (this.closed) throw new HangarError('CONFLICT', 'The engine is closed.');
     let a = this.agents.get(id);
     if (!a) {
       a = new GuestAgent(this.paths(id).qgaSocket);

@@ -40,6 +40,21 @@ function flood(a: FakeAgent, chunk = 64 * 1024): void {
 }
 
 describe('GuestAgent session', () => {
+  it('closed while connecting: the connect is cut off, not left holding the channel', async () => {
+    const a = await fake();
+    const sockets: import('node:net').Socket[] = [];
+    a.onConnect = (socket) => sockets.push(socket);
+    const s = session(a.path);
+    const answer = s.ping(5_000);
+    // The ping is still connecting when the engine closes.
+    await new Promise((r) => setImmediate(r));
+    s.close();
+    expect(await answer).toBe(false);
+    await new Promise((r) => setTimeout(r, 100));
+    // Whatever reached the agent's side has been closed by the session's side again.
+    expect(sockets.every((k) => k.destroyed || k.readableEnded)).toBe(true);
+  });
+
   it('syncs a fresh connection before its first command', async () => {
     const a = await fake();
     a.handle('guest-info', () => ({ return: { version: '7.2.0' } }));

@@ -143,8 +143,13 @@ export class GuestAgent {
 
   /** Ends the connection; a waiting command fails with 'closed'. A later call opens a new one. */
   close(): void {
+    // A connect still under way would otherwise finish after the close and hold the channel
+    // (and the process) open; it is cut off and its caller told 'closed'.
+    for (const abort of this.connecting) abort();
     if (this.conn) this.drop(this.conn, 'closed');
   }
+
+  private readonly connecting = new Set<() => void>();
 
   private enqueue<R>(timeoutMs: number, run: (deadline: number) => Promise<R>): Promise<R> {
     const deadline = Date.now() + timeoutMs;
@@ -217,10 +222,16 @@ export class GuestAgent {
       const socket = connect(this.path);
       const settle = (result: Connection | { reason: NoAnswer; error: string }) => {
         clearTimeout(timer);
+        this.connecting.delete(abort);
         socket.off('connect', onConnect);
         socket.off('error', onError);
         resolve(result);
       };
+      const abort = () => {
+        socket.destroy();
+        settle(noAnswer('closed'));
+      };
+      this.connecting.add(abort);
       const onConnect = () => settle(this.attach(socket));
       const onError = (err: NodeJS.ErrnoException) => {
         socket.destroy();
