@@ -1,6 +1,6 @@
 // `hangar lab` as a script uses it: each command a new process with an engine of its own, so the
 // lab's switch (detached) is found again by every command; events as JSON lines with --json.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guest } from '../support/guest';
@@ -78,4 +78,26 @@ describe('hangar lab', () => {
     expect((await hangar(env, ['list'])).stdout).not.toMatch(/cli-web/);
     expect((await hangar(env, ['lab', 'status', 'cli'])).code).not.toBe(0);
   }, 120_000);
+
+  it('runs a command against a disposable lab for CI: its environment, its exit code, the logs kept', async () => {
+    const logs = join(t.files, 'logs');
+    const script = 'test "$HANGAR_LAB" = cli && test "$HANGAR_LAB_WEB_IP" = 192.168.77.10 && exit 7';
+    const r = await hangar(env, [
+      'lab',
+      'run',
+      file,
+      '--disposable',
+      '--logs',
+      logs,
+      '--',
+      'sh',
+      '-c',
+      script,
+    ]);
+    expect(r.code).toBe(7);
+    expect(readFileSync(join(logs, 'cli', 'web', 'serial.log'), 'utf8')).toContain('HANGAR-GUEST-READY');
+    expect(r.stderr).toMatch(/lab cli: destroyed/);
+    expect((await hangar(env, ['list'])).stdout).not.toMatch(/cli-web/);
+    expect((await hangar(env, ['lab', 'list'])).stdout).toMatch(/No labs/);
+  }, 300_000);
 });

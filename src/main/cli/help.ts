@@ -41,6 +41,10 @@ Labs
   lab capture LAB NETWORK -w FILE.pcap [--duration S]
                                          Write the network's traffic until Ctrl-C (tcpdump -r reads it)
   lab exec LAB VM -- CMD...              A command in a lab VM through its guest agent
+  lab run FILE [--disposable] [--logs DIR] -- CMD...
+                                         For CI: up, run CMD here with HANGAR_LAB_<VM>_IP and
+                                         HANGAR_LAB_<VM>_PORT_<guest port> set, keep the VMs' logs,
+                                         destroy the lab (--disposable); exits with CMD's code
 
 Snapshots
   snapshot create VM NAME [--description TEXT] [--disk-only]

@@ -70,6 +70,7 @@ const OPTIONS = {
   shutdown: { type: 'boolean' },
   write: { type: 'string', short: 'w' },
   duration: { type: 'string' },
+  logs: { type: 'string' },
 } as const;
 
 async function runServe(port: number | undefined): Promise<number> {

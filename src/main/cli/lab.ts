@@ -11,6 +11,7 @@ import type { LabEvent, LabStatus } from '../../shared/lab/status';
 import { call, type Ctx } from './commands';
 import { EXIT } from './exit';
 import { int, need, str } from './options';
+import { labRun } from './lab-run';
 
 function readLabFile(file: string): string {
   const st = statSync(file, { throwIfNoEntry: false });
@@ -76,6 +77,21 @@ async function withEvents<T>(ctx: Ctx, lab: string | null, fn: () => Promise<T>)
 
 const labArg = (ctx: Ctx) => need(ctx.args[1], 'the lab name');
 
+function up(ctx: Ctx, fileArg: string | undefined): Promise<LabStatus> {
+  const src = source(ctx, fileArg);
+  const parsed = parseLab(src.text);
+  const name = parsed.ok ? parsed.lab.name : null;
+  const only = ctx.values.only;
+  const parallel = int(ctx.values, 'parallel');
+  return withEvents(ctx, name, () =>
+    call(ctx, 'lab.up', {
+      ...src,
+      ...(Array.isArray(only) ? { only } : {}),
+      ...(parallel ? { parallel } : {}),
+    }),
+  );
+}
+
 export async function lab(ctx: Ctx): Promise<number> {
   const [verb, fileArg] = ctx.args;
   switch (verb) {
@@ -103,20 +119,12 @@ export async function lab(ctx: Ctx): Promise<number> {
       return EXIT.ok;
     }
     case 'up': {
-      const src = source(ctx, fileArg);
-      const parsed = parseLab(src.text);
-      const name = parsed.ok ? parsed.lab.name : null;
-      const only = ctx.values.only;
-      const s = await withEvents(ctx, name, () =>
-        call(ctx, 'lab.up', {
-          ...src,
-          ...(Array.isArray(only) ? { only } : {}),
-          ...(int(ctx.values, 'parallel') ? { parallel: int(ctx.values, 'parallel') } : {}),
-        }),
-      );
+      const s = await up(ctx, fileArg);
       ctx.print(s, describeStatus(s));
       return EXIT.ok;
     }
+    case 'run':
+      return labRun(ctx, () => up(ctx, fileArg));
     case 'list': {
       const all = await call(ctx, 'lab.list', {});
       ctx.print(all, all.length ? all.map(describeStatus).join('\n\n') : 'No labs.');
@@ -186,7 +194,7 @@ export async function lab(ctx: Ctx): Promise<number> {
     default:
       throw new HangarError(
         'INVALID_INPUT',
-        `Unknown lab command "${verb ?? ''}": validate, plan, up, list, status, down, reset, destroy, capture or exec.`,
+        `Unknown lab command "${verb ?? ''}": validate, plan, up, run, list, status, down, reset, destroy, capture or exec.`,
       );
   }
 }
