@@ -65,6 +65,10 @@ export const test = base.extend<object, { hangar: Hangar }>({
         return { code: r.status ?? -1, json, stderr: r.stderr };
       };
       await use({ url, env, home, cli });
+      // Labs first: destroying one also stops its switch process, which outlives the server.
+      for (const lab of (cli(['lab', 'list']).json as { name: string }[] | null) ?? []) {
+        cli(['lab', 'destroy', lab.name, '--yes']);
+      }
       for (const vm of (cli(['list']).json as { id: string; state: string }[] | null) ?? []) {
         if (vm.state !== 'stopped') cli(['stop', vm.id, '--force']);
       }

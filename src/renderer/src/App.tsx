@@ -6,6 +6,7 @@ import { Notices } from './components/Notices';
 import { VmList } from './components/list/VmList';
 import { Wizard } from './components/wizard/Wizard';
 import { VmDetail } from './components/detail/VmDetail';
+import { LabsView } from './components/labs/LabsView';
 
 export function App() {
   const route = useRoute((s) => s.route);
@@ -18,6 +19,14 @@ export function App() {
         <button type="button" className="brand" onClick={() => navigate({ kind: 'list' })}>
           Hangar
         </button>
+        <nav className="topnav">
+          <button type="button" onClick={() => navigate({ kind: 'list' })} data-testid="nav-vms">
+            VMs
+          </button>
+          <button type="button" onClick={() => navigate({ kind: 'labs' })} data-testid="nav-labs">
+            Labs
+          </button>
+        </nav>
         {host && (
           <span className={`accel accel-${host.accel}`} title={host.accelReason} data-testid="host-accel">
             {host.accel.toUpperCase()}
@@ -32,6 +41,7 @@ export function App() {
       <main className="content">
         {route.kind === 'list' && <VmList />}
         {route.kind === 'new' && <Wizard />}
+        {route.kind === 'labs' && <LabsView />}
         {route.kind === 'vm' && <VmDetail id={route.id} tab={route.tab} />}
       </main>
       <Notices />

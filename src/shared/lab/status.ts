@@ -46,6 +46,8 @@ export interface LabVmStatus {
 
 export interface LabStatus {
   name: string;
+  /** The lab file as last applied: the app's editor opens it, and Up applies it again. */
+  text: string;
   sourceFile: string | null;
   appliedAt: string;
   switch: { pid: number; segments: { name: string; ports: number }[] } | null;

@@ -45,6 +45,7 @@ export async function labStatus(engine: EngineContext, name: string): Promise<La
   const sw = await switchStatus(labPaths(engine.home, name, engine.env));
   return {
     name,
+    text: state.text,
     sourceFile: state.sourceFile,
     appliedAt: state.appliedAt,
     switch: sw ? { pid: sw.pid, segments: sw.segments.map((s) => ({ name: s.name, ports: s.ports })) } : null,

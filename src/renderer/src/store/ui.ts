@@ -1,5 +1,5 @@
 // Where the user is, kept in the URL hash so reloads and the back button keep their place:
-// #/ (the VM cards), #/new (the wizard), #/vm/<id>/<tab>.
+// #/ (the VM cards), #/new (the wizard), #/labs, #/vm/<id>/<tab>.
 import { create } from 'zustand';
 
 export const TABS = [
@@ -14,11 +14,13 @@ export const TABS = [
 ] as const;
 export type Tab = (typeof TABS)[number];
 
-export type Route = { kind: 'list' } | { kind: 'new' } | { kind: 'vm'; id: string; tab: Tab };
+export type Route =
+  { kind: 'list' } | { kind: 'new' } | { kind: 'labs' } | { kind: 'vm'; id: string; tab: Tab };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   if (parts[0] === 'new') return { kind: 'new' };
+  if (parts[0] === 'labs') return { kind: 'labs' };
   if (parts[0] === 'vm' && parts[1] && /^[a-z0-9]{12}$/.test(parts[1])) {
     const tab = (TABS as readonly string[]).includes(parts[2] ?? '') ? (parts[2] as Tab) : 'console';
     return { kind: 'vm', id: parts[1], tab };
@@ -28,6 +30,7 @@ export function parseRoute(hash: string): Route {
 
 export function routeHash(r: Route): string {
   if (r.kind === 'new') return '#/new';
+  if (r.kind === 'labs') return '#/labs';
   if (r.kind === 'vm') return `#/vm/${r.id}/${r.tab}`;
   return '#/';
 }

@@ -1,0 +1,88 @@
+// A lab through the UI against real QEMU: a lab file opened from disk in the Labs view, checked,
+// planned and applied; the lab's picture and VMs; reset to its baseline; destroyed.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, expect, guestDir, readyMarker } from './fixtures';
+
+const LAB = `version: 1
+name: ui
+baseline: on-ready
+networks:
+  lan: { subnet: 10.66.0.0/24 }
+vms:
+  alpha:
+    template: tiny
+    memory: 256M
+    nics: [{ network: lan }]
+    ready: ['serial:${readyMarker}']
+  beta:
+    template: tiny
+    memory: 256M
+    nics: [{ network: lan }]
+    ready: ['serial:${readyMarker}']
+    dependsOn: [alpha]
+`;
+
+test('a lab opened from a file is planned, brought up, reset and destroyed', async ({ page, hangar }) => {
+  const made = hangar.cli([
+    'create',
+    '--name',
+    'tiny',
+    '--memory',
+    '256',
+    '--disk-size',
+    '16M',
+    '--kernel',
+    join(guestDir, 'vmlinuz'),
+    '--initrd',
+    join(guestDir, 'initrd.img'),
+    '--append',
+    'console=ttyS0',
+  ]);
+  expect(made.code, made.stderr).toBe(0);
+  expect(hangar.cli(['template', 'set', 'tiny']).code).toBe(0);
+  const file = join(hangar.home, 'ui.lab.yaml');
+  writeFileSync(file, LAB);
+
+  await page.goto(hangar.url);
+  await page.getByTestId('nav-labs').click();
+  await expect(page.getByTestId('labs-empty')).toBeVisible();
+  await page.getByTestId('lab-new').click();
+
+  // A mistake is shown with its line as it is typed, and Plan waits for a valid file.
+  await page
+    .getByTestId('lab-text')
+    .fill('version: 1\nname: ui\nvms:\n  a: { template: tiny, cpus: lots }\n');
+  await expect(page.getByTestId('lab-errors')).toContainText('line 4');
+  await expect(page.getByTestId('lab-plan')).toBeDisabled();
+
+  await page.getByTestId('lab-open').setInputFiles(file);
+  await expect(page.getByTestId('lab-text')).toHaveValue(LAB);
+  await expect(page.getByTestId('lab-errors')).toHaveCount(0);
+  await page.getByTestId('lab-plan').click();
+  await expect(page.getByTestId('lab-plan-result')).toContainText('create alpha');
+  await expect(page.getByTestId('lab-plan-result')).toContainText('create beta');
+  await page.getByTestId('lab-apply').click();
+
+  const panel = page.locator('[data-testid="lab-panel"][data-lab="ui"]');
+  await expect(panel.locator('[data-testid="lab-vm"][data-state="running"]')).toHaveCount(2, {
+    timeout: 240_000,
+  });
+  await expect(panel.getByTestId('lab-topology-vm')).toHaveCount(2);
+  await expect(panel.getByTestId('lab-switch')).toContainText('lan: 2 connected');
+  await expect(panel.getByTestId('lab-busy')).toHaveCount(0, { timeout: 240_000 });
+  await expect(panel).toContainText('alpha.ui.internal');
+  const status = hangar.cli(['lab', 'status', 'ui']).json as { baseline: string | null };
+  expect(status.baseline).not.toBeNull();
+
+  await panel.getByTestId('lab-reset').click();
+  await expect(page.getByText(/was reset to its baseline in \d+ ms/)).toBeVisible({ timeout: 60_000 });
+  await expect(panel.locator('[data-testid="lab-vm"][data-state="running"]')).toHaveCount(2);
+
+  await panel.getByTestId('lab-destroy').click();
+  await expect(panel.getByRole('alertdialog')).toContainText('ui-alpha, ui-beta');
+  await panel.getByTestId('lab-destroy-confirm').click();
+  await expect(page.getByTestId('labs-empty')).toBeVisible({ timeout: 60_000 });
+  const left = (hangar.cli(['list']).json as { name: string }[]).map((v) => v.name);
+  expect(left).toEqual(['tiny']);
+});
