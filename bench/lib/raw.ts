@@ -51,6 +51,8 @@ export class RawQmp {
         if (line.trim()) this.dispatch(JSON.parse(line) as Msg);
       }
     });
+    // QEMU going away mid-command is reported by the pending calls, not as a crash of the bench.
+    sock.on('error', () => undefined);
     sock.on('close', () => {
       for (const p of this.pending.values()) p.reject(new Error('QMP socket closed'));
       this.pending.clear();
