@@ -119,8 +119,8 @@ export const Nic = z
     mode: z.enum(['user', 'lab']),
     portForwards: z.array(PortForward).max(64).default([]),
     /**
-     * Names only: the engine derives the switch socket's path from them, so vm.json never carries
-     * a path that reaches QEMU.
+     * Names only, never a path: the NIC's socket is <runtime dir>/nic-<id>.sock, which the lab's
+     * switch connects to; the names say which lab and network it belongs to.
      */
     segment: z.object({ lab: NetName, name: NetName }).nullable().default(null),
   })

@@ -79,6 +79,19 @@ describe('hangar lab', () => {
     expect((await hangar(env, ['lab', 'status', 'cli'])).code).not.toBe(0);
   }, 120_000);
 
+  it('cleans up a disposable lab whose up failed half way, and exits non-zero', async () => {
+    const broken = join(t.files, 'broken.lab.yaml');
+    writeFileSync(
+      broken,
+      'version: 1\nname: half\nvms:\n  a: { template: tiny }\n  b: { template: no-such-template }\n',
+    );
+    const r = await hangar(env, ['lab', 'run', broken, '--disposable', '--', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/no-such-template/);
+    expect(r.stderr).toMatch(/lab half: destroyed/);
+    expect((await hangar(env, ['list'])).stdout).not.toMatch(/half-a/);
+  }, 120_000);
+
   it('runs a command against a disposable lab for CI: its environment, its exit code, the logs kept', async () => {
     const logs = join(t.files, 'logs');
     const script = 'test "$HANGAR_LAB" = cli && test "$HANGAR_LAB_WEB_IP" = 192.168.77.10 && exit 7';

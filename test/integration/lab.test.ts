@@ -197,6 +197,9 @@ describe('a lab of tiny guests on a private segment', () => {
     await b.run('echo kept > /tmp/saved');
     await labDown(engine, 'one');
     expect((await labStatus(engine, 'one')).vms.map((v) => v.state)).toEqual(['stopped', 'stopped']);
+    // A second down finds nothing running and keeps the saved lab to resume.
+    await labDown(engine, 'one');
+    expect((await labStatus(engine, 'one')).saved).not.toBeNull();
     expect(switchPid(labPaths(t.home, 'one', t.env))).toBeNull();
     b.close();
 

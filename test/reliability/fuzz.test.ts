@@ -1208,7 +1208,9 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
         if (option === '-netdev' && j.type === 'stream') {
           // A lab NIC: a listening socket <runDir>/<nic id>.sock, nothing else.
           const addr = j.addr as { type?: unknown; path?: unknown };
-          const ok = vm.nics.some((n) => n.mode === 'lab' && addr.path === `${paths.runDir}/${n.id}.sock`);
+          const ok = vm.nics.some(
+            (n) => n.mode === 'lab' && addr.path === `${paths.runDir}/nic-${n.id}.sock`,
+          );
           if (addr.type !== 'unix' || j.server !== true || !ok) problems.push(`-netdev stream ${value}`);
         }
         break;

@@ -35,7 +35,7 @@ export async function call<M extends ApiMethod>(
 
 const vmArg = (ctx: Ctx) => need(ctx.args[0], 'the VM (name or id)');
 
-async function confirmDelete(ctx: Ctx, what: string): Promise<void> {
+export async function confirmDelete(ctx: Ctx, what: string): Promise<void> {
   if (ctx.values.yes) return;
   if (!process.stdin.isTTY)
     throw new HangarError('INVALID_INPUT', `Deleting ${what} needs --yes when not run from a terminal.`);

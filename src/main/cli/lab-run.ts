@@ -46,29 +46,39 @@ function keepLogs(ctx: Ctx, status: LabStatus, dir: string): void {
   }
 }
 
-export async function labRun(ctx: Ctx, up: () => Promise<LabStatus>): Promise<number> {
-  const dash = ctx.args.indexOf('--');
-  const cmd = dash >= 0 ? ctx.args.slice(dash + 1) : ctx.args.slice(2);
+export async function labRun(ctx: Ctx, name: string | null, up: () => Promise<LabStatus>): Promise<number> {
+  const cmd = ctx.args.slice(2);
   if (!cmd.length)
     throw new HangarError(
       'INVALID_INPUT',
       'Give the command to run: hangar lab run FILE [--disposable] -- CMD...',
     );
   const logs = resolve(str(ctx.values, 'logs') ?? 'hangar-lab-logs');
-  let status: LabStatus | null = null;
+  let cleaned: Promise<void> | null = null;
+  // Logs kept and (with --disposable) the lab destroyed whatever happened: a failed up, a failed
+  // command, Ctrl-C or a CI runner's SIGTERM.
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      if (!name) return;
+      const status = await call(ctx, 'lab.status', { lab: name }).catch(() => null);
+      if (!status) return;
+      keepLogs(ctx, status, logs);
+      process.stderr.write(`lab ${name}: logs in ${join(logs, name)}\n`);
+      if (ctx.values.disposable === true) {
+        await call(ctx, 'lab.destroy', { lab: name });
+        process.stderr.write(`lab ${name}: destroyed\n`);
+      }
+    })());
+  const onSignal = (signal: NodeJS.Signals) =>
+    void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    status = await up();
-    const code = await runCommand(cmd, labEnv(status));
-    return code;
+    const status = await up();
+    return await runCommand(cmd, labEnv(status));
   } finally {
-    if (status) {
-      const now = await call(ctx, 'lab.status', { lab: status.name }).catch(() => status!);
-      keepLogs(ctx, now, logs);
-      process.stderr.write(`lab ${status.name}: logs in ${join(logs, status.name)}\n`);
-    }
-    if (ctx.values.disposable === true && status) {
-      await call(ctx, 'lab.destroy', { lab: status.name });
-      process.stderr.write(`lab ${status.name}: destroyed\n`);
-    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
   }
 }

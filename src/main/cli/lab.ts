@@ -8,7 +8,7 @@ import { HangarError } from '../../shared/errors';
 import { formatLabError, MAX_LAB_FILE_BYTES, parseLab } from '../../shared/lab/parse';
 import type { ExpandedLab } from '../../shared/lab/expand';
 import type { LabEvent, LabStatus } from '../../shared/lab/status';
-import { call, type Ctx } from './commands';
+import { call, confirmDelete, type Ctx } from './commands';
 import { EXIT } from './exit';
 import { int, need, str } from './options';
 import { labRun } from './lab-run';
@@ -123,8 +123,11 @@ export async function lab(ctx: Ctx): Promise<number> {
       ctx.print(s, describeStatus(s));
       return EXIT.ok;
     }
-    case 'run':
-      return labRun(ctx, () => up(ctx, fileArg));
+    case 'run': {
+      const text = readLabFile(need(fileArg, 'the lab file'));
+      const parsed = parseLab(text);
+      return labRun(ctx, parsed.ok ? parsed.lab.name : null, () => up(ctx, fileArg));
+    }
     case 'list': {
       const all = await call(ctx, 'lab.list', {});
       ctx.print(all, all.length ? all.map(describeStatus).join('\n\n') : 'No labs.');
@@ -152,8 +155,8 @@ export async function lab(ctx: Ctx): Promise<number> {
     }
     case 'destroy': {
       const name = labArg(ctx);
-      if (!ctx.values.yes && !process.stdin.isTTY)
-        throw new HangarError('INVALID_INPUT', `Destroying lab "${name}" deletes its VMs; add --yes.`);
+      const vms = (await call(ctx, 'lab.status', { lab: name })).vms.filter((v) => v.id).map((v) => v.vmName);
+      await confirmDelete(ctx, `lab "${name}" and its VMs (${vms.join(', ') || 'none left'})`);
       const r = await withEvents(ctx, name, () => call(ctx, 'lab.destroy', { lab: name }));
       ctx.print(r, `lab ${name} destroyed; deleted ${r.deleted.join(', ') || 'no VMs'}`);
       return EXIT.ok;

@@ -118,10 +118,9 @@ export function ensureRuntimeDir(paths: VmPaths): void {
 }
 
 export interface LabPaths {
-  /** Data: the lab file as applied, its state, the switch's config and log, captures. */
+  /** Data: the lab's state (with the lab file as applied), the switch's config and log. */
   dir: string;
   stateFile: string;
-  labFile: string;
   switchConfig: string;
   switchLog: string;
   /** Runtime (private, short): segment sockets, the switch's pidfile and control socket. */
@@ -136,7 +135,6 @@ export function labPaths(home: string, lab: string, env: NodeJS.ProcessEnv = pro
   return {
     dir,
     stateFile: `${dir}/lab-state.json`,
-    labFile: `${dir}/hangar.lab.yaml`,
     switchConfig: `${dir}/switch.json`,
     switchLog: `${dir}/switch.log`,
     runDir,
@@ -151,5 +149,6 @@ export function labPaths(home: string, lab: string, env: NodeJS.ProcessEnv = pro
  * Device ids are short lowercase words (the schema), so the name is always plain.
  */
 export function nicSocket(runDir: string, nicId: string): string {
-  return `${runDir}/${nicId}.sock`;
+  // The prefix keeps a NIC named like one of QEMU's own sockets (qmp, serial) off its path.
+  return `${runDir}/nic-${nicId}.sock`;
 }

@@ -36,10 +36,13 @@ export function withLabDevices(config: VmConfig, lab: string, vm: PlannedVm): Vm
     hostPort: f.host,
     guestPort: f.guest,
   }));
-  // Forwards the VM already had (its ssh forward from the cloud image) stay, unless the lab file
-  // uses the same host port.
+  // The cloud image's ssh forward stays (hangar ssh uses it), unless the lab file uses its host
+  // port; every other forward is the lab file's, so one removed from the file goes.
   const kept = (user?.portForwards ?? []).filter(
-    (p) => !forwards.some((f) => f.hostPort === p.hostPort && f.protocol === p.protocol),
+    (p) =>
+      p.hostPort === config.cloudInit?.sshPort &&
+      p.guestPort === 22 &&
+      !forwards.some((f) => f.hostPort === p.hostPort && f.protocol === p.protocol),
   );
   const nics: Nic[] = user ? [{ ...user, portForwards: [...kept, ...forwards] }] : [];
   return { ...config, cpus: vm.cpus, memoryMiB: vm.memoryMiB, nics: [...nics, ...labNics(lab, vm)] };

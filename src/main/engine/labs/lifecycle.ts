@@ -8,7 +8,7 @@ import type { EngineContext } from '../context';
 import { control, stopSwitch, switchStatus } from '../network/switch/process';
 import { deleteVm } from '../vms/manage';
 import { readLab } from './read';
-import { dropStale, resetToLabBaseline, saveLab } from './rollback';
+import { dropStale, resetToLabBaseline, saveLab, stale } from './rollback';
 import { labNames, loadLabState, saveLabState, type LabState } from './state';
 import { labClaim, vmOf } from './up';
 import { vmNameOf } from './build';
@@ -103,12 +103,7 @@ export async function labDown(
         }),
       );
       // A lab shut down boots the next time: a saved state from before would be a surprise.
-      if (state.saved) {
-        state.stale.push(
-          ...Object.entries(state.saved.snapshots).map(([id, snapshot]) => ({ id, snapshot })),
-        );
-        state.saved = null;
-      }
+      if (state.saved) stale(state, Object.keys(state.saved.snapshots));
       await dropStale(engine, state);
     } else {
       event(null, 'saving', `pausing ${ids.length} VMs together and saving their memory`);

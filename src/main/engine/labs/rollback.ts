@@ -52,8 +52,17 @@ export async function takeBaseline(
 export async function loadTogether(engine: EngineContext, snaps: [string, string][]): Promise<void> {
   // Paused first: QEMU's snapshot-load resumes a VM that was running when the load began.
   await Promise.all(snaps.filter(([id]) => running(engine, id)).map(([id]) => engine.pause(id)));
-  await Promise.all(snaps.map(([id, snap]) => revertSnapshot(engine, id, snap, { resume: false })));
-  await Promise.all(snaps.map(([id]) => engine.resume(id)));
+  const loads = await Promise.allSettled(
+    snaps.map(([id, snap]) => revertSnapshot(engine, id, snap, { resume: false })),
+  );
+  // Every VM this paused runs again, also when another's load failed: never a half-frozen lab.
+  await Promise.all(
+    snaps.map(([id]) =>
+      engine.runtime(id).state === 'paused' ? engine.resume(id).catch(() => undefined) : undefined,
+    ),
+  );
+  const failed = loads.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** `lab reset`: every VM (or those named) back to the lab baseline; returns the time it took. */
@@ -72,13 +81,29 @@ export async function resetToLabBaseline(
 export async function saveLab(engine: EngineContext, state: LabState, ids: string[]): Promise<void> {
   await dropStale(engine, state);
   const live = ids.filter((id) => !engine.isStopped(id));
+  // Nothing running (a second `down`): the saved lab there is stays the one to resume.
+  if (!live.length) return;
   const snapshots = await allPaused(engine, live, async () => {
     const s = await snapshotAll(engine, live, 'lab saved');
     // Still paused: nothing the guests do after the save is lost by pulling the plug.
     await Promise.all(live.map((id) => engine.stop(id, { force: true })));
     return s;
   });
-  state.saved = live.length ? { savedAt: new Date().toISOString(), snapshots } : null;
+  // A saved state replaced is deleted by the next `down`, not left to fill the disk.
+  if (state.saved) stale(state, Object.keys(state.saved.snapshots));
+  state.saved = { savedAt: new Date().toISOString(), snapshots };
+}
+
+/** Moves these VMs' saved-lab snapshots to the ones the next `down` deletes. */
+export function stale(state: LabState, ids: string[]): void {
+  if (!state.saved) return;
+  for (const id of ids) {
+    const snapshot = state.saved.snapshots[id];
+    if (!snapshot) continue;
+    state.stale.push({ id, snapshot });
+    delete state.saved.snapshots[id];
+  }
+  if (!Object.keys(state.saved.snapshots).length) state.saved = null;
 }
 
 /** The next `up` of a saved lab: each VM resumes from its saved RAM, all at once. */
@@ -94,8 +119,8 @@ export async function resumeSaved(
     engine,
     ids.map((id) => [id, saved.snapshots[id]!]),
   );
-  state.stale.push(...Object.entries(saved.snapshots).map(([id, snapshot]) => ({ id, snapshot })));
-  state.saved = null;
+  // Only those resumed: with --only, the others' saved states wait for their own `up`.
+  stale(state, ids);
 }
 
 /** Deletes saved-lab snapshots already used; one that is gone already is not an error. */

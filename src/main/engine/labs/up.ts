@@ -20,7 +20,7 @@ import { saveSeedInputs, writeSeed } from '../cloudinit/seed';
 import { hashOf, levelsOf, switchConfigOf, vmNameOf, withLabDevices } from './build';
 import { loadLabState, saveLabState, type LabState } from './state';
 import { readLab } from './read';
-import { resumeSaved, takeBaseline } from './rollback';
+import { resumeSaved, stale, takeBaseline } from './rollback';
 
 export interface LabSource {
   text: string;
@@ -149,7 +149,7 @@ async function makeVm(
         'use a template (hangar template set VM) or a cloud image.',
     );
   }
-  return applyDevices(engine, lab.name, vm, made.id);
+  return made;
 }
 
 /**
@@ -260,6 +260,13 @@ async function up(
   Object.assign(state, { text: src.text, sourceFile: src.sourceFile, appliedAt: now });
   const vms = selected(lab, options.only);
   const paths = labPaths(engine.home, lab.name, engine.env);
+  const extraDisks = vms.filter((v) => v.disks.length).map((v) => v.name);
+  if (extraDisks.length)
+    throw new HangarError(
+      'UNSUPPORTED',
+      `Extra disks in a lab file (${extraDisks.join(', ')}) are not supported yet; remove "disks", ` +
+        'or add them to the template. Nothing was created.',
+    );
 
   // Made first, all of them, so a bad source fails before anything starts.
   for (const vm of vms) {
@@ -268,11 +275,16 @@ async function up(
     if (config && known!.hash === hashOf(vm)) continue;
     if (config) {
       event(vm.name, 'creating', 'applying the changed CPUs, memory, forwards and networks');
+      // Its saved RAM holds the old hardware: resuming it would undo the change.
+      stale(state, [config.id]);
       await applyDevices(engine, lab.name, vm, config.id);
     } else {
       event(vm.name, 'creating', `${vm.source.kind} ${vm.source.value}`);
       const made = await makeVm(engine, lab, vm, src);
+      // Recorded before its lab devices are applied: if that fails, destroy still finds it.
       state.vms[vm.name] = { id: made.id, hash: '', provisioned: false };
+      saveLabState(engine.home, state);
+      await applyDevices(engine, lab.name, vm, made.id);
       event(vm.name, 'created', made.name);
     }
     state.vms[vm.name]!.hash = hashOf(vm);
@@ -299,6 +311,17 @@ async function up(
     for (const vm of vms) event(vm.name, 'ready', 'resumed from the saved lab');
     saveLabState(engine.home, state);
     return state;
+  }
+  const unused = ids.filter((id) => state.saved?.snapshots[id]);
+  if (unused.length) {
+    // Some VMs run already or have no saved state: the lab boots, and says so.
+    event(
+      null,
+      'starting',
+      'the saved lab is not resumed (not every VM is stopped with a saved state); booting',
+    );
+    stale(state, unused);
+    saveLabState(engine.home, state);
   }
 
   for (const level of levelsOf(vms)) {

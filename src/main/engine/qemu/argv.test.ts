@@ -144,7 +144,7 @@ describe('buildArgv golden table', () => {
           type: 'stream',
           id: 'lab0-net',
           server: true,
-          addr: { type: 'unix', path: '/r/abcdefghijkl/lab0.sock' },
+          addr: { type: 'unix', path: '/r/abcdefghijkl/nic-lab0.sock' },
         }),
         '-device',
         'virtio-net-pci,netdev=lab0-net,mac=52:54:00:12:34:57,id=lab0',

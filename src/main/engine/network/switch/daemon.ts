@@ -26,6 +26,7 @@ function log(msg: string): void {
 export class SwitchDaemon {
   private readonly served = new Map<string, Served>();
   private config: SwitchConfig;
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(private readonly configFile: string) {
     this.config = SwitchConfig.parse(JSON.parse(readFileSync(configFile, 'utf8')));
@@ -61,7 +62,7 @@ export class SwitchDaemon {
     }
     for (const seg of config.segments) {
       const old = this.served.get(seg.name);
-      const services = new SegmentServices(settingsOf(seg, config.domain));
+      const services = new SegmentServices(settingsOf(seg, config.domain), old?.services);
       if (old) {
         services.capture = old.services.capture;
         old.services = services;
@@ -118,9 +119,15 @@ export class SwitchDaemon {
     switch (req.op) {
       case 'status':
         return this.status();
-      case 'reload':
-        await this.apply(SwitchConfig.parse(JSON.parse(readFileSync(this.configFile, 'utf8'))));
+      case 'reload': {
+        // One reload at a time: two interleaved would make a segment twice.
+        const next = this.applying.then(() =>
+          this.apply(SwitchConfig.parse(JSON.parse(readFileSync(this.configFile, 'utf8')))),
+        );
+        this.applying = next.catch(() => undefined);
+        await next;
         return this.status();
+      }
       case 'capture': {
         const s = this.served.get(req.segment);
         if (!s) throw new Error(`no segment "${req.segment}" in lab ${this.config.lab}`);

@@ -80,12 +80,15 @@ const u32 = (n: number) => {
 };
 
 export class DhcpServer {
-  private readonly dynamic = new Map<string, number>();
   private readonly byMac: Map<string, { ip: number; host: string }>;
   private readonly server: number;
   private readonly mask: number;
 
-  constructor(private readonly s: DhcpSettings) {
+  /** Dynamic leases already given (kept across a reload: guests hold them for a day). */
+  constructor(
+    private readonly s: DhcpSettings,
+    private readonly dynamic = new Map<string, number>(),
+  ) {
     this.byMac = new Map(s.leases.map((l) => [l.mac, { ip: ipToNumber(l.ip), host: l.host }]));
     this.server = ipToNumber(s.serverIp);
     this.mask = s.prefix === 0 ? 0 : (0xffffffff << (32 - s.prefix)) >>> 0;
@@ -99,13 +102,21 @@ export class DhcpServer {
     if (had !== undefined) return had;
     const used = new Set([...this.byMac.values()].map((l) => l.ip).concat([...this.dynamic.values()]));
     const start = ipToNumber(this.s.poolStart);
+    const network = (this.server & this.mask) >>> 0;
+    const broadcast = (network | ~this.mask) >>> 0;
     for (let ip = start; ip < start + POOL_SIZE; ip++) {
-      if (!used.has(ip) && ip !== this.server && (ip & this.mask) === (this.server & this.mask)) {
+      const inSubnet = (ip & this.mask) >>> 0 === network && ip !== network && ip !== broadcast;
+      if (!used.has(ip) && ip !== this.server && inSubnet) {
         this.dynamic.set(mac, ip);
         return ip;
       }
     }
     return null;
+  }
+
+  /** The dynamic leases, for the server that replaces this one on a reload. */
+  get leased(): Map<string, number> {
+    return this.dynamic;
   }
 
   /** The names the DNS server answers: static leases' hosts. */

@@ -11,6 +11,8 @@ export function answerDns(query: Buffer, zone: string, hosts: Map<string, string
     return null;
   }
   if (q.type !== 'query' || !q.questions || q.questions.length !== 1) return null;
+  // Only standard queries (opcode 0); NOTIFY, UPDATE and the like get no answer.
+  if ((((q.flags ?? 0) >> 11) & 0xf) !== 0) return null;
   const question = q.questions[0]!;
   const name = question.name.toLowerCase().replace(/\.$/, '');
   const suffix = `.${zone}`;
@@ -21,6 +23,8 @@ export function answerDns(query: Buffer, zone: string, hosts: Map<string, string
   if (!name.endsWith(suffix) && name !== zone) {
     return dnsPacket.encode({ ...base, flags: rd | 5 }); // REFUSED
   }
+  // The zone itself exists (no data): NXDOMAIN there would deny every name below it (RFC 8020).
+  if (name === zone) return dnsPacket.encode({ ...base, flags: rd | AA, answers: [] });
   const host = name.slice(0, -suffix.length);
   const ip = hosts.get(host);
   if (!ip) return dnsPacket.encode({ ...base, flags: rd | AA | 3 }); // NXDOMAIN

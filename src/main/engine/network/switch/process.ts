@@ -45,7 +45,14 @@ export function control<T = unknown>(paths: LabPaths, req: ControlRequest): Prom
       if (nl < 0) return;
       clearTimeout(timer);
       sock.end();
-      const msg = JSON.parse(buf.slice(0, nl)) as { ok: boolean; result?: T; error?: string };
+      let msg: { ok: boolean; result?: T; error?: string };
+      try {
+        msg = JSON.parse(buf.slice(0, nl)) as typeof msg;
+      } catch {
+        return reject(
+          new HangarError('IO_ERROR', 'The lab switch answered with something that is not JSON.'),
+        );
+      }
       if (msg.ok) resolve(msg.result as T);
       else reject(new HangarError('CONFLICT', `Lab switch: ${msg.error ?? 'failed'}`));
     });
@@ -88,8 +95,11 @@ export async function ensureSwitch(
   if (switchPid(paths) !== null) {
     try {
       return await control<SwitchStatus>(paths, { op: 'reload' });
-    } catch {
-      await stopSwitch(paths); // alive but deaf: replace it
+    } catch (err) {
+      // Alive but deaf: replace it. A switch that answers with an error keeps running (and the
+      // VMs their network); the error is the user's to see.
+      if (!(err instanceof HangarError && (err.code === 'IO_ERROR' || err.code === 'TIMEOUT'))) throw err;
+      await stopSwitch(paths);
     }
   }
   if (!existsSync(script)) {

@@ -16,8 +16,12 @@ export class SegmentServices {
   capture: PcapWriter | null = null;
   answered = { arp: 0, dhcp: 0, dns: 0 };
 
-  constructor(private readonly s: ServiceSettings) {
-    this.dhcp = new DhcpServer(s);
+  constructor(
+    private readonly s: ServiceSettings,
+    previous?: SegmentServices,
+  ) {
+    this.dhcp = new DhcpServer(s, previous?.dhcp.leased);
+    if (previous) this.answered = previous.answered;
   }
 
   answer(frame: Buffer): Buffer | null {
