@@ -25,6 +25,27 @@ export const guestIso = join(guestDir, 'hangar-test.iso');
 export const readyMarker = JSON.parse(readFileSync(join(guestDir, 'manifest.json'), 'utf8'))
   .readyMarker as string;
 
+/** A VM of the test guest (direct kernel boot) made with the CLI, as a user would; its id. */
+export function createGuestVm(hangar: Hangar, name: string, diskSize = '64M'): string {
+  const r = hangar.cli([
+    'create',
+    '--name',
+    name,
+    '--memory',
+    '256',
+    '--disk-size',
+    diskSize,
+    '--kernel',
+    join(guestDir, 'vmlinuz'),
+    '--initrd',
+    join(guestDir, 'initrd.img'),
+    '--append',
+    'console=ttyS0',
+  ]);
+  if (r.code !== 0) throw new Error(`hangar create ${name} failed: ${r.stderr}`);
+  return (r.json as { id: string }).id;
+}
+
 export const test = base.extend<object, { hangar: Hangar }>({
   hangar: [
     // Playwright reads the fixture's parameter list, and this one needs no other fixture.

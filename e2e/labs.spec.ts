@@ -2,7 +2,7 @@
 // planned and applied; the lab's picture and VMs; reset to its baseline; destroyed.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, expect, guestDir, readyMarker } from './fixtures';
+import { test, expect, createGuestVm, readyMarker } from './fixtures';
 
 const LAB = `version: 1
 name: ui
@@ -24,22 +24,7 @@ vms:
 `;
 
 test('a lab opened from a file is planned, brought up, reset and destroyed', async ({ page, hangar }) => {
-  const made = hangar.cli([
-    'create',
-    '--name',
-    'tiny',
-    '--memory',
-    '256',
-    '--disk-size',
-    '16M',
-    '--kernel',
-    join(guestDir, 'vmlinuz'),
-    '--initrd',
-    join(guestDir, 'initrd.img'),
-    '--append',
-    'console=ttyS0',
-  ]);
-  expect(made.code, made.stderr).toBe(0);
+  createGuestVm(hangar, 'tiny', '16M');
   expect(hangar.cli(['template', 'set', 'tiny']).code).toBe(0);
   const file = join(hangar.home, 'ui.lab.yaml');
   writeFileSync(file, LAB);

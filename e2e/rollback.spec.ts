@@ -5,32 +5,14 @@ import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
-import { test, expect, guestDir, readyMarker, type Hangar } from './fixtures';
+import { test, expect, createGuestVm, guestDir, readyMarker, type Hangar } from './fixtures';
 import { ListPage } from './pages/ListPage';
 import { DetailPage } from './pages/DetailPage';
 import { WizardPage } from './pages/WizardPage';
 
 const shots = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 
-function createVm(hangar: Hangar, name: string): string {
-  const r = hangar.cli([
-    'create',
-    '--name',
-    name,
-    '--memory',
-    '256',
-    '--disk-size',
-    '64M',
-    '--kernel',
-    join(guestDir, 'vmlinuz'),
-    '--initrd',
-    join(guestDir, 'initrd.img'),
-    '--append',
-    'console=ttyS0',
-  ]);
-  expect(r.code, r.stderr).toBe(0);
-  return (r.json as { id: string }).id;
-}
+const createVm = (hangar: Hangar, name: string) => createGuestVm(hangar, name);
 
 /**
  * The same VM made through the wizard: kernel and initrd chosen in the file picker window, as a

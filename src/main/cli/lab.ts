@@ -77,8 +77,7 @@ async function withEvents<T>(ctx: Ctx, lab: string | null, fn: () => Promise<T>)
 
 const labArg = (ctx: Ctx) => need(ctx.args[1], 'the lab name');
 
-function up(ctx: Ctx, fileArg: string | undefined): Promise<LabStatus> {
-  const src = source(ctx, fileArg);
+function up(ctx: Ctx, src: { text: string; sourceFile: string }): Promise<LabStatus> {
   const parsed = parseLab(src.text);
   const name = parsed.ok ? parsed.lab.name : null;
   const only = ctx.values.only;
@@ -119,14 +118,14 @@ export async function lab(ctx: Ctx): Promise<number> {
       return EXIT.ok;
     }
     case 'up': {
-      const s = await up(ctx, fileArg);
+      const s = await up(ctx, source(ctx, fileArg));
       ctx.print(s, describeStatus(s));
       return EXIT.ok;
     }
     case 'run': {
-      const text = readLabFile(need(fileArg, 'the lab file'));
-      const parsed = parseLab(text);
-      return labRun(ctx, parsed.ok ? parsed.lab.name : null, () => up(ctx, fileArg));
+      const src = source(ctx, fileArg);
+      const parsed = parseLab(src.text);
+      return labRun(ctx, parsed.ok ? parsed.lab.name : null, () => up(ctx, src));
     }
     case 'list': {
       const all = await call(ctx, 'lab.list', {});

@@ -10,7 +10,7 @@ import { deleteVm } from '../vms/manage';
 import { readLab } from './read';
 import { dropStale, resetToLabBaseline, saveLab, stale } from './rollback';
 import { labNames, loadLabState, saveLabState, type LabState } from './state';
-import { labClaim, vmOf } from './up';
+import { existingVm, labClaim, vmOf } from './up';
 import { vmNameOf } from './build';
 
 function requireLab(engine: EngineContext, name: string): LabState {
@@ -29,14 +29,7 @@ function requireLab(engine: EngineContext, name: string): LabState {
 function liveIds(engine: EngineContext, state: LabState): string[] {
   return Object.values(state.vms)
     .map((v) => v.id)
-    .filter((id) => {
-      try {
-        engine.store.load(id);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    .filter((id) => existingVm(engine, id) !== null);
 }
 
 export async function labStatus(engine: EngineContext, name: string): Promise<LabStatus> {
@@ -57,12 +50,7 @@ export async function labStatus(engine: EngineContext, name: string): Promise<La
     })),
     vms: lab.vms.map((vm) => {
       const known = state.vms[vm.name];
-      let exists = false;
-      try {
-        if (known) exists = !!engine.store.load(known.id);
-      } catch {
-        exists = false;
-      }
+      const exists = !!known && existingVm(engine, known.id) !== null;
       return {
         vm: vm.name,
         id: known && exists ? known.id : null,

@@ -45,7 +45,8 @@ export const labClaim = (name: string) => ({
   label: `lab ${name}`,
 });
 
-function existingVm(engine: EngineContext, id: string): VmConfig | null {
+/** The VM's config, or null when it was deleted (by hand, outside the lab). */
+export function existingVm(engine: EngineContext, id: string): VmConfig | null {
   try {
     return engine.store.load(id);
   } catch {
