@@ -155,6 +155,10 @@ export const ApiParams = {
   'lab.down': z.object({ lab: NetName, shutdown: z.boolean().optional() }),
   'lab.reset': z.object({ lab: NetName, vm: NetName.optional() }),
   'lab.destroy': z.object({ lab: NetName }),
+  /** Until every VM of the lab is running and passes its readiness checks. */
+  'lab.wait': z.object({ lab: NetName, timeoutSec: z.number().int().min(1).max(86_400).default(900) }),
+  /** A new lab baseline now, with the whole lab paused together. */
+  'lab.baseline': z.object({ lab: NetName }),
   /** Starts (file) or stops (file: null) a pcap capture of one segment. */
   'lab.capture': z.object({ lab: NetName, segment: NetName, file: AbsolutePath.nullable() }),
 } as const;
@@ -237,6 +241,8 @@ export interface ApiResults {
   'lab.down': LabStatus;
   'lab.reset': { ms: number; status: LabStatus };
   'lab.destroy': { deleted: string[] };
+  'lab.wait': LabStatus;
+  'lab.baseline': LabStatus;
   'lab.capture': unknown;
 }
 

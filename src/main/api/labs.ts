@@ -5,7 +5,16 @@ import type { ApiParams, ApiResults } from '../../shared/api';
 import type { LabEvent } from '../../shared/lab/status';
 import type { Engine } from '../engine/engine';
 import { labUp, planLab } from '../engine/labs/up';
-import { labCapture, labDestroy, labDown, labList, labReset, labStatus } from '../engine/labs/lifecycle';
+import {
+  labBaseline,
+  labCapture,
+  labDestroy,
+  labDown,
+  labList,
+  labReset,
+  labStatus,
+  labWait,
+} from '../engine/labs/lifecycle';
 
 type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
 
@@ -31,6 +40,14 @@ export function labHandlers(engine: Engine) {
       return { ms, status: await labStatus(engine, p.lab) };
     },
     'lab.destroy': (p: P<'lab.destroy'>) => labDestroy(engine, p.lab, onEvent),
+    'lab.wait': async (p: P<'lab.wait'>): Promise<ApiResults['lab.wait']> => {
+      await labWait(engine, p.lab, p.timeoutSec * 1000);
+      return labStatus(engine, p.lab);
+    },
+    'lab.baseline': async (p: P<'lab.baseline'>): Promise<ApiResults['lab.baseline']> => {
+      await labBaseline(engine, p.lab);
+      return labStatus(engine, p.lab);
+    },
     'lab.capture': (p: P<'lab.capture'>) => labCapture(engine, p.lab, p.segment, p.file),
   };
 }

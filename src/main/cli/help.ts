@@ -36,11 +36,15 @@ Labs
   lab list | lab status LAB              VMs, states, DNS names, addresses, forwards, the switch
   lab down LAB [--shutdown]              Save every VM's RAM (the lab paused together) and power off;
                                          --shutdown shuts the guests down instead
+  lab wait LAB [--timeout S]             Until every VM runs and passes its ready checks
   lab reset LAB [VM]                     Back to the lab baseline (RAM included), no reboot
-  lab destroy LAB [--yes]                Delete the VMs the lab made (only those) and its switch
+  lab baseline LAB                       Take the lab baseline now (the lab paused together)
+  lab destroy LAB [--yes]                Delete the VMs the lab made (only those) and its switch;
+                                         a VM it borrowed (vm: NAME) is given back as it was
   lab capture LAB NETWORK -w FILE.pcap [--duration S]
                                          Write the network's traffic until Ctrl-C (tcpdump -r reads it)
   lab exec LAB VM -- CMD...              A command in a lab VM through its guest agent
+  lab ssh LAB VM [-- CMD...]             ssh into a lab VM (through its forward to port 22)
   lab run FILE [--disposable] [--logs DIR] -- CMD...
                                          For CI: up, run CMD here with HANGAR_LAB_<VM>_IP and
                                          HANGAR_LAB_<VM>_PORT_<guest port> set, keep the VMs' logs,

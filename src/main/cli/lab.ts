@@ -12,6 +12,7 @@ import { call, confirmDelete, type Ctx } from './commands';
 import { EXIT } from './exit';
 import { int, need, str } from './options';
 import { labRun } from './lab-run';
+import { GUEST_COMMANDS } from './guest';
 
 function readLabFile(file: string): string {
   const st = statSync(file, { throwIfNoEntry: false });
@@ -76,6 +77,18 @@ async function withEvents<T>(ctx: Ctx, lab: string | null, fn: () => Promise<T>)
 }
 
 const labArg = (ctx: Ctx) => need(ctx.args[1], 'the lab name');
+
+/** The Hangar name of a lab VM: `<lab>-<vm>` for those the lab made, its own for a borrowed one. */
+async function labVmName(ctx: Ctx, lab: string, vm: string): Promise<string> {
+  const s = await call(ctx, 'lab.status', { lab });
+  const found = s.vms.find((v) => v.vm === vm);
+  if (!found)
+    throw new HangarError(
+      'NOT_FOUND',
+      `Lab "${lab}" has no VM "${vm}" (its VMs: ${s.vms.map((v) => v.vm).join(', ')}).`,
+    );
+  return found.vmName;
+}
 
 function up(ctx: Ctx, src: { text: string; sourceFile: string }): Promise<LabStatus> {
   const parsed = parseLab(src.text);
@@ -154,8 +167,14 @@ export async function lab(ctx: Ctx): Promise<number> {
     }
     case 'destroy': {
       const name = labArg(ctx);
-      const vms = (await call(ctx, 'lab.status', { lab: name })).vms.filter((v) => v.id).map((v) => v.vmName);
-      await confirmDelete(ctx, `lab "${name}" and its VMs (${vms.join(', ') || 'none left'})`);
+      const all = (await call(ctx, 'lab.status', { lab: name })).vms.filter((v) => v.id);
+      const vms = all.filter((v) => !v.borrowed).map((v) => v.vmName);
+      const lent = all.filter((v) => v.borrowed).map((v) => v.vmName);
+      await confirmDelete(
+        ctx,
+        `lab "${name}" and its VMs (${vms.join(', ') || 'none left'})` +
+          (lent.length ? `; ${lent.join(', ')} will be shut down and given back, not deleted` : ''),
+      );
       const r = await withEvents(ctx, name, () => call(ctx, 'lab.destroy', { lab: name }));
       ctx.print(r, `lab ${name} destroyed; deleted ${r.deleted.join(', ') || 'no VMs'}`);
       return EXIT.ok;
@@ -181,14 +200,30 @@ export async function lab(ctx: Ctx): Promise<number> {
       ctx.print(r, `${file}: ${(r as { frames: number }).frames} frames`);
       return EXIT.ok;
     }
-    case 'exec': {
-      // hangar lab exec LAB VM -- CMD...: the lab VM's Hangar name is <lab>-<vm>.
+    case 'wait': {
       const name = labArg(ctx);
-      const vm = need(ctx.args[2], 'the lab VM');
+      const timeoutSec = int(ctx.values, 'timeout') ?? 900;
+      const s = await call(ctx, 'lab.wait', { lab: name, timeoutSec });
+      ctx.print(s, describeStatus(s));
+      return EXIT.ok;
+    }
+    case 'baseline': {
+      const s = await call(ctx, 'lab.baseline', { lab: labArg(ctx) });
+      ctx.print(s, describeStatus(s));
+      return EXIT.ok;
+    }
+    case 'ssh': {
+      // hangar lab ssh LAB VM [-- CMD...]: hangar ssh on the lab VM's Hangar name.
+      const vmName = await labVmName(ctx, labArg(ctx), need(ctx.args[2], 'the lab VM'));
+      return (await GUEST_COMMANDS.ssh!({ ...ctx, args: [vmName, ...ctx.args.slice(3)] })) ?? EXIT.ok;
+    }
+    case 'exec': {
+      const name = labArg(ctx);
+      const vmName = await labVmName(ctx, name, need(ctx.args[2], 'the lab VM'));
       const cmd = ctx.args.slice(3);
       if (!cmd.length)
         throw new HangarError('INVALID_INPUT', 'Give the command after --: hangar lab exec LAB VM -- CMD.');
-      const r = await call(ctx, 'vm.exec', { vm: `${name}-${vm}`, command: cmd[0]!, args: cmd.slice(1) });
+      const r = await call(ctx, 'vm.exec', { vm: vmName, command: cmd[0]!, args: cmd.slice(1) });
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
       return r.exitCode ?? 1;
@@ -196,7 +231,7 @@ export async function lab(ctx: Ctx): Promise<number> {
     default:
       throw new HangarError(
         'INVALID_INPUT',
-        `Unknown lab command "${verb ?? ''}": validate, plan, up, run, list, status, down, reset, destroy, capture or exec.`,
+        `Unknown lab command "${verb ?? ''}": validate, plan, up, run, list, status, wait, down, reset, baseline, destroy, capture, exec or ssh.`,
       );
   }
 }

@@ -162,6 +162,25 @@ export function expandLab(lab: LabFile): { lab: ExpandedLab; problems: LabProble
       problem(['vms', e.entry, 'matrix', e.key ?? ''], `"${e.name}" is longer than a DNS label (63).`);
   }
 
+  // A VM the lab borrows (`vm:`) is used as it is: the lab adds its networks and forwards and
+  // gives them back at destroy; its size and disks stay the user's, and it can serve one entry.
+  const borrowed = new Map<string, string>();
+  for (const e of expanded) {
+    if (!e.v.vm) continue;
+    const at = ['vms', e.entry, ...(e.key ? ['matrix', e.key] : [])];
+    const own = (['cpus', 'memory', 'disks', 'user', 'userData'] as const).filter(
+      (k) => e.v[k] !== undefined,
+    );
+    if (own.length)
+      problem(
+        at,
+        `sets ${own.join(', ')} on an existing VM; it is used as it is (change it with hangar edit).`,
+      );
+    const other = borrowed.get(e.v.vm);
+    if (other) problem(at, `uses VM "${e.v.vm}", as ${other} does already; a VM is in one place at a time.`);
+    else borrowed.set(e.v.vm, e.name);
+  }
+
   // dependsOn names entries of the file; an entry with a matrix stands for all its VMs.
   const byEntry = new Map<string, string[]>();
   for (const e of expanded) byEntry.set(e.entry, [...(byEntry.get(e.entry) ?? []), e.name]);

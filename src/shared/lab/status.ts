@@ -38,6 +38,8 @@ export interface LabVmStatus {
   vm: string;
   id: string | null;
   vmName: string;
+  /** A VM of the user's the lab uses as it is (`vm:`): destroy gives it back, never deletes it. */
+  borrowed: boolean;
   state: VmState | 'missing';
   addresses: { network: string; ip: string; dns: string }[];
   forwards: { host: number; guest: number; proto: 'tcp' | 'udp' }[];

@@ -48,6 +48,16 @@ export function saveSeedInputs(vmDir: string, extra: string | null, network: str
   }
 }
 
+/** The network-config the VM's seed was made with, or null for cloud-init's default. */
+export function readSeedNetwork(vmDir: string): string | null {
+  const p = join(vmDir, SEED_DIR, NETWORK);
+  return existsSync(p) ? readFileSync(p, 'utf8') : null;
+}
+
+export function removeSeedNetwork(vmDir: string): void {
+  rmSync(join(vmDir, SEED_DIR, NETWORK), { force: true });
+}
+
 /** Copies a VM's seed inputs to a new VM's directory (clones get their own seed). */
 export function copySeedInputs(fromDir: string, toDir: string): void {
   const read = (f: string) => {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { ExpandedLab, PlannedVm } from '../../../shared/lab/expand';
 import { ipToInt, intToIp } from '../../../shared/lab/expand';
 import type { Nic, VmConfig } from '../../../shared/vm';
+import { HangarError } from '../../../shared/errors';
 import type { SwitchConfig } from '../network/switch/config';
 
 /** Lab VMs are named like docker compose's containers: `<lab>-<vm>`. */
@@ -27,15 +28,45 @@ export function labNics(lab: string, vm: PlannedVm): Nic[] {
   }));
 }
 
-/** The config with the lab's CPUs, memory, forwards and lab NICs applied. */
-export function withLabDevices(config: VmConfig, lab: string, vm: PlannedVm): VmConfig {
-  const user = config.nics.find((n) => n.mode === 'user');
+/**
+ * The config with the lab's CPUs, memory, forwards and lab NICs applied. A borrowed VM (`vm:` in
+ * the file) keeps its size and its own NICs and forwards (`own`, as they were before the lab);
+ * the lab's forwards are added beside them.
+ */
+export function withLabDevices(config: VmConfig, lab: string, vm: PlannedVm, own?: Nic[]): VmConfig {
   const forwards = vm.forwards.map((f) => ({
     protocol: f.proto,
     hostAddress: '127.0.0.1' as const,
     hostPort: f.host,
     guestPort: f.guest,
   }));
+  if (own) {
+    const mine = own.filter((n) => !(n.mode === 'lab' && n.segment?.lab === lab));
+    const user = mine.find((n) => n.mode === 'user');
+    if (forwards.length && !user)
+      throw new HangarError(
+        'CONFLICT',
+        `VM "${config.name}" has no user-mode NIC for the lab's forwards; add one (hangar edit) or drop "forwards".`,
+      );
+    const clash = forwards.find((f) =>
+      user?.portForwards.some((p) => p.hostPort === f.hostPort && p.protocol === f.protocol),
+    );
+    if (clash)
+      throw new HangarError(
+        'CONFLICT',
+        `VM "${config.name}" forwards host port ${clash.hostPort} itself; pick another in the lab file.`,
+      );
+    const nics = mine.map((n) => (n === user ? { ...n, portForwards: [...n.portForwards, ...forwards] } : n));
+    const added = labNics(lab, vm);
+    const same = added.find((a) => nics.some((n) => n.id === a.id));
+    if (same)
+      throw new HangarError(
+        'CONFLICT',
+        `VM "${config.name}" has a NIC with the id "${same.id}" the lab needs for its own; remove it (hangar edit).`,
+      );
+    return { ...config, nics: [...nics, ...added] };
+  }
+  const user = config.nics.find((n) => n.mode === 'user');
   // The cloud image's ssh forward stays (hangar ssh uses it), unless the lab file uses its host
   // port; every other forward is the lab file's, so one removed from the file goes.
   const kept = (user?.portForwards ?? []).filter(
@@ -46,6 +77,19 @@ export function withLabDevices(config: VmConfig, lab: string, vm: PlannedVm): Vm
   );
   const nics: Nic[] = user ? [{ ...user, portForwards: [...kept, ...forwards] }] : [];
   return { ...config, cpus: vm.cpus, memoryMiB: vm.memoryMiB, nics: [...nics, ...labNics(lab, vm)] };
+}
+
+/**
+ * netplan v2 for cloud-init: DHCP on every NIC, matched by MAC. Lab NICs never take the default
+ * route (the switch offers none; this says so to clients that would fall back to the server).
+ */
+export function networkConfigOf(config: VmConfig): string {
+  const lines = ['version: 2', 'ethernets:'];
+  for (const n of config.nics) {
+    lines.push(`  ${n.id}:`, `    match: { macaddress: "${n.mac}" }`, '    dhcp4: true');
+    if (n.mode === 'lab') lines.push('    dhcp4-overrides: { use-routes: false }');
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** The switch's MAC on a segment: locally administered, from the lab and segment names. */

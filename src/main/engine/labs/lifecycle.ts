@@ -8,10 +8,12 @@ import type { EngineContext } from '../context';
 import { control, stopSwitch, switchStatus } from '../network/switch/process';
 import { deleteVm } from '../vms/manage';
 import { readLab } from './read';
-import { dropStale, resetToLabBaseline, saveLab, stale } from './rollback';
+import { dropStale, resetToLabBaseline, saveLab, stale, takeBaseline } from './rollback';
+import { waitReady } from '../ready/wait';
 import { labNames, loadLabState, saveLabState, type LabState } from './state';
-import { existingVm, labClaim, vmOf } from './up';
+import { checksOf, existingVm, labClaim, startSwitch, vmOf } from './up';
 import { vmNameOf } from './build';
+import { giveBack } from './borrowed';
 
 function requireLab(engine: EngineContext, name: string): LabState {
   const state = loadLabState(engine.home, name);
@@ -50,11 +52,14 @@ export async function labStatus(engine: EngineContext, name: string): Promise<La
     })),
     vms: lab.vms.map((vm) => {
       const known = state.vms[vm.name];
-      const exists = !!known && existingVm(engine, known.id) !== null;
+      const config = known ? existingVm(engine, known.id) : null;
+      const exists = !!config;
       return {
         vm: vm.name,
         id: known && exists ? known.id : null,
-        vmName: vmNameOf(name, vm.name),
+        // A borrowed VM keeps its own name; those the lab made are <lab>-<vm>.
+        vmName: config?.name ?? (vm.source.kind === 'vm' ? vm.source.value : vmNameOf(name, vm.name)),
+        borrowed: !!known?.borrowed,
         state: known && exists ? engine.runtime(known.id).state : 'missing',
         addresses: vm.nics.map((n) => ({ network: n.network, ip: n.ip, dns: `${vm.name}.${name}.internal` })),
         forwards: vm.forwards,
@@ -109,7 +114,7 @@ export async function labReset(engine: EngineContext, name: string, only?: strin
     if (!state.baseline)
       throw new HangarError(
         'CONFLICT',
-        `Lab "${name}" has no baseline: add "baseline: on-ready" to its file, or take one with hangar lab baseline ${name}.`,
+        `Lab "${name}" has no baseline: add "baseline: on-ready" to its file, or take one with hangar lab baseline ${name} while it runs.`,
       );
     let ids = Object.keys(state.baseline.snapshots);
     if (only) {
@@ -118,8 +123,52 @@ export async function labReset(engine: EngineContext, name: string, only?: strin
         throw new HangarError('NOT_FOUND', `Lab "${name}" has no VM "${only}" in its baseline.`);
       ids = [id];
     }
+    // A lab that is down has no switch: its VMs would come back cut off from each other.
+    await startSwitch(engine, readLab(state.text, state.sourceFile), state, undefined, () => undefined);
     const ms = await resetToLabBaseline(engine, state, ids);
     return { ms };
+  });
+}
+
+/** `lab wait`: every VM of the lab running and passing its readiness checks (`ready:` in the file). */
+export async function labWait(engine: EngineContext, name: string, timeoutMs: number): Promise<void> {
+  const state = requireLab(engine, name);
+  const lab = readLab(state.text, state.sourceFile);
+  const deadline = Date.now() + timeoutMs;
+  await Promise.all(
+    lab.vms.map(async (vm) => {
+      const id = state.vms[vm.name]?.id;
+      if (!id || !existingVm(engine, id))
+        throw new HangarError(
+          'NOT_FOUND',
+          `Lab "${name}" has no VM for "${vm.name}" yet; run hangar lab up.`,
+        );
+      if (engine.isStopped(id))
+        throw new HangarError('CONFLICT', `"${vm.name}" of lab "${name}" is stopped; run hangar lab up.`);
+      await waitReady(engine, id, checksOf(vm), Math.max(0, deadline - Date.now()));
+    }),
+  );
+}
+
+/** `lab baseline`: a new lab baseline now (the whole lab paused together); the old one is deleted. */
+export async function labBaseline(engine: EngineContext, name: string): Promise<void> {
+  await engine.withLocks([labClaim(name)], 'lab baseline', async () => {
+    const state = requireLab(engine, name);
+    const ids = liveIds(engine, state);
+    const down = ids.filter((id) => engine.isStopped(id));
+    if (!ids.length || down.length)
+      throw new HangarError(
+        'CONFLICT',
+        `Lab "${name}" is not running as a whole (${down.map((id) => vmOf(state, id)).join(', ') || 'no VMs'} stopped); run hangar lab up first.`,
+      );
+    const old = state.baseline;
+    state.baseline = await takeBaseline(engine, ids);
+    // The old one is retired only once the new one is recorded (a failure above leaves it usable),
+    // and deleted like any retired lab snapshot (by the next down, if not now).
+    for (const [id, snapshot] of Object.entries(old?.snapshots ?? {})) state.stale.push({ id, snapshot });
+    saveLabState(engine.home, state);
+    await dropStale(engine, state);
+    saveLabState(engine.home, state);
   });
 }
 
@@ -150,10 +199,16 @@ export async function labDestroy(
     for (const id of liveIds(engine, state)) {
       const vm = vmOf(state, id);
       const config = engine.store.load(id);
-      if (!engine.isStopped(id)) await engine.stop(id, { force: true });
-      await deleteVm(engine, id);
-      deleted.push(config.name);
-      onEvent?.({ lab: name, vm, phase: 'deleted', detail: config.name });
+      const borrowed = vm ? state.vms[vm]?.borrowed : undefined;
+      if (borrowed) {
+        await giveBack(engine, state, id, borrowed);
+        onEvent?.({ lab: name, vm, phase: 'stopped', detail: `${config.name} given back as it was` });
+      } else {
+        if (!engine.isStopped(id)) await engine.stop(id, { force: true });
+        await deleteVm(engine, id);
+        deleted.push(config.name);
+        onEvent?.({ lab: name, vm, phase: 'deleted', detail: config.name });
+      }
       if (vm) delete state.vms[vm];
       saveLabState(engine.home, state); // a failure half-way leaves what is left listed
     }

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { HangarError } from '../../../shared/errors';
-import { NetName, VmId } from '../../../shared/vm';
+import { NetName, Nic, VmId } from '../../../shared/vm';
 import { writeFileAtomic } from '../config/atomic';
 import { ensurePrivateDir, labPaths } from '../config/paths';
 
@@ -19,7 +19,31 @@ export const LabState = z.object({
   sourceFile: z.string().nullable(),
   appliedAt: When,
   /** Lab VM name (`db`, `client-tiny`) -> the VM made for it. */
-  vms: z.record(z.string(), z.object({ id: VmId, hash: z.string(), provisioned: z.boolean() })),
+  vms: z.record(
+    z.string(),
+    z.object({
+      id: VmId,
+      hash: z.string(),
+      provisioned: z.boolean(),
+      /** The lab's extra disks made so far (disk ids): a longer list in the file adds disks. */
+      disks: z.array(z.string()).max(16).default([]),
+      /**
+       * Set for a VM the lab borrowed (`vm:` in the file): its NICs before the lab added its own,
+       * given back at destroy, which never deletes it.
+       */
+      borrowed: z
+        .object({
+          nics: z.array(Nic).max(16),
+          /** Its cloud-init network-config before the lab's (null: cloud-init's default). */
+          network: z
+            .string()
+            .max(64 * 1024)
+            .nullable()
+            .default(null),
+        })
+        .optional(),
+    }),
+  ),
   /** The lab baseline: per VM id, the snapshot (with RAM) taken with the whole lab paused. */
   baseline: z.object({ takenAt: When, snapshots: z.record(VmId, z.string()) }).nullable(),
   /** Set by `lab down`: per VM id, the snapshot the next `up` resumes from. */

@@ -7,7 +7,7 @@ import { HangarError } from '../../../shared/errors';
 import type { ExpandedLab, PlannedVm } from '../../../shared/lab/expand';
 import type { LabEvent, LabPlanEntry } from '../../../shared/lab/status';
 import { CreateVmRequest } from '../../../shared/requests';
-import type { VmConfig } from '../../../shared/vm';
+import type { Nic, VmConfig } from '../../../shared/vm';
 import { labPaths, nicSocket } from '../config/paths';
 import type { EngineContext } from '../context';
 import { ensureSwitch } from '../network/switch/process';
@@ -16,9 +16,13 @@ import { createVm } from '../vms/create';
 import { parseCheck, type CheckName } from '../ready/checks';
 import { waitReady } from '../ready/wait';
 import { vmExec } from '../agent/vm-ops';
-import { saveSeedInputs, writeSeed } from '../cloudinit/seed';
-import { hashOf, levelsOf, switchConfigOf, vmNameOf, withLabDevices } from './build';
+import { readSeedNetwork, saveSeedInputs, writeSeed } from '../cloudinit/seed';
+import { hashOf, levelsOf, networkConfigOf, switchConfigOf, vmNameOf, withLabDevices } from './build';
+import { borrow } from './borrowed';
 import { loadLabState, saveLabState, type LabState } from './state';
+import { sshRun } from './ssh';
+import { addDisk } from '../vms/disks';
+import { newInstanceId } from '../cloudinit/plan';
 import { readLab } from './read';
 import { resumeSaved, stale, takeBaseline } from './rollback';
 
@@ -70,6 +74,13 @@ export function planLab(engine: EngineContext, src: LabSource): { lab: ExpandedL
     const vmName = vmNameOf(lab.name, vm.name);
     const known = state?.vms[vm.name];
     const config = known ? existingVm(engine, known.id) : null;
+    if ((!known || !config) && vm.source.kind === 'vm')
+      return {
+        vm: vm.name,
+        vmName: vm.source.value,
+        action: 'change',
+        why: `adds the lab's networks and forwards to your VM (given back at destroy)`,
+      };
     if (!known || !config) {
       const other = byName(engine, vmName);
       if (other)
@@ -81,8 +92,9 @@ export function planLab(engine: EngineContext, src: LabSource): { lab: ExpandedL
         };
       return { vm: vm.name, vmName, action: 'create', why: known ? 'its VM was deleted' : 'new' };
     }
-    if (known.hash === hashOf(vm)) return { vm: vm.name, vmName, action: 'keep', why: 'unchanged' };
-    return { vm: vm.name, vmName, action: 'change', why: 'its entry in the lab file changed' };
+    if (known.hash === hashOf(vm))
+      return { vm: vm.name, vmName: config.name, action: 'keep', why: 'unchanged' };
+    return { vm: vm.name, vmName: config.name, action: 'change', why: 'its entry in the lab file changed' };
   });
   return { lab, plan };
 }
@@ -116,75 +128,92 @@ async function makeVm(
         'or rename the VM in the lab file. Nothing was changed.',
     );
   }
-  let made: VmConfig;
-  if (vm.source.kind === 'template') {
-    made = await linkedClone(engine, vm.source.value, name);
-  } else if (vm.source.kind === 'image') {
-    const path = src.sourceFile ? resolvePath(dirname(src.sourceFile), vm.source.value) : vm.source.value;
-    if (!path.startsWith('/'))
-      throw new HangarError(
-        'INVALID_INPUT',
-        `VM "${vm.name}": the image path ${vm.source.value} must be absolute here.`,
-      );
-    const req = CreateVmRequest.parse({
-      name,
-      cpus: vm.cpus,
-      memoryMiB: vm.memoryMiB,
-      disk: { kind: 'existing', path },
-      cloudInit: {
-        ...(vm.user ? { user: vm.user } : {}),
-        ...(vm.userData ? { userData: vm.userData } : {}),
-      },
-    });
-    made = await createVm(req, {
-      store: engine.store,
-      host: engine.host,
-      img: engine.img,
-      policy: engine.policy,
-      env: engine.env,
-    });
-  } else {
+  if (vm.source.kind === 'template') return linkedClone(engine, vm.source.value, name);
+  const path = src.sourceFile ? resolvePath(dirname(src.sourceFile), vm.source.value) : vm.source.value;
+  if (!path.startsWith('/'))
     throw new HangarError(
-      'UNSUPPORTED',
-      `VM "${vm.name}": a lab VM from ${vm.source.kind === 'iso' ? 'an ISO' : 'an existing VM'} is not supported yet; ` +
-        'use a template (hangar template set VM) or a cloud image.',
+      'INVALID_INPUT',
+      `VM "${vm.name}": the path ${vm.source.value} must be absolute here.`,
     );
-  }
-  return made;
+  const req = CreateVmRequest.parse(
+    vm.source.kind === 'image'
+      ? {
+          name,
+          cpus: vm.cpus,
+          memoryMiB: vm.memoryMiB,
+          disk: { kind: 'existing', path },
+          cloudInit: {
+            ...(vm.user ? { user: vm.user } : {}),
+            ...(vm.userData ? { userData: vm.userData } : {}),
+          },
+        }
+      : // An installer ISO boots with a new blank disk, as the wizard makes one.
+        { name, cpus: vm.cpus, memoryMiB: vm.memoryMiB, iso: path },
+  );
+  return createVm(req, {
+    store: engine.store,
+    host: engine.host,
+    img: engine.img,
+    policy: engine.policy,
+    env: engine.env,
+  });
 }
 
-/**
- * netplan v2 for cloud-init: DHCP on every NIC, matched by MAC. Lab NICs never take the default
- * route (the switch offers none; this says so to clients that would fall back to the server).
- */
-function networkConfigOf(config: VmConfig): string {
-  const lines = ['version: 2', 'ethernets:'];
-  for (const n of config.nics) {
-    lines.push(`  ${n.id}:`, `    match: { macaddress: "${n.mac}" }`, '    dhcp4: true');
-    if (n.mode === 'lab') lines.push('    dhcp4-overrides: { use-routes: false }');
-  }
-  return `${lines.join('\n')}\n`;
-}
+const macsOf = (c: VmConfig) => c.nics.map((n) => n.mac).join(',');
 
 async function applyDevices(
   engine: EngineContext,
   lab: string,
   vm: PlannedVm,
   id: string,
+  own?: Nic[],
 ): Promise<VmConfig> {
   return engine.withVm(id, 'lab', async (config) => {
     engine.requireStopped(config, 'change its lab devices');
-    const next = withLabDevices(config, lab, vm);
+    let next = withLabDevices(config, lab, vm, own);
     if (next.cloudInit) {
-      // The seed says how to configure the NICs; read by cloud-init at the VM's first boot.
+      // cloud-init applies a network config once per instance: NICs that changed on a VM that
+      // booted before need a new instance-id, or the new NICs would stay unconfigured.
+      if (macsOf(next) !== macsOf(config))
+        next = { ...next, cloudInit: { ...next.cloudInit, instanceId: newInstanceId() } };
       const { vmDir } = engine.paths(config.id);
       saveSeedInputs(vmDir, null, networkConfigOf(next));
-      await writeSeed(vmDir, next.cloudInit);
+      await writeSeed(vmDir, next.cloudInit!);
     }
     const saved = engine.store.save(next);
     engine.emit('config', { id: saved.id, config: saved });
     return saved;
   });
+}
+
+/**
+ * The lab's extra disks: new blank ones for entries the VM does not have yet. A disk dropped from
+ * the file is kept (deleting data is never a side effect of editing a lab file); a new size is
+ * not applied to a disk that exists.
+ */
+async function ensureDisks(
+  engine: EngineContext,
+  vm: PlannedVm,
+  known: LabState['vms'][string],
+  event: (phase: LabEvent['phase'], detail: string) => void,
+): Promise<void> {
+  for (const d of vm.disks.slice(known.disks.length)) {
+    const before = new Set(engine.store.load(known.id).disks.map((x) => x.id));
+    const after = await addDisk(engine, known.id, {
+      kind: 'new',
+      size: `${d.sizeMiB}M`,
+      format: 'qcow2',
+      preallocation: 'off',
+    });
+    const added = after.disks.find((x) => !before.has(x.id))!;
+    known.disks.push(added.id);
+    event('creating', `disk ${added.id} (${d.sizeMiB} MiB)`);
+  }
+  if (known.disks.length > vm.disks.length)
+    event(
+      'creating',
+      `kept ${known.disks.slice(vm.disks.length).join(', ')}: the file lists fewer disks, and a disk is only deleted by hand (hangar disk rm)`,
+    );
 }
 
 /** Runs `fn` over items, at most `limit` at a time; the first failure is thrown after all end. */
@@ -211,13 +240,12 @@ async function provision(
   emit: (p: LabEvent['phase'], d: string) => void,
 ) {
   for (const step of vm.provision) {
-    if (step.via === 'ssh')
-      throw new HangarError(
-        'UNSUPPORTED',
-        `VM "${vm.name}": provisioning through ssh is not supported yet; use the agent.`,
-      );
-    emit('provisioning', step.run);
-    const r = await vmExec(engine, id, '/bin/sh', { args: ['-c', step.run], timeoutMs: 30 * 60_000 });
+    emit('provisioning', `${step.via === 'ssh' ? '(ssh) ' : ''}${step.run}`);
+    const timeoutMs = 30 * 60_000;
+    const r =
+      step.via === 'ssh'
+        ? await sshRun(engine.home, engine.store.load(id), step.run, timeoutMs)
+        : await vmExec(engine, id, '/bin/sh', { args: ['-c', step.run], timeoutMs });
     if (r.exitCode !== 0) {
       const err = r.stderr.toString('utf8').trim().split('\n').slice(-10).join('\n');
       throw new HangarError(
@@ -227,6 +255,27 @@ async function provision(
       );
     }
   }
+}
+
+/**
+ * Starts the lab's switch (or reloads the one running) with a port for every lab VM made so far,
+ * not only those one `up` starts: a partial up must not cut the others off.
+ */
+export async function startSwitch(
+  engine: EngineContext,
+  lab: ExpandedLab,
+  state: LabState,
+  switchScript: string | undefined,
+  say: (detail: string) => void,
+): Promise<void> {
+  if (!lab.networks.length) return;
+  const socketOf = (vm: PlannedVm, i: number) => {
+    const known = state.vms[vm.name];
+    return known && existingVm(engine, known.id) ? nicSocket(engine.paths(known.id).runDir, `lab${i}`) : null;
+  };
+  const paths = labPaths(engine.home, lab.name, engine.env);
+  const sw = await ensureSwitch(paths, switchConfigOf(lab, paths.runDir, socketOf), switchScript);
+  say(`switch pid ${sw.pid}: ${sw.segments.map((s) => s.name).join(', ')}`);
 }
 
 export async function labUp(
@@ -260,14 +309,6 @@ async function up(
   };
   Object.assign(state, { text: src.text, sourceFile: src.sourceFile, appliedAt: now });
   const vms = selected(lab, options.only);
-  const paths = labPaths(engine.home, lab.name, engine.env);
-  const extraDisks = vms.filter((v) => v.disks.length).map((v) => v.name);
-  if (extraDisks.length)
-    throw new HangarError(
-      'UNSUPPORTED',
-      `Extra disks in a lab file (${extraDisks.join(', ')}) are not supported yet; remove "disks", ` +
-        'or add them to the template. Nothing was created.',
-    );
 
   // Made first, all of them, so a bad source fails before anything starts.
   for (const vm of vms) {
@@ -275,35 +316,50 @@ async function up(
     const config = known ? existingVm(engine, known.id) : null;
     if (config && known!.hash === hashOf(vm)) continue;
     if (config) {
-      event(vm.name, 'creating', 'applying the changed CPUs, memory, forwards and networks');
+      event(vm.name, 'creating', 'applying the changed CPUs, memory, disks, forwards and networks');
       // Its saved RAM holds the old hardware: resuming it would undo the change.
       stale(state, [config.id]);
-      await applyDevices(engine, lab.name, vm, config.id);
+      await applyDevices(engine, lab.name, vm, config.id, known!.borrowed?.nics);
+    } else if (vm.source.kind === 'vm') {
+      const found = borrow(engine, lab.name, vm);
+      event(
+        vm.name,
+        'creating',
+        `using VM ${found.name} as it is (its networks and forwards are given back at destroy)`,
+      );
+      state.vms[vm.name] = {
+        id: found.id,
+        hash: '',
+        provisioned: false,
+        disks: [],
+        borrowed: { nics: found.nics, network: readSeedNetwork(engine.paths(found.id).vmDir) },
+      };
+      saveLabState(engine.home, state);
+      await applyDevices(engine, lab.name, vm, found.id, found.nics);
     } else {
       event(vm.name, 'creating', `${vm.source.kind} ${vm.source.value}`);
       const made = await makeVm(engine, lab, vm, src);
       // Recorded before its lab devices are applied: if that fails, destroy still finds it.
-      state.vms[vm.name] = { id: made.id, hash: '', provisioned: false };
+      state.vms[vm.name] = { id: made.id, hash: '', provisioned: false, disks: [] };
       saveLabState(engine.home, state);
       await applyDevices(engine, lab.name, vm, made.id);
       event(vm.name, 'created', made.name);
+    }
+    await ensureDisks(engine, vm, state.vms[vm.name]!, (p, d) => event(vm.name, p, d));
+    if (state.baseline) {
+      // The baseline is one moment of the whole lab as it was: with a VM changed or added it no
+      // longer is the lab, so it is retired (deleted by the next down) and taken again when ready.
+      for (const [id, snapshot] of Object.entries(state.baseline.snapshots))
+        state.stale.push({ id, snapshot });
+      state.baseline = null;
+      event(null, 'baseline', `retired (${vm.name} changed); a new one is taken once the lab is ready`);
     }
     state.vms[vm.name]!.hash = hashOf(vm);
     saveLabState(engine.home, state);
   }
   saveLabState(engine.home, state);
 
-  if (lab.networks.length) {
-    // Every lab VM made so far, not only those this `up` starts: a partial up must not cut others.
-    const socketOf = (vm: PlannedVm, i: number) => {
-      const known = state.vms[vm.name];
-      return known && existingVm(engine, known.id)
-        ? nicSocket(engine.paths(known.id).runDir, `lab${i}`)
-        : null;
-    };
-    const sw = await ensureSwitch(paths, switchConfigOf(lab, paths.runDir, socketOf), options.switchScript);
-    event(null, 'starting', `switch pid ${sw.pid}: ${sw.segments.map((s) => s.name).join(', ')}`);
-  }
+  await startSwitch(engine, lab, state, options.switchScript, (d) => event(null, 'starting', d));
 
   const ids = vms.map((v) => state.vms[v.name]!.id);
   const stopped = (id: string) => engine.isStopped(id);

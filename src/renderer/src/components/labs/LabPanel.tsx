@@ -18,7 +18,8 @@ export function LabPanel({ lab }: { lab: LabStatus }) {
       (err: unknown) => notify('error', `Lab ${lab.name}: ${verb} failed`, errorMessage(err)),
     );
   const running = lab.vms.some((v) => v.state === 'running' || v.state === 'paused');
-  const made = lab.vms.filter((v) => v.id);
+  const made = lab.vms.filter((v) => v.id && !v.borrowed);
+  const lent = lab.vms.filter((v) => v.id && v.borrowed);
   return (
     <section className="lab-panel" data-testid="lab-panel" data-lab={lab.name} aria-label={`Lab ${lab.name}`}>
       <div className="lab-head">
@@ -97,6 +98,8 @@ export function LabPanel({ lab }: { lab: LabStatus }) {
         ) : (
           <span className="lab-confirm" role="alertdialog" aria-label="Destroy the lab">
             Delete {made.map((v) => v.vmName).join(', ') || 'the lab'}?
+            {lent.length > 0 &&
+              ` ${lent.map((v) => v.vmName).join(', ')} will be shut down and given back, not deleted.`}
             <button
               type="button"
               className="danger"
