@@ -3,7 +3,7 @@
 // It boots once (about a minute under TCG) and is reused for every check.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmConfig } from '../../src/shared/vm';
@@ -15,6 +15,12 @@ import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
 import { closeEngine, openEngine, tempHome } from '../support/env';
 import { debianImage } from '../support/debian';
 import { bin, requireBuild } from '../support/cli';
+import { labUp } from '../../src/main/engine/labs/up';
+import { labDestroy, labReset, labStatus } from '../../src/main/engine/labs/lifecycle';
+import { labPaths } from '../../src/main/engine/config/paths';
+import { switchPid } from '../../src/main/engine/network/switch/process';
+import { SerialConsole } from '../../src/main/engine/consoles/serial';
+import type { LabEvent } from '../../src/shared/lab/status';
 
 const t = tempHome('hangar-real-');
 let engine: Engine;
@@ -251,4 +257,80 @@ describe('readiness', () => {
     },
     (READY + 120) * 1000,
   );
+});
+
+describe('the Debian lab example (examples/debian-lab): Debian and the tiny guest on a segment', () => {
+  const file = join(__dirname, '..', '..', 'examples', 'debian-lab', 'hangar.lab.yaml');
+  const events: LabEvent[] = [];
+  const run = async (name: string, script: string) => {
+    const r = (await api.call('vm.exec', { vm: name, command: '/bin/bash', args: ['-c', script] })) as {
+      exitCode: number;
+      stdout: string;
+    };
+    return { code: r.exitCode, out: Buffer.from(r.stdout, 'base64').toString() };
+  };
+  let tiny: SerialConsole;
+  afterAll(async () => {
+    tiny?.close();
+    const pid = switchPid(labPaths(t.home, 'mixed', t.env));
+    if (pid) process.kill(pid, 'SIGKILL');
+  });
+
+  it(
+    'comes up from the file: cloud-init on both NICs, provisioned over ssh, the baseline taken',
+    async () => {
+      await labUp(
+        engine,
+        { text: readFileSync(file, 'utf8'), sourceFile: file },
+        { onEvent: (e) => events.push(e), readyTimeoutMs: READY * 1000 },
+      );
+      const s = await labStatus(engine, 'mixed');
+      expect(s.vms.map((v) => [v.vmName, v.state])).toEqual([
+        ['mixed-debian', 'running'],
+        ['mixed-tiny', 'running'],
+      ]);
+      expect(s.baseline).not.toBeNull();
+      expect(events.some((e) => e.vm === 'debian' && e.phase === 'provisioned')).toBe(true);
+      const deb = engine.resolve('mixed-debian');
+      const user = deb.cloudInit!.user;
+      // The step ran over ssh (as the cloud image's user, in its home), not through the agent (root).
+      expect((await run('mixed-debian', `cat /home/${user}/provisioned`)).out).toContain(
+        `provisioned over ssh as ${user}`,
+      );
+      // The lab NIC has the fixed address; the default route stays on the user-mode NIC.
+      const lanMac = deb.nics.find((n) => n.mode === 'lab')!.mac;
+      const addrs = await run('mixed-debian', 'ip -o -4 addr show; ip route show default');
+      expect(addrs.out).toContain('10.80.0.10/24');
+      expect(addrs.out).not.toMatch(/default via 10\.80\./);
+      expect((await run('mixed-debian', `ip -o link | grep -c ${lanMac}`)).out.trim()).toBe('1');
+
+      tiny = new SerialConsole(engine.paths(engine.resolve('mixed-tiny').id).serialSocket);
+      await tiny.connect();
+      tiny.write('\n');
+      await tiny.waitFor(/hangar-guest# /, 20_000);
+      // By name from the tiny guest (the lab's DNS); from Debian (no ping in the image), TCP to
+      // the tiny guest's web server by its address.
+      expect((await tiny.run('ping -c 2 -W 3 debian.mixed.internal')).status).toBe(0);
+      const tinyIp = s.vms[1]!.addresses[0]!.ip;
+      const web = await run(
+        'mixed-debian',
+        `exec 3<>/dev/tcp/${tinyIp}/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && timeout 10 cat <&3`,
+      );
+      expect(web.out).toMatch(/^HTTP\/1\.[01] 200/);
+    },
+    (READY + 180) * 1000,
+  );
+
+  it('resets both to the baseline without a reboot, and is destroyed', async () => {
+    const deb = engine.resolve('mixed-debian');
+    const boot = (await run('mixed-debian', 'cat /proc/sys/kernel/random/boot_id')).out;
+    await run('mixed-debian', 'echo changed > /tmp/marker');
+    await labReset(engine, 'mixed');
+    expect((await run('mixed-debian', 'cat /proc/sys/kernel/random/boot_id')).out).toBe(boot);
+    expect((await run('mixed-debian', 'test -e /tmp/marker')).code).not.toBe(0);
+    expect((await tiny.run('ping -c 2 -W 3 debian.mixed.internal')).status).toBe(0);
+    const { deleted } = await labDestroy(engine, 'mixed');
+    expect(deleted.sort()).toEqual(['mixed-debian', 'mixed-tiny']);
+    expect(existsSync(engine.paths(deb.id).vmDir)).toBe(false);
+  }, 300_000);
 });
