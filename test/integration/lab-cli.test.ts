@@ -63,6 +63,21 @@ describe('hangar lab', () => {
     expect(exec.code).not.toBe(0);
   }, 300_000);
 
+  it('waits for the lab, takes its baseline, and names the lab VM for ssh', async () => {
+    const wait = await hangar(env, ['lab', 'wait', 'cli', '--timeout', '120']);
+    expect(wait.code).toBe(0);
+    expect(wait.stdout).toMatch(/web\s+running/);
+    const base = await hangar(env, ['lab', 'baseline', 'cli']);
+    expect(base.code).toBe(0);
+    expect(base.stdout).toMatch(/baseline: \d{4}-/);
+    // The tiny guest has no ssh forward: lab ssh found the VM (cli-web) and says what is missing.
+    const ssh = await hangar(env, ['lab', 'ssh', 'cli', 'web']);
+    expect(ssh.code).not.toBe(0);
+    expect(ssh.stderr).toMatch(/"cli-web" has no port forward to guest port 22/);
+    const nope = await hangar(env, ['lab', 'ssh', 'cli', 'nope']);
+    expect(nope.stderr).toMatch(/Lab "cli" has no VM "nope" \(its VMs: web\)/);
+  }, 300_000);
+
   it('refuses a broken file with its line and column, and creates nothing', async () => {
     const bad = join(t.files, 'bad.lab.yaml');
     writeFileSync(bad, 'version: 1\nname: cli\nvms:\n  web: { template: tiny, cpus: many }\n');
