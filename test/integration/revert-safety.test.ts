@@ -124,6 +124,26 @@ describe('reverting to a snapshot with RAM after the hardware changed', () => {
     expect((await listSnapshots(engine, vm.id)).map((s) => s.tag)).toEqual([snap.tag]);
   });
 
+  it('stops the VM again when a RAM snapshot of a stopped VM is missing from its disk', async () => {
+    // A stopped VM is started paused before the checks (they then go through QMP): a failed
+    // check must leave it stopped, with nothing changed.
+    const vm = await makeGuestVm(engine, 'revert-gone');
+    await engine.start(vm.id);
+    await shell(engine, vm.id).then((sh) => sh.close());
+    const snap = await createSnapshot(engine, vm.id, 'with ram', '', { ram: true });
+    await engine.stop(vm.id, { force: true });
+    const disk = join(engine.paths(vm.id).vmDir, 'disk0.qcow2');
+    execFileSync('qemu-img', ['snapshot', '-d', snap.tag, disk]);
+    const before = content(disk);
+    await expect(revertSnapshot(engine, vm.id, snap.id)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/missing from .*Nothing was changed/),
+    });
+    expect(engine.runtime(vm.id).state).toBe('stopped');
+    expect(content(disk)).toBe(before);
+    expect(tagsOf(disk)).toEqual([]);
+  });
+
   it('refuses, before touching anything, a snapshot whose disks were added or removed since', async () => {
     const vm = await makeGuestVm(engine, 'revert-disks');
     const snap = await createSnapshot(engine, vm.id, 'one disk');

@@ -25,24 +25,26 @@ export async function revertSnapshot(
     const snap = findSnapshot(config, snapRef);
     const target = configAt(config, snap.hardware, snap.name);
     const imgs = images(engine, target);
-    const tags = await tagsIn(engine, imgs, config.id);
-    const missing = imgs.filter((_, n) => !tags[n]!.has(snap.tag)).map((i) => i.path);
-    if (missing.length)
-      throw new HangarError(
-        'NOT_FOUND',
-        `Snapshot "${snap.name}" is missing from ${missing.join(', ')}; it cannot be restored. Nothing was changed.`,
-      );
-    if (snap.vmState && !tags[0]!.get(snap.tag)) {
-      throw new HangarError(
-        'CONFIG_CORRUPT',
-        `Snapshot "${snap.name}" should hold the VM's memory, but ${imgs[0]!.path} has no memory state ` +
-          'under it; it cannot be restored. Nothing was changed.',
-      );
+    const wasRunning = running(engine, config);
+    // A stopped VM going back to a RAM snapshot is started (paused) anyway: started first, its
+    // checks and undo point go through QMP instead of a qemu-img process per image. If a check
+    // fails it is stopped again, as it was.
+    const early = snap.vmState && !wasRunning;
+    if (early) await engine.runtime(config.id).start(target, engine.host, { paused: true });
+    try {
+      await checkTags(engine, config.id, imgs, snap);
+    } catch (err) {
+      if (early) await engine.runtime(config.id).stop({ force: true });
+      throw err;
     }
     const progress = (p: number) => engine.progress(config.id, 'revert', p, `restoring ${snap.name}`);
     const undo = new UndoPoint(engine, config.id, imgs);
-    await undo.take();
-    const wasRunning = running(engine, config);
+    try {
+      await undo.take();
+    } catch (err) {
+      if (early) await engine.runtime(config.id).stop({ force: true });
+      throw err;
+    }
     try {
       if (snap.vmState)
         await loadWithRam(engine, config, target, snap, imgs, progress, options.resume ?? true);
@@ -55,6 +57,29 @@ export async function revertSnapshot(
     engine.emit('config', { id: saved.id, config: saved });
     return snap;
   });
+}
+
+/** Every image holds the snapshot, and the first its memory when it has some; nothing changes. */
+async function checkTags(
+  engine: EngineContext,
+  id: string,
+  imgs: Image[],
+  snap: SnapshotMeta,
+): Promise<void> {
+  const tags = await tagsIn(engine, imgs, id);
+  const missing = imgs.filter((_, n) => !tags[n]!.has(snap.tag)).map((i) => i.path);
+  if (missing.length)
+    throw new HangarError(
+      'NOT_FOUND',
+      `Snapshot "${snap.name}" is missing from ${missing.join(', ')}; it cannot be restored. Nothing was changed.`,
+    );
+  if (snap.vmState && !tags[0]!.get(snap.tag)) {
+    throw new HangarError(
+      'CONFIG_CORRUPT',
+      `Snapshot "${snap.name}" should hold the VM's memory, but ${imgs[0]!.path} has no memory state ` +
+        'under it; it cannot be restored. Nothing was changed.',
+    );
+  }
 }
 
 /** A snapshot with RAM resumes exactly where it was taken, even from a stopped VM. */

@@ -5,7 +5,7 @@ import { HangarError } from '../../../shared/errors';
 import type { LabEvent, LabStatus } from '../../../shared/lab/status';
 import { labPaths } from '../config/paths';
 import type { EngineContext } from '../context';
-import { control, stopSwitch, switchStatus } from '../network/switch/process';
+import { control, stopSwitch, switchPid, switchStatus } from '../network/switch/process';
 import { deleteVm } from '../vms/manage';
 import { readLab } from './read';
 import { dropStale, resetToLabBaseline, saveLab, stale, takeBaseline } from './rollback';
@@ -124,7 +124,8 @@ export async function labReset(engine: EngineContext, name: string, only?: strin
       ids = [id];
     }
     // A lab that is down has no switch: its VMs would come back cut off from each other.
-    await startSwitch(engine, readLab(state.text, state.sourceFile), state, undefined, () => undefined);
+    if (switchPid(labPaths(engine.home, name, engine.env)) === null)
+      await startSwitch(engine, readLab(state.text, state.sourceFile), state, undefined, () => undefined);
     const ms = await resetToLabBaseline(engine, state, ids);
     return { ms };
   });

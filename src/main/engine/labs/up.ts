@@ -359,16 +359,31 @@ async function up(
   }
   saveLabState(engine.home, state);
 
-  await startSwitch(engine, lab, state, options.switchScript, (d) => event(null, 'starting', d));
-
+  const switched = () =>
+    startSwitch(engine, lab, state, options.switchScript, (d) => event(null, 'starting', d));
   const ids = vms.map((v) => state.vms[v.name]!.id);
   const stopped = (id: string) => engine.isStopped(id);
   if (state.saved && ids.every((id) => stopped(id) && state.saved!.snapshots[id])) {
-    await resumeSaved(engine, state, ids, (id, d) => event(vmOf(state, id), 'resuming', d));
-    for (const vm of vms) event(vm.name, 'ready', 'resumed from the saved lab');
+    // The switch starts while the VMs load: their NICs listen and it connects to each when it is
+    // up, so a saved lab comes back in about the time of its slowest load, not that plus a spawn.
+    const [sw, loads] = await Promise.allSettled([
+      switched(),
+      resumeSaved(engine, state, ids, (id, d) => event(vmOf(state, id), 'resuming', d)),
+    ]);
     saveLabState(engine.home, state);
+    if (loads.status === 'rejected') throw loads.reason;
+    if (sw.status === 'rejected') {
+      const why = sw.reason instanceof Error ? sw.reason.message : String(sw.reason);
+      throw new HangarError(
+        'QEMU_FAILED',
+        `The lab's VMs were resumed, but its switch did not start (${why}); they cannot reach each other until hangar lab up runs again.`,
+      );
+    }
+    for (const vm of vms) event(vm.name, 'ready', 'resumed from the saved lab');
     return state;
   }
+  await switched();
+
   const unused = ids.filter((id) => state.saved?.snapshots[id]);
   if (unused.length) {
     // Some VMs run already or have no saved state: the lab boots, and says so.
