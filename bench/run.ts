@@ -26,7 +26,7 @@ const SECTIONS: Section[] = [
   { name: 'consoles', timeoutMs: 300_000, load: () => import('./sections/consoles') },
   { name: 'ui', timeoutMs: 400_000, load: () => import('./sections/ui') },
   { name: 'scale', timeoutMs: 500_000, load: () => import('./sections/scale') },
-  { name: 'labs', timeoutMs: 900_000, load: () => import('./sections/labs') },
+  { name: 'labs', timeoutMs: 2_400_000, load: () => import('./sections/labs') },
 ];
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,6 +1,6 @@
 // A lab through the UI against real QEMU: a lab file opened from disk in the Labs view, checked,
 // planned and applied; the lab's picture and VMs; reset to its baseline; destroyed.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, createGuestVm, readyMarker } from './fixtures';
 
@@ -72,4 +72,40 @@ test('a lab opened from a file is planned, brought up, reset and destroyed', asy
   const left = (hangar.cli(['list']).json as { name: string }[]).map((v) => v.name);
   expect(left).toContain('tiny');
   expect(left.filter((n) => n.startsWith('ui-'))).toEqual([]);
+});
+
+test('Export as lab writes a lab file from chosen VMs and opens it, highlighted, in the editor', async ({
+  page,
+  hangar,
+}) => {
+  createGuestVm(hangar, 'exp-tpl', '16M');
+  expect(hangar.cli(['template', 'set', 'exp-tpl']).code).toBe(0);
+  createGuestVm(hangar, 'exp-plain', '16M');
+
+  await page.goto(hangar.url);
+  await page.getByTestId('nav-labs').click();
+  await page.getByTestId('lab-export-open').click();
+  await page.getByTestId('lab-export-name').fill('Not A Name');
+  await expect(page.getByTestId('lab-export-run')).toBeDisabled();
+  await page.getByTestId('lab-export-name').fill('exp');
+  await page.getByTestId('lab-export-vm-exp-tpl').check();
+  await page.getByTestId('lab-export-vm-exp-plain').check();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('lab-export-run').click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('exp.lab.yaml');
+  const text = readFileSync((await download.path())!, 'utf8');
+  expect(text).toMatch(/^name: exp$/m);
+  expect(text).toMatch(/exp-tpl:\n\s+template: exp-tpl/);
+  expect(text).toMatch(/exp-plain:\n\s+vm: exp-plain/);
+
+  // The same text in the editor, valid, with its keys coloured by the YAML lexer.
+  await expect(page.getByTestId('lab-text')).toHaveValue(text);
+  await expect(page.getByTestId('lab-errors')).toHaveCount(0);
+  await expect(page.locator('.lab-highlight .y-key').filter({ hasText: 'vms' })).toHaveCount(1);
+  await expect(page.locator('.lab-highlight .y-comment').first()).toContainText('Exported by Hangar');
+  await page.getByTestId('lab-plan').click();
+  await expect(page.getByTestId('lab-plan-result')).toContainText('create exp-tpl');
+  await expect(page.getByTestId('lab-plan-result')).toContainText('change exp-plain');
 });

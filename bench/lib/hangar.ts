@@ -53,10 +53,14 @@ export function makeVm(
 }
 
 /** Connects to a serial socket and resolves when the guest's ready marker arrives. */
-export async function waitReady(serialSocket: string, timeoutMs = 180_000): Promise<number> {
+export async function waitReady(
+  serialSocket: string,
+  timeoutMs = 180_000,
+  marker = guest().readyMarker,
+): Promise<number> {
   const s = await connectUnix(serialSocket, timeoutMs, 5);
   try {
-    const r = await readUntil((fn) => s.on('data', fn), guest().readyMarker, timeoutMs);
+    const r = await readUntil((fn) => s.on('data', fn), marker, timeoutMs);
     return r.at;
   } finally {
     s.destroy();

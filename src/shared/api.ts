@@ -25,6 +25,7 @@ import {
 } from './requests';
 import { AbsolutePath, CONTROL_CHARS, NetName } from './vm';
 import type { LabEvent, LabPlanEntry, LabStatus } from './lab/status';
+import { Cidr } from './lab/schema';
 
 /** A VM named by id or by its (unique) name. */
 const VmRef = z.string().min(1).max(200);
@@ -157,6 +158,12 @@ export const ApiParams = {
   'lab.destroy': z.object({ lab: NetName }),
   /** Until every VM of the lab is running and passes its readiness checks. */
   'lab.wait': z.object({ lab: NetName, timeoutSec: z.number().int().min(1).max(86_400).default(900) }),
+  /** A lab file from chosen VMs, all on one network ("Export as lab"); nothing is created. */
+  'lab.export': z.object({
+    lab: NetName,
+    vms: z.array(z.string().min(1).max(200)).min(1).max(64),
+    subnet: Cidr.optional(),
+  }),
   /** A new lab baseline now, with the whole lab paused together. */
   'lab.baseline': z.object({ lab: NetName }),
   /** Starts (file) or stops (file: null) a pcap capture of one segment. */
@@ -243,6 +250,7 @@ export interface ApiResults {
   'lab.destroy': { deleted: string[] };
   'lab.wait': LabStatus;
   'lab.baseline': LabStatus;
+  'lab.export': { text: string };
   'lab.capture': unknown;
 }
 

@@ -5,6 +5,7 @@ import type { ApiParams, ApiResults } from '../../shared/api';
 import type { LabEvent } from '../../shared/lab/status';
 import type { Engine } from '../engine/engine';
 import { labUp, planLab } from '../engine/labs/up';
+import { exportLab } from '../engine/labs/export';
 import {
   labBaseline,
   labCapture,
@@ -44,6 +45,7 @@ export function labHandlers(engine: Engine) {
       await labWait(engine, p.lab, p.timeoutSec * 1000);
       return labStatus(engine, p.lab);
     },
+    'lab.export': (p: P<'lab.export'>) => exportLab(engine, { name: p.lab, vms: p.vms, subnet: p.subnet }),
     'lab.baseline': async (p: P<'lab.baseline'>): Promise<ApiResults['lab.baseline']> => {
       await labBaseline(engine, p.lab);
       return labStatus(engine, p.lab);

@@ -43,6 +43,8 @@ Labs
                                          a VM it borrowed (vm: NAME) is given back as it was
   lab capture LAB NETWORK -w FILE.pcap [--duration S]
                                          Write the network's traffic until Ctrl-C (tcpdump -r reads it)
+  lab export LAB VM... [-w FILE]         A lab file from these VMs on one network (templates and
+                                         their clones as template:, others as vm:)
   lab exec LAB VM -- CMD...              A command in a lab VM through its guest agent
   lab ssh LAB VM [-- CMD...]             ssh into a lab VM (through its forward to port 22)
   lab run FILE [--disposable] [--logs DIR] -- CMD...

@@ -2,7 +2,7 @@
 // `docker compose config`); up, status, down, reset, destroy, capture and exec go through the API.
 // Progress of up/down/destroy comes as lab events: lines on stderr, or JSON lines on stdout with
 // --json, so a script sees each VM's steps as they happen.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HangarError } from '../../shared/errors';
 import { formatLabError, MAX_LAB_FILE_BYTES, parseLab } from '../../shared/lab/parse';
@@ -200,6 +200,34 @@ export async function lab(ctx: Ctx): Promise<number> {
       ctx.print(r, `${file}: ${(r as { frames: number }).frames} frames`);
       return EXIT.ok;
     }
+    case 'export': {
+      // hangar lab export LAB VM... [-w FILE]: the file on stdout, or written (never over another).
+      const name = labArg(ctx);
+      const vms = ctx.args.slice(2);
+      if (!vms.length)
+        throw new HangarError(
+          'INVALID_INPUT',
+          'Name the VMs to export: hangar lab export LAB VM... [-w FILE].',
+        );
+      const { text } = await call(ctx, 'lab.export', { lab: name, vms });
+      const out = str(ctx.values, 'write');
+      if (!out) {
+        process.stdout.write(text);
+        return EXIT.ok;
+      }
+      try {
+        writeFileSync(resolve(out), text, { flag: 'wx' });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new HangarError(
+            'CONFLICT',
+            `${out} exists; pick another file name (nothing was overwritten).`,
+          );
+        throw err;
+      }
+      ctx.print({ file: resolve(out) }, `wrote ${out}; bring it up with hangar lab up ${out}`);
+      return EXIT.ok;
+    }
     case 'wait': {
       const name = labArg(ctx);
       const timeoutSec = int(ctx.values, 'timeout') ?? 900;
@@ -231,7 +259,7 @@ export async function lab(ctx: Ctx): Promise<number> {
     default:
       throw new HangarError(
         'INVALID_INPUT',
-        `Unknown lab command "${verb ?? ''}": validate, plan, up, run, list, status, wait, down, reset, baseline, destroy, capture, exec or ssh.`,
+        `Unknown lab command "${verb ?? ''}": validate, plan, up, run, list, status, wait, export, down, reset, baseline, destroy, capture, exec or ssh.`,
       );
   }
 }

@@ -1,7 +1,8 @@
 // A lab file in an editor: checked as it is typed (the same parser as `hangar lab validate`, each
 // error with its line and column), opened from disk with the browser's own file dialog (its text
 // only: no path reaches the engine), and applied after its plan has been shown.
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
+import { highlightYaml } from '../../../../shared/lab/highlight';
 import { parseLab } from '../../../../shared/lab/parse';
 import type { LabPlanEntry } from '../../../../shared/lab/status';
 import { api } from '../../api/client';
@@ -19,8 +20,10 @@ vms:
     nics: [{ network: lan }]
 `;
 
-export function LabEditor({ onDone }: { onDone: () => void }) {
-  const [text, setText] = useState(STARTER);
+export function LabEditor({ onDone, initial }: { onDone: () => void; initial?: string }) {
+  const [text, setText] = useState(initial ?? STARTER);
+  const under = useRef<HTMLPreElement>(null);
+  const pieces = useMemo(() => highlightYaml(text), [text]);
   const [plan, setPlan] = useState<{ lab: string; plan: LabPlanEntry[] } | null>(null);
   const parsed = useMemo(() => parseLab(text), [text]);
   const errors = parsed.ok ? [] : parsed.errors;
@@ -59,19 +62,37 @@ export function LabEditor({ onDone }: { onDone: () => void }) {
           Close
         </button>
       </div>
-      <textarea
-        className="lab-text"
-        spellCheck={false}
-        value={text}
-        rows={18}
-        aria-label="hangar.lab.yaml"
-        aria-invalid={errors.length > 0}
-        data-testid="lab-text"
-        onChange={(e) => {
-          setText(e.target.value);
-          setPlan(null);
-        }}
-      />
+      <div className="lab-code">
+        {/* The highlighted copy sits under a textarea whose own text is transparent: typing,
+            selection and undo stay the browser's, the colours come from the YAML lexer. */}
+        <pre className="lab-highlight" aria-hidden="true" ref={under}>
+          {pieces.map((p, i) => (
+            <span key={i} className={`y-${p.cls}`}>
+              {p.text}
+            </span>
+          ))}
+          {'\n'}
+        </pre>
+        <textarea
+          className="lab-text"
+          spellCheck={false}
+          value={text}
+          rows={18}
+          wrap="off"
+          aria-label="hangar.lab.yaml"
+          aria-invalid={errors.length > 0}
+          data-testid="lab-text"
+          onScroll={(e) => {
+            if (!under.current) return;
+            under.current.scrollTop = e.currentTarget.scrollTop;
+            under.current.scrollLeft = e.currentTarget.scrollLeft;
+          }}
+          onChange={(e) => {
+            setText(e.target.value);
+            setPlan(null);
+          }}
+        />
+      </div>
       {errors.length > 0 && (
         <ul className="lab-errors" role="alert" data-testid="lab-errors">
           {errors.map((e, i) => (
