@@ -122,7 +122,28 @@ export const Nic = z
      * Names only, never a path: the NIC's socket is <runtime dir>/nic-<id>.sock, which the lab's
      * switch connects to; the names say which lab and network it belongs to.
      */
-    segment: z.object({ lab: NetName, name: NetName }).nullable().default(null),
+    segment: z
+      .object({
+        lab: NetName,
+        name: NetName,
+        /**
+         * Set when no lab switch could run: the segment is a multicast group on 127.0.0.1
+         * (QEMU's socket netdev) instead, which every local process can join: not isolated.
+         */
+        mcast: z
+          .object({
+            group: z
+              .string()
+              .regex(
+                /^239\.(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){2}$/,
+                'Not a 239.x.y.z group.',
+              ),
+            port: z.number().int().min(1024).max(65535),
+          })
+          .optional(),
+      })
+      .nullable()
+      .default(null),
   })
   .superRefine((n, ctx) => {
     if (n.mode === 'lab' && !n.segment) {

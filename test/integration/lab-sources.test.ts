@@ -7,6 +7,7 @@ import type { Engine } from '../../src/main/engine/engine';
 import { labUp, planLab } from '../../src/main/engine/labs/up';
 import {
   labBaseline,
+  labCapture,
   labDestroy,
   labDown,
   labReset,
@@ -188,5 +189,46 @@ describe('lab VMs from an ISO, a VM of the user and a template', () => {
     await engine.start(back.id);
     const sh = await shellOf('mine');
     expect((await sh.run('echo alive')).output).toContain('alive');
+  }, 300_000);
+});
+
+describe('a lab where no switch can run', () => {
+  const MC = `version: 1
+name: mc
+networks:
+  lan: { subnet: 10.81.0.0/24 }
+vms:
+  a: { template: tiny, memory: 256M, nics: [{ network: lan, ip: 10.81.0.20 }], ready: ['serial:HANGAR-GUEST-READY'] }
+  b: { template: tiny, memory: 256M, nics: [{ network: lan, ip: 10.81.0.21 }], ready: ['serial:HANGAR-GUEST-READY'] }
+`;
+
+  it('falls back to multicast on 127.0.0.1, says the network is not isolated, and its VMs still talk', async () => {
+    const events: LabEvent[] = [];
+    await labUp(
+      engine,
+      { text: MC, sourceFile: null },
+      { switchScript: '/nonexistent/switch.js', onEvent: (e) => events.push(e) },
+    );
+    expect(events.some((e) => /fall back to multicast .*NOT ISOLATED/.test(e.detail))).toBe(true);
+    const s = await labStatus(engine, 'mc');
+    expect(s.switch).toBeNull();
+    expect(s.networks[0]).toMatchObject({ name: 'lan', isolated: false });
+    expect(s.networks[0]!.multicast!.group).toMatch(/^239\./);
+    const nic = engine.resolve('mc-a').nics.find((n) => n.mode === 'lab')!;
+    expect(nic.segment!.mcast).toEqual(s.networks[0]!.multicast);
+    await expect(labCapture(engine, 'mc', 'lan', '/tmp/x.pcap')).rejects.toThrow(/tcpdump -i lo/);
+
+    // No DHCP on the group: the addresses the file gives are set by hand in the tiny guest.
+    const a = await shellOf('mc-a');
+    const b = await shellOf('mc-b');
+    await a.run('ip addr add 10.81.0.20/24 dev eth1; ip link set eth1 up');
+    await b.run('ip addr add 10.81.0.21/24 dev eth1; ip link set eth1 up');
+    expect((await a.run('ping -c 3 -W 3 10.81.0.21')).status).toBe(0);
+
+    // The fallback is the lab's for its life: the next up keeps it and starts no switch.
+    await labUp(engine, { text: MC, sourceFile: null }, { switchScript: '/nonexistent/switch.js' });
+    expect((await labStatus(engine, 'mc')).networks[0]!.multicast).toEqual(s.networks[0]!.multicast);
+    const { deleted } = await labDestroy(engine, 'mc');
+    expect(deleted.sort()).toEqual(['mc-a', 'mc-b']);
   }, 300_000);
 });

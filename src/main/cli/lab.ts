@@ -48,9 +48,12 @@ export function describeStatus(s: LabStatus): string {
       .join(' ');
     return `  ${v.vm.padEnd(16)} ${v.state.padEnd(8)} ${v.vmName}  ${addr}${fwd ? `  ${fwd}` : ''}`;
   });
+  const mc = s.networks.filter((n) => n.multicast);
   const sw = s.switch
     ? `switch pid ${s.switch.pid}: ${s.switch.segments.map((x) => `${x.name} (${x.ports} port${x.ports === 1 ? '' : 's'})`).join(', ')}`
-    : 'switch not running';
+    : mc.length
+      ? `no switch: ${mc.map((n) => `${n.name} on multicast ${n.multicast!.group}:${n.multicast!.port}`).join(', ')} (NOT ISOLATED)`
+      : 'switch not running';
   return [
     `lab ${s.name}  ${sw}`,
     ...rows,

@@ -53,7 +53,14 @@ export interface LabStatus {
   sourceFile: string | null;
   appliedAt: string;
   switch: { pid: number; segments: { name: string; ports: number }[] } | null;
-  networks: { name: string; subnet: string; switchIp: string; isolated: boolean }[];
+  networks: {
+    name: string;
+    subnet: string;
+    switchIp: string;
+    /** False on the multicast fallback (no switch could run): any local process can join. */
+    isolated: boolean;
+    multicast?: { group: string; port: number };
+  }[];
   vms: LabVmStatus[];
   baseline: string | null;
   saved: string | null;

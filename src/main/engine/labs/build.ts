@@ -1,7 +1,7 @@
 // From a planned lab VM to Hangar's own terms: the VM's name, its NICs (the user-mode NIC with
 // the forwards first, then one lab NIC per network), the switch's config with a static lease per
 // lab NIC, and a content hash per VM that tells `plan` whether the VM must change.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ExpandedLab, PlannedVm } from '../../../shared/lab/expand';
 import { ipToInt, intToIp } from '../../../shared/lab/expand';
 import type { Nic, VmConfig } from '../../../shared/vm';
@@ -17,15 +17,32 @@ export function hashOf(vm: PlannedVm): string {
   return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 16);
 }
 
-export function labNics(lab: string, vm: PlannedVm): Nic[] {
+/** Per network, the multicast group a lab without a switch uses instead (see LabState.fallback). */
+export type McastGroups = Record<string, { group: string; port: number }>;
+
+export function labNics(lab: string, vm: PlannedVm, mcast?: McastGroups): Nic[] {
   return vm.nics.map((n, i) => ({
     id: `lab${i}`,
     model: 'virtio',
     mac: n.mac,
     mode: 'lab',
     portForwards: [],
-    segment: { lab, name: n.network },
+    segment: { lab, name: n.network, ...(mcast?.[n.network] ? { mcast: mcast[n.network] } : {}) },
   }));
+}
+
+/** A random group and port per network, for a lab whose switch cannot run. */
+export function mcastGroups(lab: ExpandedLab, known: McastGroups = {}): McastGroups {
+  const out: McastGroups = {};
+  for (const net of lab.networks) {
+    const r = randomBytes(5);
+    // 239.128-254.x.y: organisation-local scope, away from the well-known 239.255 groups.
+    out[net.name] = known[net.name] ?? {
+      group: `239.${128 + (r[0]! % 127)}.${r[1]}.${r[2]}`,
+      port: 20_000 + (r.readUInt16BE(3) % 40_000),
+    };
+  }
+  return out;
 }
 
 /**
@@ -33,7 +50,13 @@ export function labNics(lab: string, vm: PlannedVm): Nic[] {
  * the file) keeps its size and its own NICs and forwards (`own`, as they were before the lab);
  * the lab's forwards are added beside them.
  */
-export function withLabDevices(config: VmConfig, lab: string, vm: PlannedVm, own?: Nic[]): VmConfig {
+export function withLabDevices(
+  config: VmConfig,
+  lab: string,
+  vm: PlannedVm,
+  own?: Nic[],
+  mcast?: McastGroups,
+): VmConfig {
   const forwards = vm.forwards.map((f) => ({
     protocol: f.proto,
     hostAddress: '127.0.0.1' as const,
@@ -57,7 +80,7 @@ export function withLabDevices(config: VmConfig, lab: string, vm: PlannedVm, own
         `VM "${config.name}" forwards host port ${clash.hostPort} itself; pick another in the lab file.`,
       );
     const nics = mine.map((n) => (n === user ? { ...n, portForwards: [...n.portForwards, ...forwards] } : n));
-    const added = labNics(lab, vm);
+    const added = labNics(lab, vm, mcast);
     const same = added.find((a) => nics.some((n) => n.id === a.id));
     if (same)
       throw new HangarError(
@@ -76,18 +99,22 @@ export function withLabDevices(config: VmConfig, lab: string, vm: PlannedVm, own
       !forwards.some((f) => f.hostPort === p.hostPort && f.protocol === p.protocol),
   );
   const nics: Nic[] = user ? [{ ...user, portForwards: [...kept, ...forwards] }] : [];
-  return { ...config, cpus: vm.cpus, memoryMiB: vm.memoryMiB, nics: [...nics, ...labNics(lab, vm)] };
+  return { ...config, cpus: vm.cpus, memoryMiB: vm.memoryMiB, nics: [...nics, ...labNics(lab, vm, mcast)] };
 }
 
 /**
  * netplan v2 for cloud-init: DHCP on every NIC, matched by MAC. Lab NICs never take the default
  * route (the switch offers none; this says so to clients that would fall back to the server).
  */
-export function networkConfigOf(config: VmConfig): string {
+export function networkConfigOf(config: VmConfig, statics: Map<string, string> = new Map()): string {
   const lines = ['version: 2', 'ethernets:'];
   for (const n of config.nics) {
-    lines.push(`  ${n.id}:`, `    match: { macaddress: "${n.mac}" }`, '    dhcp4: true');
-    if (n.mode === 'lab') lines.push('    dhcp4-overrides: { use-routes: false }');
+    lines.push(`  ${n.id}:`, `    match: { macaddress: "${n.mac}" }`);
+    // A lab NIC on a multicast fallback has no DHCP server: its lab address is set here.
+    const fixed = n.segment?.mcast ? statics.get(n.mac) : undefined;
+    if (fixed) lines.push(`    addresses: [${fixed}]`);
+    else lines.push('    dhcp4: true');
+    if (n.mode === 'lab' && !fixed) lines.push('    dhcp4-overrides: { use-routes: false }');
   }
   return `${lines.join('\n')}\n`;
 }

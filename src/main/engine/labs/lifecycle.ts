@@ -48,7 +48,8 @@ export async function labStatus(engine: EngineContext, name: string): Promise<La
       name: n.name,
       subnet: n.subnet,
       switchIp: n.switchIp,
-      isolated: true,
+      isolated: !state.fallback,
+      ...(state.fallback?.groups[n.name] ? { multicast: state.fallback.groups[n.name] } : {}),
     })),
     vms: lab.vms.map((vm) => {
       const known = state.vms[vm.name];
@@ -179,7 +180,13 @@ export async function labCapture(
   segment: string,
   file: string | null,
 ): Promise<unknown> {
-  requireLab(engine, name);
+  const state = requireLab(engine, name);
+  const group = state.fallback?.groups[segment];
+  if (group)
+    throw new HangarError(
+      'UNSUPPORTED',
+      `Lab "${name}" has no switch (multicast fallback); capture its network on the host instead: tcpdump -i lo -w FILE udp port ${group.port}.`,
+    );
   const paths = labPaths(engine.home, name, engine.env);
   if (!(await switchStatus(paths)))
     throw new HangarError('CONFLICT', `Lab "${name}" is not up; its switch is not running.`);

@@ -44,6 +44,17 @@ export const LabState = z.object({
         .optional(),
     }),
   ),
+  /**
+   * Set when no switch could start at the lab's first up: its networks are multicast groups on
+   * 127.0.0.1 for the lab's life (not isolated; no DHCP or DNS: addresses are set statically).
+   */
+  fallback: z
+    .object({
+      reason: z.string().max(2000),
+      groups: z.record(z.string(), z.object({ group: z.string(), port: z.number().int() })),
+    })
+    .nullable()
+    .default(null),
   /** The lab baseline: per VM id, the snapshot (with RAM) taken with the whole lab paused. */
   baseline: z.object({ takenAt: When, snapshots: z.record(VmId, z.string()) }).nullable(),
   /** Set by `lab down`: per VM id, the snapshot the next `up` resumes from. */

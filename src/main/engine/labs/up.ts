@@ -17,7 +17,15 @@ import { parseCheck, type CheckName } from '../ready/checks';
 import { waitReady } from '../ready/wait';
 import { vmExec } from '../agent/vm-ops';
 import { readSeedNetwork, saveSeedInputs, writeSeed } from '../cloudinit/seed';
-import { hashOf, levelsOf, networkConfigOf, switchConfigOf, vmNameOf, withLabDevices } from './build';
+import {
+  hashOf,
+  levelsOf,
+  mcastGroups,
+  networkConfigOf,
+  switchConfigOf,
+  vmNameOf,
+  withLabDevices,
+} from './build';
 import { borrow } from './borrowed';
 import { loadLabState, saveLabState, type LabState } from './state';
 import { sshRun } from './ssh';
@@ -163,21 +171,27 @@ const macsOf = (c: VmConfig) => c.nics.map((n) => n.mac).join(',');
 
 async function applyDevices(
   engine: EngineContext,
-  lab: string,
+  lab: ExpandedLab,
+  state: LabState,
   vm: PlannedVm,
   id: string,
   own?: Nic[],
 ): Promise<VmConfig> {
+  const mcast = state.fallback?.groups;
+  // Without a switch there is no DHCP: a cloud image is told its lab addresses instead.
+  const statics = new Map(
+    vm.nics.map((n) => [n.mac, `${n.ip}/${lab.networks.find((x) => x.name === n.network)!.prefix}`]),
+  );
   return engine.withVm(id, 'lab', async (config) => {
     engine.requireStopped(config, 'change its lab devices');
-    let next = withLabDevices(config, lab, vm, own);
+    let next = withLabDevices(config, lab.name, vm, own, mcast);
     if (next.cloudInit) {
       // cloud-init applies a network config once per instance: NICs that changed on a VM that
       // booted before need a new instance-id, or the new NICs would stay unconfigured.
       if (macsOf(next) !== macsOf(config))
         next = { ...next, cloudInit: { ...next.cloudInit, instanceId: newInstanceId() } };
       const { vmDir } = engine.paths(config.id);
-      saveSeedInputs(vmDir, null, networkConfigOf(next));
+      saveSeedInputs(vmDir, null, networkConfigOf(next, statics));
       await writeSeed(vmDir, next.cloudInit!);
     }
     const saved = engine.store.save(next);
@@ -268,7 +282,7 @@ export async function startSwitch(
   switchScript: string | undefined,
   say: (detail: string) => void,
 ): Promise<void> {
-  if (!lab.networks.length) return;
+  if (!lab.networks.length || state.fallback) return;
   const socketOf = (vm: PlannedVm, i: number) => {
     const known = state.vms[vm.name];
     return known && existingVm(engine, known.id) ? nicSocket(engine.paths(known.id).runDir, `lab${i}`) : null;
@@ -306,9 +320,30 @@ async function up(
     baseline: null,
     saved: null,
     stale: [],
+    fallback: null,
   };
   Object.assign(state, { text: src.text, sourceFile: src.sourceFile, appliedAt: now });
   const vms = selected(lab, options.only);
+
+  if (lab.networks.length && !Object.keys(state.vms).length && !state.fallback) {
+    // The lab's first up: the switch is tried before any VM is made, since a lab without one
+    // gets other NICs (multicast groups on 127.0.0.1) for its whole life.
+    try {
+      await startSwitch(engine, lab, state, options.switchScript, (d) => event(null, 'starting', d));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      state.fallback = { reason, groups: mcastGroups(lab) };
+      event(
+        null,
+        'starting',
+        `no lab switch could start (${reason}); the networks fall back to multicast on 127.0.0.1: ` +
+          'NOT ISOLATED from other local processes, and without DHCP or DNS (cloud images get static addresses)',
+      );
+    }
+  }
+  // A network added to a lab on the fallback gets a group of its own.
+  if (state.fallback) state.fallback.groups = mcastGroups(lab, state.fallback.groups);
+  saveLabState(engine.home, state);
 
   // Made first, all of them, so a bad source fails before anything starts.
   for (const vm of vms) {
@@ -319,7 +354,7 @@ async function up(
       event(vm.name, 'creating', 'applying the changed CPUs, memory, disks, forwards and networks');
       // Its saved RAM holds the old hardware: resuming it would undo the change.
       stale(state, [config.id]);
-      await applyDevices(engine, lab.name, vm, config.id, known!.borrowed?.nics);
+      await applyDevices(engine, lab, state, vm, config.id, known!.borrowed?.nics);
     } else if (vm.source.kind === 'vm') {
       const found = borrow(engine, lab.name, vm);
       event(
@@ -335,14 +370,14 @@ async function up(
         borrowed: { nics: found.nics, network: readSeedNetwork(engine.paths(found.id).vmDir) },
       };
       saveLabState(engine.home, state);
-      await applyDevices(engine, lab.name, vm, found.id, found.nics);
+      await applyDevices(engine, lab, state, vm, found.id, found.nics);
     } else {
       event(vm.name, 'creating', `${vm.source.kind} ${vm.source.value}`);
       const made = await makeVm(engine, lab, vm, src);
       // Recorded before its lab devices are applied: if that fails, destroy still finds it.
       state.vms[vm.name] = { id: made.id, hash: '', provisioned: false, disks: [] };
       saveLabState(engine.home, state);
-      await applyDevices(engine, lab.name, vm, made.id);
+      await applyDevices(engine, lab, state, vm, made.id);
       event(vm.name, 'created', made.name);
     }
     await ensureDisks(engine, vm, state.vms[vm.name]!, (p, d) => event(vm.name, p, d));

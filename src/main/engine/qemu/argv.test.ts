@@ -154,6 +154,30 @@ describe('buildArgv golden table', () => {
       ],
     },
     {
+      title: 'a lab NIC on the multicast fallback: a socket netdev bound to loopback',
+      config: {
+        nics: [
+          {
+            id: 'lab0',
+            model: 'virtio',
+            mac: '52:54:00:12:34:57',
+            mode: 'lab',
+            segment: { lab: 'web', name: 'backend', mcast: { group: '239.200.1.2', port: 40000 } },
+          },
+        ],
+      },
+      argv: [
+        ...HEAD('test'),
+        '-netdev',
+        blk({ type: 'socket', id: 'lab0-net', mcast: '239.200.1.2:40000', localaddr: '127.0.0.1' }),
+        '-device',
+        'virtio-net-pci,netdev=lab0-net,mac=52:54:00:12:34:57,id=lab0',
+        '-device',
+        'VGA',
+        ...TAIL,
+      ],
+    },
+    {
       title: 'Windows 11 style: secure boot, TPM, SATA disk, e1000e, USB tablet, local clock',
       config: {
         osType: 'windows11',

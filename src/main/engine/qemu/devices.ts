@@ -133,15 +133,24 @@ export function nicArgs(nic: Nic, bootindex: number | undefined, runDir: string)
   const hostfwd = nic.portForwards.map((f) => ({
     str: `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
   }));
-  const netdev = nic.segment
-    ? // A lab segment: QEMU listens, the lab's switch connects. JSON, so the path is one value.
+  const mcast = nic.segment?.mcast;
+  const netdev = mcast
+    ? // No switch could run: the segment is a multicast group, reached through loopback only.
       {
-        type: 'stream',
+        type: 'socket',
         id: `${nic.id}-net`,
-        server: true,
-        addr: { type: 'unix', path: nicSocket(runDir, nic.id) },
+        mcast: `${mcast.group}:${mcast.port}`,
+        localaddr: '127.0.0.1',
       }
-    : { type: 'user', id: `${nic.id}-net`, ...(hostfwd.length ? { hostfwd } : {}) };
+    : nic.segment
+      ? // A lab segment: QEMU listens, the lab's switch connects. JSON, so the path is one value.
+        {
+          type: 'stream',
+          id: `${nic.id}-net`,
+          server: true,
+          addr: { type: 'unix', path: nicSocket(runDir, nic.id) },
+        }
+      : { type: 'user', id: `${nic.id}-net`, ...(hostfwd.length ? { hostfwd } : {}) };
   const dev = { netdev: `${nic.id}-net`, mac: nic.mac, id: nic.id, bootindex };
   return ['-netdev', json(netdev), '-device', opts(NIC_DRIVERS[nic.model], dev)];
 }

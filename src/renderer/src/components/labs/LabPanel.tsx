@@ -27,7 +27,9 @@ export function LabPanel({ lab }: { lab: LabStatus }) {
         <span className="lab-switch" data-testid="lab-switch">
           {lab.switch
             ? `switch running (${lab.switch.segments.map((s) => `${s.name}: ${s.ports} connected`).join(', ')})`
-            : 'switch stopped'}
+            : lab.networks.some((n) => !n.isolated)
+              ? 'no switch: networks on multicast, not isolated'
+              : 'switch stopped'}
         </span>
         {busy && (
           <span className="lab-busy" role="status" data-testid="lab-busy">

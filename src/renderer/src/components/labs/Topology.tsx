@@ -25,6 +25,7 @@ export function Topology({ lab }: { lab: LabStatus }) {
           <line x1={GAP / 2} x2={width - GAP / 2} y1={netY(i)} y2={netY(i)} className="lab-net" />
           <text x={GAP / 2} y={netY(i) - 5} className="lab-net-label">
             {n.name} {n.subnet}
+            {!n.isolated && ' · not isolated (multicast on 127.0.0.1, no switch)'}
           </text>
         </g>
       ))}
