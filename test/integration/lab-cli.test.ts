@@ -45,7 +45,7 @@ describe('hangar lab', () => {
   it('plans, comes up with events as JSON lines, and shows its status from another process', async () => {
     const plan = await hangar(env, ['lab', 'plan', file]);
     expect(plan.stdout).toMatch(/create\s+web\s+\(cli-web: new\)/);
-    const up = await hangar(env, ['lab', 'up', file, '--json']);
+    const up = await hangar(env, ['lab', 'up', file, '--wait', '--json']);
     expect(up.code).toBe(0);
     const events = up.stdout
       .split('\n')

@@ -30,7 +30,7 @@ Labs
   lab validate FILE [--json]             Check a hangar.lab.yaml (errors as FILE:LINE:COL) and show its
                                          VMs, addresses and MACs; creates nothing
   lab plan FILE                          What up would create, change or keep
-  lab up FILE [--only VM]... [--parallel N] [--json]
+  lab up FILE [--wait] [--only VM]... [--parallel N] [--json]
                                          Create what is missing, start in dependency order, wait until
                                          ready, provision once, take the baseline; resumes a saved lab
   lab list | lab status LAB              VMs, states, DNS names, addresses, forwards, the switch

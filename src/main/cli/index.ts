@@ -67,6 +67,8 @@ const OPTIONS = {
   iterations: { type: 'string' },
   only: { type: 'string', multiple: true },
   parallel: { type: 'string' },
+  // lab up waits for readiness already; --wait is accepted as docker compose up --wait spells it.
+  wait: { type: 'boolean' },
   shutdown: { type: 'boolean' },
   write: { type: 'string', short: 'w' },
   duration: { type: 'string' },
