@@ -189,6 +189,13 @@ describe('lab VMs from an ISO, a VM of the user and a template', () => {
     await engine.start(back.id);
     const sh = await shellOf('mine');
     expect((await sh.run('echo alive')).output).toContain('alive');
+
+    // Running now: a lab may not take it over (down would save and power it off), and records nothing.
+    await expect(labUp(engine, { text: ONE_DISK, sourceFile: null })).rejects.toThrow(/join lab "src"/);
+    expect(loadLabState(t.home, 'src')?.vms.own).toBeUndefined();
+    expect(engine.runtime(back.id).state).toBe('running');
+    await labDestroy(engine, 'src');
+    expect(engine.runtime(back.id).state).toBe('running');
   }, 300_000);
 });
 

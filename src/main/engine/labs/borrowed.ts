@@ -23,6 +23,9 @@ export function borrow(engine: EngineContext, lab: string, vm: PlannedVm): VmCon
       'INVALID_INPUT',
       `VM "${vm.name}": "${config.name}" is a template; use "template: ${config.name}" for a linked clone of it.`,
     );
+  // Checked before the lab records it: a running VM is never taken over (down would save and
+  // power it off) just to fail on its NICs.
+  engine.requireStopped(config, `join lab "${lab}" (the lab adds its NICs)`);
   for (const other of labNames(engine.home)) {
     if (other === lab) continue;
     const s = loadLabState(engine.home, other);
@@ -53,7 +56,11 @@ export async function giveBack(
   borrowed: NonNullable<LabState['vms'][string]['borrowed']>,
 ): Promise<void> {
   if (!engine.isStopped(id)) await engine.stop(id, { timeoutMs: 60_000, forceAfter: true });
-  for (const snap of labSnapshots(state, id)) await deleteSnapshot(engine, id, snap);
+  for (const snap of labSnapshots(state, id))
+    await deleteSnapshot(engine, id, snap).catch((err: unknown) => {
+      // One the user deleted already is no reason to keep the VM from being given back.
+      if (!(err instanceof HangarError && err.code === 'NOT_FOUND')) throw err;
+    });
   await engine.withVm(id, 'lab', async (config) => {
     let next: VmConfig = { ...config, nics: borrowed.nics };
     if (next.cloudInit) {

@@ -207,6 +207,7 @@ async function applyDevices(
  */
 async function ensureDisks(
   engine: EngineContext,
+  state: LabState,
   vm: PlannedVm,
   known: LabState['vms'][string],
   event: (phase: LabEvent['phase'], detail: string) => void,
@@ -221,6 +222,7 @@ async function ensureDisks(
     });
     const added = after.disks.find((x) => !before.has(x.id))!;
     known.disks.push(added.id);
+    saveLabState(engine.home, state);
     event('creating', `disk ${added.id} (${d.sizeMiB} MiB)`);
   }
   if (known.disks.length > vm.disks.length)
@@ -380,7 +382,7 @@ async function up(
       await applyDevices(engine, lab, state, vm, made.id);
       event(vm.name, 'created', made.name);
     }
-    await ensureDisks(engine, vm, state.vms[vm.name]!, (p, d) => event(vm.name, p, d));
+    await ensureDisks(engine, state, vm, state.vms[vm.name]!, (p, d) => event(vm.name, p, d));
     if (state.baseline) {
       // The baseline is one moment of the whole lab as it was: with a VM changed or added it no
       // longer is the lab, so it is retired (deleted by the next down) and taken again when ready.
