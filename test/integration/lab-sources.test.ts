@@ -22,7 +22,7 @@ import type { LabEvent } from '../../src/shared/lab/status';
 import type { VmConfig } from '../../src/shared/vm';
 import { SerialConsole } from '../../src/main/engine/consoles/serial';
 import { closeEngine, openEngine, tempHome } from '../support/env';
-import { makeGuestVm } from '../support/vms';
+import { makeGuestVm, promptOf } from '../support/vms';
 import { guest } from '../support/guest';
 import { requireBuild } from '../support/cli';
 
@@ -55,11 +55,8 @@ const TWO_DISKS = FILE('    disks: [{ size: 32M }, { size: 48M }]\n');
 const ONE_DISK = FILE('    disks: [{ size: 32M }]\n');
 
 async function shellOf(name: string): Promise<SerialConsole> {
-  const s = new SerialConsole(engine.paths(engine.resolve(name).id).serialSocket);
-  await s.connect();
+  const s = await promptOf(engine, name);
   consoles.push(s);
-  s.write('\n');
-  await s.waitFor(/hangar-guest# /, 20_000);
   return s;
 }
 

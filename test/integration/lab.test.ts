@@ -16,7 +16,7 @@ import { switchPid } from '../../src/main/engine/network/switch/process';
 import type { LabEvent } from '../../src/shared/lab/status';
 import { SerialConsole } from '../../src/main/engine/consoles/serial';
 import { closeEngine, openEngine, tempHome } from '../support/env';
-import { makeGuestVm } from '../support/vms';
+import { makeGuestVm, promptOf } from '../support/vms';
 import { requireBuild } from '../support/cli';
 
 const t = tempHome('hangar-lab-');
@@ -51,11 +51,8 @@ const ONE = LAB(
 
 /** The guest's shell on its serial console; the guest is up already (the lab waited for it). */
 async function console(name: string): Promise<SerialConsole> {
-  const s = new SerialConsole(engine.paths(engine.resolve(name).id).serialSocket);
-  await s.connect();
+  const s = await promptOf(engine, name);
   consoles.push(s);
-  s.write('\n');
-  await s.waitFor(/hangar-guest# /, 20_000);
   return s;
 }
 

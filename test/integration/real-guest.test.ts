@@ -15,11 +15,12 @@ import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
 import { closeEngine, openEngine, tempHome } from '../support/env';
 import { debianImage } from '../support/debian';
 import { bin, requireBuild } from '../support/cli';
+import { promptOf } from '../support/vms';
 import { labUp } from '../../src/main/engine/labs/up';
 import { labDestroy, labReset, labStatus } from '../../src/main/engine/labs/lifecycle';
 import { labPaths } from '../../src/main/engine/config/paths';
 import { switchPid } from '../../src/main/engine/network/switch/process';
-import { SerialConsole } from '../../src/main/engine/consoles/serial';
+import type { SerialConsole } from '../../src/main/engine/consoles/serial';
 import type { LabEvent } from '../../src/shared/lab/status';
 
 const t = tempHome('hangar-real-');
@@ -304,10 +305,7 @@ describe('the Debian lab example (examples/debian-lab): Debian and the tiny gues
       expect(addrs.out).not.toMatch(/default via 10\.80\./);
       expect((await run('mixed-debian', `ip -o link | grep -c ${lanMac}`)).out.trim()).toBe('1');
 
-      tiny = new SerialConsole(engine.paths(engine.resolve('mixed-tiny').id).serialSocket);
-      await tiny.connect();
-      tiny.write('\n');
-      await tiny.waitFor(/hangar-guest# /, 20_000);
+      tiny = await promptOf(engine, 'mixed-tiny');
       // By name from the tiny guest (the lab's DNS); from Debian (no ping in the image), TCP to
       // the tiny guest's web server by its address.
       expect((await tiny.run('ping -c 2 -W 3 debian.mixed.internal')).status).toBe(0);

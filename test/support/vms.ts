@@ -53,3 +53,12 @@ export function waitState(engine: Engine, id: string, state: string, timeoutMs =
     engine.on('state', on);
   });
 }
+
+/** The shell of a guest that is up already (a lab waited for it): connected, prompt seen. */
+export async function promptOf(engine: Engine, name: string): Promise<SerialConsole> {
+  const s = new SerialConsole(engine.paths(engine.resolve(name).id).serialSocket);
+  await s.connect();
+  s.write('\n');
+  await s.waitFor(/hangar-guest# /, 20_000);
+  return s;
+}

@@ -1,7 +1,7 @@
 // Commands that reach into a running guest: its address, running commands (through the guest
 // agent), copying files, ssh through the forwarded port, and waiting for readiness.
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { HangarError } from '../../shared/errors';
 import { hangarHome } from '../engine/config/paths';
 import type { Ctx } from './commands';
@@ -9,6 +9,7 @@ import { call } from './commands';
 import { int, need, str } from './options';
 import { waitSerial } from './serial';
 import { vmPaths } from '../engine/config/paths';
+import { sshArgs } from '../engine/labs/ssh';
 
 const vmArg = (ctx: Ctx) => need(ctx.args[0], 'the VM (name or id)');
 
@@ -86,21 +87,12 @@ export const GUEST_COMMANDS: Record<string, (ctx: Ctx) => Promise<number | void>
         'NOT_FOUND',
         `"${vm}" has no port forward to guest port 22 (hangar edit VM --forward tcp:2222:22).`,
       );
-    const key = join(hangarHome(ctx.env), 'ssh', 'id_ed25519');
     const args = [
-      '-i',
-      key,
-      '-p',
-      String(a.ssh.port),
-      // Each VM (and each clone) has its own host key on a port of its own: pinning them in
-      // ~/.ssh/known_hosts would only collide. The connection stays on this host.
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=ERROR',
-      `${a.ssh.user ?? str(ctx.values, 'user') ?? 'root'}@${a.ssh.host}`,
+      ...sshArgs(
+        hangarHome(ctx.env),
+        { host: a.ssh.host, port: a.ssh.port, user: a.ssh.user ?? str(ctx.values, 'user') ?? 'root' },
+        false,
+      ),
       ...(command.length ? ['--', ...command] : []),
     ];
     process.stderr.write(`hangar: running ssh ${args.join(' ')}\n`);

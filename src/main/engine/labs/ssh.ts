@@ -30,25 +30,30 @@ export function sshTarget(config: VmConfig): { port: number; user: string } {
   return { port: f.hostPort, user: config.cloudInit?.user ?? 'root' };
 }
 
-export function sshArgs(home: string, port: number, user: string): string[] {
+/**
+ * OpenSSH's options for a VM's forwarded sshd with Hangar's key. `batch`: no prompts (a script
+ * runs it); without it a user at a terminal may still type a password.
+ */
+export function sshArgs(
+  home: string,
+  target: { host: string; port: number; user: string },
+  batch: boolean,
+): string[] {
   return [
     '-i',
     join(home, 'ssh', 'id_ed25519'),
     '-p',
-    String(port),
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'ConnectTimeout=20',
-    // Each VM has its own host key on a port of its own; pinning them in known_hosts would only
-    // collide. The connection never leaves this host.
+    String(target.port),
+    ...(batch ? ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20'] : []),
+    // Each VM (and each clone) has its own host key on a port of its own: pinning them in
+    // ~/.ssh/known_hosts would only collide. The connection stays on this host.
     '-o',
     'StrictHostKeyChecking=no',
     '-o',
     'UserKnownHostsFile=/dev/null',
     '-o',
     'LogLevel=ERROR',
-    `${user}@127.0.0.1`,
+    `${target.user}@${target.host}`,
   ];
 }
 
@@ -61,7 +66,7 @@ export function sshRun(
 ): Promise<SshResult> {
   const { port, user } = sshTarget(config);
   return new Promise((resolve, reject) => {
-    const child = spawn('ssh', [...sshArgs(home, port, user), '--', command], {
+    const child = spawn('ssh', [...sshArgs(home, { host: '127.0.0.1', port, user }, true), '--', command], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out = { stdout: '', stderr: '' };
