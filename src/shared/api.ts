@@ -26,6 +26,15 @@ import {
 import { AbsolutePath, CONTROL_CHARS, NetName } from './vm';
 import type { LabEvent, LabPlanEntry, LabStatus } from './lab/status';
 import { Cidr } from './lab/schema';
+import {
+  ImageRef,
+  type CatalogItem,
+  type CatalogOs,
+  type ImageEntry,
+  type ImageMeta,
+  type IsoIdentity,
+  type VerifyResult,
+} from './images';
 
 /** A VM named by id or by its (unique) name. */
 const VmRef = z.string().min(1).max(200);
@@ -159,6 +168,27 @@ export const ApiParams = {
   /** Until every VM of the lab is running and passes its readiness checks. */
   'lab.wait': z.object({ lab: NetName, timeoutSec: z.number().int().min(1).max(86_400).default(900) }),
   /** A lab file from chosen VMs, all on one network ("Export as lab"); nothing is created. */
+  /** The image library (engine/images). */
+  'image.list': z.object({}),
+  /** A disk image or ISO into the library: stored as is (qcow2, raw, ISO) or converted (vmdk, vdi, vhdx, vpc). */
+  'image.add': z.object({
+    path: HostFile,
+    name: z.string().min(1).max(200).optional(),
+    /** 'raw' stores a hybrid ISO as a disk (as a USB stick image is used); otherwise read from the file. */
+    format: z.literal('raw').optional(),
+  }),
+  /** An OVA: its disk into the library and a VM on it with the OVF's settings. */
+  'image.importOva': z.object({ path: HostFile, name: CreateVmRequest.shape.name.optional() }),
+  /** Downloads a catalog entry, verified against its published checksum list. */
+  'image.pull': z.object({ id: z.string().min(1).max(64) }),
+  'image.remove': z.object({ image: ImageRef }),
+  'image.verify': z.object({ image: ImageRef.optional() }),
+  /** Hangar's download catalog, each entry with what osinfo-db knows of its OS. */
+  'image.catalog': z.object({}),
+  /** osinfo-db: OSes by short-id (as virt-install --os-variant) or by words of the name. */
+  'os.search': z.object({ query: z.string().max(100) }),
+  /** What an ISO the user picked is: ISO 9660/UDF or not, its volume id and the OS osinfo says it is. */
+  'iso.identify': z.object({ path: HostFile }),
   'lab.export': z.object({
     lab: NetName,
     vms: z.array(z.string().min(1).max(200)).min(1).max(64),
@@ -252,6 +282,15 @@ export interface ApiResults {
   'lab.baseline': LabStatus;
   'lab.export': { text: string };
   'lab.capture': unknown;
+  'image.list': ImageEntry[];
+  'image.add': ImageMeta;
+  'image.importOva': { vm: VmConfig; image: ImageMeta; notHonoured: string[] };
+  'image.pull': ImageMeta;
+  'image.remove': ImageMeta;
+  'image.verify': VerifyResult[];
+  'image.catalog': CatalogItem[];
+  'os.search': CatalogOs[];
+  'iso.identify': IsoIdentity;
 }
 
 /** Events pushed to every client: state transitions, progress of long operations, config changes. */

@@ -1,6 +1,7 @@
 // Requests that create or change things. Every front end (CLI, IPC, WebSocket) parses its input
 // with these before it reaches the engine, so the engine sees only well-formed values.
 import { z } from 'zod';
+import { ImageRef } from './images';
 import {
   AbsolutePath,
   CpuModel,
@@ -143,6 +144,16 @@ export const CreateVmRequest = z.object({
   cloudInit: CloudInitRequest.nullable().default(null),
   /** Grow the VM's own copy of an existing image to this size (cloud images come small). */
   diskSize: SizeInput.optional(),
+  /**
+   * A library image (engine/images) by id, id prefix or name: a disk image becomes the backing
+   * file of the VM's own overlay (a linked clone, made in milliseconds); an ISO goes in the CD drive.
+   */
+  image: ImageRef.optional(),
+  /** An osinfo-db short-id (as virt-install --os-variant): its recommended settings fill what is not given. */
+  osVariant: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'An OS short-id looks like debian12 or win11 (hangar os search).')
+    .optional(),
   bootOrder: z
     .array(z.enum(['disk', 'cdrom', 'network']))
     .max(3)

@@ -184,6 +184,15 @@ export function resolveCallerPaths<M extends ApiMethod>(
         );
       return params;
     }
+    case 'image.add':
+    case 'image.importOva': {
+      const p = params as Parsed<'image.add'>;
+      return { ...p, path: hostFile(p.path, 'file', caller, ctx).path } as Parsed<M>;
+    }
+    case 'iso.identify': {
+      const p = params as Parsed<'iso.identify'>;
+      return { ...p, path: hostFile(p.path, 'iso', caller, ctx).path } as Parsed<M>;
+    }
     case 'lab.capture': {
       if (caller === 'renderer' && (params as Parsed<'lab.capture'>).file !== null)
         throw new HangarError(

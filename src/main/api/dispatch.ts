@@ -7,6 +7,8 @@ import { reseedVm } from '../engine/cloudinit/reseed';
 import { defaultUser, userKeyFiles } from '../engine/cloudinit/plan';
 import { fanOutEvents } from './events';
 import { labHandlers } from './labs';
+import { imageHandlers } from './images';
+import { holdImage } from '../engine/images/service';
 import { homedir } from 'node:os';
 import { sep } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -67,14 +69,16 @@ function handlers(engine: Engine): Handlers {
     },
     'vm.create': (req) =>
       // Progress of a VM being made is reported under the id "new" until it has one.
-      createVm(req, {
-        store: engine.store,
-        host: engine.host,
-        img: engine.img,
-        policy: engine.policy,
-        env: engine.env,
-        onProgress: (p, step) => engine.progress('new', 'create', p, step),
-      }).then(
+      holdImage(engine, req.image, () =>
+        createVm(req, {
+          store: engine.store,
+          host: engine.host,
+          img: engine.img,
+          policy: engine.policy,
+          env: engine.env,
+          onProgress: (p, step) => engine.progress('new', 'create', p, step),
+        }),
+      ).then(
         (c) => {
           engine.emit('config', { id: c.id, config: c });
           return c;
@@ -204,6 +208,7 @@ function handlers(engine: Engine): Handlers {
       throw new HangarError('UNSUPPORTED', 'The file picker is served by the host server (hangar serve).');
     },
     ...labHandlers(engine),
+    ...imageHandlers(engine),
   };
 }
 

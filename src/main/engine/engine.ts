@@ -21,6 +21,7 @@ import { recoverHome } from './recovery';
 import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
 import { ProgressGate } from './progress-gate';
+import { ImageLibrary } from './images/library';
 import type { EngineContext, EngineEvents } from './context';
 
 export type { EngineContext, EngineEvents } from './context';
@@ -74,6 +75,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
       const engine = new Engine(home, env, host, lock);
       // Under the lock no other engine is at work, so anything half-made is an earlier one's.
       engine.recovered = recoverHome(engine.store);
+      engine.recovered.push(...new ImageLibrary(home, engine.img).cleanup().map((f) => `images/${f}`));
       await engine.adoptAll();
       return engine;
     } catch (err) {

@@ -16,7 +16,8 @@ export interface PathPolicy {
 }
 
 /** What the path is for; used in messages. */
-export type PathUse = 'disk image' | 'ISO image' | 'kernel' | 'initrd' | 'image to inspect' | 'file to copy';
+export type PathUse =
+  'disk image' | 'ISO image' | 'kernel' | 'initrd' | 'image to inspect' | 'file to copy' | 'file to import';
 
 export interface CheckedPath {
   /** The real path (symlinks resolved): what is recorded and given to QEMU. */

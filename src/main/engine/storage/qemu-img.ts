@@ -192,6 +192,22 @@ export class QemuImg {
     await this.run(['snapshot', '-q', '--image-opts', flag, tag, image], 10 * 60_000);
   }
 
+  /**
+   * Whether two images show the same guest-visible content (a conversion's check): true when
+   * identical, false when they differ; an error when either cannot be read.
+   */
+  compare(a: { path: string; format: string }, b: { path: string; format: string }): Promise<boolean> {
+    const args = ['compare', '-q', '-f', a.format, '-F', b.format, absolute(a.path), absolute(b.path)];
+    return new Promise((resolve, reject) => {
+      execFile(this.bin, args, { timeout: 60 * 60_000 }, (err, _stdout, stderr) => {
+        if (!err) return resolve(true);
+        // Exit 1 means "different"; 2 and up are errors.
+        if (err.code === 1) return resolve(false);
+        reject(failure(args, stderr || err.message, typeof err.code === 'number' ? err.code : null));
+      });
+    });
+  }
+
   /** Copies an image, reporting progress in percent from qemu-img's -p output. */
   convert(
     src: { path: string; format: string },

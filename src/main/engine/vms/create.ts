@@ -18,6 +18,9 @@ import { saveSeedInputs, seedDisk, writeSeed } from '../cloudinit/seed';
 import { resolveMachine } from '../qemu/argv';
 import { selectFirmware } from '../qemu/firmware';
 import type { PathPolicy } from '../policy/paths';
+import { ImageLibrary } from '../images/library';
+import { lookupOs, withOsDefaults } from '../images/os-defaults';
+import { findOs } from '../images/osinfo';
 import { externalDirectBoot, externalFile, externalImage, type ExternalImage } from './external';
 
 /**
@@ -121,7 +124,29 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
     iso: req.iso ? externalFile(ctx.policy, req.iso, 'ISO image') : null,
     directBoot: externalDirectBoot(ctx.policy, req.directBoot),
   };
-  if (req.cloudInit) req = cloudImageRequest(req);
+  const base = req.image ? libraryBase(ctx, req.image) : null;
+  // The OS variant named, or the one the library image is known to be.
+  const variant = req.osVariant ?? base?.osVariant ?? undefined;
+  if (variant) {
+    const os = req.osVariant ? lookupOs(variant) : findOs(variant);
+    if (os) req = withOsDefaults(req, os, ctx.host);
+  }
+  if (base?.format === 'iso') req = { ...req, iso: base.path };
+  // A catalog cloud image is useless without a seed (no password, no key): it always gets one.
+  if (base && base.cloudImage && !req.cloudInit) req = { ...req, cloudInit: {} };
+  else if (base)
+    req = {
+      ...req,
+      disk: {
+        kind: 'new',
+        size: base.virtualSize,
+        format: 'qcow2',
+        preallocation: 'off',
+        bus: req.disk.kind === 'none' ? undefined : req.disk.bus,
+      },
+      bootOrder: req.bootOrder ?? ['disk', 'cdrom'],
+    };
+  if (req.cloudInit) req = cloudImageRequest(req, base !== null && base.format !== 'iso');
   let external: ExternalImage | null = null;
   if (req.disk.kind === 'existing') {
     external = await externalImage(ctx, req.disk);
@@ -134,7 +159,15 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
   const dir = ctx.store.stage(config.id);
   try {
     const disk = config.disks[0];
-    if (disk?.owned && req.disk.kind === 'new') {
+    if (disk?.owned && base && base.format !== 'iso') {
+      // The library image stays as it is; the VM writes only its own overlay.
+      ctx.onProgress?.(10, 'creating the overlay on the image');
+      await ctx.img.create(join(dir, disk.file), {
+        format: 'qcow2',
+        sizeBytes: 0,
+        backing: { path: base.path, format: base.format },
+      });
+    } else if (disk?.owned && req.disk.kind === 'new') {
       ctx.onProgress?.(10, 'creating disk');
       await ctx.img.create(join(dir, disk.file), {
         format: disk.format,
@@ -166,6 +199,19 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
   }
 }
 
+/** A library image by reference, with its file: used by VMs, never changed by them. */
+function libraryBase(ctx: CreateContext, ref: string) {
+  const lib = new ImageLibrary(ctx.store.home, ctx.img);
+  const meta = lib.resolve(ref);
+  return {
+    path: lib.file(meta),
+    format: meta.format,
+    virtualSize: meta.virtualSize,
+    cloudImage: meta.defaultUser !== null,
+    osVariant: meta.os?.shortId ?? null,
+  };
+}
+
 /** UEFI variables as qcow2, copied from the firmware's template, so internal snapshots include them. */
 export async function createVarsStore(
   config: VmConfig,
@@ -188,7 +234,15 @@ export async function createVarsStore(
  * A cloud image is the start of the VM's own disk: always copied in (a downloaded image must
  * stay as it was), never booted from an ISO.
  */
-function cloudImageRequest(req: CreateVmParsed): CreateVmParsed {
+function cloudImageRequest(req: CreateVmParsed, fromLibrary = false): CreateVmParsed {
+  if (fromLibrary) {
+    if (req.network === null)
+      throw new HangarError(
+        'INVALID_INPUT',
+        'A VM from a cloud image needs its network (ssh, the address); drop --no-network.',
+      );
+    return { ...req, bootOrder: req.bootOrder ?? ['disk'] };
+  }
   if (req.disk.kind !== 'existing')
     throw new HangarError(
       'INVALID_INPUT',

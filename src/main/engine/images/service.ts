@@ -1,0 +1,314 @@
+// The image library's operations as the API offers them: list, add, import (disks and OVAs), pull
+// from the catalog, remove, verify. Host files pass the host-path policy first; an image is
+// claimed by a lock while it is removed or used to make a VM, and one in use is never removed.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { HangarError } from '../../../shared/errors';
+import type { ImageEntry, ImageMeta, VerifyResult } from '../../../shared/images';
+import type { VmConfig } from '../../../shared/vm';
+import { CreateVmRequest } from '../../../shared/requests';
+import type { EngineContext } from '../context';
+import { checkHostPath } from '../policy/paths';
+import { dependents, realOr } from '../vms/dependents';
+import { createVm } from '../vms/create';
+import { catalogEntry, type CatalogEntry } from './catalog';
+import { checksumFor, parseChecksums } from './checksums';
+import { download, fetchText, partialFile, type DownloadProgress } from './download';
+import { hashFile } from './hash';
+import { importDisk } from './import';
+import { ImageLibrary } from './library';
+import { findOs } from './osinfo';
+import { checkManifest, unpackOva } from './ova';
+import { parseOvf, type OvfMachine } from './ovf';
+import { sniffFormat } from './sniff';
+
+export const imageClaim = (id: string) => ({
+  key: `image:${id}`,
+  mode: 'write' as const,
+  label: `the image ${id.slice(0, 12)}`,
+});
+
+export function library(engine: EngineContext): ImageLibrary {
+  return new ImageLibrary(engine.home, engine.img);
+}
+
+function progress(engine: EngineContext, operation: string) {
+  return (percent: number, step: string) => engine.progress('images', operation, percent, step);
+}
+
+/** The VMs that use an image: as a backing file (linked clones included) or in a CD drive. */
+async function usersOf(engine: EngineContext, file: string): Promise<string[]> {
+  const users = await dependents(engine, '', [file]);
+  const real = realOr(file);
+  for (const e of engine.store.list())
+    if (e.ok && e.config.cdroms.some((c) => c.media !== null && realOr(c.media) === real))
+      users.push(e.config.name);
+  return users;
+}
+
+export async function listImages(engine: EngineContext): Promise<ImageEntry[]> {
+  const lib = library(engine);
+  return Promise.all(lib.list().map(async (m) => ({ ...m, usedBy: await usersOf(engine, lib.file(m)) })));
+}
+
+export async function removeImage(engine: EngineContext, ref: string): Promise<ImageMeta> {
+  const lib = library(engine);
+  const meta = lib.resolve(ref);
+  return engine.withLocks([imageClaim(meta.id)], 'remove image', async () => {
+    const users = await usersOf(engine, lib.file(meta));
+    if (users.length)
+      throw new HangarError(
+        'CONFLICT',
+        `The image ${meta.name} is used by ${users.join(', ')}; delete those VMs (or make them independent) first.`,
+        { users },
+      );
+    lib.remove(meta);
+    return meta;
+  });
+}
+
+export async function verifyImages(engine: EngineContext, ref?: string): Promise<VerifyResult[]> {
+  const lib = library(engine);
+  const list = ref ? [lib.resolve(ref)] : lib.list();
+  const out: VerifyResult[] = [];
+  for (const [i, m] of list.entries()) {
+    const actual = await lib.verify(m, (done, total) =>
+      progress(engine, 'verify')(((i + done / Math.max(1, total)) * 100) / list.length, `checking ${m.name}`),
+    );
+    out.push({ id: m.id, name: m.name, ok: actual === m.id, actual });
+  }
+  engine.endProgress('images', 'verify', false);
+  return out;
+}
+
+/** A host file into the library as it is (qcow2, raw, ISO) or converted (vmdk, vdi, vhdx, vpc). */
+export async function addImage(
+  engine: EngineContext,
+  path: string,
+  name?: string,
+  as?: 'raw',
+): Promise<ImageMeta> {
+  const checked = checkHostPath(engine.policy, path, 'file to import');
+  try {
+    return await importDisk(library(engine), engine.img, checked.path, {
+      name,
+      as,
+      onProgress: progress(engine, 'import'),
+    });
+  } finally {
+    engine.endProgress('images', 'import', false);
+  }
+}
+
+export interface OvaImport {
+  vm: VmConfig;
+  image: ImageMeta;
+  ovf: OvfMachine;
+}
+
+/** An OVA becomes a library image (its disk, converted) and a VM on it with the OVF's settings. */
+export async function importOva(engine: EngineContext, path: string, name?: string): Promise<OvaImport> {
+  const checked = checkHostPath(engine.policy, path, 'file to import');
+  if (sniffFormat(checked.path) !== 'ova')
+    throw new HangarError('INVALID_INPUT', `${path} is not an OVA (a tar archive with an OVF inside).`);
+  const lib = library(engine);
+  const dir = join(lib.dir, `.tmp-ova-${randomBytes(6).toString('hex')}`);
+  const report = progress(engine, 'import');
+  try {
+    report(0, 'unpacking the OVA');
+    const unpacked = await unpackOva(checked.path, dir);
+    const ovfName = [...unpacked.files.keys()].filter((n) => n.toLowerCase().endsWith('.ovf'));
+    if (ovfName.length !== 1)
+      throw new HangarError(
+        'INVALID_INPUT',
+        `The OVA must hold exactly one .ovf descriptor; it holds ${ovfName.length}.`,
+      );
+    const mf = [...unpacked.files.keys()].find((n) => n.toLowerCase().endsWith('.mf'));
+    if (mf) checkManifest(readFileSync(join(dir, mf), 'utf8'), unpacked.files);
+    const ovf = parseOvf(readFileSync(join(dir, ovfName[0]!), 'utf8'));
+    for (const f of ovf.files) {
+      const held = unpacked.files.get(f.href);
+      if (!held)
+        throw new HangarError('INVALID_INPUT', `The OVF names ${f.href}, which the OVA does not hold.`);
+      if (f.size !== null && f.size !== held.size)
+        throw new HangarError(
+          'INVALID_INPUT',
+          `The OVF says ${f.href} is ${f.size} bytes; the OVA holds ${held.size}.`,
+        );
+    }
+    const disk = ovf.disks[0];
+    if (!disk)
+      throw new HangarError(
+        'INVALID_INPUT',
+        'The OVF describes no disk with a file; there is nothing to boot.',
+      );
+    const vmName = name ?? ovf.name;
+    const image = await importDisk(lib, engine.img, join(dir, disk.file), {
+      name: `${vmName}-${basename(disk.file)}`,
+      source: 'import',
+      onProgress: (p, step) => report(5 + p * 0.9, step),
+    });
+    report(96, 'creating the VM');
+    const memoryMiB = ovf.memoryMiB ?? undefined;
+    const windows = /windows/i.test(ovf.osType ?? '');
+    const vm = await createWithImage(engine, image.id, {
+      name: vmName,
+      osType: windows ? 'windows10' : 'linux',
+      cpus: ovf.cpus ? Math.min(ovf.cpus, engine.host.hostCpus) : undefined,
+      memoryMiB: memoryMiB ? Math.min(memoryMiB, engine.host.hostMemoryMiB) : undefined,
+      firmware: ovf.firmware,
+      description: `Imported from ${basename(checked.path)}.${ovf.notHonoured.length ? ` Not honoured: ${ovf.notHonoured.join('; ')}.` : ''}`,
+    });
+    return { vm, image: { ...image, source: { ...image.source, from: checked.path } }, ovf };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    engine.endProgress('images', 'import', false);
+  }
+}
+
+/** Runs `fn` with a library image held against removal (no image: just runs it). */
+export function holdImage<T>(
+  engine: EngineContext,
+  ref: string | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (!ref) return fn();
+  const meta = library(engine).resolve(ref);
+  return engine.withLocks([{ ...imageClaim(meta.id), mode: 'read' }], 'create', fn);
+}
+
+/** Makes a VM on a library image with the image held against removal while it is made. */
+export async function createWithImage(
+  engine: EngineContext,
+  ref: string,
+  req: Partial<Parameters<typeof createVm>[0]> & { name: string },
+): Promise<VmConfig> {
+  const parsed = CreateVmRequest.parse({ ...req, image: ref });
+  const meta = library(engine).resolve(ref);
+  const config = await engine.withLocks([{ ...imageClaim(meta.id), mode: 'read' }], 'create', () =>
+    createVm(parsed, {
+      store: engine.store,
+      host: engine.host,
+      img: engine.img,
+      policy: engine.policy,
+      env: engine.env,
+    }),
+  );
+  engine.emit('config', { id: config.id, config });
+  return config;
+}
+
+/** The URL and checksum line a catalog entry resolves to today. */
+async function resolveEntry(entry: CatalogEntry) {
+  const list = parseChecksums(await fetchText(entry.checksums.url));
+  let url = entry.url;
+  if (entry.pattern) {
+    const re = new RegExp(entry.pattern);
+    const hit = list.find((e) => re.test(e.name.replace(/^\.\//, '')));
+    if (!hit)
+      throw new HangarError(
+        'NOT_FOUND',
+        `${entry.checksums.url} lists no file matching ${entry.pattern}; the vendor may have moved it.`,
+      );
+    url = new URL(
+      hit.name.replace(/^\.\//, ''),
+      entry.url.endsWith('/') ? entry.url : `${entry.url}/`,
+    ).toString();
+  }
+  const file = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+  let sum;
+  try {
+    sum = checksumFor(list, file);
+  } catch (err) {
+    throw new HangarError('INVALID_INPUT', (err as Error).message);
+  }
+  if (!sum)
+    throw new HangarError(
+      'NOT_FOUND',
+      `${entry.checksums.url} lists no checksum for ${file}; Hangar does not use an unverified download.`,
+    );
+  return { url, sum };
+}
+
+/**
+ * Downloads a catalog entry, verifies it against the published checksum list and adds it to the
+ * library. The partial file stays for a resume after a failed transfer; a digest mismatch deletes
+ * it and fails closed.
+ */
+export async function pullImage(
+  engine: EngineContext,
+  id: string,
+  onDownload?: (p: DownloadProgress) => void,
+): Promise<ImageMeta> {
+  const entry = catalogEntry(engine.home, id);
+  const lib = library(engine);
+  const report = progress(engine, 'pull');
+  try {
+    report(0, `reading ${entry.checksums.url}`);
+    const { url, sum } = await resolveEntry(entry);
+    const part = partialFile(join(lib.dir, '.partial'), url);
+    await download(url, part, {
+      onProgress: (p) => {
+        onDownload?.(p);
+        const pct = p.total ? (90 * p.done) / p.total : 0;
+        report(
+          pct,
+          `downloading ${(p.done / 2 ** 20).toFixed(1)} MiB${p.total ? ` of ${(p.total / 2 ** 20).toFixed(1)} MiB` : ''}, ${(p.bytesPerSec / 2 ** 20).toFixed(1)} MiB/s${p.secondsLeft !== null ? `, ${p.secondsLeft} s left` : ''}`,
+        );
+      },
+    });
+    report(90, 'verifying the download');
+    const digests = await hashFile(part, sum.algorithm === 'sha256' ? ['sha256'] : ['sha256', sum.algorithm]);
+    const actual = digests[sum.algorithm];
+    if (actual !== sum.digest) {
+      rmSync(part, { force: true });
+      throw new HangarError(
+        'INVALID_INPUT',
+        `The download of ${url} does not match its published checksum: ${entry.checksums.url} lists ${sum.algorithm} ${sum.digest}, the file has ${actual}. It was deleted; nothing was added.`,
+        { expected: sum.digest, actual },
+      );
+    }
+    const sniffed = sniffFormat(part);
+    const format = entry.format;
+    if ((format === 'iso') !== (sniffed === 'iso') || (format !== 'iso' && sniffed !== format)) {
+      rmSync(part, { force: true });
+      throw new HangarError(
+        'INVALID_INPUT',
+        `${url} verified, but it is a ${sniffed} file where the catalog says ${format}.`,
+      );
+    }
+    report(95, 'adding it to the library');
+    const os = entry.osinfo ? findOs(entry.osinfo) : null;
+    const meta = await lib.add(
+      part,
+      format,
+      {
+        name: entry.id,
+        format,
+        os: { shortId: os?.shortId ?? entry.osinfo, name: os?.name ?? entry.name },
+        source: {
+          kind: 'download',
+          from: url,
+          originalFormat: null,
+          verified: {
+            algorithm: sum.algorithm,
+            digest: sum.digest,
+            list: entry.checksums.url,
+            signed: false,
+          },
+        },
+        catalogId: entry.id,
+        defaultUser: entry.defaultUser,
+        serialConsole: entry.serialConsole,
+      },
+      { move: true },
+    );
+    if (existsSync(part)) rmSync(part, { force: true });
+    report(100, 'done');
+    return meta;
+  } catch (err) {
+    engine.endProgress('images', 'pull', true);
+    throw err;
+  }
+}
