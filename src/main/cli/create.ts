@@ -28,8 +28,14 @@ export function createRequest(v: Values): CreateVmRequest {
   if (v['no-network'] && v.forward) {
     throw new HangarError('INVALID_INPUT', '--forward needs a network; drop --no-network or the forwards.');
   }
+  if (str(v, 'os') && str(v, 'os-variant'))
+    throw new HangarError(
+      'INVALID_INPUT',
+      'Give --os (a family) or --os-variant (an OS from hangar os search), not both.',
+    );
   return {
     name: need(str(v, 'name'), '--name'),
+    osVariant: str(v, 'os-variant'),
     osType: (str(v, 'os') ?? 'linux') as CreateVmRequest['osType'],
     description: str(v, 'description'),
     cpus: int(v, 'cpus'),
@@ -101,22 +107,44 @@ function readText(file: string, what: string): string {
  * --user-data FILE, --network-config FILE.
  */
 export async function cloudImageRequest(v: Values): Promise<Partial<CreateVmRequest>> {
+  const library = str(v, 'image');
   const image = path(v, 'cloud-image');
+  if (library && image)
+    throw new HangarError(
+      'INVALID_INPUT',
+      'Give --image (a library image) or --cloud-image (a file), not both.',
+    );
+  if (library) {
+    // A library image: the VM is an overlay on it. cloud-init settings make a seed; a catalog
+    // cloud image gets one anyway (the engine knows it is one).
+    const wantsSeed = ['cloud-init', 'user', 'ssh-key', 'password', 'user-data', 'network-config'].some(
+      (k) => v[k] !== undefined,
+    );
+    return {
+      image: library,
+      ...(str(v, 'disk-size') ? { diskSize: str(v, 'disk-size') } : {}),
+      ...(wantsSeed ? { cloudInit: await cloudInit(v) } : {}),
+    };
+  }
   if (!image) return {};
+  return {
+    disk: { kind: 'existing', path: image, copy: true, confirmChain: backingChain(v) },
+    ...(str(v, 'disk-size') ? { diskSize: str(v, 'disk-size') } : {}),
+    cloudInit: await cloudInit(v),
+  };
+}
+
+async function cloudInit(v: Values): Promise<NonNullable<CreateVmRequest['cloudInit']>> {
   const keys = Array.isArray(v['ssh-key'])
     ? v['ssh-key'].map((f) => readText(f, 'SSH public key').trim())
     : undefined;
   const userData = str(v, 'user-data');
   const network = str(v, 'network-config');
   return {
-    disk: { kind: 'existing', path: image, copy: true, confirmChain: backingChain(v) },
-    ...(str(v, 'disk-size') ? { diskSize: str(v, 'disk-size') } : {}),
-    cloudInit: {
-      user: str(v, 'user'),
-      sshKeys: keys,
-      password: v.password === true ? await readPassword() : undefined,
-      userData: userData ? readText(userData, 'user-data file') : undefined,
-      networkConfig: network ? readText(network, 'network-config file') : undefined,
-    },
+    user: str(v, 'user'),
+    sshKeys: keys,
+    password: v.password === true ? await readPassword() : undefined,
+    userData: userData ? readText(userData, 'user-data file') : undefined,
+    networkConfig: network ? readText(network, 'network-config file') : undefined,
   };
 }

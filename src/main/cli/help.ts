@@ -52,6 +52,18 @@ Labs
                                          HANGAR_LAB_<VM>_PORT_<guest port> set, keep the VMs' logs,
                                          destroy the lab (--disposable); exits with CMD's code
 
+Images (the library in $HANGAR_HOME/images, content-addressed, read-only)
+  image list                             Images, their OS, size and the VMs that use them
+  image add FILE [--name N] [--format raw]
+                                         qcow2, raw and ISOs as they are; vmdk, vdi, vhdx and vpc (VHD)
+                                         converted to qcow2 and compared; --format raw: a hybrid ISO as a disk
+  image import FILE.ova [--name N]       An OVA: its disk into the library and a VM with the OVF's settings
+  image catalog                          What image pull can download (add your own: $HANGAR_HOME/catalog.json)
+  image pull NAME                        Download, resumable, verified against the published checksums
+  image rm IMAGE                         Refused while a VM uses it (the error names them)
+  image verify [IMAGE]                   Re-hash; exit 1 when a file changed
+  os search WORDS | os show SHORT-ID     osinfo-db: OSes, recommended settings, virtio, firmware, dates
+
 Snapshots
   snapshot create VM NAME [--description TEXT] [--disk-only]
                                          With RAM while running (unless --disk-only), disks only while stopped
@@ -81,6 +93,9 @@ Host
 
 Create options
   --os linux|windows10|windows11|bsd|other   Defaults for the OS family (default linux)
+  --os-variant SHORT-ID                  Defaults for one OS from osinfo-db (as virt-install's)
+  --image IMAGE [--cloud-init]           A linked clone of a library image (an ISO image goes in the CD
+                                         drive); catalog cloud images always get a cloud-init seed
   --cpus N  --memory 2G  --firmware bios|uefi|uefi-secure  --tpm  --description TEXT
   --iso PATH                             Install media (never copied, never deleted)
   --disk-size 20G [--disk-format qcow2|raw] [--preallocation MODE]   A new disk (default 20G qcow2)

@@ -7,6 +7,7 @@ import { COMMANDS, type Ctx } from './commands';
 import { GUEST_COMMANDS } from './guest';
 import { top } from './top';
 import { lab } from './lab';
+import { image, os } from './image';
 import { connectEngine } from './connect';
 import { EXIT, exitCodeFor } from './exit';
 import { USAGE } from './help';
@@ -60,6 +61,9 @@ const OPTIONS = {
   env: { type: 'string', multiple: true },
   user: { type: 'string' },
   'cloud-image': { type: 'string' },
+  image: { type: 'string' },
+  'os-variant': { type: 'string' },
+  'cloud-init': { type: 'boolean' },
   'ssh-key': { type: 'string', multiple: true },
   'user-data': { type: 'string' },
   'network-config': { type: 'string' },
@@ -136,7 +140,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const run =
       COMMANDS[command] ??
       GUEST_COMMANDS[command] ??
-      (command === 'top' ? top : command === 'lab' ? lab : undefined);
+      (command === 'top'
+        ? top
+        : command === 'lab'
+          ? lab
+          : command === 'image'
+            ? image
+            : command === 'os'
+              ? os
+              : undefined);
     if (!run) {
       console.error(`hangar: unknown command "${command}". Run hangar --help for the list.`);
       return EXIT.usage;
