@@ -39,6 +39,15 @@ vi.mock('../engine/agent/vm-ops', async (original) => ({
   copyIn: (...a: unknown[]) => record('copyIn')(...a),
   copyOut: (...a: unknown[]) => record('copyOut')(...a),
 }));
+vi.mock('../engine/images/service', async (original) => ({
+  ...(await original<object>()),
+  addImage: (...a: unknown[]) => record('addImage')(...a),
+  importOva: async (...a: unknown[]) => {
+    await record('importOva')(...a);
+    return { vm: {}, image: {}, ovf: { notHonoured: [] } };
+  },
+  identifyIso: (...a: unknown[]) => record('identifyIso')(...a),
+}));
 vi.mock('../engine/isos', () => ({
   findIsos: () => ({ recent: [files.iso], downloads: [files.iso2, files.insideHangar] }),
 }));
@@ -178,6 +187,30 @@ const PATH_FIELDS: {
     file: files.file,
     params: (p) => ({ vm: 'v', hostPath: p, guestPath: '/tmp/x' }),
     received: () => seen.calls[0]!.args[2],
+  },
+  {
+    method: 'image.add',
+    field: 'path',
+    purpose: 'file',
+    file: files.disk,
+    params: (p) => ({ path: p }),
+    received: () => seen.calls[0]!.args[1],
+  },
+  {
+    method: 'image.importOva',
+    field: 'path',
+    purpose: 'file',
+    file: files.file,
+    params: (p) => ({ path: p }),
+    received: () => seen.calls[0]!.args[1],
+  },
+  {
+    method: 'iso.identify',
+    field: 'path',
+    purpose: 'iso',
+    file: files.iso,
+    params: (p) => ({ path: p }),
+    received: () => seen.calls[0]!.args[1],
   },
 ];
 

@@ -5,10 +5,10 @@ import type { ApiParams, ApiResults } from '../../shared/api';
 import type { CatalogOs } from '../../shared/images';
 import type { Engine } from '../engine/engine';
 import { loadCatalog } from '../engine/images/catalog';
-import { findOs, osFromIso, searchOsinfo, type OsinfoOs } from '../engine/images/osinfo';
-import { isoIds, sniffFormat } from '../engine/images/sniff';
+import { findOs, searchOsinfo, type OsinfoOs } from '../engine/images/osinfo';
 import {
   addImage,
+  identifyIso,
   importOva,
   library,
   listImages,
@@ -16,7 +16,6 @@ import {
   removeImage,
   verifyImages,
 } from '../engine/images/service';
-import { checkHostPath } from '../engine/policy/paths';
 
 type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
 
@@ -59,10 +58,8 @@ export function imageHandlers(engine: Engine) {
         .slice(0, 200)
         .map((o) => catalogOs(o)!),
     'iso.identify': (p: P<'iso.identify'>): ApiResults['iso.identify'] => {
-      const path = checkHostPath(engine.policy, p.path, 'ISO image').path;
-      const kind = sniffFormat(path);
-      const ids = kind === 'iso' ? isoIds(path) : null;
-      return { kind, volumeId: ids?.volume ?? null, os: ids ? catalogOs(osFromIso(ids)) : null };
+      const found = identifyIso(engine, p.path);
+      return { kind: found.kind, volumeId: found.volumeId, os: catalogOs(found.os) };
     },
   };
 }

@@ -18,10 +18,10 @@ import { download, fetchText, partialFile, type DownloadProgress } from './downl
 import { hashFile } from './hash';
 import { importDisk } from './import';
 import { ImageLibrary } from './library';
-import { findOs } from './osinfo';
+import { findOs, osFromIso } from './osinfo';
 import { checkManifest, unpackOva } from './ova';
 import { parseOvf, type OvfMachine } from './ovf';
-import { sniffFormat } from './sniff';
+import { isoIds, sniffFormat } from './sniff';
 
 export const imageClaim = (id: string) => ({
   key: `image:${id}`,
@@ -99,6 +99,14 @@ export async function addImage(
   } finally {
     engine.endProgress('images', 'import', false);
   }
+}
+
+/** What an ISO the user picked is: ISO 9660/UDF media or not, and the OS osinfo recognises. */
+export function identifyIso(engine: EngineContext, path: string) {
+  const checked = checkHostPath(engine.policy, path, 'ISO image').path;
+  const kind = sniffFormat(checked);
+  const ids = kind === 'iso' ? isoIds(checked) : null;
+  return { kind, volumeId: ids?.volume ?? null, os: ids ? osFromIso(ids) : null };
 }
 
 export interface OvaImport {
