@@ -7,6 +7,7 @@ import { VmList } from './components/list/VmList';
 import { Wizard } from './components/wizard/Wizard';
 import { VmDetail } from './components/detail/VmDetail';
 import { LabsView } from './components/labs/LabsView';
+import { LibraryView } from './components/library/LibraryView';
 
 export function App() {
   const route = useRoute((s) => s.route);
@@ -26,6 +27,9 @@ export function App() {
           <button type="button" onClick={() => navigate({ kind: 'labs' })} data-testid="nav-labs">
             Labs
           </button>
+          <button type="button" onClick={() => navigate({ kind: 'library' })} data-testid="nav-library">
+            Library
+          </button>
         </nav>
         {host && (
           <span className={`accel accel-${host.accel}`} title={host.accelReason} data-testid="host-accel">
@@ -42,6 +46,7 @@ export function App() {
         {route.kind === 'list' && <VmList />}
         {route.kind === 'new' && <Wizard />}
         {route.kind === 'labs' && <LabsView />}
+        {route.kind === 'library' && <LibraryView />}
         {route.kind === 'vm' && <VmDetail id={route.id} tab={route.tab} />}
       </main>
       <Notices />

@@ -1,5 +1,5 @@
 // Where the user is, kept in the URL hash so reloads and the back button keep their place:
-// #/ (the VM cards), #/new (the wizard), #/labs, #/vm/<id>/<tab>.
+// #/ (the VM cards), #/new (the wizard), #/labs, #/library, #/vm/<id>/<tab>.
 import { create } from 'zustand';
 
 export const TABS = [
@@ -15,12 +15,17 @@ export const TABS = [
 export type Tab = (typeof TABS)[number];
 
 export type Route =
-  { kind: 'list' } | { kind: 'new' } | { kind: 'labs' } | { kind: 'vm'; id: string; tab: Tab };
+  | { kind: 'list' }
+  | { kind: 'new' }
+  | { kind: 'labs' }
+  | { kind: 'library' }
+  | { kind: 'vm'; id: string; tab: Tab };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   if (parts[0] === 'new') return { kind: 'new' };
   if (parts[0] === 'labs') return { kind: 'labs' };
+  if (parts[0] === 'library') return { kind: 'library' };
   if (parts[0] === 'vm' && parts[1] && /^[a-z0-9]{12}$/.test(parts[1])) {
     const tab = (TABS as readonly string[]).includes(parts[2] ?? '') ? (parts[2] as Tab) : 'console';
     return { kind: 'vm', id: parts[1], tab };
@@ -31,6 +36,7 @@ export function parseRoute(hash: string): Route {
 export function routeHash(r: Route): string {
   if (r.kind === 'new') return '#/new';
   if (r.kind === 'labs') return '#/labs';
+  if (r.kind === 'library') return '#/library';
   if (r.kind === 'vm') return `#/vm/${r.id}/${r.tab}`;
   return '#/';
 }

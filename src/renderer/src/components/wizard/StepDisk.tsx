@@ -52,6 +52,25 @@ function ExistingDisk({ form, set, disk }: StepProps & { disk: DiskFacts | null 
 export function StepDisk(props: StepProps & { disk: DiskFacts | null }) {
   const { form, set, error, touch } = props;
   if (form.media === 'disk') return <ExistingDisk {...props} />;
+  if (form.media === 'library' && form.libraryImage && form.libraryImage.format !== 'iso') {
+    return (
+      <Field
+        label="Disk size"
+        field="diskSize"
+        error={error('diskSize')}
+        hint={`A linked clone of ${form.libraryImage.name} (${bytesLabel(form.libraryImage.virtualSize)}): the VM writes only its own overlay. A larger size grows it.`}
+      >
+        <input
+          value={form.diskSize}
+          onChange={(e) => set('diskSize', e.target.value)}
+          onBlur={() => touch('diskSize')}
+          spellCheck={false}
+          data-testid="wiz-disk-size"
+          {...described('diskSize', error('diskSize'))}
+        />
+      </Field>
+    );
+  }
   if (form.media === 'cloud') {
     const size =
       props.disk && props.disk.grant === form.cloudImage?.grant ? props.disk.virtualSize : undefined;

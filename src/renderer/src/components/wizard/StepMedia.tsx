@@ -7,12 +7,19 @@ import { api } from '../../api/client';
 import { foundIsos } from '../../api/pick';
 import { PickFile } from '../PickFile';
 import { CloudInitFields } from './CloudInitFields';
+import { LibraryChoice } from './LibraryChoice';
+import { useIsoCheck } from './iso-check';
 import { DiskInfo, type DiskFacts } from './DiskInfo';
 import type { MediaKind } from './form';
 import { described, errorId, Field, FieldError, type StepProps } from './Field';
 
 const MEDIA: { kind: MediaKind; label: string; hint: string }[] = [
   { kind: 'iso', label: 'Installer ISO', hint: 'Boot an install or live CD; a new disk is made for the VM.' },
+  {
+    kind: 'library',
+    label: 'From the library',
+    hint: 'An image you added or downloaded: the VM is a linked clone of it, made in a moment.',
+  },
   { kind: 'disk', label: 'Existing disk image', hint: 'A qcow2 or raw image that already has an OS on it.' },
   {
     kind: 'cloud',
@@ -90,7 +97,9 @@ function FileField(props: {
   );
 }
 
-function IsoChoice({ form, set, error }: StepProps) {
+function IsoChoice({ form, set, error, host, update }: StepProps) {
+  useIsoCheck(form, host, update);
+  const check = form.isoCheck && form.isoCheck.grant === form.iso?.grant ? form.isoCheck : null;
   const [found, setFound] = useState<ReturnType<typeof foundIsos> | null>(null);
   useEffect(() => {
     let current = true;
@@ -115,6 +124,18 @@ function IsoChoice({ form, set, error }: StepProps) {
         onPick={(f) => set('iso', f)}
         testId="wiz-iso"
       />
+      {check?.os && (
+        <p className="wiz-hint" data-testid="wiz-iso-os">
+          Recognised: <strong>{check.os.name}</strong> ({check.os.shortId}); its recommended settings are
+          filled in where you have not set your own.
+        </p>
+      )}
+      {check && check.kind === 'iso' && !check.os && (
+        <p className="wiz-hint muted" data-testid="wiz-iso-os">
+          Not recognised{check.volumeId ? ` (volume "${check.volumeId}")` : ''}: choose the OS family on the
+          first step if it matters.
+        </p>
+      )}
       {found === null && <p className="muted">Looking for ISOs…</p>}
       {found && (
         <IsoList title="Used by your VMs" found={found.recent} chosen={chosen} pick={(f) => set('iso', f)} />
@@ -197,6 +218,7 @@ export function StepMedia(props: StepProps & { disk: DiskFacts | null }) {
         ))}
       </fieldset>
       {form.media === 'iso' && <IsoChoice {...props} />}
+      {form.media === 'library' && <LibraryChoice {...props} />}
       {form.media === 'disk' && (
         <>
           <FileField

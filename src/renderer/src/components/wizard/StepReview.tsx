@@ -10,6 +10,7 @@ const FIRMWARE = { bios: 'BIOS', uefi: 'UEFI', 'uefi-secure': 'UEFI with secure 
 function media(form: WizardForm): string {
   if (form.media === 'iso') return `ISO ${form.iso?.path ?? ''}`;
   if (form.media === 'disk') return 'Existing disk image (see Disk)';
+  if (form.media === 'library') return `Library image ${form.libraryImage?.name ?? ''}`;
   if (form.media === 'cloud') return `Cloud image ${form.cloudImage?.path ?? ''}`;
   if (form.kernel) return `Kernel ${form.kernel.path}${form.initrd ? ` with ${form.initrd.path}` : ''}`;
   return 'None';
@@ -17,6 +18,8 @@ function media(form: WizardForm): string {
 
 function disk(form: WizardForm, facts: DiskFacts | null): string {
   if (form.media === 'cloud') return `A copy of the image, grown to ${form.diskSize.trim()}`;
+  if (form.media === 'library' && form.libraryImage?.format !== 'iso')
+    return `A linked clone of ${form.libraryImage?.name ?? 'the image'}, ${form.diskSize.trim()}`;
   if (form.media !== 'disk')
     return `New ${form.diskFormat}, ${form.diskSize.trim()}, preallocation ${form.preallocation}`;
   const size = facts?.virtualSize !== undefined ? ` (${bytesLabel(facts.virtualSize)})` : '';
@@ -63,7 +66,9 @@ export function StepReview({ form, disk: facts, problems, creating, progress, fa
     ['Network', network(form)],
   ];
   if (form.media === 'none' && form.cmdline.trim()) rows.splice(3, 0, ['Kernel command line', form.cmdline]);
-  if (form.media === 'cloud') rows.splice(3, 0, ['cloud-init', cloudInit(form)]);
+  if (form.media === 'cloud' || (form.media === 'library' && form.libraryImage?.cloud))
+    rows.splice(3, 0, ['cloud-init', cloudInit(form)]);
+  if (form.osVariant) rows.splice(1, 0, ['OS (osinfo-db)', form.osVariant]);
   return (
     <>
       <dl className="wiz-review" data-testid="wiz-review">

@@ -6,7 +6,7 @@ import { OS_PROFILES } from '../../../../shared/profiles';
 import type { PickedFile } from '../../../../shared/requests';
 import type { Firmware, OsType } from '../../../../shared/vm';
 
-export type MediaKind = 'iso' | 'disk' | 'cloud' | 'none';
+export type MediaKind = 'iso' | 'library' | 'disk' | 'cloud' | 'none';
 export type Preallocation = 'off' | 'metadata' | 'falloc' | 'full';
 export const PREALLOCATIONS: readonly Preallocation[] = ['off', 'metadata', 'falloc', 'full'];
 
@@ -18,11 +18,33 @@ export interface ForwardRow {
   guestPort: string;
 }
 
+/** A library image chosen in the wizard (engine/images): the VM becomes a linked clone of it. */
+export interface LibraryChoice {
+  id: string;
+  name: string;
+  format: 'qcow2' | 'raw' | 'iso';
+  virtualSize: number;
+  /** A catalog cloud image: it gets a cloud-init seed. */
+  cloud: boolean;
+}
+
+/** What the engine said of the picked ISO (iso.identify), for the grant it was asked about. */
+export interface IsoCheck {
+  grant: string;
+  kind: string;
+  volumeId: string | null;
+  os: { shortId: string; name: string } | null;
+}
+
 export interface WizardForm {
   name: string;
   osType: OsType;
+  /** An osinfo-db short-id (recognised from the ISO or the image); its defaults fill untouched fields. */
+  osVariant: string | null;
   media: MediaKind;
   iso: PickedFile | null;
+  isoCheck: IsoCheck | null;
+  libraryImage: LibraryChoice | null;
   diskImage: PickedFile | null;
   /** For an existing image: use it where it is, or copy it into the VM's directory. */
   existing: 'external' | 'copy';
@@ -80,8 +102,11 @@ export function initialForm(host: HostBounds | null, os: OsType = 'linux'): Wiza
   return {
     name: '',
     osType: os,
+    osVariant: null,
     media: 'iso',
     iso: null,
+    isoCheck: null,
+    libraryImage: null,
     diskImage: null,
     existing: 'external',
     kernel: null,
@@ -129,4 +154,31 @@ export function setField<K extends keyof WizardForm>(
 let nextRowId = 1;
 export function newForwardRow(): ForwardRow {
   return { id: nextRowId++, protocol: 'tcp', hostPort: '', guestPort: '' };
+}
+
+/** What osinfo-db recommends for an OS, as the wizard applies it. */
+export interface OsRecommendation {
+  shortId: string;
+  osType: OsType;
+  cpus: number | null;
+  memoryMiB: number | null;
+  diskBytes: number | null;
+}
+
+/**
+ * Applies a recognised OS: its family's profile, then osinfo's recommended CPUs, memory (at most
+ * half the host) and disk size, each only where the user has not typed a value.
+ */
+export function applyOsRecommendation(
+  form: WizardForm,
+  os: OsRecommendation,
+  host: HostBounds | null,
+): WizardForm {
+  const next = { ...chooseOs(form, os.osType, host), osVariant: os.shortId };
+  const untouched = (f: ProfileField) => !form.edited.includes(f);
+  if (os.cpus && untouched('cpus')) next.cpus = String(host ? Math.min(os.cpus, host.hostCpus) : os.cpus);
+  if (os.memoryMiB && untouched('memoryMiB'))
+    next.memoryMiB = String(host ? Math.min(os.memoryMiB, Math.floor(host.hostMemoryMiB / 2)) : os.memoryMiB);
+  if (os.diskBytes && untouched('diskSize')) next.diskSize = `${Math.ceil(os.diskBytes / 2 ** 30)}G`;
+  return next;
 }

@@ -156,9 +156,12 @@ export function buildRequest(
   else if (host && memory > host.hostMemoryMiB)
     errors.memoryMiB = `This host has ${host.hostMemoryMiB} MiB of memory.`;
 
+  const libraryDisk = form.media === 'library' && form.libraryImage && form.libraryImage.format !== 'iso';
   if (form.media !== 'disk') {
     const size = parseSize(form.diskSize);
     if ('error' in size) errors.diskSize = size.error;
+    else if (libraryDisk && size.bytes < form.libraryImage!.virtualSize)
+      errors.diskSize = `The image is ${sizeLabel(form.libraryImage!.virtualSize)}: a disk is grown, never shrunk.`;
     else if (
       form.media === 'cloud' &&
       ctx.disk?.virtualSize !== undefined &&
@@ -169,6 +172,17 @@ export function buildRequest(
   }
   if (form.media === 'iso' && !form.iso)
     errors.iso = 'Choose an ISO: Choose… opens a file dialog, or pick one of those found below.';
+  if (
+    form.media === 'iso' &&
+    form.iso &&
+    form.isoCheck?.grant === form.iso.grant &&
+    form.isoCheck.kind !== 'iso'
+  )
+    errors.iso = `This file is not install media (ISO 9660 or UDF); it looks like ${
+      form.isoCheck.kind === 'raw' ? 'raw data' : `a ${form.isoCheck.kind} image`
+    }. Choose an ISO, or boot it as an existing disk image.`;
+  if (form.media === 'library' && !form.libraryImage)
+    errors.libraryImage = 'Choose an image from the library (add images on the Library page).';
   if (form.media === 'disk' && !form.diskImage) errors.diskImage = 'Choose the disk image.';
   if (form.media === 'cloud' && !form.cloudImage)
     errors.cloudImage =
@@ -194,12 +208,13 @@ export function buildRequest(
   if (form.tpm && host && !host.tpm)
     errors.tpm = 'A TPM needs swtpm: sudo apt-get install swtpm swtpm-tools.';
 
-  if (form.media === 'cloud' && !form.nat)
+  const cloudLibrary = form.media === 'library' && form.libraryImage?.cloud === true;
+  if ((form.media === 'cloud' || cloudLibrary) && !form.nat)
     errors.nat = 'A VM from a cloud image needs its network (ssh and its address): turn NAT on.';
   const forwards = form.nat ? forwardErrors(form.forwards, errors) : [];
   const known = (f: string) => f in errors;
   const facts = ctx.disk && image && ctx.disk.grant === image.grant ? ctx.disk : null;
-  const cloudInit = form.media === 'cloud' ? cloudInitOf(form, errors) : null;
+  const cloudInit = form.media === 'cloud' || cloudLibrary ? cloudInitOf(form, errors) : null;
   const diskFormat = facts?.format === 'qcow2' || facts?.format === 'raw' ? facts.format : undefined;
 
   const candidate = {
@@ -232,6 +247,15 @@ export function buildRequest(
               preallocation: form.preallocation,
             },
     ...(form.media === 'cloud' ? { diskSize: form.diskSize.trim(), cloudInit } : {}),
+    ...(form.media === 'library' && form.libraryImage
+      ? {
+          image: form.libraryImage.id,
+          // Grown only when the user typed a size; otherwise the clone is the image's size.
+          ...(libraryDisk && form.edited.includes('diskSize') ? { diskSize: form.diskSize.trim() } : {}),
+          ...(cloudLibrary ? { cloudInit } : {}),
+        }
+      : {}),
+    ...(form.osVariant ? { osVariant: form.osVariant } : {}),
     iso: form.media === 'iso' ? (form.iso?.grant ?? '') : null,
     network: form.nat
       ? {
@@ -266,7 +290,8 @@ export function buildRequest(
 /** Which step shows a field, so each step can block Next on its own problems only. */
 export function stepOf(field: string): Step {
   if (field === 'name' || field === 'osType') return 'name';
-  if (['iso', 'diskImage', 'kernel', 'initrd', 'cmdline', 'cloudImage'].includes(field)) return 'media';
+  if (['iso', 'libraryImage', 'diskImage', 'kernel', 'initrd', 'cmdline', 'cloudImage'].includes(field))
+    return 'media';
   if (field.startsWith('ci')) return 'media';
   if (field === 'cpus' || field === 'memoryMiB') return 'hardware';
   if (field === 'diskSize' || field === 'preallocation') return 'disk';
