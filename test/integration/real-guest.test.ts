@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmConfig } from '../../src/shared/vm';
 import type { VmSummary } from '../../src/shared/api-types';
@@ -22,11 +22,15 @@ import { labPaths } from '../../src/main/engine/config/paths';
 import { switchPid } from '../../src/main/engine/network/switch/process';
 import type { SerialConsole } from '../../src/main/engine/consoles/serial';
 import type { LabEvent } from '../../src/shared/lab/status';
+import type { ImageMeta } from '../../src/shared/images';
+import { qcow2Backing } from '../../src/main/engine/storage/qcow2-header';
+import { serveFiles, type FileServer } from '../support/file-server';
 
 const t = tempHome('hangar-real-');
 let engine: Engine;
 let api: Dispatcher;
 let image: string;
+let server: FileServer;
 let vm: VmConfig;
 const key = join(t.files, 'id_test');
 
@@ -36,10 +40,32 @@ beforeAll(async () => {
   requireBuild();
   image = debianImage();
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', key]);
+  // The image is published as a vendor publishes theirs (the file and its SHA256SUMS), by a local
+  // server standing in for the internet, and named in the user's catalog.
+  server = await serveFiles({
+    '/debian/disk.qcow2': image,
+    '/debian/SHA256SUMS': join(dirname(image), 'SHA256SUMS'),
+  });
+  writeFileSync(
+    join(t.home, 'catalog.json'),
+    JSON.stringify([
+      {
+        id: 'debian-test',
+        name: "The project's Debian 12 cloud image",
+        kind: 'cloud',
+        format: 'qcow2',
+        url: `${server.url}/debian/disk.qcow2`,
+        checksums: { url: `${server.url}/debian/SHA256SUMS` },
+        defaultUser: 'debian',
+        serialConsole: true,
+      },
+    ]),
+  );
   engine = await openEngine(t);
   api = createDispatcher(engine);
 }, 30 * 60_000);
 afterAll(async () => {
+  await server?.close();
   if (engine) await closeEngine(engine, t);
 }, 120_000);
 
@@ -62,14 +88,16 @@ function cli(...args: string[]) {
 }
 
 describe('a Debian cloud image as a VM', () => {
-  it('is created with a cloud-init seed, an SSH forward and its own instance', async () => {
+  it('is pulled from the catalog (verified), then made a VM with a cloud-init seed, an SSH forward and its own instance', async () => {
+    const pulled = (await api.call('image.pull', { id: 'debian-test' })) as ImageMeta;
+    expect(pulled.source.verified).toMatchObject({ algorithm: 'sha256', digest: pulled.id });
     const pub = readFileSync(`${key}.pub`, 'utf8').trim();
     vm = (await api.call('vm.create', {
       name: 'Debian guest ✓',
       cpus: 2,
       memoryMiB: 1024,
       firmware: 'bios',
-      disk: { kind: 'existing', path: image },
+      image: 'debian-test',
       diskSize: '3G',
       cloudInit: { user: 'tester', sshKeys: [pub] },
     })) as VmConfig;
@@ -82,8 +110,11 @@ describe('a Debian cloud image as a VM', () => {
     expect(vm.nics[0]!.portForwards).toContainEqual(
       expect.objectContaining({ guestPort: 22, hostPort: vm.cloudInit!.sshPort }),
     );
-    // The downloaded image is never written: the VM has its own copy.
+    // The downloaded image is never written: the VM has its own overlay on the library's copy.
     expect(vm.disks[0]).toMatchObject({ owned: true, file: 'disk0.qcow2' });
+    expect(qcow2Backing(join(engine.paths(vm.id).vmDir, 'disk0.qcow2'))).toBe(
+      join(t.home, 'images', pulled.id, 'image.qcow2'),
+    );
   });
 
   it(
