@@ -33,6 +33,7 @@ import {
   type ImageEntry,
   type ImageMeta,
   type IsoIdentity,
+  type OvaPlan,
   type VerifyResult,
 } from './images';
 
@@ -179,6 +180,8 @@ export const ApiParams = {
   }),
   /** An OVA: its disk into the library and a VM on it with the OVF's settings. */
   'image.importOva': z.object({ path: HostFile, name: CreateVmRequest.shape.name.optional() }),
+  /** What importing an OVA would make and what it cannot honour, before anything is written. */
+  'image.planOva': z.object({ path: HostFile }),
   /** Downloads a catalog entry, verified against its published checksum list. */
   'image.pull': z.object({ id: z.string().min(1).max(64) }),
   'image.remove': z.object({ image: ImageRef }),
@@ -285,6 +288,7 @@ export interface ApiResults {
   'image.list': ImageEntry[];
   'image.add': ImageMeta;
   'image.importOva': { vm: VmConfig; image: ImageMeta; notHonoured: string[] };
+  'image.planOva': OvaPlan;
   'image.pull': ImageMeta;
   'image.remove': ImageMeta;
   'image.verify': VerifyResult[];

@@ -103,3 +103,15 @@ export interface IsoIdentity {
   volumeId: string | null;
   os: CatalogOs | null;
 }
+
+/** What an OVA import would make (engine/images/ovf.ts), shown before importing. */
+export interface OvaPlan {
+  name: string;
+  cpus: number | null;
+  memoryMiB: number | null;
+  firmware: 'bios' | 'uefi';
+  disks: { file: string; capacityBytes: number; format: string | null }[];
+  nics: string[];
+  osType: string | null;
+  notHonoured: string[];
+}

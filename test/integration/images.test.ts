@@ -18,7 +18,6 @@ import {
   closeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/main/engine/engine';
 import { createDispatcher, type Dispatcher } from '../../src/main/api/dispatch';
@@ -29,6 +28,7 @@ import { closeEngine, openEngine, tempHome } from '../support/env';
 import { guest } from '../support/guest';
 import { shell } from '../support/vms';
 import { serveFiles, type FileServer } from '../support/file-server';
+import { manifest, ovf, tarOf } from '../support/ova';
 
 const t = tempHome('hangar-images-');
 let engine: Engine;
@@ -266,52 +266,9 @@ describe('imports of every common format', () => {
   });
 });
 
-/** A tar made member by member, so a test can write what no honest tool would. */
-async function tarOf(
-  members: { name: string; body?: Buffer; type?: 'file' | 'symlink'; linkname?: string }[],
-) {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c) => chunks.push(c as Buffer));
-  const done = new Promise<void>((resolve) => p.on('end', () => resolve()));
-  for (const m of members)
-    p.entry(
-      { name: m.name, type: m.type ?? 'file', linkname: m.linkname, size: m.body?.length ?? 0 },
-      m.body ?? Buffer.alloc(0),
-    );
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
-
-function ovf(disk: string, size: number): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData" xmlns:vmw="http://www.vmware.com/schema/ovf">
-  <References><File ovf:href="${disk}" ovf:id="file1" ovf:size="${size}"/></References>
-  <DiskSection><Info>Virtual disk information</Info>
-    <Disk ovf:capacity="24" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
-  </DiskSection>
-  <VirtualSystem ovf:id="appliance">
-    <Name>appliance</Name>
-    <OperatingSystemSection ovf:id="96" vmw:osType="otherLinux64Guest"><Info>OS</Info></OperatingSystemSection>
-    <VirtualHardwareSection>
-      <Item><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></Item>
-      <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>320</rasd:VirtualQuantity></Item>
-      <Item><rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource><rasd:ResourceType>17</rasd:ResourceType></Item>
-      <Item><rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType><rasd:ResourceType>10</rasd:ResourceType></Item>
-      <vmw:Config ovf:required="false" vmw:key="firmware" vmw:value="bios"/>
-    </VirtualHardwareSection>
-  </VirtualSystem>
-</Envelope>`;
-}
-
 describe('OVA imports', () => {
   let disk: Buffer;
   let good: Buffer;
-  const manifest = (files: [string, Buffer][]) =>
-    Buffer.from(
-      files.map(([n, b]) => `SHA256(${n})= ${createHash('sha256').update(b).digest('hex')}\n`).join(''),
-    );
 
   beforeAll(async () => {
     qemuImg(

@@ -47,6 +47,10 @@ vi.mock('../engine/images/service', async (original) => ({
     return { vm: {}, image: {}, ovf: { notHonoured: [] } };
   },
   identifyIso: (...a: unknown[]) => record('identifyIso')(...a),
+  planOva: async (...a: unknown[]) => {
+    await record('planOva')(...a);
+    return { files: [] };
+  },
 }));
 vi.mock('../engine/isos', () => ({
   findIsos: () => ({ recent: [files.iso], downloads: [files.iso2, files.insideHangar] }),
@@ -198,6 +202,14 @@ const PATH_FIELDS: {
   },
   {
     method: 'image.importOva',
+    field: 'path',
+    purpose: 'file',
+    file: files.file,
+    params: (p) => ({ path: p }),
+    received: () => seen.calls[0]!.args[1],
+  },
+  {
+    method: 'image.planOva',
     field: 'path',
     purpose: 'file',
     file: files.file,

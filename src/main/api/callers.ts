@@ -185,6 +185,7 @@ export function resolveCallerPaths<M extends ApiMethod>(
       return params;
     }
     case 'image.add':
+    case 'image.planOva':
     case 'image.importOva': {
       const p = params as Parsed<'image.add'>;
       return { ...p, path: hostFile(p.path, 'file', caller, ctx).path } as Parsed<M>;

@@ -12,6 +12,7 @@ import {
   importOva,
   library,
   listImages,
+  planOva,
   pullImage,
   removeImage,
   verifyImages,
@@ -34,6 +35,10 @@ export function imageHandlers(engine: Engine) {
     'image.importOva': async (p: P<'image.importOva'>): Promise<ApiResults['image.importOva']> => {
       const r = await importOva(engine, p.path, p.name);
       return { vm: r.vm, image: r.image, notHonoured: r.ovf.notHonoured };
+    },
+    'image.planOva': async (p: P<'image.planOva'>): Promise<ApiResults['image.planOva']> => {
+      const { files: _files, ...plan } = await planOva(engine, p.path);
+      return plan;
     },
     'image.pull': (p: P<'image.pull'>) => pullImage(engine, p.id),
     'image.remove': (p: P<'image.remove'>) => removeImage(engine, p.image),

@@ -57,7 +57,9 @@ Images (the library in $HANGAR_HOME/images, content-addressed, read-only)
   image add FILE [--name N] [--format raw]
                                          qcow2, raw and ISOs as they are; vmdk, vdi, vhdx and vpc (VHD)
                                          converted to qcow2 and compared; --format raw: a hybrid ISO as a disk
-  image import FILE.ova [--name N]       An OVA: its disk into the library and a VM with the OVF's settings
+  image import FILE.ova [--name N] [--dry-run]
+                                         An OVA: its disk into the library and a VM with the OVF's
+                                         settings; --dry-run shows what it would make and not honour
   image catalog                          What image pull can download (add your own: $HANGAR_HOME/catalog.json)
   image pull NAME                        Download, resumable, verified against the published checksums
   image rm IMAGE                         Refused while a VM uses it (the error names them)

@@ -55,6 +55,18 @@ export async function image(ctx: Ctx): Promise<number | void> {
         throw new HangarError('NOT_FOUND', `Cannot read ${file}: ${(err as Error).message}`);
       }
       if (kind === 'ova') {
+        if (ctx.values['dry-run']) {
+          const plan = await call(ctx, 'image.planOva', { path: file });
+          const disks = plan.disks.map((d) => `${d.file} (${formatSize(d.capacityBytes)})`).join(', ');
+          const notes = plan.notHonoured.length
+            ? `\nNot honoured:\n${plan.notHonoured.map((n) => `  - ${n}`).join('\n')}`
+            : '\nEverything in it can be honoured.';
+          ctx.print(
+            plan,
+            `Would import VM "${plan.name}": ${plan.cpus ?? '?'} CPU, ${plan.memoryMiB ?? '?'} MiB, ${plan.firmware}, disk ${disks}, NICs ${plan.nics.join(', ') || 'none'}.${notes}`,
+          );
+          return;
+        }
         const r = await call(ctx, 'image.importOva', { path: file, name: str(ctx.values, 'name') });
         const notes = r.notHonoured.length
           ? `\nNot honoured:\n${r.notHonoured.map((n) => `  - ${n}`).join('\n')}`

@@ -64,6 +64,7 @@ const OPTIONS = {
   image: { type: 'string' },
   'os-variant': { type: 'string' },
   'cloud-init': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   'ssh-key': { type: 'string', multiple: true },
   'user-data': { type: 'string' },
   'network-config': { type: 'string' },

@@ -114,3 +114,46 @@ export function checkManifest(text: string, files: Unpacked['files']): number {
   }
   return checked;
 }
+
+/**
+ * The OVF and the member list of an OVA, without unpacking the disks: what an import would make
+ * and what it could not honour, shown before anything is written. Names are checked as unpack does.
+ */
+export async function readOvaDescriptor(ova: string): Promise<{ ovf: string; members: Map<string, number> }> {
+  const members = new Map<string, number>();
+  let ovf: string | null = null;
+  const ex = extract();
+  const source = createReadStream(ova);
+  source.on('error', (err) => ex.destroy(err));
+  source.pipe(ex);
+  try {
+    for await (const entry of ex) {
+      const { header } = entry;
+      checkName(header.name);
+      if (header.type !== 'file')
+        throw new HangarError(
+          'INVALID_INPUT',
+          `The OVA member "${header.name}" is a ${header.type}, not a file; refused.`,
+        );
+      members.set(header.name, header.size ?? 0);
+      if (header.name.toLowerCase().endsWith('.ovf') && ovf === null && (header.size ?? 0) <= 4 << 20) {
+        const chunks: Buffer[] = [];
+        for await (const c of entry) chunks.push(c as Buffer);
+        ovf = Buffer.concat(chunks).toString('utf8');
+      } else {
+        entry.resume();
+        await new Promise<void>((resolve) => entry.on('end', () => resolve()));
+      }
+    }
+  } catch (err) {
+    source.destroy();
+    if (err instanceof HangarError) throw err;
+    throw new HangarError(
+      'INVALID_INPUT',
+      `The OVA ${ova} could not be read as a tar archive: ${(err as Error).message}`,
+    );
+  }
+  if (ovf === null)
+    throw new HangarError('INVALID_INPUT', `${ova} holds no .ovf descriptor; it is not an OVA.`);
+  return { ovf, members };
+}

@@ -19,7 +19,7 @@ import { hashFile } from './hash';
 import { importDisk } from './import';
 import { ImageLibrary } from './library';
 import { findOs, osFromIso } from './osinfo';
-import { checkManifest, unpackOva } from './ova';
+import { checkManifest, readOvaDescriptor, unpackOva } from './ova';
 import { parseOvf, type OvfMachine } from './ovf';
 import { isoIds, sniffFormat } from './sniff';
 
@@ -113,6 +113,24 @@ export interface OvaImport {
   vm: VmConfig;
   image: ImageMeta;
   ovf: OvfMachine;
+}
+
+/** What importing an OVA would make, and what it could not honour; nothing is written. */
+export async function planOva(engine: EngineContext, path: string): Promise<OvfMachine> {
+  const checked = checkHostPath(engine.policy, path, 'file to import');
+  if (sniffFormat(checked.path) !== 'ova')
+    throw new HangarError('INVALID_INPUT', `${path} is not an OVA (a tar archive with an OVF inside).`);
+  const { ovf, members } = await readOvaDescriptor(checked.path);
+  const machine = parseOvf(ovf);
+  for (const f of machine.files)
+    if (!members.has(f.href))
+      throw new HangarError('INVALID_INPUT', `The OVF names ${f.href}, which the OVA does not hold.`);
+  if (!machine.disks[0])
+    throw new HangarError(
+      'INVALID_INPUT',
+      'The OVF describes no disk with a file; there is nothing to boot.',
+    );
+  return machine;
 }
 
 /** An OVA becomes a library image (its disk, converted) and a VM on it with the OVF's settings. */

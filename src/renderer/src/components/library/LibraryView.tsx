@@ -50,6 +50,13 @@ export function LibraryView() {
       const file = await pickFile('file');
       if (!file) return;
       if (/\.ova$/i.test(file.name)) {
+        // What it would make, and what it cannot honour, before anything is written.
+        const plan = await api('image.planOva', { path: file.grant });
+        const summary = `Import ${file.name} as the VM "${plan.name}" (${plan.cpus ?? '?'} CPU, ${plan.memoryMiB ?? '?'} MiB, ${plan.firmware})?`;
+        const notes = plan.notHonoured.length
+          ? `\n\nNot honoured:\n${plan.notHonoured.map((n) => `- ${n}`).join('\n')}`
+          : '';
+        if (!window.confirm(summary + notes)) return;
         const r = await api('image.importOva', { path: file.grant });
         notify(
           'info',
