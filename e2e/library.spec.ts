@@ -1,14 +1,18 @@
 // The image library through the UI against the real engine: a vdi picked in the file picker is
 // converted into the Library page; the wizard makes a linked clone of it that boots to the
 // guest's ready marker; an ISO's OS is recognised from its volume id and fills the defaults;
-// a file that is not install media is refused as an ISO.
+// a file that is not install media is refused as an ISO; a catalog entry is downloaded from a
+// local server and verified; an OVA is imported as a VM after its plan is shown.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, guestIso, readyMarker } from './fixtures';
 import { ListPage } from './pages/ListPage';
 import { PickerPage } from './pages/PickerPage';
 import { WizardPage } from './pages/WizardPage';
+import { serveFiles } from '../test/support/file-server';
+import { ovf, tarOf } from '../test/support/ova';
 
 test('an image added on the Library page becomes a booting linked clone through the wizard', async ({
   page,
@@ -94,4 +98,83 @@ test('the wizard recognises an ISO by its volume id, and refuses a file that is 
   expect(memory).toBeLessThanOrEqual(1024);
   await wizard.next();
   await expect(page.getByTestId('wiz-disk-size')).toHaveValue('20G');
+});
+
+test('a catalog entry is downloaded and verified from the Library page, and an OVA is imported as a VM', async ({
+  page,
+  hangar,
+}) => {
+  // The user's catalog names an image on a local server standing in for the internet.
+  const pub = join(hangar.home, 'pub.qcow2');
+  execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', guestIso, pub]);
+  writeFileSync(
+    join(hangar.home, 'SHA256SUMS'),
+    `${createHash('sha256').update(readFileSync(pub)).digest('hex')}  pub.qcow2\n`,
+  );
+  const server = await serveFiles({ '/pub.qcow2': pub, '/SHA256SUMS': join(hangar.home, 'SHA256SUMS') });
+  try {
+    writeFileSync(
+      join(hangar.env.HANGAR_HOME!, 'catalog.json'),
+      JSON.stringify([
+        {
+          id: 'local-tiny',
+          name: 'Tiny guest from the local mirror',
+          kind: 'cloud',
+          format: 'qcow2',
+          url: `${server.url}/pub.qcow2`,
+          checksums: { url: `${server.url}/SHA256SUMS` },
+        },
+      ]),
+    );
+    await page.goto(hangar.url);
+    await page.getByTestId('nav-library').click();
+    await page.getByTestId('catalog-pull-local-tiny').click();
+    await expect(page.getByTestId('catalog-pull-local-tiny')).toHaveText('In the library', {
+      timeout: 60_000,
+    });
+    // The same bytes as the vdi converted in the first test: the library keeps one image, which
+    // now also records the catalog entry and the verified digest.
+    const row = page.getByTestId('library-image');
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText('Converted from vdi, sha256 verified');
+  } finally {
+    await server.close();
+  }
+
+  // An OVA: the page shows what it would make and not honour, then imports it as a VM.
+  const vmdk = join(hangar.home, 'disk.vmdk');
+  execFileSync('qemu-img', [
+    'convert',
+    '-f',
+    'raw',
+    '-O',
+    'vmdk',
+    '-o',
+    'subformat=streamOptimized',
+    guestIso,
+    vmdk,
+  ]);
+  const disk = readFileSync(vmdk);
+  const desc = Buffer.from(ovf('appliance-disk1.vmdk', disk.length));
+  const ova = join(hangar.home, 'appliance.ova');
+  writeFileSync(
+    ova,
+    await tarOf([
+      { name: 'appliance.ovf', body: desc },
+      { name: 'appliance-disk1.vmdk', body: disk },
+    ]),
+  );
+  let asked = '';
+  page.once('dialog', (d) => {
+    asked = d.message();
+    void d.accept();
+  });
+  await PickerPage.pick(page, 'library-add', ova);
+  await expect(page).toHaveURL(/#\/vm\/[a-z0-9]{12}\//, { timeout: 60_000 });
+  expect(asked).toContain('as the VM "appliance" (1 CPU, 320 MiB, bios)');
+  expect(asked).toContain('vmxnet3: virtio is used instead');
+  const id = /#\/vm\/([a-z0-9]{12})\//.exec(page.url())![1]!;
+  expect(hangar.cli(['start', id]).code).toBe(0);
+  expect(hangar.cli(['wait', id, '--serial', readyMarker, '--timeout', '180']).code).toBe(0);
+  expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
 });

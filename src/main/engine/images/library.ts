@@ -108,7 +108,7 @@ export class ImageLibrary {
         id = await copyHashed(src, target, opts.onProgress);
       }
       const final = join(this.dir, id);
-      if (existsSync(final)) return this.resolve(id);
+      if (existsSync(final)) return this.merge(this.resolve(id), meta);
       const info = await this.img.info(target, format === 'iso' ? 'raw' : format);
       const record = ImageMeta.parse({
         ...meta,
@@ -125,6 +125,28 @@ export class ImageLibrary {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The same bytes came again (a pull of an image that was added from a file, say): the record
+   * keeps its name and gains what it did not know (the catalog entry, the verified digest, the OS).
+   */
+  private merge(existing: ImageMeta, more: NewImage): ImageMeta {
+    const merged = ImageMeta.parse({
+      ...existing,
+      os: existing.os ?? more.os,
+      catalogId: existing.catalogId ?? more.catalogId,
+      defaultUser: existing.defaultUser ?? more.defaultUser,
+      serialConsole: existing.serialConsole ?? more.serialConsole,
+      source: { ...existing.source, verified: existing.source.verified ?? more.source.verified },
+    });
+    if (JSON.stringify(merged) !== JSON.stringify(existing))
+      writeFileAtomic(
+        join(this.dir, existing.id, 'meta.json'),
+        JSON.stringify(merged, null, 2) + '\n',
+        0o644,
+      );
+    return merged;
   }
 
   remove(meta: ImageMeta): void {

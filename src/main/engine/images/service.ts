@@ -39,7 +39,7 @@ function progress(engine: EngineContext, operation: string) {
 
 /** The VMs that use an image: as a backing file (linked clones included) or in a CD drive. */
 async function usersOf(engine: EngineContext, file: string): Promise<string[]> {
-  const users = await dependents(engine, '', [file]);
+  const users = await dependents(engine, '', [file], { namesOnly: true });
   const real = realOr(file);
   for (const e of engine.store.list())
     if (e.ok && e.config.cdroms.some((c) => c.media !== null && realOr(c.media) === real))

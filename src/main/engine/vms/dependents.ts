@@ -36,16 +36,18 @@ function backingName(path: string): string | null | undefined {
 }
 
 /**
- * The other VMs' files that use one of `files`, as "VM name (its file)". With `inPlace`, a disk
+ * The other VMs' files that use one of `files`, as "VM name (its file)" (or the name alone, with
+ * `namesOnly`). With `inPlace`, a disk
  * that is the file itself counts too (deleting a VM keeps such files instead, see deleteVm).
  */
 export async function dependents(
   engine: EngineContext,
   self: string,
   files: Iterable<string>,
-  options: { inPlace?: boolean } = {},
+  options: { inPlace?: boolean; namesOnly?: boolean } = {},
 ): Promise<string[]> {
   const wanted = new Set([...files].map(realOr));
+  const label = (name: string, path: string) => (options.namesOnly ? name : `${name} (${path})`);
   const users: string[] = [];
   for (const entry of engine.store.list()) {
     if (!entry.ok || entry.id === self) continue;
@@ -54,7 +56,7 @@ export async function dependents(
       const path = diskPath(c, d, engine.paths(entry.id).vmDir);
       const inPlace = options.inPlace === true && !d.owned && wanted.has(realOr(d.path));
       if (inPlace || (!d.owned && d.backingChain.some((l) => wanted.has(realOr(l.path))))) {
-        users.push(`${c.name} (${path})`);
+        users.push(label(c.name, path));
         continue;
       }
       if (d.format !== 'qcow2') continue;
@@ -65,7 +67,7 @@ export async function dependents(
       } catch {
         continue; // unreadable now (being replaced): it names nothing we could protect
       }
-      if (backing && wanted.has(realOr(resolve(dirname(path), backing)))) users.push(`${c.name} (${path})`);
+      if (backing && wanted.has(realOr(resolve(dirname(path), backing)))) users.push(label(c.name, path));
     }
   }
   return users;

@@ -12,10 +12,11 @@ import { bytesLabel } from '../wizard/Field';
 
 function source(m: ImageEntry): string {
   const v = m.source.verified;
-  if (m.source.kind === 'download') return v ? `Downloaded, ${v.algorithm} verified` : 'Downloaded';
+  const verified = v ? `, ${v.algorithm} verified` : '';
+  if (m.source.kind === 'download') return `Downloaded${verified}`;
   if (m.source.originalFormat && m.source.originalFormat !== m.format)
-    return `Converted from ${m.source.originalFormat}`;
-  return 'Added from a file';
+    return `Converted from ${m.source.originalFormat}${verified}`;
+  return `Added from a file${verified}`;
 }
 
 export function LibraryView() {
