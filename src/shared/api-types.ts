@@ -6,6 +6,8 @@ export interface VmSummary {
   id: string;
   name: string;
   osType: VmConfig['osType'] | null;
+  /** The OS by name (osinfo-db), when known. */
+  os?: VmConfig['os'];
   state: VmState;
   /** The latest transition, with its reason (and the log tail after a crash). */
   last: StateChange;

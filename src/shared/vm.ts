@@ -308,6 +308,11 @@ export const VmConfig = z.object({
     .default(null),
   /** Set for a VM made from a cloud image: what its NoCloud seed says. */
   cloudInit: CloudInit.nullable().default(null),
+  /** The OS, when known: an osinfo-db variant named or recognised, or what a library image records. */
+  os: z
+    .object({ shortId: z.string().max(64).nullable(), name: z.string().max(200) })
+    .nullable()
+    .default(null),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -114,9 +114,18 @@ describe('downloads from the catalog', () => {
   let pulled: ImageMeta;
 
   it('pulls an entry, verified against its published SHA256SUMS, and makes a booting VM from it', async () => {
+    // The same bytes were added from a file first: the pull finds that image, and its record
+    // gains the catalog entry and the verified digest (it keeps its name).
+    const added = (await api.call('image.add', { path: f('pub.qcow2') })) as ImageMeta;
+    expect(added).toMatchObject({
+      name: 'pub.qcow2',
+      catalogId: null,
+      source: { kind: 'file', verified: null },
+    });
     pulled = (await api.call('image.pull', { id: 'good' })) as ImageMeta;
     expect(pulled.id).toBe(sha256(f('pub.qcow2')));
-    expect(pulled).toMatchObject({ name: 'good', format: 'qcow2', catalogId: 'good' });
+    expect(pulled).toMatchObject({ name: 'pub.qcow2', format: 'qcow2', catalogId: 'good' });
+    expect((await images()).map((i) => [i.name, i.catalogId])).toEqual([['pub.qcow2', 'good']]);
     expect(pulled.source.verified).toMatchObject({
       algorithm: 'sha256',
       digest: pulled.id,
@@ -136,6 +145,7 @@ describe('downloads from the catalog', () => {
     // Same bytes as "good": the library keeps one copy and answers with it.
     const m = (await api.call('image.pull', { id: 'flaky' })) as ImageMeta;
     expect(m.id).toBe(pulled.id);
+    expect(m.catalogId).toBe('good');
     const tries = server.log.slice(before).filter((r) => r.path === '/drop/img/pub.qcow2');
     expect(tries.length).toBe(2);
     expect(tries[0]!.range).toBeNull();
@@ -149,7 +159,7 @@ describe('downloads from the catalog', () => {
     expect(err.message).toContain(sha256(f('pub.qcow2')));
     expect(err.message).toContain(sha256(f('corrupt.qcow2')));
     expect(readdirSync(join(t.home, 'images', '.partial'))).toEqual([]);
-    expect((await images()).map((i) => i.name)).toEqual(['good']);
+    expect((await images()).map((i) => i.name)).toEqual(['pub.qcow2']);
   });
 
   it('says what is wrong with a 404, a size no disk holds, and a file its list does not name', async () => {

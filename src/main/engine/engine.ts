@@ -201,6 +201,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
         id: e.id,
         name: c?.name ?? `(unreadable ${e.id})`,
         osType: c?.osType ?? null,
+        os: c?.os ?? null,
         state: r.state,
         last: r.last,
         cpus: c?.cpus ?? null,

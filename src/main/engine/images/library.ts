@@ -68,15 +68,21 @@ export class ImageLibrary {
     return out.sort((a, b) => a.name.localeCompare(b.name) || a.addedAt.localeCompare(b.addedAt));
   }
 
-  /** By id, by a unique id prefix of at least 6 digits, or by a unique name. */
+  /**
+   * By id, by a unique id prefix of at least 6 digits, by a unique name, or by the catalog entry
+   * it was pulled from (so `--image debian-12` works after `image pull debian-12`).
+   */
   resolve(ref: string): ImageMeta {
     const all = this.list();
     const byId = all.find((m) => m.id === ref);
     if (byId) return byId;
+    const byName = all.filter((m) => m.name === ref);
     const matches =
       /^[0-9a-f]{6,63}$/.test(ref) && all.some((m) => m.id.startsWith(ref))
         ? all.filter((m) => m.id.startsWith(ref))
-        : all.filter((m) => m.name === ref);
+        : byName.length
+          ? byName
+          : all.filter((m) => m.catalogId === ref);
     if (matches.length === 1) return matches[0]!;
     if (matches.length > 1)
       throw new HangarError(

@@ -126,11 +126,10 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
   };
   const base = req.image ? libraryBase(ctx, req.image) : null;
   // The OS variant named, or the one the library image is known to be.
-  const variant = req.osVariant ?? base?.osVariant ?? undefined;
-  if (variant) {
-    const os = req.osVariant ? lookupOs(variant) : findOs(variant);
-    if (os) req = withOsDefaults(req, os, ctx.host);
-  }
+  const variant = req.osVariant ?? base?.os?.shortId ?? undefined;
+  const known = variant ? (req.osVariant ? lookupOs(variant) : findOs(variant)) : null;
+  if (known) req = withOsDefaults(req, known, ctx.host);
+  const os = known ? { shortId: known.shortId, name: known.name } : (base?.os ?? null);
   if (base?.format === 'iso') req = { ...req, iso: base.path };
   // A catalog cloud image is useless without a seed (no password, no key): it always gets one.
   if (base && base.cloudImage && !req.cloudInit) req = { ...req, cloudInit: {} };
@@ -153,6 +152,7 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
     req = { ...req, disk: { ...req.disk, path: external.path, format: external.format } };
   }
   let config = planVm(req, ctx.host, new Date(), external);
+  if (os) config = parseConfig({ ...config, os });
   if (req.cloudInit) config = await withCloudInit(config, req.cloudInit, ctx);
   // Assembled under a name no listing shows and published whole (see ConfigStore.stage), so that
   // neither a failure nor a killed engine leaves a VM without its disk behind.
@@ -208,7 +208,7 @@ function libraryBase(ctx: CreateContext, ref: string) {
     format: meta.format,
     virtualSize: meta.virtualSize,
     cloudImage: meta.defaultUser !== null,
-    osVariant: meta.os?.shortId ?? null,
+    os: meta.os,
   };
 }
 

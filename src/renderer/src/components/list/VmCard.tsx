@@ -6,7 +6,7 @@ import type { VmSummary } from '../../../../shared/api-types';
 import { useVms } from '../../store/vms';
 import { navigate } from '../../store/ui';
 import { CardActions } from './CardActions';
-import { memoryLabel, osLabel, stateLabel } from './filter';
+import { memoryLabel, osGlyph, osLabel, stateLabel } from './filter';
 import { ReadinessLine } from './ReadinessLine';
 import { Sparkline } from './Sparkline';
 import { Thumbnail } from './Thumbnail';
@@ -97,7 +97,12 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
         </span>
       </div>
       <p className="card-facts">
-        <span>{osLabel(vm.osType)}</span>
+        <span data-testid="card-os" title={vm.os?.shortId ? `osinfo-db: ${vm.os.shortId}` : undefined}>
+          <span aria-hidden="true" className="card-os-glyph">
+            {osGlyph(vm.osType)}
+          </span>{' '}
+          {osLabel(vm.osType, vm.os)}
+        </span>
         <span>{vm.cpus === null ? '? CPUs' : `${vm.cpus} CPU${vm.cpus === 1 ? '' : 's'}`}</span>
         <span>{memoryLabel(vm.memoryMiB)}</span>
         {accel && <span title="Accelerator this host uses">{accel}</span>}

@@ -42,8 +42,17 @@ export function visibleVms(vms: readonly VmSummary[], view: ListView): VmSummary
   );
 }
 
-export function osLabel(os: VmSummary['osType']): string {
+export function osLabel(os: VmSummary['osType'], named?: VmSummary['os']): string {
+  if (named) return named.name;
   return os ? OS_PROFILES[os].label : 'Unknown OS';
+}
+
+/** A glyph per OS family, so a wall of cards can be read at a glance (decoration only). */
+export function osGlyph(os: VmSummary['osType']): string {
+  if (os === 'linux') return '🐧';
+  if (os === 'windows10' || os === 'windows11') return '⊞';
+  if (os === 'bsd') return '😈';
+  return '◻';
 }
 
 export function memoryLabel(mib: number | null): string {
