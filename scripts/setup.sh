@@ -10,11 +10,12 @@ cd "$(dirname "$0")/.."
 # unicode VM names as people see them. mmdebstrap, fdisk and e2fsprogs build the real Debian
 # cloud image the tests boot (scripts/guest/debian); xorriso also writes cloud-init seeds;
 # openssh-client (ssh, ssh-keygen) and openssl (password hashes) serve cloud-image VMs.
-# osinfo-db is the OS catalog (names, defaults, install media) the image library reads.
+# osinfo-db is the OS catalog (names, defaults, install media) the image library reads; gnupg
+# (gpg, gpgv) checks vendors' signatures on checksum lists.
 PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb
   grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio xz-utils zstd
   fonts-noto-color-emoji
-  mmdebstrap fdisk e2fsprogs openssh-client openssl osinfo-db)
+  mmdebstrap fdisk e2fsprogs openssh-client openssl osinfo-db gnupg gpgv)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

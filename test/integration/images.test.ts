@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -78,19 +79,49 @@ beforeAll(async () => {
   closeSync(fd);
   const sums = `${sha256(f('pub.qcow2'))}  pub.qcow2\n${'0'.repeat(64)}  gone.qcow2\n`;
   writeFileSync(f('SHA256SUMS'), sums);
+  // A vendor's signing key, and the list signed with it: detached, clearsigned, and two forgeries.
+  const gpgHome = f('gnupg');
+  mkdirSync(gpgHome, { mode: 0o700 });
+  const gpg = (...args: string[]) =>
+    execFileSync(
+      'gpg',
+      ['--batch', '--homedir', gpgHome, '--pinentry-mode', 'loopback', '--passphrase', '', ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+  gpg('--quick-gen-key', 'Test Vendor <vendor@example.test>', 'ed25519', 'sign', 'never');
+  writeFileSync(join(t.home, 'vendor.asc'), gpg('--armor', '--export', 'vendor@example.test'));
+  gpg('--armor', '--detach-sign', '--output', f('SHA256SUMS.sign'), f('SHA256SUMS'));
+  gpg('--clearsign', '--output', f('SHA256SUMS.clear'), f('SHA256SUMS'));
+  writeFileSync(f('other.txt'), 'something else\n');
+  gpg('--armor', '--detach-sign', '--output', f('other.sign'), f('other.txt'));
+  writeFileSync(
+    f('SHA256SUMS.tampered'),
+    readFileSync(f('SHA256SUMS.clear'), 'utf8').replace(sha256(f('pub.qcow2')), sha256(f('corrupt.qcow2'))),
+  );
   server = await serveFiles({
     '/img/pub.qcow2': f('pub.qcow2'),
     '/img/SHA256SUMS': f('SHA256SUMS'),
+    '/img/SHA256SUMS.sign': f('SHA256SUMS.sign'),
+    '/img/SHA256SUMS.clear': f('SHA256SUMS.clear'),
+    '/img/SHA256SUMS.tampered': f('SHA256SUMS.tampered'),
+    '/img/other.sign': f('other.sign'),
     '/bad/pub.qcow2': f('corrupt.qcow2'),
     '/bad/SHA256SUMS': f('SHA256SUMS'),
   });
-  const entry = (id: string, url: string, sums: string) => ({
+  const entry = (id: string, url: string, sums: string, sig?: string | null) => ({
     id,
     name: `test ${id}`,
     kind: 'cloud',
     format: 'qcow2',
     url: `${server.url}${url}`,
-    checksums: { url: `${server.url}${sums}` },
+    checksums: {
+      url: `${server.url}${sums}`,
+      ...(sig !== undefined
+        ? { signed: true, signature: { url: sig ? `${server.url}${sig}` : null, keyFile: 'vendor.asc' } }
+        : {}),
+    },
   });
   writeFileSync(
     join(t.home, 'catalog.json'),
@@ -101,6 +132,10 @@ beforeAll(async () => {
       entry('missing', '/img/gone.qcow2', '/img/SHA256SUMS'),
       entry('huge', '/huge/pub.qcow2', '/img/SHA256SUMS'),
       entry('unlisted', '/img/pub.qcow2', '/img/nothere'),
+      entry('signed', '/img/pub.qcow2', '/img/SHA256SUMS', '/img/SHA256SUMS.sign'),
+      entry('clearsigned', '/img/pub.qcow2', '/img/SHA256SUMS.clear', null),
+      entry('forged', '/img/pub.qcow2', '/img/SHA256SUMS', '/img/other.sign'),
+      entry('tampered', '/img/corrupt.qcow2', '/img/SHA256SUMS.tampered', null),
     ]),
   );
 }, 120_000);
@@ -160,6 +195,20 @@ describe('downloads from the catalog', () => {
     expect(err.message).toContain(sha256(f('corrupt.qcow2')));
     expect(readdirSync(join(t.home, 'images', '.partial'))).toEqual([]);
     expect((await images()).map((i) => i.name)).toEqual(['pub.qcow2']);
+  });
+
+  it('checks the vendor signature on the list where the catalog has the key, detached or clearsigned', async () => {
+    const signed = (await api.call('image.pull', { id: 'signed' })) as ImageMeta;
+    expect(signed.source.verified).toMatchObject({ algorithm: 'sha256', signed: true });
+    const clear = (await api.call('image.pull', { id: 'clearsigned' })) as ImageMeta;
+    expect(clear.source.verified?.signed).toBe(true);
+    const forged = await failure(api.call('image.pull', { id: 'forged' }));
+    expect(forged.message).toMatch(/does not verify with the catalog's key/);
+    // A digest changed inside the signed text: the signature no longer holds, nothing is fetched.
+    const before = server.log.length;
+    const tampered = await failure(api.call('image.pull', { id: 'tampered' }));
+    expect(tampered.message).toMatch(/does not verify with the catalog's key/);
+    expect(server.log.slice(before).map((r) => r.path)).toEqual(['/img/SHA256SUMS.tampered']);
   });
 
   it('says what is wrong with a 404, a size no disk holds, and a file its list does not name', async () => {

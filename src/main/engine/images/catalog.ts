@@ -28,6 +28,18 @@ export const CatalogEntry = z.object({
     url: z.string().url().max(2048),
     /** The list is PGP-signed by the vendor (inline or a detached signature next to it). */
     signed: z.boolean().default(false),
+    /**
+     * Where the catalog has the vendor's key, the signature is checked (gpgv) before the list is
+     * used: a detached signature at `url`, or (no url) a clearsigned list. `keyFile` is an OpenPGP
+     * public key, absolute or relative to $HANGAR_HOME.
+     */
+    signature: z
+      .object({
+        url: z.string().url().max(2048).nullable().default(null),
+        keyFile: z.string().min(1).max(4096),
+      })
+      .nullable()
+      .default(null),
   }),
   defaultUser: z.string().max(64).nullable().default(null),
   serialConsole: z.boolean().nullable().default(null),

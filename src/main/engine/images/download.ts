@@ -36,8 +36,8 @@ function checkUrl(url: string): URL {
   return u;
 }
 
-/** A small text file (a checksum list), at most 4 MiB. */
-export async function fetchText(url: string): Promise<string> {
+/** A small file (a checksum list, a signature), at most 4 MiB. */
+export async function fetchSmall(url: string): Promise<Buffer> {
   checkUrl(url);
   const res = await fetch(url, { dispatcher: dispatcher(), redirect: 'follow' }).catch((err: Error) => {
     throw new HangarError(
@@ -46,10 +46,15 @@ export async function fetchText(url: string): Promise<string> {
     );
   });
   if (!res.ok) throw new HangarError('NOT_FOUND', `${url} answered ${res.status} ${res.statusText}.`);
-  const text = await res.text();
-  if (text.length > 4 << 20)
+  const announced = Number(res.headers.get('content-length') ?? 0);
+  if (announced > 4 << 20) {
+    await res.body?.cancel();
     throw new HangarError('INVALID_INPUT', `${url} is too large for a checksum list.`);
-  return text;
+  }
+  const body = Buffer.from(await res.arrayBuffer());
+  if (body.length > 4 << 20)
+    throw new HangarError('INVALID_INPUT', `${url} is too large for a checksum list.`);
+  return body;
 }
 
 /** Where a URL's partial download lives (kept between attempts so it can resume). */

@@ -144,7 +144,13 @@ export class ImageLibrary {
       catalogId: existing.catalogId ?? more.catalogId,
       defaultUser: existing.defaultUser ?? more.defaultUser,
       serialConsole: existing.serialConsole ?? more.serialConsole,
-      source: { ...existing.source, verified: existing.source.verified ?? more.source.verified },
+      // A verification against a signed list outranks one against an unsigned list.
+      source: {
+        ...existing.source,
+        verified: existing.source.verified?.signed
+          ? existing.source.verified
+          : (more.source.verified ?? existing.source.verified),
+      },
     });
     if (JSON.stringify(merged) !== JSON.stringify(existing))
       writeFileAtomic(

@@ -3,7 +3,7 @@
 // claimed by a lock while it is removed or used to make a VM, and one in use is never removed.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 import type { ImageEntry, ImageMeta, VerifyResult } from '../../../shared/images';
 import type { VmConfig } from '../../../shared/vm';
@@ -14,7 +14,8 @@ import { dependents, realOr } from '../vms/dependents';
 import { createVm } from '../vms/create';
 import { catalogEntry, type CatalogEntry } from './catalog';
 import { checksumFor, parseChecksums } from './checksums';
-import { download, fetchText, partialFile, type DownloadProgress } from './download';
+import { download, fetchSmall, partialFile, type DownloadProgress } from './download';
+import { verifySignedList } from './signature';
 import { hashFile } from './hash';
 import { importDisk } from './import';
 import { ImageLibrary } from './library';
@@ -225,9 +226,32 @@ export async function createWithImage(
   return config;
 }
 
+/** The checksum list's text, its signature checked first where the catalog has the key. */
+async function checksumList(
+  engine: EngineContext,
+  entry: CatalogEntry,
+): Promise<{ text: string; signed: boolean }> {
+  const raw = await fetchSmall(entry.checksums.url);
+  const sig = entry.checksums.signature;
+  if (!sig) return { text: raw.toString('utf8'), signed: false };
+  const keyPath = isAbsolute(sig.keyFile) ? sig.keyFile : join(engine.home, sig.keyFile);
+  let key: Buffer;
+  try {
+    key = readFileSync(keyPath);
+  } catch (err) {
+    throw new HangarError(
+      'NOT_FOUND',
+      `The key for ${entry.id} (${keyPath}) cannot be read: ${(err as Error).message}`,
+    );
+  }
+  const signature = sig.url ? await fetchSmall(sig.url) : null;
+  return { text: await verifySignedList(raw, signature, key, entry.checksums.url), signed: true };
+}
+
 /** The URL and checksum line a catalog entry resolves to today. */
-async function resolveEntry(entry: CatalogEntry) {
-  const list = parseChecksums(await fetchText(entry.checksums.url));
+async function resolveEntry(engine: EngineContext, entry: CatalogEntry) {
+  const { text, signed } = await checksumList(engine, entry);
+  const list = parseChecksums(text);
   let url = entry.url;
   if (entry.pattern) {
     const re = new RegExp(entry.pattern);
@@ -254,7 +278,7 @@ async function resolveEntry(entry: CatalogEntry) {
       'NOT_FOUND',
       `${entry.checksums.url} lists no checksum for ${file}; Hangar does not use an unverified download.`,
     );
-  return { url, sum };
+  return { url, sum, signed };
 }
 
 /**
@@ -272,7 +296,7 @@ export async function pullImage(
   const report = progress(engine, 'pull');
   try {
     report(0, `reading ${entry.checksums.url}`);
-    const { url, sum } = await resolveEntry(entry);
+    const { url, sum, signed } = await resolveEntry(engine, entry);
     const part = partialFile(join(lib.dir, '.partial'), url);
     await download(url, part, {
       onProgress: (p) => {
@@ -321,7 +345,7 @@ export async function pullImage(
             algorithm: sum.algorithm,
             digest: sum.digest,
             list: entry.checksums.url,
-            signed: false,
+            signed,
           },
         },
         catalogId: entry.id,
