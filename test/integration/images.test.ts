@@ -342,7 +342,12 @@ describe('OVA imports', () => {
       f('ova-disk.vmdk'),
     );
     disk = readFileSync(f('ova-disk.vmdk'));
-    const desc = Buffer.from(ovf('appliance-disk1.vmdk', disk.length));
+    // A second, empty data disk, as appliances often have.
+    qemuImg('create', '-f', 'vmdk', '-o', 'subformat=streamOptimized', f('ova-data.vmdk'), '8M');
+    const data = readFileSync(f('ova-data.vmdk'));
+    const desc = Buffer.from(
+      ovf('appliance-disk1.vmdk', disk.length, { file: 'appliance-disk2.vmdk', size: data.length }),
+    );
     good = await tarOf([
       { name: 'appliance.ovf', body: desc },
       {
@@ -350,9 +355,11 @@ describe('OVA imports', () => {
         body: manifest([
           ['appliance.ovf', desc],
           ['appliance-disk1.vmdk', disk],
+          ['appliance-disk2.vmdk', data],
         ]),
       },
       { name: 'appliance-disk1.vmdk', body: disk },
+      { name: 'appliance-disk2.vmdk', body: data },
     ]);
     writeFileSync(f('appliance.ova'), good);
   });
@@ -367,6 +374,13 @@ describe('OVA imports', () => {
     expect(r.notHonoured).toEqual(['NIC model vmxnet3: virtio is used instead']);
     expect(r.image.source.originalFormat).toBe('vmdk');
     expect(readdirSync(join(t.home, 'images')).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+    // Both disks: each the VM's own overlay on its library image.
+    expect(r.vm.disks.map((d) => d.id)).toEqual(['disk0', 'disk1']);
+    const data = (await images()).find((i) => i.name === 'appliance-appliance-disk2.vmdk')!;
+    expect(data.virtualSize).toBe(8 << 20);
+    expect(qcow2Backing(join(engine.paths(r.vm.id).vmDir, 'disk1.qcow2'))).toBe(
+      join(t.home, 'images', data.id, 'image.qcow2'),
+    );
     await bootToReady(r.vm);
   }, 240_000);
 

@@ -150,7 +150,5 @@ export function parseOvf(xml: string): OvfMachine {
   const os = vs.OperatingSystemSection as Node | undefined;
   const osType = str(os?.['@_osType']) ?? str(os?.Description);
   const name = str((vs as Node).Name) ?? str(vs['@_id']) ?? 'imported';
-  if (disks.length > 1)
-    notHonoured.push(`${disks.length} disks: only the first (${disks[0]!.file}) is imported in this version`);
   return { name, cpus, memoryMiB, firmware: uefi ? 'uefi' : 'bios', disks, nics, osType, files, notHonoured };
 }

@@ -12,6 +12,8 @@ import type { EngineContext } from '../context';
 import { checkHostPath } from '../policy/paths';
 import { dependents, realOr } from '../vms/dependents';
 import { createVm } from '../vms/create';
+import { nextDiskId } from '../vms/disks';
+import { OS_PROFILES } from '../../../shared/profiles';
 import { catalogEntry, type CatalogEntry } from './catalog';
 import { checksumFor, parseChecksums } from './checksums';
 import { download, fetchSmall, partialFile, type DownloadProgress } from './download';
@@ -164,18 +166,26 @@ export async function importOva(engine: EngineContext, path: string, name?: stri
           `The OVF says ${f.href} is ${f.size} bytes; the OVA holds ${held.size}.`,
         );
     }
-    const disk = ovf.disks[0];
-    if (!disk)
+    if (!ovf.disks[0])
       throw new HangarError(
         'INVALID_INPUT',
         'The OVF describes no disk with a file; there is nothing to boot.',
       );
     const vmName = name ?? ovf.name;
-    const image = await importDisk(lib, engine.img, join(dir, disk.file), {
-      name: `${vmName}-${basename(disk.file)}`,
-      source: 'import',
-      onProgress: (p, step) => report(5 + p * 0.9, step),
-    });
+    // Every disk into the library; the VM gets an overlay on each, the first as its boot disk.
+    const disks: ImageMeta[] = [];
+    const share = 90 / ovf.disks.length;
+    for (const [i, disk] of ovf.disks.entries()) {
+      disks.push(
+        await importDisk(lib, engine.img, join(dir, disk.file), {
+          name: `${vmName}-${basename(disk.file)}`,
+          source: 'import',
+          onProgress: (p, step) =>
+            report(5 + share * i + (p * share) / 100, `disk ${i + 1} of ${ovf.disks.length}: ${step}`),
+        }),
+      );
+    }
+    const image = disks[0]!;
     report(96, 'creating the VM');
     const memoryMiB = ovf.memoryMiB ?? undefined;
     const windows = /windows/i.test(ovf.osType ?? '');
@@ -187,7 +197,9 @@ export async function importOva(engine: EngineContext, path: string, name?: stri
       firmware: ovf.firmware,
       description: `Imported from ${basename(checked.path)}.${ovf.notHonoured.length ? ` Not honoured: ${ovf.notHonoured.join('; ')}.` : ''}`,
     });
-    return { vm, image: { ...image, source: { ...image.source, from: checked.path } }, ovf };
+    let made = vm;
+    for (const extra of disks.slice(1)) made = await attachImage(engine, made.id, extra);
+    return { vm: made, image: { ...image, source: { ...image.source, from: checked.path } }, ovf };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     engine.endProgress('images', 'import', false);
@@ -203,6 +215,35 @@ export function holdImage<T>(
   if (!ref) return fn();
   const meta = library(engine).resolve(ref);
   return engine.withLocks([{ ...imageClaim(meta.id), mode: 'read' }], 'create', fn);
+}
+
+/** Adds a disk to a stopped VM: an overlay of its own on a library image (held while it is made). */
+export async function attachImage(engine: EngineContext, vmId: string, meta: ImageMeta): Promise<VmConfig> {
+  const lib = library(engine);
+  return engine.withLocks([{ ...imageClaim(meta.id), mode: 'read' }], 'disk add', () =>
+    engine.withVm(vmId, 'disk add', async (config) => {
+      engine.requireStopped(config, 'add a disk');
+      const id = nextDiskId(config);
+      const disk = {
+        id,
+        owned: true as const,
+        file: `${id}.qcow2`,
+        format: 'qcow2' as const,
+        bus: OS_PROFILES[config.osType].diskBus,
+        readOnly: false,
+        cache: 'writeback' as const,
+        discard: true,
+      };
+      await engine.img.create(join(engine.paths(config.id).vmDir, disk.file), {
+        format: 'qcow2',
+        sizeBytes: 0,
+        backing: { path: lib.file(meta), format: meta.format },
+      });
+      const saved = engine.store.save({ ...engine.store.load(config.id), disks: [...config.disks, disk] });
+      engine.emit('config', { id: saved.id, config: saved });
+      return saved;
+    }),
+  );
 }
 
 /** Makes a VM on a library image with the image held against removal while it is made. */

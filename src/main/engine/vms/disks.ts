@@ -16,7 +16,7 @@ import type { DiskInfoResult } from '../../../shared/api-types';
 import type { EngineContext } from '../context';
 import { clonesOf } from '../rollback/templates';
 
-function nextDiskId(config: VmConfig): string {
+export function nextDiskId(config: VmConfig): string {
   const used = new Set([...config.disks, ...config.cdroms, ...config.nics].map((d) => d.id));
   for (let i = 0; ; i++) if (!used.has(`disk${i}`)) return `disk${i}`;
 }
