@@ -159,6 +159,22 @@ test('a catalog entry is downloaded and verified from the Library page, and an O
   } finally {
     await server.close();
   }
+  // The downloaded image, as a linked clone made in the wizard.
+  const wizard = new WizardPage(page);
+  await page.getByTestId('nav-vms').click();
+  await new ListPage(page).newVm();
+  await page.getByTestId('wiz-name').fill('from-catalog');
+  await wizard.next();
+  await page.getByTestId('wiz-media-library').check();
+  await page.getByTestId('wiz-library-option').filter({ hasText: 'local-tiny' }).click();
+  for (let i = 0; i < 5; i++) await wizard.next();
+  await expect(page.getByTestId('wiz-review')).toContainText('A linked clone of local-tiny');
+  await wizard.create();
+  await expect(page).toHaveURL(/#\/vm\/[a-z0-9]{12}\//, { timeout: 30_000 });
+  await page.getByTestId('nav-library').click();
+  await expect(page.getByTestId('library-image').filter({ hasText: 'local-tiny' })).toContainText(
+    'from-catalog',
+  );
 
   // An OVA: the page shows what it would make and not honour, then imports it as a VM.
   const vmdk = join(hangar.home, 'disk.vmdk');
