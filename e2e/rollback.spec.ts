@@ -189,6 +189,15 @@ test('template: linked clone from the UI sees its data; the template cannot star
   await expect(page.getByTestId('linked-clone')).toContainText('linked one');
   await expect(page.getByTestId('template-unset')).toBeDisabled();
   await expect(page.getByTestId('detail-start')).toBeDisabled();
+  // Delete is disabled with the reason (the engine would refuse after the confirmation), how the
+  // template last stopped is not shown, and its console offers no Start.
+  await expect(page.getByTestId('detail-delete')).toBeDisabled();
+  await expect(page.getByTestId('detail-delete')).toHaveAttribute('title', /Linked clones .*linked one/);
+  await expect(page.getByTestId('detail-reason')).toHaveCount(0);
+  await detail.openTab('console');
+  await expect(page.getByTestId('console-placeholder')).toContainText('A template is never started');
+  await expect(page.getByTestId('console-start')).toHaveCount(0);
+  await detail.openTab('rollback');
   await page.screenshot({ path: join(shots, 'rollback-template.png') });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: join(shots, 'rollback-template-dark.png') });

@@ -5,6 +5,8 @@ import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
 import { navigate } from '../../store/ui';
 import { useVmConfig } from '../vm-config';
+import { useVms } from '../../store/vms';
+import { useShallow } from 'zustand/react/shallow';
 import { useConfirm } from './Confirm';
 
 const DISPOSABLE_TIP =
@@ -18,6 +20,8 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
   const up = state === 'running' || state === 'paused';
   const config = useVmConfig(id);
   const template = config?.template === true;
+  // A template's linked clones: deleting it would break them, and the engine refuses.
+  const clones = useVms(useShallow((s) => s.vms.filter((v) => v.linkedTo === id).map((v) => v.name)));
   const startBlock = template
     ? 'A template is never started: make a linked clone of it (Rollback tab) and start that.'
     : null;
@@ -83,7 +87,8 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
             {vm.busy}…
           </span>
         )}
-        {vm.last.reason && state !== 'running' && (
+        {/* How a template last stopped is history, not news: it is never started again. */}
+        {vm.last.reason && state !== 'running' && !template && (
           <span className="detail-reason muted" data-testid="detail-reason">
             {vm.last.reason}
           </span>
@@ -158,8 +163,14 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
           type="button"
           className="danger"
           data-testid="detail-delete"
-          disabled={!stopped}
-          title={stopped ? 'Delete this VM' : 'Stop the VM to delete it'}
+          disabled={!stopped || clones.length > 0}
+          title={
+            clones.length > 0
+              ? `Linked clones are built on this template (${clones.join(', ')}): delete them or make them independent first.`
+              : stopped
+                ? 'Delete this VM'
+                : 'Stop the VM to delete it'
+          }
           onClick={() => void remove()}
         >
           Delete

@@ -5,15 +5,17 @@ import type { LinkStatus } from '../../consoles/observable';
 import { attempt } from '../../store/notices';
 
 export function StoppedPlaceholder({ vm, what }: { vm: VmSummary; what: string }) {
-  const canStart = vm.state === 'stopped' || vm.state === 'crashed';
+  const canStart = !vm.template && (vm.state === 'stopped' || vm.state === 'crashed');
   return (
     <div className="console-placeholder" data-testid="console-placeholder">
       <p>
-        {vm.state === 'starting'
-          ? 'The VM is starting…'
-          : canStart
-            ? `The VM is ${vm.state}. Start it to see ${what}.`
-            : `The VM is ${vm.state}.`}
+        {vm.template
+          ? 'A template is never started: make a linked clone of it (Rollback tab) and start that.'
+          : vm.state === 'starting'
+            ? 'The VM is starting…'
+            : canStart
+              ? `The VM is ${vm.state}. Start it to see ${what}.`
+              : `The VM is ${vm.state}.`}
       </p>
       {canStart && (
         <button
