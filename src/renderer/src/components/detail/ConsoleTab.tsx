@@ -28,6 +28,15 @@ export function ConsoleTab({ vm }: { vm: VmSummary }) {
     ? sessionStatus
     : { state: 'disconnected' as const, reason: `The VM is ${vm.state}.` };
 
+  // When the paste dialog goes away (typed or cancelled), the keyboard goes back to the screen,
+  // so the next key reaches the guest. After the dialog's own close, which returns focus to the
+  // button that opened it.
+  const wasPasting = useRef(false);
+  useEffect(() => {
+    if (wasPasting.current && !pasting && live) vncSession(vm.id).focus();
+    wasPasting.current = pasting;
+  }, [pasting, live, vm.id]);
+
   useEffect(() => {
     const onChange = () => setFullscreen(document.fullscreenElement === screenRef.current);
     document.addEventListener('fullscreenchange', onChange);
