@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromiumFlags, ROOT_NOTE } from './chromium-flags.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUTS = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
@@ -149,20 +150,13 @@ function launchPage(url, profile) {
 
 function openChromium(browser, url, profile) {
   if (!URL_LINE.test(url)) throw new Error('hangar serve printed an unexpected URL');
-  const flags = [
-    `--app=${launchPage(url, profile)}`,
-    `--user-data-dir=${profile}`,
-    '--window-size=1280,820',
-    '--no-first-run',
-    '--no-default-browser-check',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    // A fresh profile would otherwise ask to unlock the desktop keyring.
-    '--password-store=basic',
-  ];
-  if (!process.env.DISPLAY) flags.push('--ozone-platform=wayland');
-  if (isRoot) flags.push('--no-sandbox');
+  const flags = chromiumFlags({
+    launchUrl: launchPage(url, profile),
+    profile,
+    isRoot,
+    display: process.env.DISPLAY,
+  });
+  if (isRoot) console.log(ROOT_NOTE);
   const child = spawn(browser, flags, { stdio: ['ignore', 'ignore', 'pipe'] });
   // Chromium is chatty on stderr; keep the tail to show only if it fails.
   let tail = '';
