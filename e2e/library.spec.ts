@@ -98,7 +98,11 @@ test('the wizard recognises an ISO by its volume id, and refuses a file that is 
   expect(memory).toBeLessThanOrEqual(1024);
   await wizard.next();
   await expect(page.getByTestId('wiz-disk-size')).toHaveValue('20G');
+  // A size beyond the host's free space is allowed (qcow2 grows as written) but said.
+  await page.getByTestId('wiz-disk-size').fill('60T');
+  await expect(page.getByTestId('wiz-disk-space-warning')).toContainText('60 TiB');
   await page.getByTestId('wiz-disk-size').fill('64M');
+  await expect(page.getByTestId('wiz-disk-space-warning')).toHaveCount(0);
   await wizard.next();
   await wizard.next();
   await wizard.next();

@@ -107,6 +107,8 @@ export const ApiParams = {
   'host.isos': z.object({}),
   /** The user's public keys in ~/.ssh and the user name a cloud image gets by default. */
   'host.sshKeys': z.object({}),
+  /** Free and total space where VMs' disks are made ($HANGAR_HOME), in bytes. */
+  'host.space': z.object({}),
   'disk.add': Vm.extend({ disk: z.discriminatedUnion('kind', [NewDisk, ExistingDisk]) }),
   'disk.resize': Vm.extend({
     disk: z.string().max(16),
@@ -260,6 +262,7 @@ export interface ApiResults {
    */
   'host.isos': { recent: string[]; downloads: string[]; grants?: Record<string, string> };
   'host.sshKeys': { user: string; keys: { file: string; key: string }[] };
+  'host.space': { free: number; total: number };
   'disk.info': DiskInfoResult;
   'vm.address': VmAddress;
   'vm.exec': {

@@ -1,6 +1,7 @@
 // Binds the API map to the engine: params parsed with the shared schemas, host files checked
 // against what the caller may name (callers.ts), then the engine call. The host server, the
 // Electron IPC handlers and the CLI's in-process mode all use this.
+import { statfsSync } from 'node:fs';
 import { readinessOf } from '../engine/ready/watch';
 import { statsOf } from '../engine/stats/sampler';
 import { reseedVm } from '../engine/cloudinit/reseed';
@@ -143,6 +144,10 @@ function handlers(engine: Engine): Handlers {
     },
     'host.isos': () => findIsos(engine),
     'host.sshKeys': () => ({ user: defaultUser(), keys: userKeyFiles(engine.env) }),
+    'host.space': () => {
+      const st = statfsSync(engine.home);
+      return { free: st.bavail * st.bsize, total: st.blocks * st.bsize };
+    },
     'disk.add': ({ vm, disk }) => addDisk(engine, vm, disk),
     'disk.resize': ({ vm, disk, size, shrink }) => resizeDisk(engine, vm, disk, size, shrink),
     'disk.convert': ({ vm, disk, format }) => convertDisk(engine, vm, disk, format),

@@ -3,6 +3,9 @@
 import { bytesLabel, described, Field, type StepProps } from './Field';
 import type { DiskFacts } from './DiskInfo';
 import { PREALLOCATIONS, type Preallocation } from './form';
+import { useEffect, useState } from 'react';
+import { api } from '../../api/client';
+import { parseSize } from './validate';
 
 const PREALLOC_HINT: Record<Preallocation, string> = {
   off: 'Space is taken as the guest writes: fastest to create.',
@@ -46,6 +49,37 @@ function ExistingDisk({ form, set, disk }: StepProps & { disk: DiskFacts | null 
         </span>
       </label>
     </fieldset>
+  );
+}
+
+/** Free space where Hangar keeps VMs, asked once per visit of the step; null until known. */
+function useFreeSpace(): number | null {
+  const [free, setFree] = useState<number | null>(null);
+  useEffect(() => {
+    let current = true;
+    // A warning only: if the engine cannot say, nothing is shown.
+    api('host.space', {}).then(
+      (r) => current && setFree(r.free),
+      () => {},
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
+  return free;
+}
+
+/** A virtual size beyond the free space is allowed (qcow2 grows as written) but said. */
+function SpaceWarning({ size }: { size: string }) {
+  const free = useFreeSpace();
+  const parsed = parseSize(size);
+  if (free === null || 'error' in parsed || parsed.bytes <= free) return null;
+  return (
+    <p className="wiz-hint wiz-warning" role="note" data-testid="wiz-disk-space-warning">
+      This disk may grow to {bytesLabel(parsed.bytes)}, but only {bytesLabel(free)} is free where Hangar keeps
+      its VMs. The VM is made (its disk takes space only as the guest writes), but the guest's writes fail
+      once the host disk is full.
+    </p>
   );
 }
 
@@ -111,6 +145,7 @@ export function StepDisk(props: StepProps & { disk: DiskFacts | null }) {
           {...described('diskSize', error('diskSize'))}
         />
       </Field>
+      <SpaceWarning size={form.diskSize} />
       <Field
         label="Format"
         field="diskFormat"
