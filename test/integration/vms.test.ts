@@ -44,6 +44,29 @@ describe('VMs', () => {
       message: expect.stringMatching(`Host port ${port}/tcp is already in use`),
     });
     expect(engine.runtime(other.id).state).toBe('stopped');
+
+    // Forwards change while it runs: one added is served at once, one removed stops answering,
+    // and a host port in use is refused with QEMU's reason, leaving the forwards as they were.
+    const added = await freePort();
+    const fwd = (hostPort: number) => ({
+      protocol: 'tcp' as const,
+      hostAddress: '127.0.0.1' as const,
+      hostPort,
+      guestPort: 80,
+    });
+    await editVm(engine, vm.id, { portForwards: [fwd(added)] });
+    expect((await (await fetch(`http://127.0.0.1:${added}/`)).text()).trim()).toBe(guest().manifest.httpBody);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    const busy = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => busy.once('listening', r));
+    const busyPort = (busy.address() as { port: number }).port;
+    await expect(editVm(engine, vm.id, { portForwards: [fwd(busyPort)] })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining(`host port ${busyPort}`),
+    });
+    busy.close();
+    expect(engine.store.load(vm.id).nics[0]!.portForwards.map((f) => f.hostPort)).toEqual([added]);
+    expect((await (await fetch(`http://127.0.0.1:${added}/`)).text()).trim()).toBe(guest().manifest.httpBody);
     await engine.stop(vm.id, { force: true });
   });
 

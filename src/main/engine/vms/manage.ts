@@ -3,7 +3,7 @@
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EditVmRequest } from '../../../shared/requests';
-import type { VmConfig } from '../../../shared/vm';
+import type { PortForward, VmConfig } from '../../../shared/vm';
 import type { DeleteResult } from '../../../shared/api-types';
 import { HangarError } from '../../../shared/errors';
 import { parseConfig } from '../config/store';
@@ -21,8 +21,50 @@ import type { Claim } from '../policy/locks';
 
 /** Written into a VM's directory before its files are removed; see deleteVm and recovery.ts. */
 
-/** Fields that take effect only at the next start; everything but name and description. */
-const LIVE_FIELDS = new Set(['name', 'description']);
+/**
+ * Fields that may change while the VM runs: name and description, and the port forwards of a
+ * user-mode NIC (applied to the running QEMU at once). Everything else waits for a stop.
+ */
+const LIVE_FIELDS = new Set(['name', 'description', 'portForwards']);
+
+const fwdKey = (f: PortForward) => `${f.protocol}:${f.hostAddress}:${f.hostPort}`;
+
+/**
+ * Changes a running VM's forwards to `next` through QEMU's hostfwd_remove/hostfwd_add (HMP only
+ * in QEMU 7.2). Every part of each command is ours or a checked number or enum. A rule QEMU
+ * refuses (a host port in use) undoes the ones added before it and fails with QEMU's reason.
+ */
+async function applyForwardsLive(
+  engine: EngineContext,
+  config: VmConfig,
+  next: PortForward[],
+): Promise<void> {
+  const nic = config.nics[0]!;
+  if (nic.mode !== 'user' || nic.segment)
+    throw new HangarError(
+      'CONFLICT',
+      'Ports are forwarded live only on a NAT (user-mode) network; stop the VM to change them.',
+    );
+  const hmp = (line: string) =>
+    engine.qmp(config.id).execute<string>('human-monitor-command', { 'command-line': line });
+  const netdev = `${nic.id}-net`;
+  const before = new Map(nic.portForwards.map((f) => [fwdKey(f), f]));
+  const after = new Map(next.map((f) => [fwdKey(f), f]));
+  const removed = [...before.values()].filter((f) => after.get(fwdKey(f))?.guestPort !== f.guestPort);
+  const added = [...after.values()].filter((f) => before.get(fwdKey(f))?.guestPort !== f.guestPort);
+  for (const f of removed) await hmp(`hostfwd_remove ${netdev} ${fwdKey(f)}`);
+  const done: PortForward[] = [];
+  for (const f of added) {
+    const reply = await hmp(`hostfwd_add ${netdev} ${fwdKey(f)}-:${f.guestPort}`);
+    if (reply.trim()) {
+      for (const d of done) await hmp(`hostfwd_remove ${netdev} ${fwdKey(d)}`).catch(() => '');
+      for (const r of removed)
+        await hmp(`hostfwd_add ${netdev} ${fwdKey(r)}-:${r.guestPort}`).catch(() => '');
+      throw new HangarError('CONFLICT', `QEMU refused to forward host port ${f.hostPort}: ${reply.trim()}`);
+    }
+    done.push(f);
+  }
+}
 
 export async function editVm(engine: EngineContext, ref: string, patch: EditVmRequest): Promise<VmConfig> {
   return engine.withVm(ref, 'edit', async (config) => {
@@ -48,6 +90,10 @@ export async function editVm(engine: EngineContext, ref: string, patch: EditVmRe
       if (!nic)
         throw new HangarError('INVALID_INPUT', 'This VM has no network interface to forward ports to.');
       next.nics = [{ ...nic, portForwards }, ...others];
+      // Checked (duplicates, bounds) before QEMU is touched.
+      const checked = parseConfig(next);
+      if (!engine.isStopped(config.id))
+        await applyForwardsLive(engine, config, checked.nics[0]!.portForwards);
     }
     const saved = engine.store.save(parseConfig(next));
     engine.emit('config', { id: saved.id, config: saved });

@@ -138,6 +138,9 @@ export function SettingsTab({ vm }: { vm: VmSummary }) {
               Emulated TPM 2.0
             </label>
           </div>
+        </fieldset>
+        {/* Forwards change live on a running VM (engine/vms/manage.ts). */}
+        <fieldset>
           <PortForwards
             rows={form.forwards}
             hasNic={base.nics.length > 0}

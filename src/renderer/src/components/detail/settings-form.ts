@@ -95,5 +95,5 @@ export function isDirty(form: SettingsForm, c: VmConfig): boolean {
   return Object.keys(patch).length > 0 || Object.keys(errors).length > 0;
 }
 
-/** Fields the engine changes only while the VM is stopped. */
-export const LIVE_FIELDS = new Set(['name', 'description']);
+/** Fields the engine changes while the VM runs (the rest wait for a stop). */
+export const LIVE_FIELDS = new Set(['name', 'description', 'portForwards']);
