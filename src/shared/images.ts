@@ -89,7 +89,10 @@ export interface CatalogItem {
   kind: 'cloud' | 'iso';
   url: string;
   checksums: string;
+  /** The vendor signs its checksum list. */
   signed: boolean;
+  /** Hangar checks that signature (the catalog has the vendor's key); otherwise only the digest. */
+  signatureChecked: boolean;
   defaultUser: string | null;
   serialConsole: boolean | null;
   os: CatalogOs | null;

@@ -77,7 +77,9 @@ beforeAll(async () => {
   const fd = openSync(f('corrupt.qcow2'), 'r+');
   writeSync(fd, Buffer.from('garbage'), 0, 7, 1 << 20);
   closeSync(fd);
-  const sums = `${sha256(f('pub.qcow2'))}  pub.qcow2\n${'0'.repeat(64)}  gone.qcow2\n`;
+  // A published overlay: its digest is right, but it names a backing file QEMU would open.
+  qemuImg('create', '-f', 'qcow2', '-F', 'raw', '-b', f('tiny.img'), f('overlay.qcow2'));
+  const sums = `${sha256(f('pub.qcow2'))}  pub.qcow2\n${'0'.repeat(64)}  gone.qcow2\n${sha256(f('overlay.qcow2'))}  overlay.qcow2\n`;
   writeFileSync(f('SHA256SUMS'), sums);
   // A vendor's signing key, and the list signed with it: detached, clearsigned, and two forgeries.
   const gpgHome = f('gnupg');
@@ -102,6 +104,7 @@ beforeAll(async () => {
   );
   server = await serveFiles({
     '/img/pub.qcow2': f('pub.qcow2'),
+    '/img/overlay.qcow2': f('overlay.qcow2'),
     '/img/SHA256SUMS': f('SHA256SUMS'),
     '/img/SHA256SUMS.sign': f('SHA256SUMS.sign'),
     '/img/SHA256SUMS.clear': f('SHA256SUMS.clear'),
@@ -132,6 +135,7 @@ beforeAll(async () => {
       entry('missing', '/img/gone.qcow2', '/img/SHA256SUMS'),
       entry('huge', '/huge/pub.qcow2', '/img/SHA256SUMS'),
       entry('unlisted', '/img/pub.qcow2', '/img/nothere'),
+      entry('overlay', '/img/overlay.qcow2', '/img/SHA256SUMS'),
       entry('signed', '/img/pub.qcow2', '/img/SHA256SUMS', '/img/SHA256SUMS.sign'),
       entry('clearsigned', '/img/pub.qcow2', '/img/SHA256SUMS.clear', null),
       entry('forged', '/img/pub.qcow2', '/img/SHA256SUMS', '/img/other.sign'),
@@ -188,6 +192,18 @@ describe('downloads from the catalog', () => {
     expect(readdirSync(join(t.home, 'images', '.partial'))).toEqual([]);
   });
 
+  it('runs one pull of a URL at a time: a second one at once is refused as busy', async () => {
+    const [a, b] = await Promise.allSettled([
+      api.call('image.pull', { id: 'good' }),
+      api.call('image.pull', { id: 'good' }),
+    ]);
+    const outcomes = [a, b].map((r) =>
+      r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code,
+    );
+    expect(outcomes.sort()).toEqual(['BUSY', 'ok']);
+    expect(readdirSync(join(t.home, 'images', '.partial'))).toEqual([]);
+  });
+
   it('fails closed on a digest mismatch, shows both digests and keeps nothing', async () => {
     const err = await failure(api.call('image.pull', { id: 'corrupt' }));
     expect(err.code).toBe('INVALID_INPUT');
@@ -220,6 +236,9 @@ describe('downloads from the catalog', () => {
     expect(huge.message).toMatch(/1024 TiB|PiB|free/);
     const unlisted = await failure(api.call('image.pull', { id: 'unlisted' }));
     expect(unlisted.code).toBe('NOT_FOUND');
+    const overlay = await failure(api.call('image.pull', { id: 'overlay' }));
+    expect(overlay.code).toBe('UNSUPPORTED');
+    expect(overlay.message).toMatch(/overlay on/);
     const unknown = await failure(api.call('image.pull', { id: 'no-such-entry' }));
     expect(unknown.message).toMatch(/No catalog entry "no-such-entry"/);
     expect(readdirSync(join(t.home, 'images', '.partial'))).toEqual([]);
@@ -309,12 +328,25 @@ describe('imports of every common format', () => {
     writeFileSync(f('up.vmdk'), descriptor('../x.img'));
     symlinkSync('/etc/passwd', f('linked-flat.img'));
     writeFileSync(f('linked.vmdk'), descriptor('linked-flat.img'));
-    for (const name of ['shadow.vmdk', 'up.vmdk', 'linked.vmdk']) {
+    // An extent line after 64 KiB of comments (QEMU reads 1 MiB of descriptor).
+    writeFileSync(f('padded.vmdk'), descriptor('/etc/passwd').replace('RW 8', `${'#\n'.repeat(40_000)}RW 8`));
+    // A size QEMU reads and a strict pattern would skip.
+    writeFileSync(f('plus.vmdk'), descriptor('/etc/passwd').replace('RW 8', 'RW +8'));
+    // A binary vmdk with capacity 0: QEMU follows its embedded descriptor's extents.
+    const head = Buffer.alloc(512);
+    head.write('KDMV', 0, 'latin1');
+    head.writeUInt32LE(1, 4);
+    head.writeBigUInt64LE(0n, 12);
+    head.writeBigUInt64LE(1n, 28);
+    head.writeBigUInt64LE(1n, 36);
+    const embedded = Buffer.alloc(512);
+    embedded.write(descriptor('/etc/passwd'), 0, 'latin1');
+    writeFileSync(f('kdmv.vmdk'), Buffer.concat([head, embedded]));
+    for (const name of ['shadow.vmdk', 'up.vmdk', 'linked.vmdk', 'padded.vmdk', 'plus.vmdk', 'kdmv.vmdk']) {
       const err = await failure(api.call('image.add', { path: f(name) }));
-      expect(err.code).toBe('INVALID_INPUT');
-      expect(err.message).toMatch(/outside its folder|not a regular file/);
+      expect(err.code, name).toBe('INVALID_INPUT');
+      expect(err.message, name).toMatch(/outside its folder|not a regular file|cannot read/);
     }
-    qemuImg('create', '-f', 'qcow2', '-F', 'raw', '-b', f('tiny.img'), f('overlay.qcow2'));
     const overlay = await failure(api.call('image.add', { path: f('overlay.qcow2') }));
     expect(overlay.message).toMatch(/overlay on/);
     const own = await failure(

@@ -52,6 +52,7 @@ export function imageHandlers(engine: Engine) {
         url: e.url,
         checksums: e.checksums.url,
         signed: e.checksums.signed,
+        signatureChecked: e.checksums.signature !== null,
         defaultUser: e.defaultUser,
         serialConsole: e.serialConsole,
         os: e.osinfo ? catalogOs(findOs(e.osinfo)) : null,

@@ -51,10 +51,18 @@ export async function fetchSmall(url: string): Promise<Buffer> {
     await res.body?.cancel();
     throw new HangarError('INVALID_INPUT', `${url} is too large for a checksum list.`);
   }
-  const body = Buffer.from(await res.arrayBuffer());
-  if (body.length > 4 << 20)
-    throw new HangarError('INVALID_INPUT', `${url} is too large for a checksum list.`);
-  return body;
+  // Read as it comes and stopped at the bound: a server that announces nothing is not believed.
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += (chunk as Uint8Array).length;
+    if (size > 4 << 20) {
+      await res.body?.cancel().catch(() => {});
+      throw new HangarError('INVALID_INPUT', `${url} is too large for a checksum list.`);
+    }
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Where a URL's partial download lives (kept between attempts so it can resume). */

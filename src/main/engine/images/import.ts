@@ -4,8 +4,9 @@
 // format is read by Hangar (sniff.ts) and given to qemu-img; files an image names (vmdk extents,
 // backing and data files) are checked before qemu-img opens it.
 import { randomBytes } from 'node:crypto';
-import { rmSync, statSync, statfsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { lstatSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { realOr } from '../vms/dependents';
 import { HangarError } from '../../../shared/errors';
 import type { ImageMeta } from '../../../shared/images';
 import type { QemuImg } from '../storage/qemu-img';
@@ -39,12 +40,28 @@ export async function checkDisk(
       'UNSUPPORTED',
       `${path} is an overlay on ${info['backing-filename']}; import a standalone image (qemu-img convert -O qcow2 flattens it).`,
     );
-  const specific = (info as { 'format-specific'?: { data?: { 'data-file'?: string } } })['format-specific'];
+  const specific = (
+    info as {
+      'format-specific'?: { data?: { 'data-file'?: string; extents?: { filename?: string }[] } };
+    }
+  )['format-specific'];
   if (specific?.data?.['data-file'])
     throw new HangarError(
       'UNSUPPORTED',
       `${path} keeps its data in another file (${specific.data['data-file']}); Hangar does not follow it.`,
     );
+  // Belt and braces after checkVmdkExtents: every extent qemu-img itself opened is a plain file
+  // beside the descriptor, or nothing is converted.
+  for (const e of specific?.data?.extents ?? []) {
+    const name = e.filename ?? '';
+    const real = realOr(name);
+    const st = lstatSync(name, { throwIfNoEntry: false });
+    if (dirname(real) !== dirname(realOr(path)) || !st?.isFile())
+      throw new HangarError(
+        'INVALID_INPUT',
+        `${path} names an extent outside its folder (${name}); refused.`,
+      );
+  }
   return { format, virtualSize: info['virtual-size'] };
 }
 

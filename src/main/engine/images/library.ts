@@ -69,25 +69,29 @@ export class ImageLibrary {
   }
 
   /**
-   * By id, by a unique id prefix of at least 6 digits, by a unique name, or by the catalog entry
-   * it was pulled from (so `--image debian-12` works after `image pull debian-12`).
+   * By id, by name, by a unique id prefix of at least 6 digits, or by the catalog entry it was
+   * pulled from (so `--image debian-12` works after `image pull debian-12`). Several images of one
+   * name or one catalog entry that all came from the same entry (a "latest" pulled again) answer
+   * with the newest.
    */
   resolve(ref: string): ImageMeta {
     const all = this.list();
     const byId = all.find((m) => m.id === ref);
     if (byId) return byId;
-    const byName = all.filter((m) => m.name === ref);
-    const matches =
-      /^[0-9a-f]{6,63}$/.test(ref) && all.some((m) => m.id.startsWith(ref))
-        ? all.filter((m) => m.id.startsWith(ref))
-        : byName.length
-          ? byName
-          : all.filter((m) => m.catalogId === ref);
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1)
+    const candidates =
+      [
+        all.filter((m) => m.name === ref),
+        /^[0-9a-f]{6,63}$/.test(ref) ? all.filter((m) => m.id.startsWith(ref)) : [],
+        all.filter((m) => m.catalogId === ref),
+      ].find((c) => c.length > 0) ?? [];
+    if (candidates.length === 1) return candidates[0]!;
+    const entry = candidates[0]?.catalogId;
+    if (entry && candidates.every((m) => m.catalogId === entry))
+      return candidates.reduce((a, b) => (b.addedAt > a.addedAt ? b : a));
+    if (candidates.length > 1)
       throw new HangarError(
         'CONFLICT',
-        `"${ref}" names ${matches.length} images (${matches.map((m) => m.id.slice(0, 12)).join(', ')}); use an id.`,
+        `"${ref}" names ${candidates.length} images (${candidates.map((m) => m.id.slice(0, 12)).join(', ')}); use an id.`,
       );
     throw new HangarError('NOT_FOUND', `No image "${ref}" in the library. See hangar image list.`);
   }
@@ -126,7 +130,14 @@ export class ImageLibrary {
       writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify(record, null, 2) + '\n', 0o644);
       // Read-only on disk too: overlays rely on it never changing.
       chmodSync(target, 0o444);
-      renameSync(tmp, final);
+      try {
+        renameSync(tmp, final);
+      } catch (err) {
+        // The same bytes were added at the same moment by another call: that one is the image.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') return this.merge(this.resolve(id), meta);
+        throw err;
+      }
       return record;
     } finally {
       rmSync(tmp, { recursive: true, force: true });

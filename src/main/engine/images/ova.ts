@@ -11,6 +11,9 @@ import { extract } from 'tar-stream';
 import { HangarError } from '../../../shared/errors';
 import { formatSize } from '../storage/size';
 
+/** An OVF is a page of XML; one larger than this is not read. */
+export const MAX_OVF = 4 << 20;
+
 export interface Unpacked {
   dir: string;
   files: Map<string, { size: number; sha256: string; sha1: string }>;
@@ -135,8 +138,21 @@ export async function readOvaDescriptor(ova: string): Promise<{ ovf: string; mem
           'INVALID_INPUT',
           `The OVA member "${header.name}" is a ${header.type}, not a file; refused.`,
         );
+      // The same rules as the import (unpackOva), so a plan never promises what it refuses.
+      if (members.has(header.name))
+        throw new HangarError('INVALID_INPUT', `The OVA holds "${header.name}" twice; refused.`);
       members.set(header.name, header.size ?? 0);
-      if (header.name.toLowerCase().endsWith('.ovf') && ovf === null && (header.size ?? 0) <= 4 << 20) {
+      if (header.name.toLowerCase().endsWith('.ovf')) {
+        if (ovf !== null)
+          throw new HangarError(
+            'INVALID_INPUT',
+            'The OVA must hold exactly one .ovf descriptor; it holds more.',
+          );
+        if ((header.size ?? 0) > MAX_OVF)
+          throw new HangarError(
+            'INVALID_INPUT',
+            `The OVF descriptor is larger than ${MAX_OVF >> 20} MiB; refused.`,
+          );
         const chunks: Buffer[] = [];
         for await (const c of entry) chunks.push(c as Buffer);
         ovf = Buffer.concat(chunks).toString('utf8');

@@ -63,6 +63,23 @@ describe('OVF descriptors', () => {
     expect(m.notHonoured.join('\n')).toMatch(/NIC model e1000: e1000e/);
   });
 
+  it('reads firmware from the elements: VirtualBox EFI, VMware Secure Boot noted as not honoured', () => {
+    expect(parseOvf(VBOX.replace('<Firmware type="BIOS"/>', '<Firmware type="EFI64"/>')).firmware).toBe(
+      'uefi',
+    );
+    const secure = parseOvf(
+      VMWARE.replace(
+        '<vmw:Config ovf:required="false" vmw:key="firmware" vmw:value="efi"/>',
+        '<vmw:Config vmw:key="firmware" vmw:value="efi"/><vmw:Config vmw:key="uefi.secureBoot.enabled" vmw:value="true"/>',
+      ),
+    );
+    expect(secure.firmware).toBe('uefi');
+    expect(secure.notHonoured.join('\n')).toMatch(/Secure Boot/);
+    // The words in a description are not settings.
+    const prose = parseOvf(VBOX.replace('Debian_64', 'key="firmware" value="efi"'));
+    expect(prose.firmware).toBe('bios');
+  });
+
   it('refuses a document type, malformed XML and unknown units', () => {
     expect(() => parseOvf('<!DOCTYPE x [<!ENTITY a "aaaa">]><Envelope/>')).toThrow(/document type/);
     expect(() => parseOvf('<Envelope><VirtualSystem>')).toThrow(/not well-formed|no virtual system/);

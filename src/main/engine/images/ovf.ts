@@ -72,6 +72,21 @@ const NIC_MODELS: Record<string, string> = {
   pcnet32: 'virtio',
 };
 
+/** Every element below `root` with its name, depth-first; bounded, as the XML is untrusted. */
+function* elements(root: Node): Generator<{ name: string; node: Node }> {
+  const stack: [string, unknown][] = Object.entries(root);
+  let seen = 0;
+  while (stack.length && seen++ < 100_000) {
+    const [name, value] = stack.pop()!;
+    if (name.startsWith('@_') || name === '#text') continue;
+    for (const node of Array.isArray(value) ? value : [value]) {
+      if (!node || typeof node !== 'object') continue;
+      yield { name, node: node as Node };
+      stack.push(...Object.entries(node as Node));
+    }
+  }
+}
+
 export function parseOvf(xml: string): OvfMachine {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml))
     throw new HangarError(
@@ -141,9 +156,17 @@ export function parseOvf(xml: string): OvfMachine {
     }
   }
   // VMware: <vmw:Config vmw:key="firmware" vmw:value="efi"/>; VirtualBox: <Firmware type="EFI"/>.
-  const text = xml.toLowerCase();
-  const uefi = /key="firmware"\s+[^>]*value="efi"|<(\w+:)?firmware[^>]*type="efi/.test(text);
-  if (/key="uefi\.secureboot\.enabled"\s+[^>]*value="true"/.test(text))
+  // Read from the parsed elements (never by a pattern over the raw text, which a hostile OVF
+  // could make take hours): VMware's Config key/value pairs, VirtualBox's Firmware type.
+  const config = new Map<string, string>();
+  let firmwareType = '';
+  for (const n of elements(vs)) {
+    if (n.name === 'Config')
+      config.set(String(n.node['@_key'] ?? '').toLowerCase(), String(n.node['@_value'] ?? '').toLowerCase());
+    if (n.name === 'Firmware') firmwareType = String(n.node['@_type'] ?? '').toLowerCase();
+  }
+  const uefi = config.get('firmware') === 'efi' || firmwareType.startsWith('efi');
+  if (config.get('uefi.secureboot.enabled') === 'true')
     notHonoured.push(
       'Secure Boot: the VM uses UEFI without it; turn it on in settings if the guest needs it',
     );

@@ -6,9 +6,15 @@ import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 
-const MAX_DESCRIPTOR = 64 * 1024;
+// QEMU reads a text descriptor of up to 1 MiB; so does this check.
+const MAX_DESCRIPTOR = 1 << 20;
 
-function descriptorText(path: string): string {
+/**
+ * The descriptor QEMU would follow, or null when the file is its own only extent: a binary
+ * ("KDMV") vmdk with a capacity is opened as one sparse extent, but with capacity 0 QEMU reads its
+ * embedded descriptor as a descriptor file and opens the extents it names.
+ */
+function followedDescriptor(path: string): string | null {
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(512);
@@ -18,57 +24,75 @@ function descriptorText(path: string): string {
       const n = readSync(fd, buf, 0, MAX_DESCRIPTOR, 0);
       return buf.toString('latin1', 0, n);
     }
-    // A sparse extent's header: the embedded descriptor's offset and size, in sectors.
+    const capacity = head.readBigUInt64LE(12);
+    // The embedded descriptor's offset and size, in sectors.
     const offset = Number(head.readBigUInt64LE(28));
     const sectors = Number(head.readBigUInt64LE(36));
-    if (!offset || !sectors) return '';
+    if (!offset || !sectors) {
+      if (capacity === 0n)
+        throw new HangarError(
+          'INVALID_INPUT',
+          `${path} is a vmdk with no capacity and no descriptor; not a disk.`,
+        );
+      return null;
+    }
     const size = Math.min(sectors * 512, MAX_DESCRIPTOR);
     const buf = Buffer.alloc(size);
     const n = readSync(fd, buf, 0, size, offset * 512);
-    return buf.toString('latin1', 0, n);
+    const text = buf.toString('latin1', 0, n);
+    if (capacity !== 0n) {
+      // Its own only extent; a parent hint still makes it a differencing disk.
+      refuseParent(path, text);
+      return null;
+    }
+    return text;
   } finally {
     closeSync(fd);
   }
 }
 
-/** The extent file names a vmdk descriptor lists (`RW 4192256 SPARSE "disk-s001.vmdk"`). */
-export function vmdkExtents(path: string): string[] {
-  const names: string[] = [];
-  for (const line of descriptorText(path).split(/\r?\n/)) {
-    const m = /^\s*(RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]*)"/.exec(line);
-    if (m) names.push(m[2]!);
-  }
-  const parent = /^\s*parentFileNameHint\s*=\s*"([^"]*)"/m.exec(descriptorText(path));
-  if (parent) {
+function refuseParent(path: string, text: string): void {
+  const parent = /^\s*parentFileNameHint\s*=\s*"([^"]*)"/m.exec(text);
+  if (parent)
     throw new HangarError(
       'UNSUPPORTED',
       `${path} is a differencing vmdk built on ${parent[1]}; import its parent disk instead (or merge them in the tool that made it).`,
     );
+}
+
+/**
+ * The extent file names a vmdk descriptor lists (`RW 4192256 SPARSE "disk-s001.vmdk"`). A line
+ * that starts like an extent but is not in exactly this shape is refused: QEMU's own reading is
+ * more lenient (a "+8" size), and a line this check skipped could name any host file.
+ */
+export function vmdkExtents(path: string): string[] {
+  const text = followedDescriptor(path);
+  if (text === null) return [];
+  refuseParent(path, text);
+  const names: string[] = [];
+  for (const raw of text.split(/[\r\n]+/)) {
+    const line = raw.trim();
+    if (!/^(RW|RDONLY|NOACCESS)\b/i.test(line)) continue;
+    const m =
+      /^(RW|RDONLY|NOACCESS) [1-9]\d{0,18} (SPARSE|FLAT|ZERO|VMFS|VMFSSPARSE|SESPARSE) "([^"]*)"( \d{1,19})?$/.exec(
+        line.replace(/[ \t]+/g, ' '),
+      );
+    if (!m)
+      throw new HangarError(
+        'INVALID_INPUT',
+        `${path} has an extent line Hangar cannot read: "${line.slice(0, 120)}".`,
+      );
+    if (m[2] !== 'ZERO') names.push(m[3]!);
   }
   return names;
 }
 
-function isSparseExtent(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(4);
-    readSync(fd, head, 0, 4, 0);
-    return head.toString('latin1') === 'KDMV';
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Refuses a vmdk whose extents are not plain files in its own folder. A sparse file (monolithic
- * or stream-optimized, "KDMV") is its own only extent: QEMU opens no file its embedded descriptor
- * names, which still carries the name it was made under.
+ * or stream-optimized, "KDMV", with a capacity) is its own only extent: QEMU opens no file its
+ * embedded descriptor names, which still carries the name it was made under.
  */
 export function checkVmdkExtents(path: string): string[] {
-  if (isSparseExtent(path)) {
-    vmdkExtents(path); // still refuses a differencing disk
-    return [];
-  }
   const dir = dirname(path);
   const extents = vmdkExtents(path);
   for (const name of extents) {

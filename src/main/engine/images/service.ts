@@ -15,14 +15,14 @@ import { createVm } from '../vms/create';
 import { nextDiskId } from '../vms/disks';
 import { OS_PROFILES } from '../../../shared/profiles';
 import { catalogEntry, type CatalogEntry } from './catalog';
-import { checksumFor, parseChecksums } from './checksums';
-import { download, fetchSmall, partialFile, type DownloadProgress } from './download';
+import { checksumFor, parseChecksums, type ChecksumEntry } from './checksums';
+import { download, fetchSmall, partialFile } from './download';
 import { verifySignedList } from './signature';
 import { hashFile } from './hash';
-import { importDisk } from './import';
+import { checkDisk, importDisk } from './import';
 import { ImageLibrary } from './library';
 import { findOs, osFromIso } from './osinfo';
-import { checkManifest, readOvaDescriptor, unpackOva } from './ova';
+import { checkManifest, MAX_OVF, readOvaDescriptor, unpackOva } from './ova';
 import { parseOvf, type OvfMachine } from './ovf';
 import { isoIds, sniffFormat } from './sniff';
 
@@ -75,13 +75,19 @@ export async function verifyImages(engine: EngineContext, ref?: string): Promise
   const lib = library(engine);
   const list = ref ? [lib.resolve(ref)] : lib.list();
   const out: VerifyResult[] = [];
-  for (const [i, m] of list.entries()) {
-    const actual = await lib.verify(m, (done, total) =>
-      progress(engine, 'verify')(((i + done / Math.max(1, total)) * 100) / list.length, `checking ${m.name}`),
-    );
-    out.push({ id: m.id, name: m.name, ok: actual === m.id, actual });
+  try {
+    for (const [i, m] of list.entries()) {
+      const actual = await lib.verify(m, (done, total) =>
+        progress(engine, 'verify')(
+          ((i + done / Math.max(1, total)) * 100) / list.length,
+          `checking ${m.name}`,
+        ),
+      );
+      out.push({ id: m.id, name: m.name, ok: actual === m.id, actual });
+    }
+  } finally {
+    engine.endProgress('images', 'verify', false);
   }
-  engine.endProgress('images', 'verify', false);
   return out;
 }
 
@@ -155,6 +161,11 @@ export async function importOva(engine: EngineContext, path: string, name?: stri
       );
     const mf = [...unpacked.files.keys()].find((n) => n.toLowerCase().endsWith('.mf'));
     if (mf) checkManifest(readFileSync(join(dir, mf), 'utf8'), unpacked.files);
+    if (unpacked.files.get(ovfName[0]!)!.size > MAX_OVF)
+      throw new HangarError(
+        'INVALID_INPUT',
+        `The OVF descriptor is larger than ${MAX_OVF >> 20} MiB; refused.`,
+      );
     const ovf = parseOvf(readFileSync(join(dir, ovfName[0]!), 'utf8'));
     for (const f of ovf.files) {
       const held = unpacked.files.get(f.href);
@@ -327,11 +338,7 @@ async function resolveEntry(engine: EngineContext, entry: CatalogEntry) {
  * library. The partial file stays for a resume after a failed transfer; a digest mismatch deletes
  * it and fails closed.
  */
-export async function pullImage(
-  engine: EngineContext,
-  id: string,
-  onDownload?: (p: DownloadProgress) => void,
-): Promise<ImageMeta> {
+export async function pullImage(engine: EngineContext, id: string): Promise<ImageMeta> {
   const entry = catalogEntry(engine.home, id);
   const lib = library(engine);
   const report = progress(engine, 'pull');
@@ -339,9 +346,34 @@ export async function pullImage(
     report(0, `reading ${entry.checksums.url}`);
     const { url, sum, signed } = await resolveEntry(engine, entry);
     const part = partialFile(join(lib.dir, '.partial'), url);
+    // One pull per URL at a time: two would write one partial file.
+    return await engine.withLocks(
+      [{ key: `pull:${part}`, mode: 'write', label: `the download of ${url}` }],
+      'pull',
+      () => fetchVerifyAdd(engine, entry, { url, sum, signed, part, report }),
+    );
+  } catch (err) {
+    engine.endProgress('images', 'pull', true);
+    throw err;
+  }
+}
+
+async function fetchVerifyAdd(
+  engine: EngineContext,
+  entry: CatalogEntry,
+  job: {
+    url: string;
+    sum: ChecksumEntry;
+    signed: boolean;
+    part: string;
+    report: (percent: number, step: string) => void;
+  },
+): Promise<ImageMeta> {
+  const { url, sum, signed, part, report } = job;
+  const lib = library(engine);
+  {
     await download(url, part, {
       onProgress: (p) => {
-        onDownload?.(p);
         const pct = p.total ? (90 * p.done) / p.total : 0;
         report(
           pct,
@@ -368,6 +400,16 @@ export async function pullImage(
         'INVALID_INPUT',
         `${url} verified, but it is a ${sniffed} file where the catalog says ${format}.`,
       );
+    }
+    // A published image is as untrusted as a picked one: one that names a backing or data file
+    // (which QEMU would open at boot) is refused, however well its digest matches.
+    if (format !== 'iso') {
+      try {
+        await checkDisk(engine.img, part);
+      } catch (err) {
+        rmSync(part, { force: true });
+        throw err;
+      }
     }
     report(95, 'adding it to the library');
     const os = entry.osinfo ? findOs(entry.osinfo) : null;
@@ -398,8 +440,5 @@ export async function pullImage(
     if (existsSync(part)) rmSync(part, { force: true });
     report(100, 'done');
     return meta;
-  } catch (err) {
-    engine.endProgress('images', 'pull', true);
-    throw err;
   }
 }
