@@ -5,10 +5,11 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export type SniffedFormat = 'qcow2' | 'vmdk' | 'vdi' | 'vhdx' | 'vpc' | 'iso' | 'ova' | 'raw';
 
+/** `length` bytes from `offset`; past the end of a short file, zeros (never a short buffer). */
 function readAt(fd: number, offset: number, length: number): Buffer {
   const buf = Buffer.alloc(length);
-  const n = readSync(fd, buf, 0, length, offset);
-  return buf.subarray(0, n);
+  readSync(fd, buf, 0, length, offset);
+  return buf;
 }
 
 export function sniffFormat(path: string): SniffedFormat {
@@ -20,7 +21,7 @@ export function sniffFormat(path: string): SniffedFormat {
     if (head.readUInt32BE(0) === 0x514649fb) return 'qcow2';
     if (ascii.startsWith('KDMV') || /^#\s*Disk DescriptorFile/.test(ascii)) return 'vmdk';
     if (ascii.startsWith('vhdxfile')) return 'vhdx';
-    if (head.length >= 0x44 && head.readUInt32LE(0x40) === 0xbeda107f) return 'vdi';
+    if (head.readUInt32LE(0x40) === 0xbeda107f) return 'vdi';
     if (ascii.startsWith('conectix')) return 'vpc';
     if (ascii.slice(257, 262) === 'ustar') return 'ova';
     if (isIso9660(fd)) return 'iso';
@@ -48,7 +49,7 @@ export function isoIds(
   const fd = openSync(path, 'r');
   try {
     const pvd = readAt(fd, 16 * 2048, 2048);
-    if (pvd.length < 702 || pvd[0] !== 1 || pvd.toString('latin1', 1, 6) !== 'CD001') return null;
+    if (pvd[0] !== 1 || pvd.toString('latin1', 1, 6) !== 'CD001') return null;
     const field = (from: number, to: number) => pvd.toString('latin1', from, to).trim();
     return {
       system: field(8, 40),
