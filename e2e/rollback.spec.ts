@@ -209,9 +209,15 @@ test('template: linked clone from the UI sees its data; the template cannot star
   const list = new ListPage(page);
   await page.getByText('← All VMs').click();
   await expect(list.card('template vm').getByTestId('template-badge')).toBeVisible();
-  await expect(list.card('template vm').getByTestId('card-start')).toBeDisabled();
+  // A template's card offers what one does with it: a linked clone, not Start.
+  await expect(list.card('template vm').getByTestId('card-start')).toHaveCount(0);
+  await expect(list.card('template vm').getByTestId('card-start-disposable')).toHaveCount(0);
+  await expect(list.card('template vm').getByTestId('card-linked-clone')).toHaveText('New linked clone');
   await expect(list.card('linked one').getByTestId('card-state')).toHaveText(/running/i);
   await page.screenshot({ path: join(shots, 'rollback-cards.png') });
+  await list.card('template vm').getByTestId('card-linked-clone').click();
+  await expect(page.getByTestId('linked-clone-new')).toBeVisible();
+  await page.getByText('← All VMs').click();
 
   // The clone, stopped, becomes independent and keeps its own data.
   expect(hangar.cli(['stop', cloneId, '--force']).code).toBe(0);

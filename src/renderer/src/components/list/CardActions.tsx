@@ -36,7 +36,6 @@ function Action({ icon, label, testId, onClick, disabled, text, danger }: Action
 
 type Call = (what: string, fn: () => Promise<unknown>) => void;
 
-const TEMPLATE_TIP = 'is a template, which is never started: open it and make a linked clone';
 const SNAPSHOT_OFF = 'snapshots are off during a disposable run';
 
 function PrimaryAction({ vm, call, template }: { vm: VmSummary; call: Call; template: boolean }) {
@@ -63,14 +62,26 @@ function PrimaryAction({ vm, call, template }: { vm: VmSummary; call: Call; temp
         onClick={() => call('resume', () => api('vm.resume', { vm: id }))}
       />
     );
+  // A template is never started: what one does with it is make a linked clone (its Rollback tab).
+  if (template)
+    return (
+      <Action
+        icon="clone"
+        text="New linked clone"
+        label={`New linked clone of ${name}`}
+        testId="card-linked-clone"
+        disabled={blocked}
+        onClick={() => navigate({ kind: 'vm', id, tab: 'rollback' })}
+      />
+    );
   // Starting and stopping show Start disabled: it is what becomes possible next.
   return (
     <Action
       icon="start"
       text="Start"
-      label={template ? `${name} ${TEMPLATE_TIP}` : `Start ${name}`}
+      label={`Start ${name}`}
       testId="card-start"
-      disabled={blocked || template || (state !== 'stopped' && state !== 'crashed')}
+      disabled={blocked || (state !== 'stopped' && state !== 'crashed')}
       onClick={() => call('start', () => api('vm.start', { vm: id }))}
     />
   );
@@ -95,16 +106,13 @@ export function CardActions({ vm }: { vm: VmSummary }) {
       {/* One slot for Start, Pause and Resume: the button element stays the same as the state
           moves on, so keyboard focus is not dropped to the page when it changes. */}
       <PrimaryAction vm={vm} call={call} template={template} />
-      {(state === 'stopped' || state === 'crashed') && (
+      {(state === 'stopped' || state === 'crashed') && !template && (
         <Action
           icon="disposable"
-          label={
-            template
-              ? `${name} ${TEMPLATE_TIP}`
-              : `Start ${name} disposable: every write is thrown away at shutdown`
-          }
+          text="Disposable"
+          label={`Start ${name} disposable: every write is thrown away at shutdown`}
           testId="card-start-disposable"
-          disabled={busy || broken || template}
+          disabled={busy || broken}
           onClick={() => call('start', () => api('vm.start', { vm: id, disposable: true }))}
         />
       )}

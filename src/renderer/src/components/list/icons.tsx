@@ -9,6 +9,8 @@ const PATHS = {
   snapshot: 'M2 5h3l1.5-2h3L11 5h3v8H2zM8 6.5a2.5 2.5 0 1 0 0 5a2.5 2.5 0 1 0 0-5',
   // Start, with a cross: a run whose writes are thrown away.
   disposable: 'M3 3l7 5-7 5zM11 10.5l3.5 3.5M14.5 10.5L11 14',
+  // Two sheets, one on the other: a copy built on the original.
+  clone: 'M5.5 5.5h8v8h-8zM2.5 10.5v-8h8',
 } as const;
 
 export type IconName = keyof typeof PATHS;
