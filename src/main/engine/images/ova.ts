@@ -38,6 +38,18 @@ function checkName(name: string): void {
     );
 }
 
+/** A member may be read: a plain file with a plain name, not seen before in this archive. */
+function checkMember(header: { name: string; type: string | null }, seen: Map<string, unknown>): void {
+  checkName(header.name);
+  if (header.type !== 'file')
+    throw new HangarError(
+      'INVALID_INPUT',
+      `The OVA member "${header.name}" is a ${header.type}, not a file; refused.`,
+    );
+  if (seen.has(header.name))
+    throw new HangarError('INVALID_INPUT', `The OVA holds "${header.name}" twice; refused.`);
+}
+
 export async function unpackOva(ova: string, dir: string): Promise<Unpacked> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = statfsSync(dir);
@@ -50,14 +62,7 @@ export async function unpackOva(ova: string, dir: string): Promise<Unpacked> {
   try {
     for await (const entry of ex) {
       const { header } = entry;
-      checkName(header.name);
-      if (header.type !== 'file')
-        throw new HangarError(
-          'INVALID_INPUT',
-          `The OVA member "${header.name}" is a ${header.type}, not a file; refused.`,
-        );
-      if (files.has(header.name))
-        throw new HangarError('INVALID_INPUT', `The OVA holds "${header.name}" twice; refused.`);
+      checkMember(header, files);
       const size = header.size ?? 0;
       if (size > room)
         throw new HangarError(
@@ -132,15 +137,8 @@ export async function readOvaDescriptor(ova: string): Promise<{ ovf: string; mem
   try {
     for await (const entry of ex) {
       const { header } = entry;
-      checkName(header.name);
-      if (header.type !== 'file')
-        throw new HangarError(
-          'INVALID_INPUT',
-          `The OVA member "${header.name}" is a ${header.type}, not a file; refused.`,
-        );
       // The same rules as the import (unpackOva), so a plan never promises what it refuses.
-      if (members.has(header.name))
-        throw new HangarError('INVALID_INPUT', `The OVA holds "${header.name}" twice; refused.`);
+      checkMember(header, members);
       members.set(header.name, header.size ?? 0);
       if (header.name.toLowerCase().endsWith('.ovf')) {
         if (ovf !== null)
