@@ -1,5 +1,5 @@
 // The window: a header with the host's accelerator and the connection, then the current view.
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { startSync, useVms } from './store/vms';
 import { navigate, useRoute } from './store/ui';
 import { Notices } from './components/Notices';
@@ -9,8 +9,25 @@ import { VmDetail } from './components/detail/VmDetail';
 import { LabsView } from './components/labs/LabsView';
 import { LibraryView } from './components/library/LibraryView';
 
+// After a route change focus would fall to the page body (the control that was clicked is gone):
+// put it on the new page's heading, unless the page already placed it (the wizard does).
+function focusPageHeading(): void {
+  requestAnimationFrame(() => {
+    const main = document.querySelector('main');
+    const active = document.activeElement;
+    if (!main || (active && active !== main && main.contains(active))) return;
+    main.querySelector<HTMLElement>('h1')?.focus();
+  });
+}
+
 export function App() {
   const route = useRoute((s) => s.route);
+  const page = route.kind === 'vm' ? `vm/${route.id}` : route.kind;
+  const firstPage = useRef(true);
+  useEffect(() => {
+    if (firstPage.current) firstPage.current = false;
+    else focusPageHeading();
+  }, [page]);
   const host = useVms((s) => s.host);
   const connected = useVms((s) => s.connected);
   useEffect(() => startSync(), []);

@@ -64,7 +64,9 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
         ← All VMs
       </button>
       <div className="detail-title">
-        <h1 data-testid="detail-name">{vm.name}</h1>
+        <h1 data-testid="detail-name" tabIndex={-1}>
+          {vm.name}
+        </h1>
         <span className={`badge badge-${state}`} data-testid="detail-state">
           {state}
         </span>

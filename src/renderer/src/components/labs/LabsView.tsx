@@ -17,6 +17,9 @@ export function LabsView() {
   }, []);
   return (
     <div className="labs" data-testid="labs-view">
+      <h1 className="page-title" tabIndex={-1}>
+        Labs
+      </h1>
       <div className="list-toolbar">
         <button type="button" className="primary" data-testid="lab-new" onClick={() => setEditing('')}>
           New lab

@@ -73,6 +73,9 @@ export function LibraryView() {
 
   return (
     <div className="library" data-testid="library-view">
+      <h1 className="page-title" tabIndex={-1}>
+        Library
+      </h1>
       <div className="list-toolbar">
         <button
           type="button"

@@ -99,7 +99,10 @@ export function VmList() {
   else body = <VmGrid vms={shown} accel={accel} viewKey={`${text}\n${state}\n${sort}`} />;
 
   return (
-    <section className="list" data-testid="vm-list" aria-label="Virtual machines">
+    <section className="list" data-testid="vm-list" aria-labelledby="list-title">
+      <h1 id="list-title" className="page-title" tabIndex={-1}>
+        Virtual machines
+      </h1>
       <Toolbar />
       {loaded && vms.length > 0 && (
         <p className="list-count muted" aria-live="polite">

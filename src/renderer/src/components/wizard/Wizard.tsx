@@ -101,7 +101,9 @@ export function Wizard() {
 
   return (
     <section className="wiz" data-testid="wizard" aria-label="New virtual machine">
-      <h1 className="wiz-title">New virtual machine</h1>
+      <h1 className="wiz-title page-title" tabIndex={-1}>
+        New virtual machine
+      </h1>
       <ol className="wiz-steps">
         {STEPS.map((s, i) => (
           <li key={s} className={i === index ? 'wiz-steps-current' : i < index ? 'wiz-steps-done' : ''}>
