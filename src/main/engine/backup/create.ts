@@ -1,0 +1,343 @@
+// Making one backup of a VM: decide full or incremental (chain.ts), copy live through QMP
+// (live.ts) or offline with qemu-img, write the manifest, publish with one rename.
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VmConfig } from '../../../shared/vm';
+import { HangarError } from '../../../shared/errors';
+import { diskPath } from '../qemu/argv';
+import { writeFileAtomic } from '../config/atomic';
+import { withFrozenGuest } from '../agent';
+import { SEED_DIR } from '../cloudinit/seed';
+import type { EngineContext } from '../context';
+import { decideChain, nextBitmapName, staleBitmaps, bitmapName, type BitmapInfo } from './chain';
+import {
+  hashFile,
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type Consistency,
+  type Manifest,
+} from './manifest';
+import {
+  chainOf,
+  listBackups,
+  newBackupId,
+  publishBackup,
+  removeStale,
+  repositoryPath,
+  stageBackup,
+  vmFolder,
+  type ListedBackup,
+} from './repository';
+import { advanceChain, liveCopy, queryBitmaps, removeBitmaps, type LiveTarget } from './live';
+import { hangarVersion } from './version';
+import { offlineBitmaps, offlineCopy } from './offline';
+
+export const VARS_BACKUP = 'uefi-vars.qcow2';
+export const CONFIG_COPY = 'vm.json';
+
+export interface CreateBackupOptions {
+  /** A repository folder; the default is $HANGAR_HOME/backups. */
+  repository?: string | null;
+  /** Start a new chain even when an incremental is possible. */
+  full?: boolean;
+}
+
+export interface BackupResult {
+  id: string;
+  vmId: string;
+  dir: string;
+  kind: 'full' | 'incremental';
+  chainId: string;
+  parent: string | null;
+  /** Why this is a full backup (always set for a full). */
+  fullReason: string | null;
+  consistency: Consistency;
+  live: boolean;
+  /** Bytes of every file of this point (an incremental's own files only). */
+  size: number;
+  /** Left-overs of killed backups that were removed first. */
+  removedStale: string[];
+  warning?: string;
+}
+
+export interface SourceDisk {
+  id: string;
+  path: string;
+  virtualSize: number;
+  /** Files under an external disk, nearest first (offline copies cannot pin them yet). */
+  externalChain: number;
+}
+
+/** The disks a backup holds: every writable disk, which must be qcow2 (bitmaps live there). */
+export async function sourceDisks(engine: EngineContext, config: VmConfig): Promise<SourceDisk[]> {
+  const { vmDir } = engine.paths(config.id);
+  const writable = config.disks.filter((d) => !d.readOnly);
+  const raw = writable.filter((d) => d.format !== 'qcow2');
+  if (raw.length)
+    throw new HangarError(
+      'UNSUPPORTED',
+      `Disk ${raw.map((d) => d.id).join(', ')} is raw; incremental backups need qcow2 (its dirty bitmaps live in the image). ` +
+        'Convert it (hangar disk convert VM DISK qcow2) or mark it read-only.',
+    );
+  if (!writable.length)
+    throw new HangarError('UNSUPPORTED', `"${config.name}" has no writable disk to back up.`);
+  const out: SourceDisk[] = [];
+  for (const d of writable) {
+    const path = diskPath(config, d, vmDir);
+    const info = await engine.img.info(path, 'qcow2');
+    out.push({
+      id: d.id,
+      path,
+      virtualSize: info['virtual-size'],
+      externalChain: d.owned ? 0 : d.backingChain.length,
+    });
+  }
+  return out;
+}
+
+/** The newest published point of this VM, if its files are all there (else it cannot be a base). */
+function usableTail(
+  repo: string,
+  backups: ListedBackup[],
+): { tail: ListedBackup | null; why: string | null } {
+  const tail = backups.at(-1) ?? null;
+  if (!tail) return { tail: null, why: null };
+  try {
+    for (const b of chainOf(repo, tail))
+      for (const f of b.manifest.files) {
+        const st = statSync(join(b.dir, f.name), { throwIfNoEntry: false });
+        if (!st || st.size !== f.size)
+          throw new Error(`${b.manifest.id}/${f.name} is missing or changed size`);
+      }
+    return { tail, why: null };
+  } catch (err) {
+    return {
+      tail: null,
+      why: `the chain of backup ${tail.manifest.id} is damaged (${(err as Error).message})`,
+    };
+  }
+}
+
+export async function createBackup(
+  engine: EngineContext,
+  ref: string,
+  options: CreateBackupOptions = {},
+): Promise<BackupResult> {
+  return engine.withVm(ref, 'backup', async (config) => {
+    const rt = engine.runtime(config.id);
+    if (rt.disposable)
+      throw new HangarError(
+        'CONFLICT',
+        `"${config.name}" is in a disposable run; its writes are not kept, nor backed up.`,
+      );
+    const repo = repositoryPath(engine, options.repository);
+    const removedStale = removeStale(vmFolder(repo, config.id));
+    const disks = await sourceDisks(engine, config);
+    const running = rt.state === 'running' || rt.state === 'paused';
+    if (!running && disks.some((d) => d.externalChain > 0))
+      throw new HangarError(
+        'UNSUPPORTED',
+        'A stopped VM whose external disk has backing files cannot be backed up yet; start it and back it up live.',
+      );
+    const { tail, why: damaged } = usableTail(repo, listBackups(repo, config.id).backups);
+    const bitmaps = running ? await queryBitmaps(engine.qmp(config.id)) : new Map<string, BitmapInfo[]>();
+    const decision = decideChain({
+      tail: tail && {
+        id: tail.manifest.id,
+        chainId: tail.manifest.chainId,
+        disks: tail.manifest.disks,
+        currentSnapshot: tail.manifest.currentSnapshot,
+      },
+      disks: disks.map((d) => ({ id: d.id, virtualSize: d.virtualSize })),
+      running,
+      forceFull: options.full === true,
+      currentSnapshot: config.currentSnapshot,
+      bitmaps,
+    });
+    const fullReason = decision.kind === 'full' ? (damaged ?? decision.reason) : null;
+    const chainId = decision.kind === 'incremental' ? decision.chainId : randomBytes(6).toString('hex');
+    const parent = decision.kind === 'incremental' ? tail! : null;
+    const startedAt = new Date();
+    const id = newBackupId(startedAt);
+    const { varsFile, vmDir } = engine.paths(config.id);
+    const withVars = config.firmware !== 'bios' && existsSync(varsFile);
+    const progress = (p: number, step: string) => engine.progress(config.id, 'backup', p, step);
+    const dir = stageBackup(repo, config.id, id);
+    let warning: string | undefined;
+    try {
+      const files = disks.map((d) => `${d.id}.qcow2`);
+      let consistency: Consistency;
+      if (running) {
+        const qmp = engine.qmp(config.id);
+        const ancestors = parent ? chainOf(repo, parent).reverse() : [];
+        for (const [n, d] of disks.entries()) {
+          const backing = parent ? `../${parent.manifest.id}/${files[n]}` : null;
+          await createTarget(engine, join(dir, files[n]!), d.virtualSize, backing);
+        }
+        if (withVars)
+          await createTarget(
+            engine,
+            join(dir, VARS_BACKUP),
+            (await engine.img.info(varsFile, 'qcow2'))['virtual-size'],
+            null,
+          );
+        // A fresh bitmap left by an earlier failed attempt in this QEMU would clash by name.
+        if (decision.kind === 'incremental')
+          for (const d of disks)
+            if ((bitmaps.get(d.id) ?? []).some((b) => b.name === nextBitmapName(chainId)))
+              await removeBitmaps(qmp, d.id, [nextBitmapName(chainId)]);
+        const targets: LiveTarget[] = disks.map((d, n) => ({
+          node: d.id,
+          path: join(dir, files[n]!),
+          backing: ancestors.map((a) => join(a.dir, files[n]!)),
+          bitmap: true,
+        }));
+        if (withVars)
+          targets.push({ node: 'fw-vars', path: join(dir, VARS_BACKUP), backing: [], bitmap: false });
+        let frozen: Awaited<ReturnType<typeof withFrozenGuest>> | null = null;
+        await liveCopy(qmp, {
+          mode: decision.kind,
+          chainId,
+          targets,
+          atPointInTime: async (start) => {
+            frozen = await withFrozenGuest(engine.agent(config.id), start);
+          },
+          onProgress: (p) => progress(p * 0.9, 'copying the disks'),
+          whileRunning: () => engine.failpoint('backup:copy'),
+        });
+        const f = frozen as Awaited<ReturnType<typeof withFrozenGuest>> | null;
+        consistency = f?.consistency === 'frozen' ? 'frozen' : 'crash-consistent';
+        if (f?.thawFailed !== undefined)
+          warning = `The guest agent did not confirm that it thawed the guest's filesystems (${f.thawFailed}); writes in the guest may hang.`;
+      } else {
+        await offlineCopy(
+          engine,
+          disks.map((d, n) => ({ src: d.path, dst: join(dir, files[n]!) })),
+          (p) => progress(p * 0.9, 'copying the disks'),
+        );
+        if (withVars)
+          await offlineCopy(engine, [{ src: varsFile, dst: join(dir, VARS_BACKUP) }], () => undefined);
+        await engine.failpoint('backup:copy');
+        // A stopped VM that shut down is consistent; one that crashed is as a power cut left it.
+        consistency = rt.state === 'stopped' ? 'frozen' : 'crash-consistent';
+      }
+      if (config.cloudInit && existsSync(join(vmDir, SEED_DIR)))
+        cpSync(join(vmDir, SEED_DIR), join(dir, SEED_DIR), { recursive: true });
+      writeFileAtomic(join(dir, CONFIG_COPY), JSON.stringify(config, null, 2) + '\n');
+      progress(92, 'hashing');
+      const names = [...files, ...(withVars ? [VARS_BACKUP] : []), CONFIG_COPY, ...seedFiles(dir, config)];
+      const hashed = [];
+      for (const name of names) hashed.push({ name, ...(await hashFile(join(dir, name))) });
+      const manifest: Manifest = {
+        format: MANIFEST_FORMAT,
+        version: MANIFEST_VERSION,
+        id,
+        vm: { id: config.id, name: config.name },
+        config: config as unknown as Record<string, unknown>,
+        chainId,
+        kind: decision.kind,
+        parent: parent?.manifest.id ?? null,
+        fullReason,
+        live: running,
+        consistency,
+        currentSnapshot: config.currentSnapshot,
+        hangarVersion: hangarVersion(),
+        qemuVersion: engine.host.qemu.version.slice(0, 50),
+        startedAt: startedAt.toISOString(),
+        completedAt: new Date().toISOString(),
+        disks: disks.map((d, n) => ({
+          id: d.id,
+          file: files[n]!,
+          virtualSize: d.virtualSize,
+          backing: parent ? `../${parent.manifest.id}/${files[n]}` : null,
+        })),
+        varsFile: withVars ? VARS_BACKUP : null,
+        files: hashed,
+      };
+      await engine.failpoint('backup:publish');
+      writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+      const published = publishBackup(dir, repo, config.id, id);
+      // Published: only now may the chain's bitmap forget the changes this point holds.
+      const after = await afterPublish(engine, config, disks, decision.kind, chainId, running);
+      if (after) warning = warning ? `${warning} ${after}` : after;
+      progress(100, 'done');
+      return {
+        id,
+        vmId: config.id,
+        dir: published,
+        kind: decision.kind,
+        chainId,
+        parent: manifest.parent,
+        fullReason,
+        consistency,
+        live: running,
+        size: hashed.reduce((s, f) => s + f.size, 0),
+        removedStale,
+        ...(warning ? { warning } : {}),
+      };
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  });
+}
+
+function seedFiles(dir: string, config: VmConfig): string[] {
+  if (!config.cloudInit || !existsSync(join(dir, SEED_DIR))) return [];
+  return readdirSync(join(dir, SEED_DIR)).map((f) => `${SEED_DIR}/${f}`);
+}
+
+async function createTarget(
+  engine: EngineContext,
+  path: string,
+  size: number,
+  backing: string | null,
+): Promise<void> {
+  const args = ['create', '-q', '-f', 'qcow2', '-o', 'compression_type=zstd'];
+  // Relative, so the chain survives the repository being moved or mounted elsewhere; -F so the
+  // format of a backing file is never probed.
+  if (backing) args.push('-b', backing, '-F', 'qcow2');
+  await engine.img.run([...args, path, String(size)]);
+}
+
+/**
+ * The chain's bitmaps after a point is published: an incremental advances the chain's bitmap;
+ * any bitmap of ours that belongs to no kept chain is removed (a new full makes the older
+ * chain's bitmap stale). Failures here cost at most a bigger next incremental, so they warn.
+ */
+async function afterPublish(
+  engine: EngineContext,
+  config: VmConfig,
+  disks: SourceDisk[],
+  kind: 'full' | 'incremental',
+  chainId: string,
+  running: boolean,
+): Promise<string | undefined> {
+  try {
+    if (!running) {
+      await offlineBitmaps(
+        engine,
+        disks.map((d) => d.path),
+        chainId,
+      );
+      return undefined;
+    }
+    const qmp = engine.qmp(config.id);
+    if (kind === 'incremental')
+      await advanceChain(
+        qmp,
+        disks.map((d) => d.id),
+        chainId,
+      );
+    const now = await queryBitmaps(qmp);
+    for (const d of disks) {
+      const stale = staleBitmaps(now.get(d.id) ?? [], chainId).filter((n) => n !== bitmapName(chainId));
+      await removeBitmaps(qmp, d.id, stale);
+    }
+    return undefined;
+  } catch (err) {
+    return `The backup is complete, but the chain's dirty bitmaps could not be updated (${(err as Error).message}); the next backup may be larger or a full one.`;
+  }
+}

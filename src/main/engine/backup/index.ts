@@ -1,0 +1,71 @@
+// Backups (issue 15): repositories of full and incremental chains made with dirty bitmaps,
+// verified by hash and qemu-img check, restored to new VMs. The calls the API and CLI use.
+import type { EngineContext } from '../context';
+import { listBackups, repositoryPath } from './repository';
+import type { Manifest } from './manifest';
+
+export { createBackup, type BackupResult, type CreateBackupOptions } from './create';
+export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify';
+export { restoreBackup, type RestoreOptions } from './restore';
+export { repositoryPath } from './repository';
+export type { Manifest } from './manifest';
+
+export interface BackupListEntry {
+  id: string;
+  vmId: string;
+  vmName: string;
+  kind: Manifest['kind'];
+  chainId: string;
+  parent: string | null;
+  fullReason: string | null;
+  consistency: Manifest['consistency'];
+  live: boolean;
+  completedAt: string;
+  /** Bytes of this point's own files. */
+  size: number;
+  dir: string;
+}
+
+export interface BackupList {
+  repository: string;
+  backups: BackupListEntry[];
+  /** Published folders whose manifest cannot be read. */
+  broken: { dir: string; error: string }[];
+}
+
+/** The backups in a repository, of one VM (by name or id) or of all, oldest first. */
+export function listBackupsOf(
+  engine: EngineContext,
+  options: { repository?: string | null; vm?: string | null } = {},
+): BackupList {
+  const repo = repositoryPath(engine, options.repository);
+  // A VM that was deleted still has backups: an id is used as it is when no VM resolves.
+  let vmId: string | null = null;
+  if (options.vm) {
+    try {
+      vmId = engine.resolve(options.vm).id;
+    } catch (err) {
+      if (!/^[a-z0-9]{12}$/.test(options.vm)) throw err;
+      vmId = options.vm;
+    }
+  }
+  const l = listBackups(repo, vmId);
+  return {
+    repository: repo,
+    broken: l.broken,
+    backups: l.backups.map(({ dir, manifest: m }) => ({
+      id: m.id,
+      vmId: m.vm.id,
+      vmName: m.vm.name,
+      kind: m.kind,
+      chainId: m.chainId,
+      parent: m.parent,
+      fullReason: m.fullReason,
+      consistency: m.consistency,
+      live: m.live,
+      completedAt: m.completedAt,
+      size: m.files.reduce((s, f) => s + f.size, 0),
+      dir,
+    })),
+  };
+}

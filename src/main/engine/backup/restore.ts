@@ -1,0 +1,111 @@
+// Restore a backup point to a new VM: its chain's hashes checked first (the repository may be a
+// drive someone else wrote, and qemu-img is about to follow the images' backing names), each
+// disk flattened from the point with qemu-img convert, vm.json from the manifest with a new
+// identity (id, name, MACs) as a clone gets, assembled in a staging folder and published whole.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Disk, VmConfig } from '../../../shared/vm';
+import { HangarError } from '../../../shared/errors';
+import { parseConfig } from '../config/store';
+import { VARS_FILE } from '../config/filenames';
+import { copyConfig } from '../vms/copy-config';
+import { createVarsStore } from '../vms/create';
+import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
+import { freePort } from '../cloudinit/plan';
+import type { EngineContext } from '../context';
+import { chainOf, findBackup, repositoryPath } from './repository';
+import { hashProblems } from './verify';
+
+export interface RestoreOptions {
+  repository?: string | null;
+  vmId?: string | null;
+}
+
+export async function restoreBackup(
+  engine: EngineContext,
+  backupId: string,
+  name: string,
+  options: RestoreOptions = {},
+): Promise<VmConfig> {
+  const repo = repositoryPath(engine, options.repository);
+  const leaf = findBackup(repo, backupId, options.vmId ?? null);
+  const chain = chainOf(repo, leaf);
+  const problems = (await Promise.all(chain.map(hashProblems))).flat();
+  if (problems.length)
+    throw new HangarError(
+      'CONFIG_CORRUPT',
+      `Backup ${backupId} cannot be restored: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`,
+      { problems },
+    );
+  let src: VmConfig;
+  try {
+    src = parseConfig(leaf.manifest.config);
+  } catch (err) {
+    throw new HangarError(
+      'CONFIG_CORRUPT',
+      `The VM configuration in backup ${backupId} is not usable: ${(err as Error).message}`,
+    );
+  }
+  const saved = new Map(leaf.manifest.disks.map((d) => [d.id, d]));
+  const disks: Disk[] = src.disks.flatMap((d): Disk[] => {
+    if (saved.has(d.id))
+      return [
+        {
+          id: d.id,
+          owned: true,
+          file: `${d.id}.qcow2`,
+          format: 'qcow2',
+          bus: d.bus,
+          readOnly: false,
+          cache: d.cache,
+          discard: d.discard,
+        },
+      ];
+    // Read-only disks are not in a backup: external ones are referred to again, the seed is
+    // made anew, other owned ones (their files were the source VM's) are left out.
+    if (!d.owned || d.id === SEED_DISK_ID) return [d];
+    return [];
+  });
+  const clone = copyConfig(src, name, { disks });
+  return engine.withLocks([{ key: clone.id, mode: 'write' }], 'restore', async () => {
+    const dir = engine.store.stage(clone.id);
+    try {
+      for (const [n, d] of leaf.manifest.disks.entries()) {
+        // -f qcow2: the point's own format; its backing files are named in its header with
+        // their format (-F qcow2 when written), and their bytes were checked above.
+        await engine.img.run(
+          ['convert', '-q', '-f', 'qcow2', '-O', 'qcow2', join(leaf.dir, d.file), join(dir, `${d.id}.qcow2`)],
+          6 * 3600_000,
+        );
+        engine.progress(
+          clone.id,
+          'restore',
+          ((n + 1) / leaf.manifest.disks.length) * 95,
+          `restoring ${d.id}`,
+        );
+      }
+      if (clone.firmware !== 'bios') {
+        if (leaf.manifest.varsFile)
+          await engine.img.run([
+            'convert',
+            '-q',
+            '-f',
+            'qcow2',
+            '-O',
+            'qcow2',
+            join(leaf.dir, leaf.manifest.varsFile),
+            join(dir, VARS_FILE),
+          ]);
+        else await createVarsStore(clone, engine, join(dir, VARS_FILE));
+      }
+      const seeded = clone.cloudInit ? await cloneSeed(clone, leaf.dir, dir, await freePort()) : clone;
+      const made = engine.store.publish(seeded, dir);
+      engine.progress(clone.id, 'restore', 100, 'done');
+      engine.emit('config', { id: made.id, config: made });
+      return made;
+    } catch (err) {
+      if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,227 @@
+// Backups against real QEMU: a live full while the guest writes, an incremental holding only the
+// changes, a restore compared byte for byte with the source at that point, verify naming a
+// corrupted file, a killed backup that leaves nothing listed, and an offline backup whose chain
+// a live incremental continues. One guest is booted and reused.
+import { createHash } from 'node:crypto';
+import {
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeSync,
+  closeSync,
+  existsSync,
+  readdirSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/main/engine/engine';
+import type { SerialConsole } from '../../src/main/engine/consoles/serial';
+import { diskPath } from '../../src/main/engine/qemu/argv';
+import { createBackup, listBackupsOf, restoreBackup, verifyBackup } from '../../src/main/engine/backup';
+import { closeEngine, openEngine, tempHome } from '../support/env';
+import { makeGuestVm, shell, waitState } from '../support/vms';
+
+const t = tempHome('hangar-bk-');
+let engine: Engine;
+let vmId: string;
+let sh: SerialConsole;
+
+beforeAll(async () => {
+  engine = await openEngine(t);
+  const vm = await makeGuestVm(engine, 'bk-src', { disk: { kind: 'new', size: '128M' } });
+  vmId = vm.id;
+  await engine.start(vmId);
+  sh = await shell(engine, vmId);
+});
+afterAll(async () => {
+  sh?.close();
+  await closeEngine(engine, t);
+});
+
+async function guest(command: string): Promise<string> {
+  const r = await sh.run(command, 60_000);
+  expect(r.status, `${command}: ${r.output}`).toBe(0);
+  return r.output;
+}
+
+async function boot(): Promise<void> {
+  sh?.close();
+  await engine.start(vmId);
+  sh = await shell(engine, vmId);
+}
+
+function sourceDisk(): string {
+  const c = engine.resolve(vmId);
+  return diskPath(c, c.disks[0]!, engine.paths(vmId).vmDir);
+}
+
+async function rawSha(path: string): Promise<string> {
+  const out = join(t.files, `raw-${createHash('md5').update(path).digest('hex')}.img`);
+  await engine.img.run(['convert', '-f', 'qcow2', '-O', 'raw', path, out]);
+  return createHash('sha256').update(readFileSync(out)).digest('hex');
+}
+
+function flipByte(file: string, offset: number): void {
+  const fd = openSync(file, 'r+');
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, offset);
+  b[0] = b[0]! ^ 0xff;
+  writeSync(fd, b, 0, 1, offset);
+  closeSync(fd);
+}
+
+describe('backups', () => {
+  let full: Awaited<ReturnType<typeof createBackup>>;
+  let inc: Awaited<ReturnType<typeof createBackup>>;
+
+  it('takes a live full backup while the guest writes, without pausing it', async () => {
+    await guest('dd if=/dev/urandom of=/mnt/disk/a bs=64k count=128 2>/dev/null && sync');
+    await guest(
+      '(while true; do dd if=/dev/urandom of=/mnt/disk/w bs=64k count=16 conv=fsync 2>/dev/null; done) & echo $! > /tmp/wpid',
+    );
+    const states: string[] = [];
+    const onState = (s: { id: string; state: string }) => s.id === vmId && states.push(s.state);
+    engine.on('state', onState);
+    full = await createBackup(engine, vmId);
+    engine.off('state', onState);
+    expect(states).toEqual([]);
+    expect(engine.runtime(vmId).state).toBe('running');
+    expect(full).toMatchObject({ kind: 'full', live: true, parent: null, consistency: 'crash-consistent' });
+    expect(full.fullReason).toMatch(/first backup/);
+    // The writer was still running after the backup: the guest was never stopped.
+    await guest('kill -0 $(cat /tmp/wpid)');
+    await guest('kill $(cat /tmp/wpid); sync');
+    const list = listBackupsOf(engine, { vm: 'bk-src' });
+    expect(list.backups.map((b) => b.id)).toEqual([full.id]);
+    const manifest = JSON.parse(readFileSync(join(full.dir, 'manifest.json'), 'utf8')) as {
+      files: { name: string; sha256: string }[];
+      chainId: string;
+      hangarVersion: string;
+    };
+    expect(manifest.files.map((f) => f.name)).toEqual(['disk0.qcow2', 'vm.json']);
+    expect(manifest.hangarVersion).toMatch(/^\d+\.\d+/);
+    const info = await engine.img.info(join(full.dir, 'disk0.qcow2'), 'qcow2');
+    expect(JSON.stringify(info)).toContain('zstd');
+    expect((await verifyBackup(engine, full.id, { mode: 'full' })).ok).toBe(true);
+  });
+
+  it('takes an incremental much smaller than the full and restores it byte for byte', async () => {
+    await guest('dd if=/dev/urandom of=/mnt/disk/b bs=64k count=16 2>/dev/null && sync');
+    // Paused, the source stays at the backup's point in time until it is compared.
+    await engine.pause(vmId);
+    inc = await createBackup(engine, vmId);
+    expect(inc).toMatchObject({
+      kind: 'incremental',
+      parent: full.id,
+      chainId: full.chainId,
+      fullReason: null,
+    });
+    expect(inc.size * 3).toBeLessThan(full.size);
+    const info = await engine.img.info(join(inc.dir, 'disk0.qcow2'), 'qcow2');
+    expect(info['backing-filename']).toBe(`../${full.id}/disk0.qcow2`);
+    expect(info['backing-filename-format']).toBe('qcow2');
+    // quit closes the images cleanly; nothing ran in the guest since the backup.
+    sh.close();
+    await engine.stop(vmId, { force: true });
+    const restored = await restoreBackup(engine, inc.id, 'bk-restored');
+    const src = engine.resolve(vmId);
+    expect(restored.name).toBe('bk-restored');
+    expect(restored.id).not.toBe(vmId);
+    expect(restored.nics[0]!.mac).not.toBe(src.nics[0]!.mac);
+    const copy = join(engine.paths(restored.id).vmDir, 'disk0.qcow2');
+    expect(
+      await engine.img.compare({ path: sourceDisk(), format: 'qcow2' }, { path: copy, format: 'qcow2' }),
+    ).toBe(true);
+    expect(await rawSha(copy)).toBe(await rawSha(sourceDisk()));
+    expect((await engine.img.info(copy, 'qcow2'))['backing-filename']).toBeUndefined();
+  });
+
+  it('continues the chain after a clean restart (the bitmap is persistent)', async () => {
+    await boot();
+    await guest('dd if=/dev/urandom of=/mnt/disk/c bs=64k count=8 2>/dev/null && sync');
+    const next = await createBackup(engine, vmId);
+    expect(next).toMatchObject({ kind: 'incremental', parent: inc.id, chainId: full.chainId });
+    const v = await verifyBackup(engine, next.id, { mode: 'full' });
+    expect(v).toMatchObject({ ok: true, chain: [full.id, inc.id, next.id] });
+  });
+
+  it('verify quick finds a flipped byte and names the file', async () => {
+    const file = join(inc.dir, 'disk0.qcow2');
+    const list = listBackupsOf(engine, { vm: vmId }).backups;
+    const leaf = list.at(-1)!.id;
+    flipByte(file, 200_000);
+    try {
+      const v = await verifyBackup(engine, leaf);
+      expect(v.ok).toBe(false);
+      expect(v.problems).toEqual([{ backup: inc.id, file, problem: expect.stringMatching(/SHA-256/) }]);
+      await expect(restoreBackup(engine, leaf, 'bk-bad')).rejects.toThrow(/disk0\.qcow2/);
+    } finally {
+      flipByte(file, 200_000);
+    }
+    expect((await verifyBackup(engine, leaf)).ok).toBe(true);
+  });
+
+  it('a backup that fails midway leaves nothing listed, and the chain goes on', async () => {
+    const before = listBackupsOf(engine, { vm: vmId }).backups.map((b) => b.id);
+    engine.failpoints.set('backup:copy', () => {
+      throw new Error('injected failure');
+    });
+    try {
+      await expect(createBackup(engine, vmId)).rejects.toThrow(/injected/);
+    } finally {
+      engine.failpoints.delete('backup:copy');
+    }
+    expect(listBackupsOf(engine, { vm: vmId }).backups.map((b) => b.id)).toEqual(before);
+    expect(readdirSync(join(t.home, 'backups', vmId)).filter((d) => d.startsWith('.'))).toEqual([]);
+    await guest('dd if=/dev/urandom of=/mnt/disk/d bs=64k count=4 2>/dev/null && sync');
+    const next = await createBackup(engine, vmId);
+    expect(next).toMatchObject({ kind: 'incremental', parent: before.at(-1), chainId: full.chainId });
+  });
+
+  it('QEMU killed during a backup: nothing listed, leftovers removed, the next one is a full saying why', async () => {
+    const before = listBackupsOf(engine, { vm: vmId }).backups.map((b) => b.id);
+    const pid = engine.runtime(vmId).pid!;
+    engine.failpoints.set('backup:copy', () => {
+      process.kill(pid, 'SIGKILL');
+    });
+    try {
+      await expect(createBackup(engine, vmId)).rejects.toThrow();
+    } finally {
+      engine.failpoints.delete('backup:copy');
+    }
+    await waitState(engine, vmId, 'crashed', 20_000);
+    expect(listBackupsOf(engine, { vm: vmId }).backups.map((b) => b.id)).toEqual(before);
+    // What an engine killed mid-backup would leave: never listed, removed by the next backup.
+    const leftover = join(t.home, 'backups', vmId, '.tmp-20260101T000000Z-abcdef');
+    mkdirSync(leftover);
+    expect(listBackupsOf(engine, { vm: vmId }).backups.map((b) => b.id)).toEqual(before);
+    await boot();
+    const next = await createBackup(engine, vmId);
+    expect(next.kind).toBe('full');
+    expect(next.chainId).not.toBe(full.chainId);
+    expect(next.fullReason).toMatch(/inconsistent|missing/);
+    expect(next.removedStale).toEqual(['.tmp-20260101T000000Z-abcdef']);
+    expect(existsSync(leftover)).toBe(false);
+    expect((await verifyBackup(engine, next.id, { mode: 'full' })).ok).toBe(true);
+  });
+
+  it('backs up a stopped VM with qemu-img, and a live incremental continues that chain', async () => {
+    sh.close();
+    await engine.stop(vmId, { force: true });
+    const off = await createBackup(engine, vmId);
+    expect(off).toMatchObject({ kind: 'full', live: false });
+    expect(off.fullReason).toMatch(/stopped/);
+    expect(
+      await engine.img.compare(
+        { path: sourceDisk(), format: 'qcow2' },
+        { path: join(off.dir, 'disk0.qcow2'), format: 'qcow2' },
+      ),
+    ).toBe(true);
+    await boot();
+    await guest('dd if=/dev/urandom of=/mnt/disk/e bs=64k count=4 2>/dev/null && sync');
+    const next = await createBackup(engine, vmId);
+    expect(next).toMatchObject({ kind: 'incremental', parent: off.id, chainId: off.chainId, live: true });
+    expect((await verifyBackup(engine, next.id, { mode: 'full' })).ok).toBe(true);
+  });
+});
