@@ -21,6 +21,8 @@ import { diskPath } from '../../src/main/engine/qemu/argv';
 import { createBackup, listBackupsOf, restoreBackup, verifyBackup } from '../../src/main/engine/backup';
 import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell, waitState } from '../support/vms';
+import { FakeAgent } from '../../src/main/engine/agent/fake-agent';
+import { GuestAgent } from '../../src/main/engine/agent';
 
 const t = tempHome('hangar-bk-');
 let engine: Engine;
@@ -186,7 +188,10 @@ describe('backups', () => {
       process.kill(pid, 'SIGKILL');
     });
     try {
-      await expect(createBackup(engine, vmId)).rejects.toThrow();
+      await expect(createBackup(engine, vmId)).rejects.toMatchObject({
+        code: 'QEMU_FAILED',
+        message: expect.stringMatching(/ended during the backup/),
+      });
     } finally {
       engine.failpoints.delete('backup:copy');
     }
@@ -223,5 +228,54 @@ describe('backups', () => {
     const next = await createBackup(engine, vmId);
     expect(next).toMatchObject({ kind: 'incremental', parent: off.id, chainId: off.chainId, live: true });
     expect((await verifyBackup(engine, next.id, { mode: 'full' })).ok).toBe(true);
+  });
+});
+
+describe('backups of a UEFI VM with a guest agent', () => {
+  it('freezes through the agent, copies the UEFI variables into every point and restores them', async () => {
+    // Started paused: the firmware never runs, so nothing changes the variables or the disk.
+    const vm = await makeGuestVm(engine, 'bk-uefi', { firmware: 'uefi' });
+    await engine.start(vm.id, { paused: true });
+    const fake = await FakeAgent.start();
+    fake.handle('guest-fsfreeze-freeze', () => ({ return: 1 }));
+    fake.handle('guest-fsfreeze-thaw', () => ({ return: 1 }));
+    const agents = (engine as unknown as { agents: Map<string, GuestAgent> }).agents;
+    agents.set(vm.id, new GuestAgent(fake.path));
+    try {
+      const progress: number[] = [];
+      const onProgress = (p: { id: string; operation: string; percent: number }) =>
+        p.id === vm.id && p.operation === 'backup' && progress.push(p.percent);
+      engine.on('progress', onProgress);
+      const first = await createBackup(engine, vm.id);
+      engine.off('progress', onProgress);
+      expect(first).toMatchObject({ kind: 'full', consistency: 'frozen', live: true });
+      expect(fake.received.map((c) => c.execute).filter((c) => c.startsWith('guest-fsfreeze'))).toEqual([
+        'guest-fsfreeze-freeze',
+        'guest-fsfreeze-thaw',
+      ]);
+      expect(progress.at(-1)).toBe(100);
+      const second = await createBackup(engine, vm.id);
+      expect(second).toMatchObject({ kind: 'incremental', parent: first.id });
+      const names = (
+        JSON.parse(readFileSync(join(second.dir, 'manifest.json'), 'utf8')) as { files: { name: string }[] }
+      ).files.map((f) => f.name);
+      expect(names).toEqual(['disk0.qcow2', 'uefi-vars.qcow2', 'vm.json']);
+      expect((await verifyBackup(engine, second.id, { mode: 'full' })).ok).toBe(true);
+      const restored = await restoreBackup(engine, second.id, 'bk-uefi-restored');
+      expect(restored.firmware).toBe('uefi');
+      const vars = join(engine.paths(restored.id).vmDir, 'uefi-vars.qcow2');
+      await engine.stop(vm.id, { force: true });
+      expect(
+        await engine.img.compare(
+          { path: engine.paths(vm.id).varsFile, format: 'qcow2' },
+          { path: vars, format: 'qcow2' },
+        ),
+      ).toBe(true);
+    } finally {
+      agents.get(vm.id)?.close();
+      agents.delete(vm.id);
+      await fake.close();
+      if (!engine.isStopped(vm.id)) await engine.stop(vm.id, { force: true });
+    }
   });
 });

@@ -8,6 +8,7 @@ import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
 import { writeFileAtomic } from '../config/atomic';
 import { withFrozenGuest } from '../agent';
+import { QmpCommandError, QmpDisconnectedError, QmpStateError } from '../qmp';
 import { SEED_DIR } from '../cloudinit/seed';
 import type { EngineContext } from '../context';
 import { decideChain, nextBitmapName, staleBitmaps, bitmapName, type BitmapInfo } from './chain';
@@ -279,9 +280,22 @@ export async function createBackup(
       };
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
-      throw err;
+      throw explain(err, config.name, running);
     }
   });
+}
+
+/** QEMU gone mid-backup is said as such; QMP's own refusals keep their class in the message. */
+function explain(err: unknown, name: string, running: boolean): unknown {
+  if (err instanceof HangarError) return err;
+  if (running && (err instanceof QmpDisconnectedError || err instanceof QmpStateError))
+    return new HangarError(
+      'QEMU_FAILED',
+      `QEMU of "${name}" ended during the backup; nothing of it was kept, and the next backup will be a full one. (${(err as Error).message})`,
+    );
+  if (err instanceof QmpCommandError)
+    return new HangarError('QMP_ERROR', `The backup failed: ${err.message}`);
+  return err;
 }
 
 function seedFiles(dir: string, config: VmConfig): string[] {
