@@ -13,11 +13,10 @@ const good: BitmapInfo = { name: bitmapName(chain), recording: true, busy: false
 
 function input(over: Partial<ChainInput> = {}, bitmap: Partial<BitmapInfo> | null = {}): ChainInput {
   return {
-    tail: { id: 'B1', chainId: chain, disks: [{ id: 'disk0', virtualSize: 64 }], currentSnapshot: null },
+    tail: { id: 'B1', chainId: chain, disks: [{ id: 'disk0', virtualSize: 64 }] },
     disks: [{ id: 'disk0', virtualSize: 64 }],
     running: true,
     forceFull: false,
-    currentSnapshot: null,
     bitmaps: new Map([['disk0', bitmap ? [{ ...good, ...bitmap }] : []]]),
     ...over,
   };
@@ -43,7 +42,6 @@ describe('decideChain', () => {
       }),
       /disks changed/,
     ],
-    ['revert', input({ currentSnapshot: 'abc' }), /snapshot state changed/],
     ['missing bitmap', input({}, null), /missing on disk0/],
     ['inconsistent', input({}, { inconsistent: true }), /inconsistent/],
     ['busy', input({}, { busy: true }), /busy/],

@@ -22,7 +22,6 @@ export interface ChainTail {
   id: string;
   chainId: string;
   disks: { id: string; virtualSize: number }[];
-  currentSnapshot: string | null;
 }
 
 export interface ChainInput {
@@ -32,7 +31,6 @@ export interface ChainInput {
   disks: { id: string; virtualSize: number }[];
   running: boolean;
   forceFull: boolean;
-  currentSnapshot: string | null;
   /** Bitmaps per disk node (only asked for while running). */
   bitmaps: Map<string, BitmapInfo[]>;
 }
@@ -50,10 +48,10 @@ export function decideChain(i: ChainInput): ChainDecision {
   const now = i.disks.map((d) => `${d.id}:${d.virtualSize}`).join(',');
   if (was !== now)
     return full(`the disks changed since backup ${t.id} (${was || 'none'} -> ${now || 'none'})`);
-  if (t.currentSnapshot !== i.currentSnapshot)
-    return full(
-      `the VM's snapshot state changed since backup ${t.id} (a revert rewrites the disk without the bitmap seeing it)`,
-    );
+  // A revert rewrites the disk without the bitmap seeing it, but QEMU refuses to apply a
+  // snapshot to an image with dirty bitmaps, so every revert removes the chain's bitmaps first
+  // (hooks.ts) and is caught below as a missing bitmap. Taking a snapshot changes no data and
+  // keeps the chain going.
   const name = bitmapName(t.chainId);
   for (const d of i.disks) {
     const b = (i.bitmaps.get(d.id) ?? []).find((x) => x.name === name);

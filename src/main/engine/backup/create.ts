@@ -149,12 +149,10 @@ export async function createBackup(
         id: tail.manifest.id,
         chainId: tail.manifest.chainId,
         disks: tail.manifest.disks,
-        currentSnapshot: tail.manifest.currentSnapshot,
       },
       disks: disks.map((d) => ({ id: d.id, virtualSize: d.virtualSize })),
       running,
       forceFull: options.full === true,
-      currentSnapshot: config.currentSnapshot,
       bitmaps,
     });
     const fullReason = decision.kind === 'full' ? (damaged ?? decision.reason) : null;

@@ -8,6 +8,7 @@ export { createBackup, type BackupResult, type CreateBackupOptions } from './cre
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify';
 export { restoreBackup, type RestoreOptions } from './restore';
 export { repositoryPath } from './repository';
+export { dropChainBitmaps } from './hooks';
 export type { Manifest } from './manifest';
 
 export interface BackupListEntry {

@@ -57,7 +57,7 @@ export const Manifest = z.object({
   fullReason: z.string().max(500).nullable(),
   live: z.boolean(),
   consistency: Consistency,
-  /** The VM's current snapshot when the backup was taken: a revert since then breaks the chain. */
+  /** The VM's current snapshot when the backup was taken (shown; the chain rests on its bitmaps). */
   currentSnapshot: z.string().nullable(),
   hangarVersion: z.string().max(50),
   qemuVersion: z.string().max(50).nullable(),
