@@ -1,0 +1,212 @@
+// libvirt through its own client: `virsh -c URI ...` as a child process with an argv array (no
+// shell, so no domain name or path is ever parsed as shell text), a timeout per call, and errors
+// that say what to install or start. Also virt-xml-validate, libvirt's schema check.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HangarError } from '../../../shared/errors';
+
+export const DEFAULT_URI = 'qemu:///system';
+const INSTALL_CLIENTS = "Install libvirt's client: sudo apt-get install libvirt-clients.";
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+function run(bin: string, args: string[], timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      bin,
+      args,
+      { timeout: timeoutMs, maxBuffer: 16 << 20, env: { ...process.env, LC_ALL: 'C' } },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ stdout, stderr });
+        Object.assign(err, { stdout, stderr });
+        reject(err);
+      },
+    );
+  });
+}
+
+/** The last line virsh printed as "error: ...", without the prefix. */
+function virshMessage(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => l.replace(/^error:\s*/, ''));
+  return lines.join(' ').slice(0, 2000) || 'no message';
+}
+
+/** The domain names virsh accepts as one argument; '--' before it keeps a leading dash harmless. */
+export interface VirshOptions {
+  uri?: string;
+  bin?: string;
+  timeoutMs?: number;
+}
+
+export type DomainState =
+  | 'running'
+  | 'paused'
+  | 'shut off'
+  | 'shutdown'
+  | 'crashed'
+  | 'pmsuspended'
+  | 'idle'
+  | 'in shutdown'
+  | 'blocked'
+  | 'no state';
+
+export class Virsh {
+  readonly uri: string;
+  private readonly bin: string;
+  private readonly timeoutMs: number;
+
+  constructor(opts: VirshOptions = {}) {
+    this.uri = opts.uri ?? DEFAULT_URI;
+    this.bin = opts.bin ?? 'virsh';
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+  }
+
+  /** Runs `virsh -c URI ARGS`; stdout on success, a HangarError saying what to do otherwise. */
+  async run(args: string[], timeoutMs = this.timeoutMs): Promise<string> {
+    const argv = ['-q', '-c', this.uri, ...args];
+    try {
+      return (await run(this.bin, argv, timeoutMs)).stdout;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { stderr?: string; killed?: boolean; signal?: string };
+      if (err.code === 'ENOENT')
+        throw new HangarError('UNSUPPORTED', `virsh was not found (${this.bin}). ${INSTALL_CLIENTS}`, {
+          bin: this.bin,
+        });
+      if (err.killed || err.signal === 'SIGTERM')
+        throw new HangarError(
+          'TIMEOUT',
+          `virsh ${args[0]} on ${this.uri} did not answer within ${timeoutMs} ms.`,
+          {
+            uri: this.uri,
+            args,
+          },
+        );
+      const message = virshMessage(err.stderr ?? err.message);
+      if (
+        /failed to connect|Failed to connect socket|no connection driver|Cannot recv data|cannot connect/i.test(
+          message,
+        )
+      )
+        throw new HangarError(
+          'UNSUPPORTED',
+          `libvirt is not reachable at ${this.uri}: ${message}. Start it (systemctl start libvirtd, or ` +
+            'without systemd: virtlogd -d && libvirtd -d); it comes with sudo apt-get install ' +
+            'libvirt-daemon-system. For a remote URI, check the SSH connection.',
+          { uri: this.uri, args },
+        );
+      if (/Domain not found|failed to get domain|no domain with matching/i.test(message))
+        throw new HangarError('NOT_FOUND', `libvirt on ${this.uri}: ${message}`, { uri: this.uri, args });
+      throw new HangarError('QEMU_FAILED', `virsh ${args[0]} on ${this.uri} failed: ${message}`, {
+        uri: this.uri,
+        args,
+      });
+    }
+  }
+
+  /** The libvirt and hypervisor versions, e.g. { library: '9.0.0', hypervisor: 'QEMU 7.2.0' }. */
+  async version(): Promise<{ library: string | null; hypervisor: string | null }> {
+    const out = await this.run(['version']);
+    return {
+      library: /Using library: libvirt ([\d.]+)/.exec(out)?.[1] ?? null,
+      hypervisor: /Running hypervisor: (.+)/.exec(out)?.[1]?.trim() ?? null,
+    };
+  }
+
+  /** Defines (or redefines) a persistent domain from XML; returns its name as libvirt reports it. */
+  async define(xml: string): Promise<void> {
+    await withTempFile(xml, (file) => this.run(['define', '--validate', file]));
+  }
+
+  async start(name: string): Promise<void> {
+    await this.run(['start', '--', name]);
+  }
+
+  /** A power cut: the domain stops at once. */
+  async destroy(name: string): Promise<void> {
+    await this.run(['destroy', '--', name]);
+  }
+
+  /** Removes the definition with its snapshot metadata and NVRAM; disks are never touched. */
+  async undefine(name: string): Promise<void> {
+    await this.run(['undefine', '--snapshots-metadata', '--nvram', '--', name]);
+  }
+
+  async snapshotCreate(name: string, snapshot: string, description?: string): Promise<void> {
+    const args = ['snapshot-create-as', '--domain', name, '--name', snapshot];
+    if (description) args.push('--description', description);
+    await this.run(args, 10 * 60_000);
+  }
+
+  async snapshotList(name: string): Promise<string[]> {
+    const out = await this.run(['snapshot-list', '--name', '--', name]);
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+  }
+
+  async snapshotRevert(name: string, snapshot: string): Promise<void> {
+    await this.run(['snapshot-revert', '--domain', name, '--snapshotname', snapshot], 10 * 60_000);
+  }
+
+  async domstate(name: string): Promise<DomainState> {
+    return (await this.run(['domstate', '--', name])).trim() as DomainState;
+  }
+
+  async dumpxml(name: string, inactive = false): Promise<string> {
+    return this.run(['dumpxml', ...(inactive ? ['--inactive'] : []), '--', name]);
+  }
+
+  /** Names of every domain (running or not). */
+  async list(): Promise<string[]> {
+    const out = await this.run(['list', '--all', '--name']);
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+  }
+}
+
+async function withTempFile<T>(content: string, use: (file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'hangar-virsh-'));
+  const file = join(dir, 'domain.xml');
+  try {
+    writeFileSync(file, content, { mode: 0o600 });
+    return await use(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * libvirt's own schema check (virt-xml-validate FILE domain). Resolves with nothing when the XML
+ * is valid; throws with the validator's words when it is not or the tool is missing.
+ */
+export async function validateDomainXml(xml: string, bin = 'virt-xml-validate'): Promise<void> {
+  await withTempFile(xml, async (file) => {
+    try {
+      await run(bin, [file, 'domain'], 60_000);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
+      if (err.code === 'ENOENT')
+        throw new HangarError(
+          'UNSUPPORTED',
+          `${bin} was not found. ${INSTALL_CLIENTS} It also needs xmllint: sudo apt-get install libxml2-utils.`,
+        );
+      const said = `${err.stderr ?? ''}${err.stdout ?? ''}`.replaceAll(file, 'domain.xml').trim();
+      throw new HangarError(
+        'INVALID_INPUT',
+        `libvirt's schema refuses the domain XML: ${said.slice(0, 4000)}`,
+      );
+    }
+  });
+}
