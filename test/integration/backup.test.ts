@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import {
   mkdirSync,
+  symlinkSync,
   openSync,
   readFileSync,
   readSync,
@@ -116,20 +117,27 @@ describe('backups', () => {
     expect((await verifyBackup(engine, full.id, { mode: 'full' })).ok).toBe(true);
   });
 
-  it('takes an incremental much smaller than the full and restores it byte for byte', async () => {
+  it('takes incrementals, one while the guest writes, and restores the last byte for byte', async () => {
+    // Writes during this copy land in the fresh bitmap and must reach the next point.
+    await guest(
+      '(while true; do dd if=/dev/urandom of=/mnt/disk/w bs=64k count=16 conv=fsync 2>/dev/null; done) & echo $! > /tmp/wpid',
+    );
+    const during = await createBackup(engine, vmId);
+    expect(during).toMatchObject({ kind: 'incremental', parent: full.id });
+    await guest('kill $(cat /tmp/wpid); sync');
     await guest('dd if=/dev/urandom of=/mnt/disk/b bs=64k count=16 2>/dev/null && sync');
     // Paused, the source stays at the backup's point in time until it is compared.
     await engine.pause(vmId);
     inc = await createBackup(engine, vmId);
     expect(inc).toMatchObject({
       kind: 'incremental',
-      parent: full.id,
+      parent: during.id,
       chainId: full.chainId,
       fullReason: null,
     });
     expect(inc.size * 3).toBeLessThan(full.size);
     const info = await engine.img.info(join(inc.dir, 'disk0.qcow2'), 'qcow2');
-    expect(info['backing-filename']).toBe(`../${full.id}/disk0.qcow2`);
+    expect(info['backing-filename']).toBe(`../${during.id}/disk0.qcow2`);
     expect(info['backing-filename-format']).toBe('qcow2');
     // quit closes the images cleanly; nothing ran in the guest since the backup.
     sh.close();
@@ -153,7 +161,7 @@ describe('backups', () => {
     const next = await createBackup(engine, vmId);
     expect(next).toMatchObject({ kind: 'incremental', parent: inc.id, chainId: full.chainId });
     const v = await verifyBackup(engine, next.id, { mode: 'full' });
-    expect(v).toMatchObject({ ok: true, chain: [full.id, inc.id, next.id] });
+    expect(v).toMatchObject({ ok: true, chain: [full.id, expect.any(String), inc.id, next.id] });
   });
 
   it('verify quick finds a flipped byte and names the file', async () => {
@@ -271,22 +279,33 @@ describe('backups of a UEFI VM with a guest agent', () => {
       const onProgress = (p: { id: string; operation: string; percent: number }) =>
         p.id === vm.id && p.operation === 'backup' && progress.push(p.percent);
       engine.on('progress', onProgress);
-      const first = await createBackup(engine, vm.id);
+      // A repository outside Hangar's data (an external drive, say), reached by a symlink.
+      const drive = join(t.files, 'drive');
+      mkdirSync(drive);
+      symlinkSync(drive, join(t.files, 'drive-link'));
+      const repository = join(t.files, 'drive-link');
+      const first = await createBackup(engine, vm.id, { repository });
       engine.off('progress', onProgress);
+      expect(first.dir.startsWith(drive)).toBe(true);
       expect(first).toMatchObject({ kind: 'full', consistency: 'frozen', live: true });
       expect(fake.received.map((c) => c.execute).filter((c) => c.startsWith('guest-fsfreeze'))).toEqual([
         'guest-fsfreeze-freeze',
         'guest-fsfreeze-thaw',
       ]);
       expect(progress.at(-1)).toBe(100);
-      const second = await createBackup(engine, vm.id);
+      const second = await createBackup(engine, vm.id, { repository });
       expect(second).toMatchObject({ kind: 'incremental', parent: first.id });
+      expect(listBackupsOf(engine, { repository, vm: vm.id }).backups.map((b) => b.id)).toEqual([
+        first.id,
+        second.id,
+      ]);
+      expect(listBackupsOf(engine, { vm: vm.id }).backups).toEqual([]);
       const names = (
         JSON.parse(readFileSync(join(second.dir, 'manifest.json'), 'utf8')) as { files: { name: string }[] }
       ).files.map((f) => f.name);
       expect(names).toEqual(['disk0.qcow2', 'uefi-vars.qcow2', 'vm.json']);
-      expect((await verifyBackup(engine, second.id, { mode: 'full' })).ok).toBe(true);
-      const restored = await restoreBackup(engine, second.id, 'bk-uefi-restored');
+      expect((await verifyBackup(engine, second.id, { mode: 'full', repository })).ok).toBe(true);
+      const restored = await restoreBackup(engine, second.id, 'bk-uefi-restored', { repository });
       expect(restored.firmware).toBe('uefi');
       const vars = join(engine.paths(restored.id).vmDir, 'uefi-vars.qcow2');
       await engine.stop(vm.id, { force: true });
