@@ -10,6 +10,7 @@ import type { Engine } from '../../src/main/engine/engine';
 import type { VmConfig } from '../../src/shared/vm';
 import { defineVm, type DefineResult } from '../../src/main/engine/libvirt/define';
 import { importDomain } from '../../src/main/engine/libvirt/import';
+import { createFromPlan } from '../../src/main/engine/libvirt/create';
 import { validateDomainXml } from '../../src/main/engine/libvirt/virsh';
 import { attr, list, one, parseUntrustedXml } from '../../src/main/engine/libvirt/xml';
 import { closeEngine, openEngine, tempHome } from '../support/env';
@@ -169,5 +170,47 @@ describe.skipIf(skip !== null)('libvirt round trip', () => {
     const forwards = defined!.userNet === 'passt' ? vm.nics[0]!.portForwards : [];
     expect(back.nics).toEqual(vm.nics.map((n) => ({ ...n, portForwards: forwards })));
     expect(plan.copies).toEqual([]);
+  });
+
+  it('creates the imported VM in Hangar, in place or with its disk copied', async () => {
+    const xml = await lv.virsh.dumpxml(defined!.name);
+    // QEMU holds the disk's write lock while the domain runs; a copy reads it after a stop.
+    await lv.virsh.destroy(defined!.name);
+    expect(await lv.virsh.domstate(defined!.name)).toBe('shut off');
+    const ctx = { store: engine.store, host: engine.host, img: engine.img, policy: engine.policy };
+    const inPlace = await createFromPlan(importDomain(xml, { policy: engine.policy }), ctx);
+    expect(engine.store.load(inPlace.id).disks).toEqual(vm.disks);
+    const copied = await createFromPlan(importDomain(xml, { policy: engine.policy, copyDisks: true }), ctx);
+    const disk = engine.store.load(copied.id).disks[0]!;
+    expect(disk).toMatchObject({ owned: true, file: 'disk0.qcow2', format: 'qcow2' });
+    const original = vm.disks[0]!;
+    if (original.owned) throw new Error('the test VM uses its disk in place');
+    const same = await engine.img.compare(
+      { path: original.path, format: 'qcow2' },
+      { path: join(engine.paths(copied.id).vmDir, 'disk0.qcow2'), format: 'qcow2' },
+    );
+    expect(same).toBe(true);
+  });
+
+  it('refuses an import whose XML and image header disagree about the backing chain', async () => {
+    const base = join(t.files, 'base.qcow2');
+    const top = join(t.files, 'top.qcow2');
+    await engine.img.create(base, { format: 'qcow2', sizeBytes: 1 << 20 });
+    await engine.img.create(top, { format: 'qcow2', sizeBytes: 0, backing: { path: base, format: 'qcow2' } });
+    const ctx = { store: engine.store, host: engine.host, img: engine.img, policy: engine.policy };
+    const xml = (chain: string) =>
+      `<domain type='qemu'><name>chain</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type>hvm</type></os>` +
+      `<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${top}'/>` +
+      `<target dev='vda' bus='virtio'/>${chain}</disk></devices></domain>`;
+    // The XML names no backing file, the header does: neither is trusted.
+    await expect(createFromPlan(importDomain(xml(''), { policy: engine.policy }), ctx)).rejects.toThrow(
+      /header names/,
+    );
+    // They agree, but nobody confirmed the chain.
+    const named = `<backingStore type='file'><format type='qcow2'/><source file='${base}'/><backingStore/></backingStore>`;
+    const plan = importDomain(xml(named), { policy: engine.policy });
+    await expect(createFromPlan(plan, ctx)).rejects.toThrow(/confirm this chain/);
+    const made = await createFromPlan(plan, ctx, { [top]: [base] });
+    expect(made.disks[0]).toMatchObject({ backingChain: [{ path: base, format: 'qcow2' }] });
   });
 });
