@@ -78,6 +78,8 @@ for (const scheme of ['light', 'dark'] as const) {
         await check(page, `${id === running ? 'running' : 'stopped'} VM, ${tab}`);
       }
     }
+    // The worker's Hangar is shared with the next spec files, which start from an empty list.
     expect(hangar.cli(['stop', running, '--force']).code).toBe(0);
+    for (const id of [stopped, running]) expect(hangar.cli(['delete', id, '--yes']).code).toBe(0);
   });
 }

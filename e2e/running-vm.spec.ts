@@ -1,6 +1,7 @@
 // A running VM's console and settings: after "Paste text…" (typed or cancelled) the keyboard is
 // back on the guest's screen, so the next key reaches the guest (an issue-17 defect: focus stayed
-// on the toolbar button); a port forward added while it runs answers at once.
+// on the toolbar button); a port forward added while it runs answers at once, and the header and
+// the card show its address, which opens the guest's page.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -51,5 +52,24 @@ test('a port forward added in Settings while the VM runs answers at once', async
   await expect(page.getByTestId('settings-save')).toBeDisabled();
   const res = await fetch(`http://127.0.0.1:${port}/`);
   expect((await res.text()).trim()).toBe(httpBody);
+
+  // The header and the card say how to reach it: the web address opens the guest's page; uptime.
+  const header = page.getByTestId('access');
+  await expect(header.getByTestId('access-web')).toHaveText(`http://localhost:${port}`);
+  await expect(header.getByTestId('uptime')).toHaveText(/^up /);
+  const opened = page.waitForEvent('popup');
+  await header.getByRole('link', { name: `http://localhost:${port}` }).click();
+  const site = await opened;
+  await expect(site.locator('body')).toHaveText(httpBody);
+  await site.close();
+  await page.goto(hangar.url);
+  const card = page.getByTestId('vm-card').filter({ hasText: 'live forwards' });
+  await expect(card.getByTestId('access-web')).toHaveText(`http://localhost:${port}`);
+  await page.screenshot({ path: 'docs/screenshots/card-access.png' });
+
+  // Removing a forward row keeps the keyboard in the list, on "Add forward".
+  await page.goto(`${hangar.url}#/vm/${id}/settings`);
+  await page.getByRole('button', { name: 'Remove forward 1' }).click();
+  await expect(page.getByRole('button', { name: 'Add forward' })).toBeFocused();
   expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
 });

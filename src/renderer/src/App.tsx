@@ -1,5 +1,5 @@
 // The window: a header with the host's accelerator and the connection, then the current view.
-import { useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { startSync, useVms } from './store/vms';
 import { navigate, useRoute } from './store/ui';
 import { Notices } from './components/Notices';
@@ -8,15 +8,20 @@ import { Wizard } from './components/wizard/Wizard';
 import { VmDetail } from './components/detail/VmDetail';
 import { LabsView } from './components/labs/LabsView';
 import { LibraryView } from './components/library/LibraryView';
+import { ShortcutSheet } from './shortcuts/ShortcutSheet';
+import { useShortcuts } from './shortcuts/useShortcuts';
 
 // After a route change focus would fall to the page body (the control that was clicked is gone):
-// put it on the new page's heading, unless the page already placed it (the wizard does).
-function focusPageHeading(): void {
+// put it on the new page's heading, unless the page already placed it (the wizard does). A VM
+// just created may reach the store a little after the route: wait a few frames for its heading.
+function focusPageHeading(framesLeft = 120): void {
   requestAnimationFrame(() => {
     const main = document.querySelector('main');
     const active = document.activeElement;
-    if (!main || (active && active !== main && main.contains(active))) return;
-    main.querySelector<HTMLElement>('h1')?.focus();
+    if (!main || (active && active !== document.body && main.contains(active))) return;
+    const heading = main.querySelector<HTMLElement>('h1');
+    if (heading) heading.focus();
+    else if (framesLeft > 0) focusPageHeading(framesLeft - 1);
   });
 }
 
@@ -31,6 +36,9 @@ export function App() {
   const host = useVms((s) => s.host);
   const connected = useVms((s) => s.connected);
   useEffect(() => startSync(), []);
+  const [sheet, setSheet] = useState(false);
+  const openSheet = useCallback(() => setSheet(true), []);
+  useShortcuts(openSheet);
   return (
     <div className="app">
       <header className="topbar">
@@ -53,6 +61,15 @@ export function App() {
             {host.accel.toUpperCase()}
           </span>
         )}
+        <button
+          type="button"
+          className="topbar-keys"
+          onClick={openSheet}
+          title="Keyboard shortcuts (?)"
+          data-testid="shortcuts-open"
+        >
+          Shortcuts
+        </button>
         {!connected && (
           <span className="offline" data-testid="offline">
             Reconnecting to the engine…
@@ -67,6 +84,7 @@ export function App() {
         {route.kind === 'vm' && <VmDetail id={route.id} tab={route.tab} />}
       </main>
       <Notices />
+      {sheet && <ShortcutSheet onClose={() => setSheet(false)} />}
     </div>
   );
 }

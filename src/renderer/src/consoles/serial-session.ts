@@ -38,6 +38,8 @@ export class SerialSession {
     this.element.className = 'term-host';
     this.term = new Terminal({
       scrollback: 10_000,
+      // An accessible copy of the screen for screen readers (the canvas alone says nothing).
+      screenReaderMode: true,
       cursorBlink: true,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
       fontSize: 14,

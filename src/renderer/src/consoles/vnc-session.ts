@@ -13,6 +13,16 @@ export class VncSession {
   constructor(private readonly url: string) {
     this.element = document.createElement('div');
     this.element.className = 'console-vnc-target';
+    // noVNC sends every key on its canvas to the guest, Tab included, which traps keyboard users.
+    // Shift+Tab is kept from it (as in the serial terminal), so the browser moves focus back out;
+    // noVNC releases the keys it holds when its canvas loses focus.
+    this.element.addEventListener(
+      'keydown',
+      (e) => {
+        if (e.key === 'Tab' && e.shiftKey) e.stopPropagation();
+      },
+      true,
+    );
   }
 
   /** Opens a connection unless one is open or opening. */
@@ -27,6 +37,13 @@ export class VncSession {
     });
     const rfb = new RFB(this.element, ws);
     rfb.scaleViewport = true;
+    // Reachable with Tab and named, where noVNC leaves its canvas out of the tab order.
+    const canvas = this.element.querySelector('canvas');
+    if (canvas) {
+      canvas.tabIndex = 0;
+      canvas.setAttribute('role', 'application');
+      canvas.setAttribute('aria-label', 'Guest screen: keys go to the guest; Shift+Tab leaves');
+    }
     rfb.background = '#000';
     rfb.addEventListener('connect', () => {
       if (this.rfb === rfb) this.status.set({ state: 'connected', reason: '' });

@@ -58,6 +58,7 @@ export function ConsoleTab({ vm }: { vm: VmSummary }) {
     <div className="console-tab">
       <div className="console-toolbar" role="toolbar" aria-label="Console">
         <LinkBadge status={status} testId="vnc-status" />
+        <span className="muted console-hint">Click or Tab into the screen to type; Shift+Tab leaves</span>
         <span className="console-spacer" />
         <KeysMenu id={vm.id} disabled={!live} />
         <button type="button" data-testid="vnc-paste" disabled={!live} onClick={() => setPasting(true)}>

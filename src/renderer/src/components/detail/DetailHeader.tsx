@@ -1,5 +1,6 @@
 // The VM's name, its state from the mirror, and the lifecycle buttons that fit that state.
 // Buttons only ask the engine; the badge changes when the engine's state event arrives.
+import { useEffect, useRef } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
@@ -8,6 +9,7 @@ import { useVmConfig } from '../vm-config';
 import { useVms } from '../../store/vms';
 import { useShallow } from 'zustand/react/shallow';
 import { useConfirm } from './Confirm';
+import { AccessLinks } from '../list/AccessLinks';
 
 const DISPOSABLE_TIP =
   'Start disposable: every write is thrown away at shutdown, so the VM starts next time exactly as it is now.';
@@ -16,6 +18,15 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
   const [dialog, ask] = useConfirm();
   const { id, state } = vm;
   const run = (title: string, fn: () => Promise<unknown>) => void attempt(title, fn);
+  const actions = useRef<HTMLDivElement>(null);
+  const powerFocus = useRef(false);
+  // After a power action the pressed button is often disabled: keep the keyboard in the toolbar.
+  useEffect(() => {
+    const bar = actions.current;
+    const active = document.activeElement;
+    if (!powerFocus.current || !bar || (active && active !== document.body)) return;
+    bar.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus();
+  }, [vm.state, vm.busy]);
   const stopped = state === 'stopped' || state === 'crashed';
   const up = state === 'running' || state === 'paused';
   const config = useVmConfig(id);
@@ -67,7 +78,7 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
         <h1 data-testid="detail-name" tabIndex={-1}>
           {vm.name}
         </h1>
-        <span className={`badge badge-${state}`} data-testid="detail-state">
+        <span className={`badge badge-${state}`} role="status" data-testid="detail-state">
           {state}
         </span>
         {vm.last.disposable && (
@@ -96,7 +107,19 @@ export function DetailHeader({ vm }: { vm: VmSummary }) {
           </span>
         )}
       </div>
-      <div className="detail-actions" role="toolbar" aria-label="Power">
+      <AccessLinks vm={vm} />
+      <div
+        className="detail-actions"
+        role="toolbar"
+        aria-label="Power"
+        ref={actions}
+        onFocus={() => (powerFocus.current = true)}
+        onBlur={(e) => {
+          // Null: the focused button was disabled under the user (Start once the VM runs), which
+          // drops focus to the page; anything else is the user moving on.
+          if (!e.currentTarget.contains(e.relatedTarget)) powerFocus.current = e.relatedTarget === null;
+        }}
+      >
         <button
           type="button"
           className="primary"

@@ -1,4 +1,5 @@
 // Host ports forwarded to the guest (user-mode networking of the VM's first network card).
+import { useRef } from 'react';
 import type { ForwardRow } from './settings-form';
 import { newForwardRow } from './settings-form';
 
@@ -13,6 +14,7 @@ export function PortForwards({
   errors: Record<string, string>;
   onChange: (rows: ForwardRow[]) => void;
 }) {
+  const addButton = useRef<HTMLButtonElement>(null);
   if (!hasNic) return <p className="muted">This VM has no network card, so no ports can be forwarded.</p>;
   const update = (key: number, patch: Partial<ForwardRow>) =>
     onChange(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
@@ -66,7 +68,11 @@ export function PortForwards({
           />
           <button
             type="button"
-            onClick={() => onChange(rows.filter((x) => x.key !== r.key))}
+            onClick={() => {
+              onChange(rows.filter((x) => x.key !== r.key));
+              // The row and this button go away: keep the keyboard in the list, on "Add forward".
+              addButton.current?.focus();
+            }}
             aria-label={`Remove forward ${i + 1}`}
           >
             Remove
@@ -74,7 +80,7 @@ export function PortForwards({
           {error(i) && <span className="field-error">{error(i)}</span>}
         </div>
       ))}
-      <button type="button" onClick={() => onChange([...rows, newForwardRow()])}>
+      <button type="button" ref={addButton} onClick={() => onChange([...rows, newForwardRow()])}>
         Add forward
       </button>
     </div>

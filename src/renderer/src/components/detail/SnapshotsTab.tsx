@@ -1,7 +1,7 @@
 // Snapshots: the tree with where the VM is now, "Take snapshot", and revert/delete with a
 // confirmation. The list is read again whenever the engine reports a config change for this VM
 // (snapshots live in vm.json).
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
 import { attempt } from '../../store/notices';
@@ -23,6 +23,12 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
   const progress = useVms((s) => s.progress[id]);
   const [list, setList] = useState<SnapshotItem[] | null>(null);
   const [taking, setTaking] = useState(false);
+  const takeButton = useRef<HTMLButtonElement>(null);
+  // The form goes away on save or cancel: the keyboard goes back to the button that opened it.
+  const closeForm = () => {
+    setTaking(false);
+    requestAnimationFrame(() => takeButton.current?.focus());
+  };
   const [dialog, ask] = useConfirm();
 
   const load = useCallback(async () => {
@@ -100,6 +106,7 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
         <button
           type="button"
           className="primary"
+          ref={takeButton}
           data-testid="snapshot-take"
           aria-expanded={taking}
           disabled={lockReason !== null}
@@ -122,10 +129,10 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
         <TakeSnapshotForm
           vm={vm}
           onDone={() => {
-            setTaking(false);
+            closeForm();
             void load();
           }}
-          onCancel={() => setTaking(false)}
+          onCancel={closeForm}
         />
       )}
       {progress && (

@@ -5,6 +5,7 @@ import { memo } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { useVms } from '../../store/vms';
 import { navigate } from '../../store/ui';
+import { AccessLinks } from './AccessLinks';
 import { CardActions } from './CardActions';
 import { memoryLabel, osGlyph, osLabel, stateLabel } from './filter';
 import { ReadinessLine } from './ReadinessLine';
@@ -92,7 +93,7 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
         >
           {vm.name}
         </button>
-        <span className={`badge badge-${vm.state}`} data-testid="card-state">
+        <span className={`badge badge-${vm.state}`} role="status" data-testid="card-state">
           {stateLabel(vm.state)}
         </span>
       </div>
@@ -111,6 +112,8 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
       </p>
       {(vm.state === 'running' || vm.state === 'paused') && <Sparkline id={vm.id} />}
       <Activity vm={vm} />
+      {/* The readiness line has the agent's own ssh command once the guest is ready. */}
+      <AccessLinks vm={vm} showSsh={!(vm.readiness?.stage === 'ready' && vm.readiness.ssh)} />
       <CardActions vm={vm} />
     </article>
   );

@@ -1,0 +1,38 @@
+// The app's keyboard shortcuts, on the window: see keys.ts for which key means what and when.
+import { useEffect } from 'react';
+import { navigate, useRoute } from '../store/ui';
+import { shortcutFor } from './keys';
+
+function focusFilter(): void {
+  // The list may still be rendering after the route change.
+  requestAnimationFrame(() =>
+    document.querySelector<HTMLInputElement>('[data-testid="filter-name"]')?.focus(),
+  );
+}
+
+export function useShortcuts(openSheet: () => void): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const el = e.target instanceof Element ? e.target : null;
+      const at = {
+        typing: !!el?.closest('input, textarea, select, [contenteditable="true"]'),
+        inConsole: !!el?.closest('.console-screen, .term-container, .xterm'),
+        inDialog: !!el?.closest('dialog'),
+      };
+      const shortcut = shortcutFor(e, at);
+      if (!shortcut) return;
+      const route = useRoute.getState().route;
+      if (shortcut === 'back' && (route.kind === 'list' || route.kind === 'new')) return; // the wizard has Cancel: Escape never throws a form away
+      e.preventDefault();
+      if (shortcut === 'new') navigate({ kind: 'new' });
+      else if (shortcut === 'help') openSheet();
+      else if (shortcut === 'back') navigate({ kind: 'list' });
+      else {
+        if (route.kind !== 'list') navigate({ kind: 'list' });
+        focusFilter();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [openSheet]);
+}
