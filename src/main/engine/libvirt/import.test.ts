@@ -226,4 +226,11 @@ describe('libvirt import', () => {
     ])
       expect(all).toMatch(want);
   });
+
+  it('keeps a hostile OS type out of the config', () => {
+    const meta = `<metadata><h:vm xmlns:h='urn:x-hangar:libvirt-domain:1'><h:os-type>../../etc</h:os-type></h:vm></metadata>`;
+    const { config, dropped } = importDomain(domain('', meta), opts);
+    expect(config.osType).toBe('other');
+    expect(dropped.join()).toMatch(/OS type/);
+  });
 });

@@ -3,7 +3,7 @@
 // (xml.ts), every host path through the host-path policy, every value through the VM schema.
 // Whatever is not carried over is listed in `dropped`.
 import type { Cdrom, Disk, Firmware, Nic, OsType, VmConfig } from '../../../shared/vm';
-import { CpuModel, MachineType, VM_SCHEMA_VERSION } from '../../../shared/vm';
+import { CpuModel, MachineType, OsType as OsTypeSchema, VM_SCHEMA_VERSION } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { newVmId, parseConfig } from '../config/store';
 import { checkHostPath, type PathPolicy } from '../policy/paths';
@@ -315,9 +315,12 @@ export function importDomain(xml: string, opts: ImportOptions): ImportPlan {
 
   const meta = hangarMeta(one(domain, 'metadata'));
   const clockLocal = attr(one(domain, 'clock'), 'offset') === 'localtime';
-  const osTypeValue = (meta.osType ??
-    osFromLibosinfo(one(domain, 'metadata')) ??
-    (clockLocal ? 'windows10' : 'other')) as OsType;
+  const fromMeta = OsTypeSchema.safeParse(meta.osType);
+  if (meta.osType !== undefined && !fromMeta.success)
+    dropped.push(`OS type '${meta.osType}' in Hangar's metadata is not one Hangar knows.`);
+  const osTypeValue: OsType = fromMeta.success
+    ? fromMeta.data
+    : (osFromLibosinfo(one(domain, 'metadata')) ?? (clockLocal ? 'windows10' : 'other'));
   const vcpu = one(domain, 'vcpu');
   const cpus = Number(attr(vcpu, 'current') ?? text(vcpu) ?? '1');
   if (attr(vcpu, 'current')) dropped.push(`vCPU hotplug (up to ${text(vcpu)}): the VM gets ${cpus}.`);
