@@ -233,4 +233,12 @@ describe('libvirt import', () => {
     expect(config.osType).toBe('other');
     expect(dropped.join()).toMatch(/OS type/);
   });
+
+  it('bounds what it lists when an element repeats without end', () => {
+    const many = `<interface type='user'><portForward proto='sctp'/></interface>`.repeat(5000);
+    const { config, dropped } = importDomain(domain(many + `<disk device='floppy'/>`.repeat(5000)), opts);
+    expect(config.nics).toHaveLength(8);
+    expect(dropped.length).toBeLessThanOrEqual(201);
+    expect(dropped).toContain('NICs beyond 8.');
+  });
 });

@@ -267,6 +267,14 @@ function readDevices(devices: XNode | undefined, ctx: DeviceContext, copies: Dis
   return { disks, cdroms, nics };
 }
 
+/** The same sentence once, and at most MAX_DROPPED of them: a hostile XML can repeat an element. */
+const MAX_DROPPED = 200;
+function bounded(dropped: string[]): string[] {
+  const unique = [...new Set(dropped)];
+  if (unique.length <= MAX_DROPPED) return unique;
+  return [...unique.slice(0, MAX_DROPPED), `... and ${unique.length - MAX_DROPPED} more.`];
+}
+
 export function importDomain(xml: string, opts: ImportOptions): ImportPlan {
   const doc = parseUntrustedXml(xml);
   const domain = one(doc, 'domain');
@@ -357,5 +365,5 @@ export function importDomain(xml: string, opts: ImportOptions): ImportPlan {
     createdAt: stamp,
     updatedAt: stamp,
   });
-  return { config, dropped, copies };
+  return { config, dropped: bounded(dropped), copies };
 }
