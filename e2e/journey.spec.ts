@@ -191,3 +191,26 @@ test('error paths: invalid name, missing ISO, a start failure with its reason', 
   await expect(card).toHaveAttribute('data-state', 'stopped');
   await page.screenshot({ path: join(shots, 'start-error.png') });
 });
+
+test('express: a name and an ISO, then Create and start, with the defaults of the rest', async ({
+  page,
+  hangar,
+}) => {
+  const wizard = new WizardPage(page);
+  await page.goto(hangar.url);
+  await new ListPage(page).newVm();
+  await page.getByTestId('wiz-name').fill('express');
+  // Not offered before there is anything to boot.
+  await expect(page.getByTestId('wiz-create-start')).toHaveCount(0);
+  await wizard.next();
+  await expect(page.getByTestId('wiz-create-start')).toBeDisabled();
+  await wizard.chooseFile('wiz-iso', guestIso);
+  await page.getByTestId('wiz-create-start').click();
+
+  await expect(page.getByTestId('detail-name')).toHaveText('express', { timeout: 30_000 });
+  await expect(page.getByTestId('detail-state')).toHaveText('running', { timeout: 60_000 });
+  const id = await new DetailPage(page).vmId();
+  expect(hangar.cli(['wait', id, '--serial', readyMarker, '--timeout', '180']).code).toBe(0);
+  expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
+  expect(hangar.cli(['delete', id, '--yes']).code).toBe(0);
+});

@@ -3,7 +3,7 @@
 // the request to the engine and shows its progress, or its message when it refuses.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../../api/client';
-import { errorMessage } from '../../store/notices';
+import { attempt, errorMessage } from '../../store/notices';
 import { navigate } from '../../store/ui';
 import { useVms } from '../../store/vms';
 import { useDiskFacts } from './DiskInfo';
@@ -83,13 +83,15 @@ export function Wizard() {
     if (!blocked) setIndex((i) => Math.min(i + 1, STEPS.length - 1));
   };
 
-  const create = async () => {
+  const create = async (start = false) => {
     if (!request || creating) return;
     setCreating(true);
     setFailure(null);
     try {
       const vm = await api('vm.create', request);
       navigate({ kind: 'vm', id: vm.id, tab: 'console' });
+      // The VM exists whatever happens next: a refused start is a notice on its page.
+      if (start) void attempt('Could not start the VM', () => api('vm.start', { vm: vm.id }));
     } catch (err) {
       setFailure(errorMessage(err));
     } finally {
@@ -169,6 +171,21 @@ export function Wizard() {
           >
             Back
           </button>
+          {/* The express path: every step past the media has defaults (from the OS detected or
+              chosen), so once the whole request is valid the VM can be made and started from here. */}
+          {(step !== 'name' || request) && (
+            <button
+              type="button"
+              disabled={!request || creating}
+              onClick={() => void create(true)}
+              data-testid="wiz-create-start"
+              title={
+                request ? 'Create the VM with the settings so far and start it' : 'Fill in the steps first'
+              }
+            >
+              Create and start
+            </button>
+          )}
           {step === 'review' ? (
             <button
               type="submit"
