@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/main/engine/engine';
 import type { VmConfig } from '../../src/shared/vm';
-import { defineVm, type DefineResult } from '../../src/main/engine/libvirt/define';
+import { defineVm, exportNvram, type DefineResult } from '../../src/main/engine/libvirt/define';
 import { importDomain } from '../../src/main/engine/libvirt/import';
 import { createFromPlan } from '../../src/main/engine/libvirt/create';
 import { validateDomainXml } from '../../src/main/engine/libvirt/virsh';
@@ -212,5 +212,37 @@ describe.skipIf(skip !== null)('libvirt round trip', () => {
     await expect(createFromPlan(plan, ctx)).rejects.toThrow(/confirm this chain/);
     const made = await createFromPlan(plan, ctx, { [top]: [base] });
     expect(made.disks[0]).toMatchObject({ backingChain: [{ path: base, format: 'qcow2' }] });
+  });
+
+  it('starts a secure-boot UEFI VM with a TPM and its carried UEFI variables', async () => {
+    const uefi = await makeGuestVm(engine, 'libvirt uefi', {
+      firmware: 'uefi-secure',
+      tpm: true,
+      iso: null,
+      directBoot: null,
+      disk: { kind: 'none' },
+      network: null,
+    });
+    const nvram = join(t.files, 'uefi_VARS.fd');
+    await exportNvram(engine.img, engine.paths(uefi.id).vmDir, nvram);
+    const name = `hangar-it-${uefi.id}`;
+    try {
+      const result = await defineVm(lv.virsh, uefi, {
+        vmDir: engine.paths(uefi.id).vmDir,
+        domainType: 'qemu',
+        name,
+        nvram: { path: nvram, carried: true },
+      });
+      expect(result.dropped).toEqual([]);
+      await lv.virsh.start(name);
+      expect(await lv.virsh.domstate(name)).toBe('running');
+      // libvirt chose a secure-boot firmware from the descriptors and kept our NVRAM file.
+      const os = one(one(parseUntrustedXml(await lv.virsh.dumpxml(name)), 'domain'), 'os');
+      expect(attr(one(os, 'loader'), 'secure')).toBe('yes');
+      expect(list(os?.nvram).map((n) => n['#text'])).toEqual([nvram]);
+    } finally {
+      await lv.virsh.destroy(name).catch(() => undefined);
+      await lv.virsh.undefine(name).catch(() => undefined);
+    }
   });
 });
