@@ -214,7 +214,7 @@ describe('backups', () => {
     await waitState(engine, vmId, 'crashed', 20_000);
     expect(listBackupsOf(engine, { vm: vmId }).backups.map((b) => b.id)).toEqual(before);
     // What an engine killed mid-backup would leave: never listed, removed by the next backup.
-    const leftover = join(t.home, 'backups', vmId, '.tmp-20260101T000000Z-abcdef');
+    const leftover = join(t.home, 'backups', vmId, '.tmp-20260101T000000000Z-abcdef');
     mkdirSync(leftover);
     expect(listBackupsOf(engine, { vm: vmId }).backups.map((b) => b.id)).toEqual(before);
     await boot();
@@ -222,7 +222,7 @@ describe('backups', () => {
     expect(next.kind).toBe('full');
     expect(next.chainId).not.toBe(full.chainId);
     expect(next.fullReason).toMatch(/inconsistent|missing/);
-    expect(next.removedStale).toEqual(['.tmp-20260101T000000Z-abcdef']);
+    expect(next.removedStale).toEqual(['.tmp-20260101T000000000Z-abcdef']);
     expect(existsSync(leftover)).toBe(false);
     expect((await verifyBackup(engine, next.id, { mode: 'full' })).ok).toBe(true);
   });

@@ -7,12 +7,13 @@ import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
 import { writeFileAtomic } from '../config/atomic';
-import { withFrozenGuest } from '../agent';
 import { QmpCommandError, QmpDisconnectedError, QmpStateError } from '../qmp';
 import { SEED_DIR } from '../cloudinit/seed';
 import type { EngineContext } from '../context';
-import { decideChain, nextBitmapName, staleBitmaps, bitmapName, type BitmapInfo } from './chain';
+import { decideChain, staleBitmaps, bitmapName, type BitmapInfo } from './chain';
 import {
+  CONFIG_COPY,
+  VARS_BACKUP,
   hashFile,
   MANIFEST_FILE,
   MANIFEST_FORMAT,
@@ -31,12 +32,12 @@ import {
   vmFolder,
   type ListedBackup,
 } from './repository';
-import { advanceChain, liveCopy, queryBitmaps, removeBitmaps, type LiveTarget } from './live';
+import { advanceChain, queryBitmaps, removeBitmaps } from './live';
+import { copyRunning, type SourceDisk } from './copy-running';
+
+export type { SourceDisk } from './copy-running';
 import { hangarVersion } from './version';
 import { offlineBitmaps, offlineCopy } from './offline';
-
-export const VARS_BACKUP = 'uefi-vars.qcow2';
-export const CONFIG_COPY = 'vm.json';
 
 export interface CreateBackupOptions {
   /** A repository folder; the default is $HANGAR_HOME/backups. */
@@ -61,14 +62,6 @@ export interface BackupResult {
   /** Left-overs of killed backups that were removed first. */
   removedStale: string[];
   warning?: string;
-}
-
-export interface SourceDisk {
-  id: string;
-  path: string;
-  virtualSize: number;
-  /** Files under an external disk, nearest first (offline copies cannot pin them yet). */
-  externalChain: number;
 }
 
 /** The disks a backup holds: every writable disk, which must be qcow2 (bitmaps live there). */
@@ -159,7 +152,7 @@ export async function createBackup(
     const chainId = decision.kind === 'incremental' ? decision.chainId : randomBytes(6).toString('hex');
     const parent = decision.kind === 'incremental' ? tail! : null;
     const startedAt = new Date();
-    const id = newBackupId(startedAt);
+    const id = newBackupId(startedAt, listBackups(repo, config.id).backups.at(-1)?.manifest.id ?? null);
     const { varsFile, vmDir } = engine.paths(config.id);
     const withVars = config.firmware !== 'bios' && existsSync(varsFile);
     const progress = (p: number, step: string) => engine.progress(config.id, 'backup', p, step);
@@ -169,47 +162,19 @@ export async function createBackup(
       const files = disks.map((d) => `${d.id}.qcow2`);
       let consistency: Consistency;
       if (running) {
-        const qmp = engine.qmp(config.id);
-        const ancestors = parent ? chainOf(repo, parent).reverse() : [];
-        for (const [n, d] of disks.entries()) {
-          const backing = parent ? `../${parent.manifest.id}/${files[n]}` : null;
-          await createTarget(engine, join(dir, files[n]!), d.virtualSize, backing);
-        }
-        if (withVars)
-          await createTarget(
-            engine,
-            join(dir, VARS_BACKUP),
-            (await engine.img.info(varsFile, 'qcow2'))['virtual-size'],
-            null,
-          );
-        // A fresh bitmap left by an earlier failed attempt in this QEMU would clash by name.
-        if (decision.kind === 'incremental')
-          for (const d of disks)
-            if ((bitmaps.get(d.id) ?? []).some((b) => b.name === nextBitmapName(chainId)))
-              await removeBitmaps(qmp, d.id, [nextBitmapName(chainId)]);
-        const targets: LiveTarget[] = disks.map((d, n) => ({
-          node: d.id,
-          path: join(dir, files[n]!),
-          backing: ancestors.map((a) => join(a.dir, files[n]!)),
-          bitmap: true,
-        }));
-        if (withVars)
-          targets.push({ node: 'fw-vars', path: join(dir, VARS_BACKUP), backing: [], bitmap: false });
-        let frozen: Awaited<ReturnType<typeof withFrozenGuest>> | null = null;
-        await liveCopy(qmp, {
-          mode: decision.kind,
+        const live = await copyRunning(engine, config, {
+          dir,
+          disks,
+          files,
+          kind: decision.kind,
           chainId,
-          targets,
-          atPointInTime: async (start) => {
-            frozen = await withFrozenGuest(engine.agent(config.id), start);
-          },
-          onProgress: (p) => progress(p * 0.9, 'copying the disks'),
-          whileRunning: () => engine.failpoint('backup:copy'),
+          ancestors: parent ? chainOf(repo, parent).reverse() : [],
+          varsSize: withVars ? (await engine.img.info(varsFile, 'qcow2'))['virtual-size'] : null,
+          stale: decision.kind === 'incremental' ? bitmaps : new Map(),
+          progress: (p) => progress(p * 0.9, 'copying the disks'),
         });
-        const f = frozen as Awaited<ReturnType<typeof withFrozenGuest>> | null;
-        consistency = f?.consistency === 'frozen' ? 'frozen' : 'crash-consistent';
-        if (f?.thawFailed !== undefined)
-          warning = `The guest agent did not confirm that it thawed the guest's filesystems (${f.thawFailed}); writes in the guest may hang.`;
+        consistency = live.consistency;
+        warning = live.warning;
       } else {
         await offlineCopy(
           engine,
@@ -299,19 +264,6 @@ function explain(err: unknown, name: string, running: boolean): unknown {
 function seedFiles(dir: string, config: VmConfig): string[] {
   if (!config.cloudInit || !existsSync(join(dir, SEED_DIR))) return [];
   return readdirSync(join(dir, SEED_DIR)).map((f) => `${SEED_DIR}/${f}`);
-}
-
-async function createTarget(
-  engine: EngineContext,
-  path: string,
-  size: number,
-  backing: string | null,
-): Promise<void> {
-  const args = ['create', '-q', '-f', 'qcow2', '-o', 'compression_type=zstd'];
-  // Relative, so the chain survives the repository being moved or mounted elsewhere; -F so the
-  // format of a backing file is never probed.
-  if (backing) args.push('-b', backing, '-F', 'qcow2');
-  await engine.img.run([...args, path, String(size)]);
 }
 
 /**

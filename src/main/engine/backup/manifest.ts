@@ -8,11 +8,18 @@ import { z } from 'zod';
 import { HangarError } from '../../../shared/errors';
 
 export const MANIFEST_FILE = 'manifest.json';
+/** The copy of the VM's UEFI variable store in a backup point. */
+export const VARS_BACKUP = 'uefi-vars.qcow2';
+/** The VM's vm.json as it was, beside the manifest. */
+export const CONFIG_COPY = 'vm.json';
 export const MANIFEST_FORMAT = 'hangar-backup';
 export const MANIFEST_VERSION = 1;
 
-/** 20261128T134512Z-a1b2c3: sorts by time, safe as a folder name and in messages. */
-export const BackupId = z.string().regex(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/, 'Not a backup id.');
+/**
+ * 20261128T134512345Z-a1b2c3 (time to the millisecond, then random): ids of one VM sort in the
+ * order the backups were made (see newBackupId), safe as a folder name and in messages.
+ */
+export const BackupId = z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, 'Not a backup id.');
 export const ChainId = z.string().regex(/^[0-9a-f]{12}$/, 'Not a chain id.');
 /** A file inside one backup folder (or a subfolder of it): no way out of that folder. */
 export const BackupFileName = z

@@ -60,22 +60,22 @@ function write(repo: string, m: Manifest): void {
 describe('repository', () => {
   it('lists only published backups, oldest first, and follows a chain', () => {
     const repo = tmp();
-    const a = '20261128T100000Z-aaaaaa';
-    const b = '20261128T110000Z-bbbbbb';
+    const a = '20261128T100000000Z-aaaaaa';
+    const b = '20261128T110000000Z-bbbbbb';
     write(repo, manifest(b, a));
     write(repo, manifest(a, null));
-    const half = stageBackup(repo, VM, '20261128T120000Z-cccccc');
-    writeFileSync(join(half, MANIFEST_FILE), JSON.stringify(manifest('20261128T120000Z-cccccc', b)));
+    const half = stageBackup(repo, VM, '20261128T120000000Z-cccccc');
+    writeFileSync(join(half, MANIFEST_FILE), JSON.stringify(manifest('20261128T120000000Z-cccccc', b)));
     expect(listBackups(repo, VM).backups.map((x) => x.manifest.id)).toEqual([a, b]);
     expect(listBackups(repo).backups.map((x) => x.manifest.id)).toEqual([a, b]);
     expect(chainOf(repo, findBackup(repo, b)).map((x) => x.manifest.id)).toEqual([a, b]);
-    expect(removeStale(join(repo, VM))).toEqual(['.tmp-20261128T120000Z-cccccc']);
+    expect(removeStale(join(repo, VM))).toEqual(['.tmp-20261128T120000000Z-cccccc']);
     expect(existsSync(half)).toBe(false);
   });
 
   it('shows a published folder with a bad manifest as broken, never as a backup', () => {
     const repo = tmp();
-    const id = '20261128T100000Z-aaaaaa';
+    const id = '20261128T100000000Z-aaaaaa';
     mkdirSync(join(repo, VM, id), { recursive: true });
     writeFileSync(join(repo, VM, id, MANIFEST_FILE), '{"format":"hangar-backup"');
     const l = listBackups(repo, VM);
@@ -86,7 +86,11 @@ describe('repository', () => {
 
   it('refuses ids and file names that could leave their folder', () => {
     expect(() => findBackup(tmp(), '../../etc')).toThrow(/not a backup id/);
-    expect(newBackupId(new Date('2026-11-28T13:45:12.345Z'))).toMatch(/^20261128T134512Z-[0-9a-f]{6}$/);
+    expect(newBackupId(new Date('2026-11-28T13:45:12.345Z'))).toMatch(/^20261128T134512345Z-[0-9a-f]{6}$/);
+    // Made in the same millisecond as the newest, or with the clock set back: still after it.
+    const newest = '20261128T134512345Z-ffffff';
+    expect(newBackupId(new Date('2026-11-28T13:45:12.345Z'), newest)).toMatch(/^20261128T134512346Z-/);
+    expect(newBackupId(new Date('2020-01-01T00:00:00Z'), newest)).toMatch(/^20261128T134512346Z-/);
     for (const bad of ['../x', 'a/../b', '/abs', '-o', 'a/b/c'])
       expect(BackupFileName.safeParse(bad).success, bad).toBe(false);
     expect(BackupFileName.safeParse('cidata/user-data').success).toBe(true);

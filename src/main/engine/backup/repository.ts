@@ -75,11 +75,18 @@ export function vmFolder(repo: string, vmId: string): string {
   return join(repo, vmId);
 }
 
-export function newBackupId(now = new Date()): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
+/**
+ * A new id that sorts after `after` (the VM's newest backup), also when the clock was set back
+ * since: the newest point of a chain is found by this order.
+ */
+export function newBackupId(now = new Date(), after: string | null = null): string {
+  let ms = now.getTime();
+  const m = after ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(after) : null;
+  if (m) {
+    const prev = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!);
+    if (ms <= prev) ms = prev + 1;
+  }
+  const stamp = new Date(ms).toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -124,7 +131,7 @@ export function findBackup(repo: string, backupId: string, vmId: string | null =
   if (!BackupId.safeParse(backupId).success)
     throw new HangarError(
       'INVALID_INPUT',
-      `"${backupId}" is not a backup id (like 20261128T134512Z-a1b2c3).`,
+      `"${backupId}" is not a backup id (like 20261128T134512345Z-a1b2c3).`,
     );
   const listing = listBackups(repo, vmId);
   const hit = listing.backups.find((b) => b.manifest.id === backupId);

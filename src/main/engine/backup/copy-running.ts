@@ -1,0 +1,94 @@
+// The live copy of a running VM: one qcow2 target per disk made in the staging folder (zstd;
+// an incremental's backing file is the previous point, by a relative name, format pinned), then
+// the copy itself in one QMP transaction with the guest's filesystems frozen around it (live.ts).
+import { join } from 'node:path';
+import type { VmConfig } from '../../../shared/vm';
+import { withFrozenGuest, type FrozenResult } from '../agent';
+import type { EngineContext } from '../context';
+import { nextBitmapName, type BitmapInfo } from './chain';
+import { liveCopy, removeBitmaps, type LiveTarget } from './live';
+import { VARS_BACKUP, type Consistency } from './manifest';
+import type { ListedBackup } from './repository';
+
+export interface SourceDisk {
+  id: string;
+  path: string;
+  virtualSize: number;
+  /** Files under an external disk, nearest first (offline copies cannot pin them yet). */
+  externalChain: number;
+}
+
+export interface LivePlan {
+  dir: string;
+  disks: SourceDisk[];
+  files: string[];
+  kind: 'full' | 'incremental';
+  chainId: string;
+  /** The chain's points under this one, nearest first. */
+  ancestors: ListedBackup[];
+  /** The UEFI variable store's size, or null when it is not backed up. */
+  varsSize: number | null;
+  /** The disks' bitmaps as found (a fresh one left by a failed attempt is removed first). */
+  stale: Map<string, BitmapInfo[]>;
+  progress: (percent: number) => void;
+}
+
+/** The live copy: targets made in the staging folder, then one transaction (live.ts). */
+export async function copyRunning(
+  engine: EngineContext,
+  config: VmConfig,
+  plan: LivePlan,
+): Promise<{ consistency: Consistency; warning?: string }> {
+  const qmp = engine.qmp(config.id);
+  const { dir, files, parentId } = { ...plan, parentId: plan.ancestors[0]?.manifest.id ?? null };
+  for (const [n, d] of plan.disks.entries()) {
+    const backing = parentId ? `../${parentId}/${files[n]}` : null;
+    await createTarget(engine, join(dir, files[n]!), d.virtualSize, backing);
+  }
+  if (plan.varsSize !== null) await createTarget(engine, join(dir, VARS_BACKUP), plan.varsSize, null);
+  // A fresh bitmap left by an earlier failed attempt in this QEMU would clash by name.
+  const fresh = nextBitmapName(plan.chainId);
+  for (const d of plan.disks)
+    if ((plan.stale.get(d.id) ?? []).some((b) => b.name === fresh)) await removeBitmaps(qmp, d.id, [fresh]);
+  const targets: LiveTarget[] = plan.disks.map((d, n) => ({
+    node: d.id,
+    path: join(dir, files[n]!),
+    backing: plan.ancestors.map((a) => join(a.dir, files[n]!)),
+    bitmap: true,
+  }));
+  if (plan.varsSize !== null)
+    targets.push({ node: 'fw-vars', path: join(dir, VARS_BACKUP), backing: [], bitmap: false });
+  const point: { frozen?: FrozenResult<void> } = {};
+  await liveCopy(qmp, {
+    mode: plan.kind,
+    chainId: plan.chainId,
+    targets,
+    atPointInTime: async (start) => {
+      point.frozen = await withFrozenGuest(engine.agent(config.id), start);
+    },
+    onProgress: plan.progress,
+    whileRunning: () => engine.failpoint('backup:copy'),
+  });
+  const f = point.frozen;
+  return {
+    consistency: f?.consistency === 'frozen' ? 'frozen' : 'crash-consistent',
+    ...(f?.thawFailed !== undefined
+      ? {
+          warning: `The guest agent did not confirm that it thawed the guest's filesystems (${f.thawFailed}); writes in the guest may hang.`,
+        }
+      : {}),
+  };
+}
+
+async function createTarget(
+  engine: EngineContext,
+  path: string,
+  size: number,
+  backing: string | null,
+): Promise<void> {
+  const args = ['create', '-q', '-f', 'qcow2', '-o', 'compression_type=zstd'];
+  // Relative, so the chain survives the repository being moved or mounted elsewhere; -F so the
+  // format of a backing file is never probed.
+  if (backing) args.push('-b', backing, '-F', 'qcow2');
+  await engine.img.run([...args, path, String(size)]);
+}
