@@ -262,3 +262,30 @@ test('snapshot tree: rename in place; the current marker follows a revert', asyn
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: join(shots, 'rollback-snapshots-dark.png') });
 });
+
+test('conversions in one step: snapshots give way to a baseline, a baseline to a template', async ({
+  page,
+  hangar,
+}) => {
+  const id = createVm(hangar, 'convert vm');
+  for (const name of ['first', 'second']) {
+    expect(hangar.cli(['snapshot', 'create', id, name]).code).toBe(0);
+  }
+  const detail = await openVm(page, hangar, id, 'rollback');
+  // What blocks what is said before the click, and the conversion is offered.
+  await expect(page.getByTestId('baseline-set')).toBeDisabled();
+  await page.getByTestId('baseline-set-convert').click();
+  await expect(page.getByTestId('baseline-convert-list')).toHaveText(/first\s*second/);
+  await detail.confirm();
+  await expect(page.getByTestId('baseline-info')).toContainText('Baseline set');
+  expect(hangar.cli(['snapshot', 'list', id]).json).toEqual([]);
+
+  await expect(page.getByTestId('template-set')).toBeDisabled();
+  await page.getByTestId('template-set-convert').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText('cannot have a baseline');
+  await detail.confirm();
+  await expect(page.getByTestId('template-badge').first()).toBeVisible();
+  const info = hangar.cli(['info', id]).json as { config: { template?: boolean; baseline: unknown } };
+  expect(info.config.template).toBe(true);
+  expect(info.config.baseline ?? null).toBeNull();
+});

@@ -58,6 +58,35 @@ export function BaselinePanel({ vm, config }: { vm: VmSummary; config: VmConfig 
     );
   };
 
+  // A baseline comes before snapshots. Rather than fail, offer the conversion in one step, saying
+  // before the click which snapshots go.
+  const deleteSnapshotsThenSet = async () => {
+    const names = config.snapshots.map((s) => s.name);
+    const yes = await ask({
+      title: `Delete ${names.length === 1 ? 'the snapshot' : `the ${names.length} snapshots`} and set the baseline?`,
+      message: (
+        <>
+          <p>A baseline comes before snapshots. These go for good:</p>
+          <ul data-testid="baseline-convert-list">
+            {names.map((n, i) => (
+              <li key={i}>{n}</li>
+            ))}
+          </ul>
+          <p>The disks stay as they are now, and that becomes the baseline.</p>
+        </>
+      ),
+      confirmLabel: 'Delete and set baseline',
+    });
+    if (!yes) return;
+    const done = await attempt('Could not delete the snapshots', async () => {
+      // Newest first: no snapshot is deleted before the ones taken after it.
+      for (const s of [...config.snapshots].reverse())
+        await api('snapshot.delete', { vm: vm.id, snapshot: s.id });
+      return true;
+    });
+    if (done) set();
+  };
+
   const clear = async () => {
     const yes = await ask({
       title: `Clear the baseline of ${vm.name}?`,
@@ -132,6 +161,17 @@ export function BaselinePanel({ vm, config }: { vm: VmSummary; config: VmConfig 
               Set baseline
             </button>
             {setBlock && <span className="muted rb-reason">{setBlock}</span>}
+            {stopped && !busy && config.snapshots.length > 0 && (
+              <button
+                type="button"
+                data-testid="baseline-set-convert"
+                onClick={() => void deleteSnapshotsThenSet()}
+              >
+                Delete{' '}
+                {config.snapshots.length === 1 ? 'the snapshot' : `the ${config.snapshots.length} snapshots`}{' '}
+                and set baseline…
+              </button>
+            )}
           </div>
         </>
       )}

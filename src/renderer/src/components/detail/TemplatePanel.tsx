@@ -9,6 +9,7 @@ import { navigate } from '../../store/ui';
 import { useVms } from '../../store/vms';
 import { useLinkedClones } from '../vm-config';
 import { LinkedCloneForm } from './LinkedCloneForm';
+import { useConfirm } from './Confirm';
 
 const isStopped = (vm: VmSummary) => vm.state === 'stopped' || vm.state === 'crashed';
 
@@ -23,6 +24,7 @@ export function TemplatePanel({ vm, config }: { vm: VmSummary; config: VmConfig 
 }
 
 function MakeTemplate({ vm, config }: { vm: VmSummary; config: VmConfig }) {
+  const [dialog, ask] = useConfirm();
   const block = !isStopped(vm)
     ? 'Stop the VM to make it a template.'
     : config.baseline
@@ -36,6 +38,24 @@ function MakeTemplate({ vm, config }: { vm: VmSummary; config: VmConfig }) {
         if (c) notify('info', 'Template made', `${c.name} is a template: make linked clones of it here.`);
       },
     );
+  // A template cannot have a baseline: offer to drop it and convert in one step, said before the click.
+  const clearThenMake = async () => {
+    const yes = await ask({
+      title: `Clear the baseline and make ${vm.name} a template?`,
+      message: (
+        <p>
+          A template cannot have a baseline. The VM keeps its current state, but can no longer be reset to the
+          baseline set {config.baseline ? new Date(config.baseline.createdAt).toLocaleString() : ''}. Its
+          linked clones can each have their own.
+        </p>
+      ),
+      confirmLabel: 'Clear baseline and make template',
+    });
+    if (!yes) return;
+    const cleared = await attempt('Could not clear the baseline', () => api('baseline.clear', { vm: vm.id }));
+    if (cleared) make();
+  };
+  const canConvert = isStopped(vm) && !vm.busy && !!config.baseline && !config.linkedTo;
   return (
     <>
       <p>
@@ -48,7 +68,13 @@ function MakeTemplate({ vm, config }: { vm: VmSummary; config: VmConfig }) {
           Make template
         </button>
         {block && <span className="muted rb-reason">{block}</span>}
+        {canConvert && (
+          <button type="button" data-testid="template-set-convert" onClick={() => void clearThenMake()}>
+            Clear baseline and make template…
+          </button>
+        )}
       </div>
+      {dialog}
     </>
   );
 }
