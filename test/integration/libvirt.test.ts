@@ -2,7 +2,16 @@
 // is unusable here): export the test guest, check the XML with libvirt's own validator, define and
 // start it, see its ready marker on the serial console, write to its disk, snapshot and revert,
 // then import the dumped XML back and compare it with the VM it came from.
-import { chmodSync, copyFileSync, existsSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { ReadStream } from 'node:tty';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +20,7 @@ import type { VmConfig } from '../../src/shared/vm';
 import { defineVm, exportNvram, type DefineResult } from '../../src/main/engine/libvirt/define';
 import { importDomain } from '../../src/main/engine/libvirt/import';
 import { createFromPlan } from '../../src/main/engine/libvirt/create';
+import { exportLibvirt, importLibvirt } from '../../src/main/engine/libvirt/operations';
 import { validateDomainXml } from '../../src/main/engine/libvirt/virsh';
 import { attr, list, one, parseUntrustedXml } from '../../src/main/engine/libvirt/xml';
 import { closeEngine, openEngine, tempHome } from '../support/env';
@@ -185,6 +195,22 @@ describe.skipIf(skip !== null)('libvirt round trip', () => {
     expect(disk).toMatchObject({ owned: true, file: 'disk0.qcow2', format: 'qcow2' });
     const original = vm.disks[0]!;
     if (original.owned) throw new Error('the test VM uses its disk in place');
+    // The same through the operations the API and CLI call: from the libvirt host, and from a file.
+    const fromHost = await importLibvirt(
+      engine,
+      { uri: lv.uri, domain: defined!.name },
+      { name: 'from host' },
+    );
+    expect(fromHost.vm).toMatchObject({
+      name: 'from host',
+      memoryMiB: vm.memoryMiB,
+      cpus: vm.cpus,
+      disks: vm.disks,
+    });
+    const file = join(t.files, 'exported.xml');
+    writeFileSync(file, (await exportLibvirt(engine, vm.id, { domainType: 'qemu' })).xml);
+    const fromFile = await importLibvirt(engine, { file });
+    expect(fromFile.vm.nics.map((n) => n.portForwards)).toEqual(vm.nics.map((n) => n.portForwards));
     const same = await engine.img.compare(
       { path: original.path, format: 'qcow2' },
       { path: join(engine.paths(copied.id).vmDir, 'disk0.qcow2'), format: 'qcow2' },

@@ -11,3 +11,5 @@ export { defineVm, exportNvram, passtRefused } from './define';
 export type { DefineResult } from './define';
 export { DEFAULT_URI, Virsh, validateDomainXml } from './virsh';
 export type { DomainState, VirshOptions } from './virsh';
+export { exportLibvirt, importLibvirt } from './operations';
+export type { ExportLibvirtOptions, ImportLibvirtOptions, ImportSource } from './operations';
