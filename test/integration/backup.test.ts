@@ -4,6 +4,7 @@
 // a live incremental continues. One guest is booted and reused.
 import { createHash } from 'node:crypto';
 import {
+  writeFileSync,
   mkdirSync,
   symlinkSync,
   openSync,
@@ -265,7 +266,7 @@ describe('backups', () => {
 });
 
 describe('backups of a UEFI VM with a guest agent', () => {
-  it('freezes through the agent, copies the UEFI variables into every point and restores them', async () => {
+  it('freezes through the agent, keeps UEFI variables in every point, restores them, refuses a forged header', async () => {
     // Started paused: the firmware never runs, so nothing changes the variables or the disk.
     const vm = await makeGuestVm(engine, 'bk-uefi', { firmware: 'uefi' });
     await engine.start(vm.id, { paused: true });
@@ -315,6 +316,29 @@ describe('backups of a UEFI VM with a guest agent', () => {
           { path: vars, format: 'qcow2' },
         ),
       ).toBe(true);
+      // A repository someone else wrote: a header that names another file as its backing, with
+      // the manifest's hash made to match, is refused before qemu-img would follow it.
+      const disk = join(second.dir, 'disk0.qcow2');
+      const manifestFile = join(second.dir, 'manifest.json');
+      const original = readFileSync(manifestFile, 'utf8');
+      await engine.img.run(['rebase', '-u', '-f', 'qcow2', '-b', sourceDisk(), '-F', 'qcow2', disk]);
+      const forged = JSON.parse(original) as { files: { name: string; size: number; sha256: string }[] };
+      const bytes = readFileSync(disk);
+      forged.files[0] = {
+        name: 'disk0.qcow2',
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      };
+      writeFileSync(manifestFile, JSON.stringify(forged));
+      expect((await verifyBackup(engine, second.id, { repository })).ok).toBe(true);
+      const full = await verifyBackup(engine, second.id, { repository, mode: 'full' });
+      expect(full.problems).toEqual([
+        { backup: second.id, file: disk, problem: expect.stringMatching(/backing file/) },
+      ]);
+      await expect(restoreBackup(engine, second.id, 'bk-forged', { repository })).rejects.toThrow(
+        /backing file/,
+      );
+      expect(engine.list().map((v) => v.name)).not.toContain('bk-forged');
     } finally {
       agents.get(vm.id)?.close();
       agents.delete(vm.id);

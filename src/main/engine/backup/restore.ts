@@ -14,7 +14,7 @@ import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
 import { freePort } from '../cloudinit/plan';
 import type { EngineContext } from '../context';
 import { chainOf, findBackup, repositoryPath } from './repository';
-import { hashProblems } from './verify';
+import { hashProblems, headerProblems } from './verify';
 
 export interface RestoreOptions {
   repository?: string | null;
@@ -30,7 +30,9 @@ export async function restoreBackup(
   const repo = repositoryPath(engine, options.repository);
   const leaf = findBackup(repo, backupId, options.vmId ?? null);
   const chain = chainOf(repo, leaf);
-  const problems = (await Promise.all(chain.map(hashProblems))).flat();
+  let problems = (await Promise.all(chain.map(hashProblems))).flat();
+  // Checked before qemu-img follows the headers' backing names (see headerProblems).
+  if (!problems.length) for (const b of chain) problems = [...problems, ...(await headerProblems(engine, b))];
   if (problems.length)
     throw new HangarError(
       'CONFIG_CORRUPT',

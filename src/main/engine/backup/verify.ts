@@ -58,31 +58,62 @@ export async function hashProblems(b: ListedBackup): Promise<VerifyProblem[]> {
   return out;
 }
 
-async function imageProblems(engine: EngineContext, b: ListedBackup): Promise<VerifyProblem[]> {
+interface HeaderInfo {
+  format: string;
+  'backing-filename'?: string;
+  'backing-filename-format'?: string;
+  'format-specific'?: { data?: { 'data-file'?: string } };
+}
+
+/**
+ * Each image's header names exactly what its manifest says: qcow2, the parent point's file as
+ * its backing (by the relative name Hangar writes, format pinned), and no external data file.
+ * qemu-img follows headers when it flattens a chain, so a repository someone else wrote could
+ * otherwise pull any file of this host into a restored disk.
+ */
+export async function headerProblems(engine: EngineContext, b: ListedBackup): Promise<VerifyProblem[]> {
   const out: VerifyProblem[] = [];
+  const m = b.manifest;
   const images = [
-    ...b.manifest.disks.map((d) => ({ file: d.file, backing: d.backing })),
-    ...(b.manifest.varsFile ? [{ file: b.manifest.varsFile, backing: null }] : []),
+    ...m.disks.map((d) => ({
+      file: d.file,
+      backing: d.backing,
+      expected: m.parent ? `../${m.parent}/${d.file}` : null,
+    })),
+    ...(m.varsFile ? [{ file: m.varsFile, backing: null, expected: null }] : []),
   ];
   for (const img of images) {
     const path = join(b.dir, img.file);
+    const problem = (text: string) => out.push({ backup: m.id, file: path, problem: text });
     try {
-      const info = await engine.img.info(path, 'qcow2');
+      const info = (await engine.img.info(path, 'qcow2')) as HeaderInfo;
       const backing = info['backing-filename'] ?? null;
-      if (backing !== img.backing) {
-        out.push({
-          backup: b.manifest.id,
-          file: path,
-          problem: `backing file ${backing ?? 'none'}, the manifest says ${img.backing ?? 'none'}`,
-        });
-        continue;
-      }
-      if (backing && info['backing-filename-format'] !== 'qcow2')
-        out.push({
-          backup: b.manifest.id,
-          file: path,
-          problem: 'its backing file has no pinned qcow2 format',
-        });
+      if (img.backing !== img.expected)
+        problem(
+          `the manifest names ${img.backing ?? 'no'} backing file instead of ${img.expected ?? 'none'}`,
+        );
+      else if (backing !== img.expected)
+        problem(`backing file ${backing ?? 'none'}, the manifest says ${img.expected ?? 'none'}`);
+      else if (backing && info['backing-filename-format'] !== 'qcow2')
+        problem('its backing file has no pinned qcow2 format');
+      else if (info['format-specific']?.data?.['data-file'] !== undefined)
+        problem('it names an external data file, which Hangar never writes');
+    } catch (err) {
+      problem((err as Error).message);
+    }
+  }
+  return out;
+}
+
+async function checkProblems(engine: EngineContext, b: ListedBackup): Promise<VerifyProblem[]> {
+  const out: VerifyProblem[] = [];
+  const files = [
+    ...b.manifest.disks.map((d) => d.file),
+    ...(b.manifest.varsFile ? [b.manifest.varsFile] : []),
+  ];
+  for (const file of files) {
+    const path = join(b.dir, file);
+    try {
       const check = await engine.img.check(path, 'qcow2');
       const bad = (check.corruptions ?? 0) + (check['check-errors'] ?? 0);
       if (bad) out.push({ backup: b.manifest.id, file: path, problem: `qemu-img check found ${bad} errors` });
@@ -111,7 +142,9 @@ export async function verifyBackup(
   for (const b of chain) problems.push(...(await hashProblems(b)));
   // qemu-img reads the images' headers only once their bytes are known to be the ones written.
   if (mode === 'full' && !problems.length)
-    for (const b of chain) problems.push(...(await imageProblems(engine, b)));
+    for (const b of chain) problems.push(...(await headerProblems(engine, b)));
+  if (mode === 'full' && !problems.length)
+    for (const b of chain) problems.push(...(await checkProblems(engine, b)));
   return {
     backup: leaf.manifest.id,
     mode,
