@@ -1,7 +1,8 @@
 // Backups (issue 15): repositories of full and incremental chains made with dirty bitmaps,
 // verified by hash and qemu-img check, restored to new VMs. The calls the API and CLI use.
+import { join } from 'node:path';
 import type { EngineContext } from '../context';
-import { listBackups, repositoryPath } from './repository';
+import { DEFAULT_REPOSITORY, listBackups, removeStaleAll, repositoryPath } from './repository';
 import type { Manifest } from './manifest';
 
 export { createBackup, type BackupResult, type CreateBackupOptions } from './create';
@@ -10,6 +11,11 @@ export { restoreBackup, type RestoreOptions } from './restore';
 export { repositoryPath } from './repository';
 export { dropChainBitmaps } from './hooks';
 export type { Manifest } from './manifest';
+
+/** For Engine.open (recovery): removes what backups killed with the last engine left behind. */
+export function recoverBackups(home: string): string[] {
+  return removeStaleAll(join(home, DEFAULT_REPOSITORY)).map((d) => `${DEFAULT_REPOSITORY}/${d}`);
+}
 
 export interface BackupListEntry {
   id: string;

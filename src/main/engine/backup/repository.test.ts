@@ -10,7 +10,7 @@ import {
   listBackups,
   newBackupId,
   publishBackup,
-  removeStale,
+  removeStaleAll,
   repositoryPath,
   stageBackup,
 } from './repository';
@@ -69,7 +69,7 @@ describe('repository', () => {
     expect(listBackups(repo, VM).backups.map((x) => x.manifest.id)).toEqual([a, b]);
     expect(listBackups(repo).backups.map((x) => x.manifest.id)).toEqual([a, b]);
     expect(chainOf(repo, findBackup(repo, b)).map((x) => x.manifest.id)).toEqual([a, b]);
-    expect(removeStale(join(repo, VM))).toEqual(['.tmp-20261128T120000000Z-cccccc']);
+    expect(removeStaleAll(repo)).toEqual([`${VM}/.tmp-20261128T120000000Z-cccccc`]);
     expect(existsSync(half)).toBe(false);
   });
 

@@ -167,6 +167,17 @@ export function removeStale(folder: string): string[] {
   return stale;
 }
 
+/**
+ * What killed backups left anywhere in a repository, as "<vm-id>/.tmp-<id>". Only for a folder
+ * no other engine writes: the default repository at engine open, under the engine lock.
+ */
+export function removeStaleAll(repo: string): string[] {
+  if (!existsSync(repo)) return [];
+  return readdirSync(repo)
+    .filter((d) => VM_ID.test(d))
+    .flatMap((vm) => removeStale(join(repo, vm)).map((d) => `${vm}/${d}`));
+}
+
 /** Makes the folder a backup is written into. */
 export function stageBackup(repo: string, vmId: string, backupId: string): string {
   const folder = vmFolder(repo, vmId);
