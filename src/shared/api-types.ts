@@ -13,6 +13,8 @@ export interface VmSummary {
   last: StateChange;
   cpus: number | null;
   memoryMiB: number | null;
+  /** Labels for filtering and bulk actions. */
+  tags?: string[];
   /** Set when vm.json could not be read; the VM is listed but cannot be used until fixed. */
   error: string | null;
   /** The operation under way, if any (start, stop, snapshot, ...). */

@@ -14,6 +14,7 @@ import {
   LinuxUserName,
   PortForward,
   SshPublicKey,
+  Tags,
   VmName,
 } from './vm';
 
@@ -169,6 +170,7 @@ export type CreateVmParsed = z.output<typeof CreateVmRequest>;
 export const EditVmRequest = z.object({
   name: VmName.optional(),
   description: z.string().max(4000).optional(),
+  tags: Tags.optional(),
   cpus: z.number().int().min(1).max(256).optional(),
   memoryMiB: z
     .number()

@@ -261,11 +261,24 @@ export const CloudInit = z.object({
 });
 export type CloudInit = z.infer<typeof CloudInit>;
 
+/** A label for finding and acting on VMs together ("web", "ci.linux"); lowercase, no spaces. */
+export const Tag = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,31}$/,
+    'Tags are up to 32 lowercase letters, digits, ".", "_" and "-", starting with a letter or digit.',
+  );
+export const Tags = z
+  .array(Tag)
+  .max(32, 'At most 32 tags.')
+  .refine((t) => new Set(t).size === t.length, 'Each tag once.');
+
 export const VmConfig = z.object({
   schemaVersion: z.literal(VM_SCHEMA_VERSION),
   id: VmId,
   name: VmName,
   description: z.string().max(4000).default(''),
+  tags: Tags.default([]),
   osType: OsType,
   cpus: z.number().int().min(1, 'A VM needs at least 1 CPU.').max(256, 'At most 256 CPUs.'),
   memoryMiB: z

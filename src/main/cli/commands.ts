@@ -83,7 +83,9 @@ export const COMMANDS: Record<string, Command> = {
     ctx.print(info, formatProbe(info));
   },
   async list(ctx) {
-    const vms = await call(ctx, 'vm.list', {});
+    // --tag T (repeatable): only the VMs that have every tag given.
+    const want = [ctx.values.tag ?? []].flat().map(String);
+    const vms = (await call(ctx, 'vm.list', {})).filter((vm) => want.every((t) => vm.tags?.includes(t)));
     ctx.print(vms, formatList(vms));
   },
   async info(ctx) {

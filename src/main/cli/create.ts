@@ -49,10 +49,18 @@ export function createRequest(v: Values): CreateVmRequest {
   };
 }
 
+function tagList(v: Values): string[] | undefined {
+  const t = v.tag;
+  if (t === undefined) return undefined;
+  return (Array.isArray(t) ? t : [t]).map(String);
+}
+
 export function editRequest(v: Values): EditVmRequest {
   const patch: EditVmRequest = {
     name: str(v, 'name'),
     description: str(v, 'description'),
+    // --tag replaces the list (repeat it for several); --no-tags clears it.
+    tags: v['no-tags'] === true ? [] : tagList(v),
     cpus: int(v, 'cpus'),
     memoryMiB: memory(v),
     firmware: str(v, 'firmware') as EditVmRequest['firmware'],

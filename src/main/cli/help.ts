@@ -1,10 +1,11 @@
 export const USAGE = `Usage: hangar <command> [arguments] [options]
 
 VMs
-  list                                   All VMs with their state
+  list [--tag TAG]                       All VMs with their state (--tag: those with the tag)
   info VM                                One VM's configuration and state
   create --name NAME [options]           Create a VM (see Create options)
   edit VM [--name --cpus --memory --firmware --tpm|--no-tpm --forward ...]
+          [--tag TAG ... | --no-tags]    Tags replace the VM's list (repeat --tag for several)
   clone VM NEWNAME [--linked]            Full copy with a new id and MACs; --linked: an overlay on a template
   make-independent VM                    Copy a linked clone's template data into it
   template set|unset VM                  A template is never started; linked clones are made from it

@@ -43,6 +43,8 @@ const OPTIONS = {
   size: { type: 'string' },
   preallocation: { type: 'string' },
   forward: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  'no-tags': { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },

@@ -206,6 +206,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
         last: r.last,
         cpus: c?.cpus ?? null,
         memoryMiB: c?.memoryMiB ?? null,
+        tags: c?.tags ?? [],
         error: e.ok ? null : e.error,
         busy: this.locks.holder(e.id),
         // What cards show besides state, so the UI needs no vm.get per card.

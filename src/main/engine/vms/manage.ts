@@ -22,10 +22,10 @@ import type { Claim } from '../policy/locks';
 /** Written into a VM's directory before its files are removed; see deleteVm and recovery.ts. */
 
 /**
- * Fields that may change while the VM runs: name and description, and the port forwards of a
+ * Fields that may change while the VM runs: name, description and tags, and the port forwards of a
  * user-mode NIC (applied to the running QEMU at once). Everything else waits for a stop.
  */
-const LIVE_FIELDS = new Set(['name', 'description', 'portForwards']);
+const LIVE_FIELDS = new Set(['name', 'description', 'tags', 'portForwards']);
 
 const fwdKey = (f: PortForward) => `${f.protocol}:${f.hostAddress}:${f.hostPort}`;
 

@@ -48,7 +48,11 @@ export function SettingsTab({ vm }: { vm: VmSummary }) {
       setSaving(false);
     }
   };
-  const field = (k: string) => (errors[k] ? <span className="field-error">{errors[k]}</span> : null);
+  // A list's message may be about one of its items ("tags.2").
+  const field = (k: string) => {
+    const message = errors[k] ?? Object.entries(errors).find(([p]) => p.startsWith(`${k}.`))?.[1];
+    return message ? <span className="field-error">{message}</span> : null;
+  };
 
   return (
     <div className="detail-settings">
@@ -65,7 +69,7 @@ export function SettingsTab({ vm }: { vm: VmSummary }) {
       >
         <fieldset>
           <legend>General</legend>
-          <p className="muted detail-hint">Name and description can change at any time.</p>
+          <p className="muted detail-hint">Name, description and tags can change at any time.</p>
           <label htmlFor="settings-name">Name</label>
           <input
             id="settings-name"
@@ -84,6 +88,15 @@ export function SettingsTab({ vm }: { vm: VmSummary }) {
             onChange={(e) => set('description', e.target.value)}
           />
           {field('description')}
+          <label htmlFor="settings-tags">Tags</label>
+          <input
+            id="settings-tags"
+            data-testid="settings-tags"
+            value={form.tags}
+            placeholder="web, ci"
+            onChange={(e) => set('tags', e.target.value)}
+          />
+          {field('tags')}
         </fieldset>
         <fieldset disabled={!stopped}>
           <legend>Hardware</legend>

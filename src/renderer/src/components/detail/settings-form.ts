@@ -16,6 +16,8 @@ export interface ForwardRow {
 export interface SettingsForm {
   name: string;
   description: string;
+  /** As typed: tags separated by commas or spaces. */
+  tags: string;
   cpus: string;
   memoryMiB: string;
   firmware: Firmware;
@@ -35,6 +37,7 @@ export function formFromConfig(c: VmConfig): SettingsForm {
   return {
     name: c.name,
     description: c.description,
+    tags: c.tags.join(', '),
     cpus: String(c.cpus),
     memoryMiB: String(c.memoryMiB),
     firmware: c.firmware,
@@ -47,6 +50,11 @@ export function formFromConfig(c: VmConfig): SettingsForm {
       guestPort: String(f.guestPort),
     })),
   };
+}
+
+/** "web, ci linux" -> ["web", "ci", "linux"]; the schema checks each (and repeats). */
+export function parseTags(s: string): string[] {
+  return s.split(/[\s,]+/).filter(Boolean);
 }
 
 /** "" and "1.5" must not become 0 or 1.5 silently; NaN fails the schema's integer check. */
@@ -62,6 +70,8 @@ export function patchFromForm(form: SettingsForm, c: VmConfig): { patch: EditVmR
   const draft: Record<string, unknown> = {};
   if (form.name !== c.name) draft.name = form.name;
   if (form.description !== c.description) draft.description = form.description;
+  const tags = parseTags(form.tags);
+  if (tags.join(',') !== c.tags.join(',')) draft.tags = tags;
   if (form.cpus !== String(c.cpus)) draft.cpus = toInt(form.cpus);
   if (form.memoryMiB !== String(c.memoryMiB)) draft.memoryMiB = toInt(form.memoryMiB);
   if (form.firmware !== c.firmware) draft.firmware = form.firmware;
@@ -96,4 +106,4 @@ export function isDirty(form: SettingsForm, c: VmConfig): boolean {
 }
 
 /** Fields the engine changes while the VM runs (the rest wait for a stop). */
-export const LIVE_FIELDS = new Set(['name', 'description', 'portForwards']);
+export const LIVE_FIELDS = new Set(['name', 'description', 'tags', 'portForwards']);

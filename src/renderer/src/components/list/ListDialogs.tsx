@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { ApiParams } from '../../../../shared/api';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
+import { BulkDialog } from './BulkDialog';
 import { Dialog } from './Dialog';
 import { closeDialog, useListUi } from './view';
 
@@ -13,6 +14,7 @@ export function ListDialogs() {
   const dialog = useListUi((s) => s.dialog);
   if (!dialog) return null;
   if (dialog.kind === 'force-stop') return <ForceStopDialog id={dialog.id} name={dialog.name} />;
+  if (dialog.kind === 'bulk') return <BulkDialog action={dialog.action} ids={dialog.vms.map((v) => v.id)} />;
   return <SnapshotDialog key={dialog.id} id={dialog.id} name={dialog.name} />;
 }
 

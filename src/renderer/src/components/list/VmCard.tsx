@@ -5,6 +5,7 @@ import { memo } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { useVms } from '../../store/vms';
 import { navigate } from '../../store/ui';
+import { toggleSelected, useListUi } from './view';
 import { AccessLinks } from './AccessLinks';
 import { CardActions } from './CardActions';
 import { memoryLabel, osGlyph, osLabel, stateLabel } from './filter';
@@ -51,6 +52,7 @@ function Activity({ vm }: { vm: VmSummary }) {
 }
 
 export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel: string | null }) {
+  const selected = useListUi((s) => s.selected.includes(vm.id));
   return (
     <article
       className={`card${vm.last.disposable ? ' card-disposable' : ''}`}
@@ -84,6 +86,14 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
         </span>
       </div>
       <div className="card-head">
+        <input
+          type="checkbox"
+          className="card-select"
+          checked={selected}
+          onChange={() => toggleSelected(vm.id)}
+          aria-label={`Select ${vm.name}`}
+          data-testid="card-select"
+        />
         <button
           type="button"
           className="card-name"
@@ -110,6 +120,22 @@ export const VmCard = memo(function VmCard({ vm, accel }: { vm: VmSummary; accel
         {vm.linkedTo && <span title="Its disks are overlays on a template's">linked clone</span>}
         {vm.baseline && <span title="It can be reset to its baseline in an instant">baseline</span>}
       </p>
+      {vm.tags && vm.tags.length > 0 && (
+        <ul className="card-tags" aria-label="Tags" data-testid="card-tags">
+          {vm.tags.map((t) => (
+            <li key={t}>
+              <button
+                type="button"
+                className="tag"
+                title={`Show only VMs tagged ${t}`}
+                onClick={() => useListUi.setState({ tag: t })}
+              >
+                {t}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       {(vm.state === 'running' || vm.state === 'paused') && <Sparkline id={vm.id} />}
       <Activity vm={vm} />
       {/* The readiness line has the agent's own ssh command once the guest is ready. */}

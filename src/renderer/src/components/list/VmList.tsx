@@ -3,10 +3,35 @@
 import { useMemo } from 'react';
 import { useVms } from '../../store/vms';
 import { navigate } from '../../store/ui';
-import { STATE_FILTERS, visibleVms, type SortKey, type StateFilter } from './filter';
+import { allTags, STATE_FILTERS, visibleVms, type SortKey, type StateFilter } from './filter';
+import { BulkBar } from './BulkBar';
 import { ListDialogs } from './ListDialogs';
 import { VmGrid } from './VmGrid';
 import { useListUi } from './view';
+
+function TagFilter() {
+  const tag = useListUi((s) => s.tag ?? '');
+  const vms = useVms((s) => s.vms);
+  const tags = useMemo(() => allTags(vms), [vms]);
+  if (tags.length === 0 && !tag) return null;
+  return (
+    <label className="list-select">
+      <span>Tag</span>
+      <select
+        value={tag}
+        onChange={(e) => useListUi.setState({ tag: e.target.value })}
+        data-testid="filter-tag"
+      >
+        <option value="">All</option>
+        {tags.map((t) => (
+          <option key={t} value={t}>
+            {t}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 function Toolbar() {
   const { text, state, sort } = useListUi();
@@ -43,6 +68,7 @@ function Toolbar() {
           ))}
         </select>
       </label>
+      <TagFilter />
       <label className="list-select">
         <span>Sort by</span>
         <select
@@ -79,8 +105,9 @@ export function VmList() {
   const text = useListUi((s) => s.text);
   const state = useListUi((s) => s.state);
   const sort = useListUi((s) => s.sort);
-  const shown = useMemo(() => visibleVms(vms, { text, state, sort }), [vms, text, state, sort]);
-  const filtered = text.trim() !== '' || state !== 'all';
+  const tag = useListUi((s) => s.tag ?? '');
+  const shown = useMemo(() => visibleVms(vms, { text, state, sort, tag }), [vms, text, state, sort, tag]);
+  const filtered = text.trim() !== '' || state !== 'all' || tag !== '';
 
   let body;
   if (!loaded) body = <p className="muted list-note">Loading virtual machines…</p>;
@@ -90,13 +117,13 @@ export function VmList() {
       <div className="list-note" data-testid="no-match">
         <p className="muted">No VM matches these filters.</p>
         {filtered && (
-          <button type="button" onClick={() => useListUi.setState({ text: '', state: 'all' })}>
+          <button type="button" onClick={() => useListUi.setState({ text: '', state: 'all', tag: '' })}>
             Clear filters
           </button>
         )}
       </div>
     );
-  else body = <VmGrid vms={shown} accel={accel} viewKey={`${text}\n${state}\n${sort}`} />;
+  else body = <VmGrid vms={shown} accel={accel} viewKey={`${text}\n${state}\n${sort}\n${tag}`} />;
 
   return (
     <section className="list" data-testid="vm-list" aria-labelledby="list-title">
@@ -111,6 +138,7 @@ export function VmList() {
             : `${shown.length} of ${vms.length} VMs`}
         </p>
       )}
+      <BulkBar />
       {body}
       <ListDialogs />
     </section>

@@ -12,6 +12,8 @@ export interface ListView {
   text: string;
   state: StateFilter;
   sort: SortKey;
+  /** Only VMs with this tag; '' for all. */
+  tag?: string;
 }
 
 // Live VMs first: those are the ones a user is most likely to act on.
@@ -35,11 +37,17 @@ export function visibleVms(vms: readonly VmSummary[], view: ListView): VmSummary
   const shown = vms.filter(
     (v) =>
       (view.state === 'all' || v.state === view.state) &&
+      (!view.tag || (v.tags ?? []).includes(view.tag)) &&
       (needle === '' || v.name.toLocaleLowerCase().includes(needle)),
   );
   return shown.sort(
     view.sort === 'state' ? (a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || byName(a, b) : byName,
   );
+}
+
+/** Every tag in use, sorted, for the filter's choices. */
+export function allTags(vms: readonly VmSummary[]): string[] {
+  return [...new Set(vms.flatMap((v) => v.tags ?? []))].sort();
 }
 
 export function osLabel(os: VmSummary['osType'], named?: VmSummary['os']): string {
