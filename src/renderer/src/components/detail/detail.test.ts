@@ -10,6 +10,7 @@ function snap(id: string, parent: string | null, createdAt: string): SnapshotIte
     tag: `hs-${id}`,
     name: `n-${id}`,
     description: '',
+    tags: [],
     createdAt,
     parent,
     vmState: true,
@@ -68,6 +69,7 @@ describe('treeLines', () => {
 const config = {
   name: 'web',
   description: '',
+  tags: [],
   cpus: 2,
   memoryMiB: 1024,
   firmware: 'bios',
@@ -88,6 +90,16 @@ describe('settings form', () => {
     expect(bad.patch).toEqual({});
     expect(bad.errors.cpus).toBe('Enter a whole number.');
     expect(bad.errors.memoryMiB).toBe('Must be at least 32.');
+  });
+
+  it('reads tags typed with commas or spaces, and names a bad or repeated one', () => {
+    const form = { ...formFromConfig(config), tags: 'web, ci  linux' };
+    expect(patchFromForm(form, config).patch).toEqual({ tags: ['web', 'ci', 'linux'] });
+    const bad = patchFromForm({ ...formFromConfig(config), tags: 'web Web' }, config);
+    expect(bad.errors['tags.1']).toMatch(/lowercase/);
+    expect(patchFromForm({ ...formFromConfig(config), tags: 'web web' }, config).errors.tags).toBe(
+      'Each tag once.',
+    );
   });
 
   it('reports a bad port forward by row and field', () => {
