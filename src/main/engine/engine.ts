@@ -18,6 +18,7 @@ import { VmRuntime, type StopOptions } from './supervisor/runtime';
 import { prepareDisposable } from './rollback/disposable';
 import { qemusByPidFile } from './supervisor/proc';
 import { recoverHome } from './recovery';
+import { recoverBackups } from './backup';
 import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
 import { ProgressGate } from './progress-gate';
@@ -75,6 +76,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
       const engine = new Engine(home, env, host, lock);
       // Under the lock no other engine is at work, so anything half-made is an earlier one's.
       engine.recovered = recoverHome(engine.store);
+      engine.recovered.push(...recoverBackups(home));
       engine.recovered.push(...new ImageLibrary(home, engine.img).cleanup().map((f) => `images/${f}`));
       await engine.adoptAll();
       return engine;

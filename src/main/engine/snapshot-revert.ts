@@ -9,6 +9,7 @@ import type { EngineContext } from './context';
 import { runJob } from './jobs';
 import { configAt, machineDiffers } from './snapshot-hardware';
 import { findSnapshot, images, refuseDisposable, running, tagsIn, type Image } from './snapshots';
+import { dropChainBitmaps } from './backup';
 
 /** Undo tags are Hangar's (hs-) and say what they are, should a killed engine leave one behind. */
 export const UNDO_PREFIX = 'hs-undo-';
@@ -33,6 +34,9 @@ export async function revertSnapshot(
     if (early) await engine.runtime(config.id).start(target, engine.host, { paused: true });
     try {
       await checkTags(engine, config.id, imgs, snap);
+      // QEMU will not apply a snapshot to an image with dirty bitmaps, and a revert ends a backup
+      // chain anyway: its bitmaps go first, and the next backup is a full that says why.
+      await dropChainBitmaps(engine, config);
     } catch (err) {
       if (early) await engine.runtime(config.id).stop({ force: true });
       throw err;
