@@ -11,11 +11,14 @@ cd "$(dirname "$0")/.."
 # cloud image the tests boot (scripts/guest/debian); xorriso also writes cloud-init seeds;
 # openssh-client (ssh, ssh-keygen) and openssl (password hashes) serve cloud-image VMs.
 # osinfo-db is the OS catalog (names, defaults, install media) the image library reads; gnupg
-# (gpg, gpgv) checks vendors' signatures on checksum lists.
+# (gpg, gpgv) checks vendors' signatures on checksum lists. libvirt-clients (virsh,
+# virt-xml-validate) with libxml2-utils hand VMs to libvirt hosts; libvirt-daemon-system is the
+# local libvirtd the tests start by hand to run an exported VM.
 PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb
   grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio xz-utils zstd
   fonts-noto-color-emoji
-  mmdebstrap fdisk e2fsprogs openssh-client openssl osinfo-db gnupg gpgv)
+  mmdebstrap fdisk e2fsprogs openssh-client openssl osinfo-db gnupg gpgv
+  libvirt-clients libxml2-utils libvirt-daemon-system)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
