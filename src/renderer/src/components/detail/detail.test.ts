@@ -10,7 +10,6 @@ function snap(id: string, parent: string | null, createdAt: string): SnapshotIte
     tag: `hs-${id}`,
     name: `n-${id}`,
     description: '',
-    tags: [],
     createdAt,
     parent,
     vmState: true,
