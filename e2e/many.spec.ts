@@ -15,6 +15,8 @@ test('tags, the tag filter and bulk actions with one confirmation', async ({ pag
   const ids = ['web-1', 'web-2', 'db-1'].map((n) => createGuestVm(hangar, n));
   const [web1, web2] = ids as [string, string, string];
   expect(hangar.cli(['edit', web2, '--tag', 'web', '--tag', 'team.a']).code).toBe(0);
+  expect(hangar.cli(['edit', web2, '--tag', 'x', '--no-tags']).stderr).toMatch(/not both/);
+  expect(hangar.cli(['list', '--tag', 'Web']).stderr).toMatch(/lowercase/);
   const bad = hangar.cli(['edit', web2, '--tag', 'Not A Tag']);
   expect(bad.code).not.toBe(0);
   expect(bad.stderr).toMatch(/lowercase/);
@@ -24,6 +26,10 @@ test('tags, the tag filter and bulk actions with one confirmation', async ({ pag
   await page.getByTestId('settings-tags').fill('web, Bad!');
   await page.getByTestId('settings-save').click();
   await expect(page.getByTestId('settings-form')).toContainText('lowercase');
+  // Escape (back to the list) never throws unsaved edits away.
+  await page.keyboard.press('Escape');
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByTestId('settings-tags')).toHaveValue('web, Bad!');
   await page.getByTestId('settings-tags').fill('web');
   await page.getByTestId('settings-save').click();
   await expect(page.getByTestId('settings-save')).toBeDisabled();

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { writeFileSync } from 'node:fs';
 import type { ApiMethod, ApiParamsOf, ApiResults } from '../../shared/api';
 import { HangarError } from '../../shared/errors';
+import { Tag } from '../../shared/vm';
 import { hangarHome, vmPaths } from '../engine/config/paths';
 import { probeHost } from '../engine/probe';
 import { locate } from '../engine/probe/binaries';
@@ -85,6 +86,10 @@ export const COMMANDS: Record<string, Command> = {
   async list(ctx) {
     // --tag T (repeatable): only the VMs that have every tag given.
     const want = [ctx.values.tag ?? []].flat().map(String);
+    for (const t of want) {
+      const ok = Tag.safeParse(t);
+      if (!ok.success) throw new HangarError('INVALID_INPUT', `--tag ${t}: ${ok.error.issues[0]!.message}`);
+    }
     const vms = (await call(ctx, 'vm.list', {})).filter((vm) => want.every((t) => vm.tags?.includes(t)));
     ctx.print(vms, formatList(vms));
   },

@@ -52,6 +52,8 @@ export function createRequest(v: Values): CreateVmRequest {
 function tagList(v: Values): string[] | undefined {
   const t = v.tag;
   if (t === undefined) return undefined;
+  if (v['no-tags'] === true)
+    throw new HangarError('INVALID_INPUT', '--no-tags clears the tags; give it or --tag, not both.');
   return (Array.isArray(t) ? t : [t]).map(String);
 }
 
@@ -60,7 +62,7 @@ export function editRequest(v: Values): EditVmRequest {
     name: str(v, 'name'),
     description: str(v, 'description'),
     // --tag replaces the list (repeat it for several); --no-tags clears it.
-    tags: v['no-tags'] === true ? [] : tagList(v),
+    tags: tagList(v) ?? (v['no-tags'] === true ? [] : undefined),
     cpus: int(v, 'cpus'),
     memoryMiB: memory(v),
     firmware: str(v, 'firmware') as EditVmRequest['firmware'],

@@ -35,8 +35,9 @@ export async function revertSnapshot(
     try {
       await checkTags(engine, config.id, imgs, snap);
       // QEMU will not apply a snapshot to an image with dirty bitmaps, and a revert ends a backup
-      // chain anyway: its bitmaps go first, and the next backup is a full that says why.
-      await dropChainBitmaps(engine, config);
+      // chain anyway: the bitmaps of the disks being reverted go first, and the next backup is a
+      // full that says why (also when the revert then fails: the chain ends either way).
+      await dropChainBitmaps(engine, target);
     } catch (err) {
       if (early) await engine.runtime(config.id).stop({ force: true });
       throw err;

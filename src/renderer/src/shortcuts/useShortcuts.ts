@@ -23,6 +23,9 @@ export function useShortcuts(openSheet: () => void): void {
       if (!shortcut) return;
       const route = useRoute.getState().route;
       if (shortcut === 'back' && (route.kind === 'list' || route.kind === 'new')) return; // the wizard has Cancel: Escape never throws a form away
+      // Nor do Escape and Ctrl+N throw away unsaved edits elsewhere (the Settings form marks them).
+      if ((shortcut === 'back' || shortcut === 'new') && document.querySelector('form[data-dirty="true"]'))
+        return;
       e.preventDefault();
       if (shortcut === 'new') navigate({ kind: 'new' });
       else if (shortcut === 'help') openSheet();

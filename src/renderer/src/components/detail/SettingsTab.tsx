@@ -59,6 +59,7 @@ export function SettingsTab({ vm }: { vm: VmSummary }) {
       <form
         className="detail-form"
         data-testid="settings-form"
+        data-dirty={dirty}
         // Our checks (the engine's own schema) give the messages, not the browser's bubbles.
         noValidate
         aria-label="VM settings"

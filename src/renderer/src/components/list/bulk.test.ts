@@ -27,8 +27,8 @@ describe('planBulk', () => {
     expect(p.act.map((v) => v.name)).toEqual(['a']);
     expect(p.skip.map((s) => `${s.vm.name}: ${s.why}`)).toEqual([
       'b: already running',
-      't: a template is never started',
       'd: snapshot is under way',
+      't: a template is never started',
     ]);
   });
 

@@ -22,7 +22,8 @@ function reason(action: BulkAction, v: VmSummary): string | null {
 
 export function planBulk(action: BulkAction, vms: readonly VmSummary[]): BulkPlan {
   const plan: BulkPlan = { act: [], skip: [] };
-  for (const vm of vms) {
+  // By name, as the user reads the confirmation (the store's order is by id).
+  for (const vm of [...vms].sort((a, b) => a.name.localeCompare(b.name))) {
     const why = reason(action, vm);
     if (why) plan.skip.push({ vm, why });
     else plan.act.push(vm);
