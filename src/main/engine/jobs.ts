@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { HangarError } from '../../shared/errors';
 import type { QmpClient } from './qmp';
 
-interface JobInfo {
+/** One entry of query-jobs (also read by backups, which watch their own block jobs). */
+export interface JobInfo {
   id: string;
   status: string;
   'current-progress': number;

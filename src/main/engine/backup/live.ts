@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { HangarError } from '../../../shared/errors';
 import type { QmpClient } from '../qmp';
+import type { JobInfo } from '../jobs';
 import { bitmapName, nextBitmapName, type BitmapInfo } from './chain';
 
 export interface LiveTarget {
@@ -41,14 +42,6 @@ export interface LiveOptions {
   /** Called once the jobs run (tests inject faults here). */
   whileRunning: () => Promise<void>;
   timeoutMs?: number;
-}
-
-interface JobInfo {
-  id: string;
-  status: string;
-  'current-progress': number;
-  'total-progress': number;
-  error?: string;
 }
 
 interface NodeInfo {
