@@ -46,7 +46,18 @@ export function createGuestVm(hangar: Hangar, name: string, diskSize = '64M'): s
   return (r.json as { id: string }).id;
 }
 
-export const test = base.extend<object, { hangar: Hangar }>({
+export const test = base.extend<{ stopLeftovers: void }, { hangar: Hangar }>({
+  // After each test, force off what it left running: the worker's Hangar is shared by every spec
+  // file, and a guest left spinning under TCG slows the boots of the tests after it.
+  stopLeftovers: [
+    async ({ hangar }, use) => {
+      await use();
+      for (const vm of (hangar.cli(['list']).json as { id: string; state: string }[] | null) ?? []) {
+        if (vm.state !== 'stopped') hangar.cli(['stop', vm.id, '--force']);
+      }
+    },
+    { auto: true },
+  ],
   hangar: [
     // Playwright reads the fixture's parameter list, and this one needs no other fixture.
     // eslint-disable-next-line no-empty-pattern

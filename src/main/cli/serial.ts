@@ -27,11 +27,22 @@ export async function waitSerial(logFile: string, pattern: RegExp, timeoutMs: nu
     if (Date.now() > deadline) {
       throw new HangarError(
         'TIMEOUT',
-        `${pattern} did not appear on the serial console within ${timeoutMs / 1000} s.`,
+        `${pattern} did not appear on the serial console within ${timeoutMs / 1000} s.` +
+          lastLines(text.slice(text.lastIndexOf(SERIAL_START_MARK) + 1)),
       );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The tail of what the guest printed, so a timeout says where the guest stopped. */
+export function lastLines(text: string, n = 8): string {
+  const lines = text
+    .replace(/\r/g, '')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && l.trim() !== SERIAL_START_MARK.trim());
+  if (lines.length === 0) return ' The guest printed nothing since it started.';
+  return ` Last output:\n${lines.slice(-n).join('\n')}`;
 }
 
 async function quiet(con: SerialConsole, silenceMs: number, maxMs: number): Promise<void> {
