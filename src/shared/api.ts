@@ -36,6 +36,8 @@ import {
   type OvaPlan,
   type VerifyResult,
 } from './images';
+import { ExportLibvirtRequest, ImportLibvirtRequest, type LibvirtExport } from './libvirt';
+import { BackupId, type BackupList, type BackupResult, type BackupVerifyResult } from './backup';
 
 /** A VM named by id or by its (unique) name. */
 const VmRef = z.string().min(1).max(200);
@@ -45,6 +47,9 @@ const SnapshotName = z
   .min(1, 'Give the snapshot a name.')
   .max(200)
   .refine((s) => !CONTROL_CHARS.test(s), 'Snapshot names cannot contain line breaks or control characters.');
+
+/** A backup repository folder; null is the default, $HANGAR_HOME/backups. */
+const Repository = AbsolutePath.nullable().default(null);
 
 /** A lab file's text, and where it was read from (relative image paths resolve against it). */
 const LabSourceParams = z.object({
@@ -203,6 +208,25 @@ export const ApiParams = {
   'lab.baseline': z.object({ lab: NetName }),
   /** Starts (file) or stops (file: null) a pcap capture of one segment. */
   'lab.capture': z.object({ lab: NetName, segment: NetName, file: AbsolutePath.nullable() }),
+  /** libvirt (engine/libvirt): the VM as domain XML, with what it cannot carry listed. */
+  'vm.exportLibvirt': ExportLibvirtRequest,
+  /** A new VM from a domain XML (text, a file, or a domain of a libvirt host). */
+  'vm.importLibvirt': ImportLibvirtRequest,
+  /** Backups (engine/backup): full or incremental, live or offline, into a repository folder. */
+  'backup.create': Vm.extend({ repository: Repository, full: z.boolean().default(false) }),
+  /** The backups of one VM (by name, or by id once it was deleted) or of all, oldest first. */
+  'backup.list': z.object({ vm: VmRef.nullable().default(null), repository: Repository }),
+  'backup.verify': z.object({
+    backup: BackupId,
+    mode: z.enum(['quick', 'full']).default('quick'),
+    repository: Repository,
+  }),
+  /** A new VM from a backup point (with the points under it), named `name`. */
+  'backup.restore': z.object({
+    backup: BackupId,
+    name: CreateVmRequest.shape.name,
+    repository: Repository,
+  }),
 } as const;
 
 export type ApiMethod = keyof typeof ApiParams;
@@ -288,6 +312,12 @@ export interface ApiResults {
   'lab.baseline': LabStatus;
   'lab.export': { text: string };
   'lab.capture': unknown;
+  'vm.exportLibvirt': LibvirtExport;
+  'vm.importLibvirt': { vm: VmConfig; dropped: string[] };
+  'backup.create': BackupResult;
+  'backup.list': BackupList;
+  'backup.verify': BackupVerifyResult;
+  'backup.restore': VmConfig;
   'image.list': ImageEntry[];
   'image.add': ImageMeta;
   'image.importOva': { vm: VmConfig; image: ImageMeta; notHonoured: string[] };

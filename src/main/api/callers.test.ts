@@ -309,6 +309,12 @@ describe('what each caller may name', () => {
       'lab.plan',
       'lab.up',
       'lab.capture',
+      'vm.exportLibvirt',
+      'vm.importLibvirt',
+      'backup.create',
+      'backup.list',
+      'backup.verify',
+      'backup.restore',
     ]);
     expect(pathTaking.filter((m) => !tested.has(m))).toEqual([]);
     expect(pathTaking.length).toBeGreaterThanOrEqual(tested.size);
@@ -338,6 +344,53 @@ describe('what each caller may name', () => {
     await expect(api.call('lab.up', { text: lab(`image: ${files.kernel}`) })).rejects.not.toMatchObject(
       refused,
     );
+  });
+
+  it('renderer: no libvirt import (the XML names host files) and no NVRAM file written; the user may', async () => {
+    const api = createDispatcher(engine);
+    const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/hangar (import|export)/) };
+    const calls = [
+      ['vm.importLibvirt', { source: { file: files.kernel } }],
+      ['vm.importLibvirt', { source: { xml: '<domain/>' } }],
+      ['vm.importLibvirt', { source: { uri: 'qemu:///system', domain: 'd' } }],
+      ['vm.exportLibvirt', { vm: 'v', nvramFile: join(user, 'vars.fd') }],
+    ] as const;
+    for (const [method, params] of calls) {
+      await expect(api.call(method, params, 'renderer')).rejects.toMatchObject(refused);
+      await api.call(method, params, 'user').then(
+        () => undefined,
+        (err: unknown) => expect(err).not.toMatchObject(refused),
+      );
+    }
+    await api.call('vm.exportLibvirt', { vm: 'v' }, 'renderer').then(
+      () => undefined,
+      (err: unknown) => expect(err).not.toMatchObject(refused),
+    );
+  });
+
+  it('renderer: only the default backup repository; the user may name any folder', async () => {
+    const api = createDispatcher(engine);
+    const repository = join(user, 'backups');
+    const id = '20261128T134512345Z-a1b2c3';
+    const calls = [
+      ['backup.create', { vm: 'v', repository }],
+      ['backup.list', { repository }],
+      ['backup.verify', { backup: id, repository }],
+      ['backup.restore', { backup: id, name: 'r', repository }],
+    ] as const;
+    const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/default backup repository/) };
+    for (const [method, params] of calls) {
+      await expect(api.call(method, params, 'renderer')).rejects.toMatchObject(refused);
+      // Past the caller check: the engine (a stand-in here) answers or fails for its own reasons.
+      await api.call(method, params, 'user').then(
+        () => undefined,
+        (err: unknown) => expect(err).not.toMatchObject(refused),
+      );
+      await api.call(method, { ...params, repository: null }, 'renderer').then(
+        () => undefined,
+        (err: unknown) => expect(err).not.toMatchObject(refused),
+      );
+    }
   });
 
   it('renderer: vm.copyOut is refused (the UI has no save dialog); the user may name the target', async () => {

@@ -202,6 +202,36 @@ export function resolveCallerPaths<M extends ApiMethod>(
         );
       return params;
     }
+    case 'vm.exportLibvirt': {
+      if (caller === 'renderer' && (params as Parsed<'vm.exportLibvirt'>).nvramFile !== null)
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app cannot write files on this computer: export with hangar export VM --libvirt FILE --nvram FILE.',
+        );
+      return params;
+    }
+    case 'vm.importLibvirt': {
+      // A domain XML names host files (its disks, kernel, firmware) that the user never picked.
+      if (caller === 'renderer')
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app does not import libvirt domains yet: use hangar import --libvirt FILE.',
+        );
+      return params;
+    }
+    case 'backup.create':
+    case 'backup.list':
+    case 'backup.verify':
+    case 'backup.restore': {
+      // A repository is a folder written to (create) or read as backups (the others): the UI has
+      // no folder picker, so it uses the default repository only.
+      if (caller === 'renderer' && (params as Parsed<'backup.list'>).repository !== null)
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app uses the default backup repository ($HANGAR_HOME/backups): for another folder, use hangar backup --repository DIR.',
+        );
+      return params;
+    }
     default:
       return params;
   }

@@ -9,6 +9,8 @@ import { defaultUser, userKeyFiles } from '../engine/cloudinit/plan';
 import { fanOutEvents } from './events';
 import { labHandlers } from './labs';
 import { imageHandlers } from './images';
+import { backupHandlers } from './backups';
+import { libvirtHandlers } from './libvirt';
 import { holdImage } from '../engine/images/service';
 import { homedir } from 'node:os';
 import { sep } from 'node:path';
@@ -214,6 +216,8 @@ function handlers(engine: Engine): Handlers {
     },
     ...labHandlers(engine),
     ...imageHandlers(engine),
+    ...backupHandlers(engine),
+    ...libvirtHandlers(engine),
   };
 }
 

@@ -67,6 +67,22 @@ Images (the library in $HANGAR_HOME/images, content-addressed, read-only)
   image verify [IMAGE]                   Re-hash; exit 1 when a file changed
   os search WORDS | os show SHORT-ID     osinfo-db: OSes, recommended settings, virtio, firmware, dates
 
+Backups (a repository folder: $HANGAR_HOME/backups, or --repository DIR on any of these)
+  backup create VM [--full]              Live (running: filesystems frozen through the agent) or offline;
+                                         incremental on the VM's chain unless --full or the chain is broken
+  backup list [VM]                       Points, kind, size, consistency; a deleted VM by its id
+  backup verify BACKUP [--full]          Hashes of the point and its chain (--full: qemu-img check too);
+                                         exit 1 and the damaged files named when it is not intact
+  backup restore BACKUP --name NAME      A new VM from that point in time
+
+libvirt (see docs/libvirt.md for what crosses over)
+  export VM --libvirt [FILE]             Domain XML from the VM (stdout without FILE); what it cannot carry
+         [--domain-type kvm|qemu]        is listed. --network NAME: user-mode NICs on a libvirt network
+         [--network NAME] [--nvram FILE] (default: passt with the forwards); --nvram: the UEFI variables, raw
+  import --libvirt FILE.xml              A new VM from a domain XML (disks used in place unless --copy-disk)
+  import --from URI --domain NAME        ... or from a libvirt host (virsh dumpxml --inactive)
+         [--copy-disk] [--name NAME]
+
 Snapshots
   snapshot create VM NAME [--description TEXT] [--disk-only]
                                          With RAM while running (unless --disk-only), disks only while stopped

@@ -8,6 +8,8 @@ import { GUEST_COMMANDS } from './guest';
 import { top } from './top';
 import { lab } from './lab';
 import { image, os } from './image';
+import { backup } from './backup';
+import { exportCommand, importCommand } from './libvirt';
 import { connectEngine } from './connect';
 import { EXIT, exitCodeFor } from './exit';
 import { USAGE } from './help';
@@ -80,6 +82,14 @@ const OPTIONS = {
   write: { type: 'string', short: 'w' },
   duration: { type: 'string' },
   logs: { type: 'string' },
+  full: { type: 'boolean' },
+  repository: { type: 'string' },
+  libvirt: { type: 'boolean' },
+  from: { type: 'string' },
+  domain: { type: 'string' },
+  'domain-type': { type: 'string' },
+  network: { type: 'string' },
+  nvram: { type: 'string' },
 } as const;
 
 async function runServe(port: number | undefined): Promise<number> {
@@ -151,7 +161,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             ? image
             : command === 'os'
               ? os
-              : undefined);
+              : command === 'backup'
+                ? backup
+                : command === 'export'
+                  ? exportCommand
+                  : command === 'import'
+                    ? importCommand
+                    : undefined);
     if (!run) {
       console.error(`hangar: unknown command "${command}". Run hangar --help for the list.`);
       return EXIT.usage;

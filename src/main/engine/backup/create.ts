@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
+import type { BackupResult } from '../../../shared/backup';
+export type { BackupResult } from '../../../shared/backup';
 import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
 import { writeFileAtomic } from '../config/atomic';
@@ -46,23 +48,6 @@ export interface CreateBackupOptions {
   full?: boolean;
 }
 
-export interface BackupResult {
-  id: string;
-  vmId: string;
-  dir: string;
-  kind: 'full' | 'incremental';
-  chainId: string;
-  parent: string | null;
-  /** Why this is a full backup (always set for a full). */
-  fullReason: string | null;
-  consistency: Consistency;
-  live: boolean;
-  /** Bytes of every file of this point (an incremental's own files only). */
-  size: number;
-  /** Left-overs of killed backups that were removed first. */
-  removedStale: string[];
-  warning?: string;
-}
 
 /** The disks a backup holds: every writable disk, which must be qcow2 (bitmaps live there). */
 export async function sourceDisks(engine: EngineContext, config: VmConfig): Promise<SourceDisk[]> {

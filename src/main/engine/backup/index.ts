@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { EngineContext } from '../context';
 import { DEFAULT_REPOSITORY, listBackups, removeStaleAll, repositoryPath } from './repository';
-import type { Manifest } from './manifest';
+import type { BackupList } from '../../../shared/backup';
 
 export { createBackup, type BackupResult, type CreateBackupOptions } from './create';
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify';
@@ -11,33 +11,11 @@ export { restoreBackup, type RestoreOptions } from './restore';
 export { repositoryPath } from './repository';
 export { dropChainBitmaps } from './hooks';
 export type { Manifest } from './manifest';
+export type { BackupList, BackupListEntry } from '../../../shared/backup';
 
 /** For Engine.open (recovery): removes what backups killed with the last engine left behind. */
 export function recoverBackups(home: string): string[] {
   return removeStaleAll(join(home, DEFAULT_REPOSITORY)).map((d) => `${DEFAULT_REPOSITORY}/${d}`);
-}
-
-export interface BackupListEntry {
-  id: string;
-  vmId: string;
-  vmName: string;
-  kind: Manifest['kind'];
-  chainId: string;
-  parent: string | null;
-  fullReason: string | null;
-  consistency: Manifest['consistency'];
-  live: boolean;
-  completedAt: string;
-  /** Bytes of this point's own files. */
-  size: number;
-  dir: string;
-}
-
-export interface BackupList {
-  repository: string;
-  backups: BackupListEntry[];
-  /** Published folders whose manifest cannot be read. */
-  broken: { dir: string; error: string }[];
 }
 
 /** The backups in a repository, of one VM (by name or id) or of all, oldest first. */

@@ -15,11 +15,8 @@ export const CONFIG_COPY = 'vm.json';
 export const MANIFEST_FORMAT = 'hangar-backup';
 export const MANIFEST_VERSION = 1;
 
-/**
- * 20261128T134512345Z-a1b2c3 (time to the millisecond, then random): ids of one VM sort in the
- * order the backups were made (see newBackupId), safe as a folder name and in messages.
- */
-export const BackupId = z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, 'Not a backup id.');
+import { BackupId } from '../../../shared/backup';
+export { BackupId };
 export const ChainId = z.string().regex(/^[0-9a-f]{12}$/, 'Not a chain id.');
 /** A file inside one backup folder (or a subfolder of it): no way out of that folder. */
 export const BackupFileName = z

@@ -3,31 +3,21 @@
 // image and the chain's links (each qcow2's backing file is the one its manifest names).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import type {
+  BackupVerifyProblem as VerifyProblem,
+  BackupVerifyResult as VerifyResult,
+} from '../../../shared/backup';
 import type { EngineContext } from '../context';
 import { hashFile } from './manifest';
 import { chainOf, findBackup, repositoryPath, type ListedBackup } from './repository';
+
+export type { VerifyProblem, VerifyResult };
 
 export interface VerifyOptions {
   repository?: string | null;
   mode?: 'quick' | 'full';
   /** Only this VM's folder is searched for the backup id. */
   vmId?: string | null;
-}
-
-export interface VerifyProblem {
-  backup: string;
-  /** The damaged file's path, or the backup folder when the problem is not one file's. */
-  file: string;
-  problem: string;
-}
-
-export interface VerifyResult {
-  backup: string;
-  mode: 'quick' | 'full';
-  ok: boolean;
-  /** The points checked, full first. */
-  chain: string[];
-  problems: VerifyProblem[];
 }
 
 export async function hashProblems(b: ListedBackup): Promise<VerifyProblem[]> {

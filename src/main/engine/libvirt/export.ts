@@ -1,6 +1,7 @@
 // A Hangar VM as a libvirt domain, built from Hangar's own model (never from the QEMU command
 // line). What libvirt cannot express is returned in `dropped`, one sentence per setting, so the
 // caller can show it; nothing is dropped in silence. docs/libvirt.md lists the mapping.
+import type { LibvirtExport } from '../../../shared/libvirt';
 import { createHash } from 'node:crypto';
 import type { VmConfig } from '../../../shared/vm';
 import { bootIndexes } from '../qemu/devices';
@@ -32,13 +33,7 @@ export interface ExportOptions {
   serialLog?: string;
 }
 
-export interface ExportResult {
-  xml: string;
-  /** Every VM setting the domain does not carry, as a sentence saying why. */
-  dropped: string[];
-  name: string;
-  uuid: string;
-}
+export type ExportResult = LibvirtExport;
 
 /** The same VM always gets the same UUID, so exporting twice redefines rather than duplicates. */
 export function domainUuid(vmId: string): string {

@@ -1,0 +1,20 @@
+// The backup methods of the API (engine/backup). Progress goes out as `progress` events with the
+// operation `backup` (under the VM's id) or `restore` (under the id "new").
+import type { z } from 'zod';
+import type { ApiParams } from '../../shared/api';
+import type { Engine } from '../engine/engine';
+import { createBackup, listBackupsOf, restoreBackup, verifyBackup } from '../engine/backup';
+
+type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
+
+export function backupHandlers(engine: Engine) {
+  return {
+    'backup.create': (p: P<'backup.create'>) =>
+      createBackup(engine, p.vm, { repository: p.repository, full: p.full }),
+    'backup.list': (p: P<'backup.list'>) => listBackupsOf(engine, { repository: p.repository, vm: p.vm }),
+    'backup.verify': (p: P<'backup.verify'>) =>
+      verifyBackup(engine, p.backup, { repository: p.repository, mode: p.mode }),
+    'backup.restore': (p: P<'backup.restore'>) =>
+      restoreBackup(engine, p.backup, p.name, { repository: p.repository }),
+  };
+}

@@ -1,0 +1,77 @@
+// `hangar backup create | list | verify | restore` (engine/backup). Progress shows on stderr.
+import { HangarError } from '../../shared/errors';
+import type { BackupListEntry } from '../../shared/backup';
+import { formatSize } from '../engine/storage/size';
+import { call, type Ctx } from './commands';
+import { EXIT } from './exit';
+import { need, path, str } from './options';
+
+const USE_BACKUP =
+  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full] | restore BACKUP --name NAME' +
+  ' (each takes --repository DIR; the default is $HANGAR_HOME/backups)';
+
+function row(b: BackupListEntry): string {
+  const why = b.kind === 'full' && b.fullReason ? `  (full: ${b.fullReason})` : '';
+  return `${b.id}  ${b.vmName}  ${b.kind.padEnd(11)} ${formatSize(b.size).padStart(9)}  ${b.consistency}${b.live ? ', live' : ''}${why}`;
+}
+
+export async function backup(ctx: Ctx): Promise<number | void> {
+  const [sub, arg] = ctx.args;
+  const repository = path(ctx.values, 'repository') ?? null;
+  switch (sub) {
+    case 'create': {
+      const r = await call(ctx, 'backup.create', {
+        vm: need(arg, 'the VM'),
+        repository,
+        full: ctx.values.full === true,
+      });
+      const why = r.kind === 'full' ? ` Full because ${r.fullReason}.` : ` On top of ${r.parent}.`;
+      const warn = r.warning ? `\nNote: ${r.warning}` : '';
+      ctx.print(
+        r,
+        `Backup ${r.id}: ${r.kind}, ${formatSize(r.size)}, ${r.consistency}${r.live ? ' (live)' : ''}, in ${r.dir}.${why}${warn}`,
+      );
+      return;
+    }
+    case 'list':
+    case 'ls': {
+      const l = await call(ctx, 'backup.list', { vm: arg ?? null, repository });
+      const lines = l.backups.map(row);
+      for (const b of l.broken) lines.push(`BROKEN  ${b.dir}: ${b.error}`);
+      ctx.print(l, lines.join('\n') || `No backups in ${l.repository} (hangar backup create VM).`);
+      return;
+    }
+    case 'verify': {
+      const r = await call(ctx, 'backup.verify', {
+        backup: need(arg, 'the backup id (hangar backup list)'),
+        mode: ctx.values.full === true ? 'full' : 'quick',
+        repository,
+      });
+      const problems = r.problems.map((p) => `  ${p.file}: ${p.problem}`).join('\n');
+      ctx.print(
+        r,
+        r.ok
+          ? `Backup ${r.backup} is intact (${r.mode}: ${r.chain.length} point${r.chain.length === 1 ? '' : 's'} checked).`
+          : `Backup ${r.backup} is DAMAGED (${r.mode}):\n${problems}`,
+      );
+      return r.ok ? EXIT.ok : EXIT.failed;
+    }
+    case 'restore': {
+      const name = str(ctx.values, 'name');
+      if (!name)
+        throw new HangarError('INVALID_INPUT', 'Name the new VM: hangar backup restore BACKUP --name NAME.');
+      const vm = await call(ctx, 'backup.restore', {
+        backup: need(arg, 'the backup id (hangar backup list)'),
+        name,
+        repository,
+      });
+      ctx.print(
+        vm,
+        `Restored backup ${arg} as a new VM "${vm.name}" (${vm.id}); start it with hangar start ${vm.id}.`,
+      );
+      return;
+    }
+    default:
+      throw new HangarError('INVALID_INPUT', USE_BACKUP);
+  }
+}

@@ -1,0 +1,68 @@
+// Backups (issue 15) as the API sees them: ids, and what create, list and verify answer. The
+// engine's implementation lives in src/main/engine/backup.
+import { z } from 'zod';
+
+/**
+ * 20261128T134512345Z-a1b2c3 (time to the millisecond, then random): ids of one VM sort in the
+ * order the backups were made, safe as a folder name and in messages.
+ */
+export const BackupId = z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, 'Not a backup id.');
+
+export type BackupConsistency = 'frozen' | 'crash-consistent';
+
+export interface BackupResult {
+  id: string;
+  vmId: string;
+  dir: string;
+  kind: 'full' | 'incremental';
+  chainId: string;
+  parent: string | null;
+  /** Why this is a full backup (always set for a full). */
+  fullReason: string | null;
+  consistency: BackupConsistency;
+  live: boolean;
+  /** Bytes of every file of this point (an incremental's own files only). */
+  size: number;
+  /** Left-overs of killed backups that were removed first. */
+  removedStale: string[];
+  warning?: string;
+}
+
+export interface BackupListEntry {
+  id: string;
+  vmId: string;
+  vmName: string;
+  kind: 'full' | 'incremental';
+  chainId: string;
+  parent: string | null;
+  fullReason: string | null;
+  consistency: BackupConsistency;
+  live: boolean;
+  completedAt: string;
+  /** Bytes of this point's own files. */
+  size: number;
+  dir: string;
+}
+
+export interface BackupList {
+  repository: string;
+  backups: BackupListEntry[];
+  /** Published folders whose manifest cannot be read. */
+  broken: { dir: string; error: string }[];
+}
+
+export interface BackupVerifyProblem {
+  backup: string;
+  /** The damaged file's path, or the backup folder when the problem is not one file's. */
+  file: string;
+  problem: string;
+}
+
+export interface BackupVerifyResult {
+  backup: string;
+  mode: 'quick' | 'full';
+  ok: boolean;
+  /** The points checked, full first. */
+  chain: string[];
+  problems: BackupVerifyProblem[];
+}
