@@ -69,6 +69,7 @@ for (const scheme of ['light', 'dark'] as const) {
         'settings',
         'snapshots',
         'rollback',
+        'backups',
         'performance',
         'log',
       ]) {

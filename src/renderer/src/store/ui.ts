@@ -8,6 +8,7 @@ export const TABS = [
   'monitor',
   'snapshots',
   'rollback',
+  'backups',
   'performance',
   'settings',
   'log',

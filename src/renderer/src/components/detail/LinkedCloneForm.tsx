@@ -2,21 +2,18 @@
 // engine's own rule before it is sent.
 import { useRef, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
-import { VmName } from '../../../../shared/vm';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
 import { navigate } from '../../store/ui';
 import { useVms } from '../../store/vms';
+import { NewVmNameFields, useNewVmNameError } from './NewVmName';
 
 export function LinkedCloneForm({ template, count }: { template: VmSummary; count: number }) {
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
   const [saving, setSaving] = useState(false);
   const opener = useRef<HTMLButtonElement>(null);
-  const check = VmName.safeParse(name);
-  const problem = check.success ? null : (check.error.issues[0]?.message ?? 'Not a usable name.');
-  const taken = useVms((s) => s.vms.some((v) => v.name === name));
-  const error = problem ?? (taken ? 'A VM has this name already: choose another.' : null);
+  const error = useNewVmNameError(name);
 
   const close = () => {
     setOpen(false);
@@ -74,35 +71,17 @@ export function LinkedCloneForm({ template, count }: { template: VmSummary; coun
         }
       }}
     >
-      <label htmlFor="linked-clone-name">Name of the clone</label>
-      <input
+      <NewVmNameFields
         id="linked-clone-name"
-        data-testid="linked-clone-name"
-        value={name}
-        maxLength={100}
-        autoFocus
-        aria-invalid={error !== null}
-        aria-describedby={error ? 'linked-clone-error' : undefined}
-        onChange={(e) => setName(e.target.value)}
+        label="Name of the clone"
+        name={name}
+        setName={setName}
+        error={error}
+        saving={saving}
+        onCancel={close}
+        submit={{ label: 'Make linked clone', busy: 'Making…', testId: 'linked-clone-create' }}
+        inputTestId="linked-clone-name"
       />
-      {error && (
-        <span id="linked-clone-error" className="field-error snap-edit-error" data-testid="field-error">
-          {error}
-        </span>
-      )}
-      <div className="snap-form-actions">
-        <button type="button" onClick={close}>
-          Cancel
-        </button>
-        <button
-          type="submit"
-          className="primary"
-          data-testid="linked-clone-create"
-          disabled={error !== null || saving}
-        >
-          {saving ? 'Making…' : 'Make linked clone'}
-        </button>
-      </div>
     </form>
   );
 }

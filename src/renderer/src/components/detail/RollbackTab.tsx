@@ -1,27 +1,19 @@
 // Rollback beyond snapshots: disposable runs, templates with linked clones, and a baseline to
 // reset to in an instant. Each section says what its buttons do before anyone presses them.
+import { ProgressStatus } from './ProgressStatus';
 import type { VmSummary } from '../../../../shared/api-types';
-import { useVms } from '../../store/vms';
 import { useVmDetail } from './hooks';
 import { BaselinePanel } from './BaselinePanel';
 import { TemplatePanel } from './TemplatePanel';
 
 export function RollbackTab({ vm }: { vm: VmSummary }) {
   const detail = useVmDetail(vm.id);
-  const progress = useVms((s) => s.progress[vm.id]);
   if (!detail) return <p className="muted">Loading…</p>;
   const config = detail.config;
 
   return (
     <div className="rb-tab" data-testid="rollback-tab">
-      {progress && (
-        <div className="snap-progress" role="status" data-testid="rollback-progress">
-          <span>
-            {progress.operation}: {progress.step}
-          </span>
-          <progress max={100} value={progress.percent} aria-label={progress.operation} />
-        </div>
-      )}
+      <ProgressStatus id={vm.id} testId="rollback-progress" />
       {/* A template never runs, so disposable runs are not its business. */}
       {!config.template && (
         <section className="rb-section" aria-labelledby="rb-disposable">

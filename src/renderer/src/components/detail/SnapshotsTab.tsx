@@ -1,6 +1,7 @@
 // Snapshots: the tree with where the VM is now, "Take snapshot", and revert/delete with a
 // confirmation. The list is read again whenever the engine reports a config change for this VM
 // (snapshots live in vm.json).
+import { ProgressStatus } from './ProgressStatus';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
@@ -20,7 +21,6 @@ const TEMPLATE_LOCK =
 export function SnapshotsTab({ vm }: { vm: VmSummary }) {
   const id = vm.id;
   const version = useVms((s) => s.configVersion[id] ?? 0);
-  const progress = useVms((s) => s.progress[id]);
   const [list, setList] = useState<SnapshotItem[] | null>(null);
   const [taking, setTaking] = useState(false);
   const takeButton = useRef<HTMLButtonElement>(null);
@@ -135,14 +135,7 @@ export function SnapshotsTab({ vm }: { vm: VmSummary }) {
           onCancel={closeForm}
         />
       )}
-      {progress && (
-        <div className="snap-progress" role="status" data-testid="snapshot-progress">
-          <span>
-            {progress.operation}: {progress.step}
-          </span>
-          <progress max={100} value={progress.percent} aria-label={progress.operation} />
-        </div>
-      )}
+      <ProgressStatus id={vm.id} testId="snapshot-progress" />
       {list === null ? (
         <p className="muted">Loading snapshots…</p>
       ) : list.length === 0 ? (

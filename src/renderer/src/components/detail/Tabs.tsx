@@ -8,6 +8,7 @@ export const TAB_LABELS: Record<Tab, string> = {
   monitor: 'Monitor',
   snapshots: 'Snapshots',
   rollback: 'Rollback',
+  backups: 'Backups',
   performance: 'Performance',
   settings: 'Settings',
   log: 'Log',

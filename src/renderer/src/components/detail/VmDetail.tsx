@@ -14,6 +14,7 @@ import { MonitorTab } from './MonitorTab';
 import { SnapshotsTab } from './SnapshotsTab';
 import { SettingsTab } from './SettingsTab';
 import { RollbackTab } from './RollbackTab';
+import { BackupsTab } from './BackupsTab';
 import { LogTab } from './LogTab';
 import { PerformanceTab } from './PerformanceTab';
 
@@ -51,6 +52,7 @@ export function VmDetail({ id, tab }: { id: string; tab: Tab }) {
         {tab === 'monitor' && <MonitorTab vm={vm} />}
         {tab === 'snapshots' && <SnapshotsTab vm={vm} />}
         {tab === 'rollback' && <RollbackTab vm={vm} />}
+        {tab === 'backups' && <BackupsTab vm={vm} />}
         {tab === 'performance' && <PerformanceTab vm={vm} />}
         {tab === 'settings' && <SettingsTab vm={vm} />}
         {tab === 'log' && <LogTab id={id} />}

@@ -1,0 +1,60 @@
+// Issue 15 from the UI: back up a running VM on the Backups tab, verify it, break the VM's data,
+// and restore the backup as a new VM that boots with the data as it was.
+import { expect, test, createGuestVm, readyMarker, type Hangar } from './fixtures';
+import { DetailPage } from './pages/DetailPage';
+
+function ready(hangar: Hangar, id: string): void {
+  const r = hangar.cli(['wait', id, '--serial', readyMarker, '--timeout', '120']);
+  expect(r.code, r.stderr).toBe(0);
+}
+
+test('back up on the Backups tab, break the VM, restore the backup as a new VM', async ({ page, hangar }) => {
+  const id = createGuestVm(hangar, 'backed up');
+  expect(hangar.cli(['start', id]).code).toBe(0);
+  ready(hangar, id);
+  await page.goto(`${hangar.url}#/vm/${id}/serial`);
+  const detail = new DetailPage(page);
+  await detail.serialRun('echo good > /mnt/disk/state; sync; echo wrote-$((1+300))', /wrote-301/);
+
+  await detail.openTab('backups');
+  await expect(page.getByTestId('backup-empty')).toBeVisible();
+  await page.getByTestId('backup-create').click();
+  await expect(page.getByTestId('notice-info').filter({ hasText: 'Full backup made' })).toBeVisible({
+    timeout: 120_000,
+  });
+  const row = page.getByTestId('backup-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('full');
+  await expect(row).toContainText('live');
+  await row.getByTestId('backup-verify').click();
+  await expect(row.getByTestId('backup-verified')).toHaveText('intact', { timeout: 60_000 });
+
+  // Break it: the data the backup holds is overwritten in the VM.
+  await detail.openTab('serial');
+  await detail.serialRun('echo broken > /mnt/disk/state; sync; echo wrote-$((1+301))', /wrote-302/);
+
+  await detail.openTab('backups');
+  await page.getByTestId('backup-restore').click();
+  const dialog = page.getByTestId('restore-dialog');
+  await expect(dialog).toBeVisible();
+  await dialog.getByTestId('restore-name').fill('backed up');
+  await expect(dialog.getByTestId('field-error')).toContainText('has this name already');
+  await dialog.getByTestId('restore-name').fill('backed up, restored');
+  await dialog.getByTestId('restore-confirm').click();
+  await expect(page.getByTestId('detail-name')).toHaveText('backed up, restored', { timeout: 120_000 });
+  const restored = await detail.vmId();
+  expect(restored).not.toBe(id);
+
+  await page.getByTestId('detail-start').click();
+  await detail.waitState('running');
+  ready(hangar, restored);
+  await detail.openTab('serial');
+  await detail.serialRun(
+    'echo 3 > /proc/sys/vm/drop_caches; cat /mnt/disk/state; echo read-$((1+302))',
+    /good\s*\n.*read-303/,
+  );
+
+  expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
+  expect(hangar.cli(['stop', restored, '--force']).code).toBe(0);
+  for (const vm of [id, restored]) expect(hangar.cli(['delete', vm, '--yes']).code).toBe(0);
+});
