@@ -126,6 +126,21 @@ test('create, start, console, serial, snapshot, revert, shut down, delete', asyn
   await detail.waitState('stopped', 90_000);
   expect((hangar.cli(['info', id]).json as { state: { reason: string } }).state.reason).toBe('shut down');
 
+  // The Log tab tells the story, newest first; QEMU's own log (with its command line) is one click away.
+  await detail.tab('log');
+  const history = page.getByTestId('history-entry');
+  await expect(history.first()).toContainText(/stop \(\d+ ms\)/);
+  await expect(history.filter({ hasText: '→ stopped: shut down' }).first()).toBeVisible();
+  await expect(history.filter({ hasText: 'snapshot' }).first()).toBeVisible();
+  await expect(history.filter({ hasText: '→ running' }).first()).toBeVisible();
+  await expect(history.filter({ hasText: 'revert' }).first()).toBeVisible();
+  await expect(page.getByTestId('log-text')).toHaveCount(0);
+  await page.getByTestId('log-show-qemu').check();
+  await expect(page.getByTestId('log-text')).toContainText('qemu-system-x86_64');
+  const cli = hangar.cli(['history', id]);
+  expect(cli.code).toBe(0);
+  expect((cli.json as { what: string }[]).map((e) => e.what)).toContain('snapshot');
+
   await page.getByTestId('detail-delete').click();
   await detail.confirm();
   await expect(page.getByTestId('empty-state')).toBeVisible();

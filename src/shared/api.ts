@@ -36,6 +36,7 @@ import {
   type OvaPlan,
   type VerifyResult,
 } from './images';
+import type { JournalEntry } from './journal';
 import { ExportLibvirtRequest, ImportLibvirtRequest, type LibvirtExport } from './libvirt';
 import { BackupId, type BackupList, type BackupResult, type BackupVerifyResult } from './backup';
 
@@ -97,6 +98,8 @@ export const ApiParams = {
   'vm.screenshot': Vm,
   'vm.monitor': Vm.extend({ command: z.string().min(1).max(4096) }),
   'vm.log': Vm.extend({ lines: z.number().int().min(1).max(5000).optional() }),
+  /** The VM's history (state changes and operations), newest first. */
+  'vm.history': Vm.extend({ limit: z.number().int().min(1).max(5000).default(500) }),
   'snapshot.list': Vm,
   'snapshot.create': Vm.extend({
     name: SnapshotName,
@@ -269,6 +272,7 @@ export interface ApiResults {
   'vm.screenshot': { png: string };
   'vm.monitor': { output: string };
   'vm.log': { text: string };
+  'vm.history': JournalEntry[];
   'snapshot.list': (SnapshotMeta & { current: boolean; missingIn: string[] })[];
   /** warning: taken, but something needs the user's attention (a guest that may still be frozen). */
   'snapshot.create': SnapshotMeta & { warning?: string };

@@ -31,6 +31,7 @@ import { linkedClone, makeIndependent, setTemplate } from '../engine/rollback/te
 import { addDisk, diskInfo, removeDisk } from '../engine/vms/disks';
 import { convertDisk, resizeDisk } from '../engine/vms/disk-ops';
 import { tailFile } from '../engine/supervisor/logs';
+import { readJournal } from '../engine/journal/journal';
 import { GrantTable } from '../engine/policy/grants';
 import { checkHostPath } from '../engine/policy/paths';
 import { backingChain } from '../engine/policy/chain';
@@ -162,6 +163,7 @@ function handlers(engine: Engine): Handlers {
     'vm.log': ({ vm, lines }) => ({
       text: tailFile(engine.paths(engine.resolve(vm).id).qemuLog, 1 << 20, lines ?? 200),
     }),
+    'vm.history': ({ vm, limit }) => readJournal(engine.paths(engine.resolve(vm).id).vmDir, limit),
     'snapshot.list': ({ vm }) => listSnapshots(engine, vm),
     'snapshot.create': ({ vm, name, description, ram }) =>
       createSnapshot(engine, vm, name, description, { ram }),

@@ -391,4 +391,12 @@ export const COMMANDS: Record<string, Command> = {
     const r = await call(ctx, 'vm.log', { vm: vmArg(ctx), lines: int(ctx.values, 'lines') });
     ctx.print(r, r.text);
   },
+  async history(ctx) {
+    const r = await call(ctx, 'vm.history', { vm: vmArg(ctx), limit: int(ctx.values, 'lines') });
+    const line = (e: (typeof r)[number]) =>
+      `${e.at}  ${e.kind === 'state' ? 'state    ' : 'operation'}  ${e.what}${e.ok ? '' : ' FAILED'}` +
+      `${e.ms !== undefined ? ` (${e.ms} ms)` : ''}${e.detail ? `: ${e.detail}` : ''}`;
+    // Oldest first on a terminal, as a log reads; the API answers newest first.
+    ctx.print(r, r.length ? r.slice().reverse().map(line).join('\n') : 'No history yet.');
+  },
 };

@@ -25,6 +25,7 @@ Running
   send-keys VM KEYS...                   Press key combinations, e.g. ctrl-alt-delete
   monitor VM COMMAND...                  QEMU monitor commands that act on the guest (info, x, sendkey, ...)
   log VM [--lines N]                     The end of qemu.log
+  history VM [--lines N]                 What happened to the VM: state changes and operations, with times
   top [--iterations N] [--json]          Running VMs' CPU, memory, disk and network, every second
 
 Labs

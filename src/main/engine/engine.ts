@@ -1,5 +1,6 @@
 // The engine: owns the VM configs and the running QEMUs of one $HANGAR_HOME. Every front end
 // (Electron IPC, host server, CLI) calls these methods; state changes arrive as events.
+import { appendJournal } from './journal/journal';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -237,12 +238,18 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
     const keys = [...new Set(claims.map((c) => c.key))];
     for (const id of keys) this.emit('busy', { id, operation: this.locks.holder(id) });
     let failed = true;
+    let error: unknown = null;
+    const began = Date.now();
     try {
       const result = await fn();
       failed = false;
       return result;
+    } catch (err) {
+      error = err;
+      throw err;
     } finally {
       release();
+      this.journal(claims[0]!.key, operation, error, Date.now() - began);
       for (const id of keys) this.emit('busy', { id, operation: this.locks.holder(id) });
       // Whoever shows progress of this operation learns that it is over, also when it failed.
       this.endProgress(claims[0]!.key, operation, failed);
@@ -262,6 +269,19 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
   ): Promise<T> {
     const id = this.resolve(ref).id;
     return this.withLocks([{ key: id, mode: 'write' }, ...extra], operation, () => fn(this.store.load(id)));
+  }
+
+  /** An operation into its VM's history (the Log tab); claims that are not VMs have none. */
+  private journal(key: string, operation: string, error: unknown, ms: number): void {
+    if (!VmId.safeParse(key).success) return;
+    appendJournal(this.paths(key).vmDir, {
+      at: new Date().toISOString(),
+      kind: 'operation',
+      what: operation,
+      ok: error === null,
+      ms,
+      ...(error !== null ? { detail: error instanceof Error ? error.message : String(error) } : {}),
+    });
   }
 
   async failpoint(name: string, step = 0): Promise<void> {

@@ -14,3 +14,5 @@ export const VARS_FILE = 'uefi-vars.qcow2';
 export const baseName = (file: string): string => file.replace(/\.qcow2$/, '') + '.base.qcow2';
 /** A new image prepared beside the one it replaces, renamed over it when all are ready. */
 export const pendingName = (path: string): string => `${path}.new`;
+/** A VM's history: one JSON line per state change or operation (engine/journal). */
+export const JOURNAL_FILE = 'events.jsonl';

@@ -1,5 +1,6 @@
 // The state machine of one VM: stopped, starting, running, paused, stopping, crashed. Every
 // transition is an event with a timestamp; the QEMU process is watched through QemuInstance.
+import { appendJournal } from '../journal/journal';
 import { EventEmitter } from 'node:events';
 import type { VmConfig } from '../../../shared/vm';
 import type { HostInfo } from '../../../shared/host';
@@ -111,6 +112,13 @@ export class VmRuntime extends EventEmitter<{ state: [StateChange] }> {
       if (this.disposable) this.last.disposable = true;
     }
     saveLastState(this.paths, this.last);
+    appendJournal(this.paths.vmDir, {
+      at: this.last.at,
+      kind: 'state',
+      what: this.last.disposable ? `${state} (disposable)` : state,
+      ok: state !== 'crashed',
+      ...(extra.reason ? { detail: extra.reason } : {}),
+    });
     this.emit('state', this.last);
   }
 

@@ -1,76 +1,66 @@
-// The tail of qemu.log, refreshed every 3 s while this tab is open. Automatic refreshes fail
-// quietly (inline) so a stopped engine does not pile up a notice every 3 seconds.
-import { useCallback, useEffect, useRef, useState } from 'react';
+// The Log tab: what happened to this VM (state changes and operations, with times and errors),
+// newest first, refreshed when its state or operation changes; QEMU's own log (with the command
+// line) behind a toggle.
+import { useCallback, useEffect, useState } from 'react';
+import type { JournalEntry } from '../../../../shared/journal';
+import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
-import { attempt, errorMessage } from '../../store/notices';
+import { errorMessage } from '../../store/notices';
+import { QemuLog } from './QemuLog';
 
-const LINES = 500;
-const EVERY_MS = 3000;
-
-export function LogTab({ id }: { id: string }) {
-  const [text, setText] = useState<string | null>(null);
+export function LogTab({ vm }: { vm: VmSummary }) {
+  const [entries, setEntries] = useState<JournalEntry[] | null>(null);
   const [error, setError] = useState('');
-  const [auto, setAuto] = useState(true);
-  const pre = useRef<HTMLPreElement>(null);
-  // Follow new lines only when the reader is already at the bottom, so scrolling up to read stays put.
-  const atBottom = useRef(true);
-
-  const fetchLog = useCallback(() => api('vm.log', { vm: id, lines: LINES }), [id]);
-  const refresh = async () => {
-    const r = await attempt('Could not read the log', fetchLog);
-    if (r) {
-      setText(r.text);
-      setError('');
-    }
-  };
-
-  useEffect(() => {
-    let live = true;
-    const tick = () =>
-      fetchLog().then(
-        (r) => live && (setText(r.text), setError('')),
-        (err: unknown) => live && setError(errorMessage(err)),
-      );
-    void tick();
-    const timer = auto ? setInterval(() => void tick(), EVERY_MS) : undefined;
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [fetchLog, auto]);
-
-  useEffect(() => {
-    const el = pre.current;
-    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
-  }, [text]);
+  const [raw, setRaw] = useState(false);
+  const load = useCallback(
+    () =>
+      api('vm.history', { vm: vm.id, limit: 500 }).then(
+        (e) => (setEntries(e), setError('')),
+        (err: unknown) => setError(errorMessage(err)),
+      ),
+    [vm.id],
+  );
+  // A new state or the end of an operation is a new entry.
+  useEffect(() => void load(), [load, vm.state, vm.busy]);
 
   return (
-    <div className="term-tab">
+    <div className="log-tab">
       <div className="console-toolbar">
-        <span className="muted">qemu.log, last {LINES} lines</span>
+        <span className="muted">History of {vm.name}, newest first</span>
         <span className="console-spacer" />
         <label className="detail-check">
-          <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} /> Refresh every 3
-          s
+          <input
+            type="checkbox"
+            data-testid="log-show-qemu"
+            checked={raw}
+            onChange={(e) => setRaw(e.target.checked)}
+          />{' '}
+          Show QEMU log and command line
         </label>
-        <button type="button" data-testid="log-refresh" onClick={() => void refresh()}>
-          Refresh
-        </button>
       </div>
+      {raw && <QemuLog id={vm.id} />}
       {error && <p className="field-error">{error}</p>}
-      <pre
-        ref={pre}
-        className="term-log"
-        data-testid="log-text"
-        tabIndex={0}
-        aria-label="QEMU log"
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
-        }}
-      >
-        {text === null ? 'Loading…' : text || '(the log is empty)'}
-      </pre>
+      {entries === null ? (
+        <p className="muted">Loading…</p>
+      ) : entries.length === 0 ? (
+        <p className="muted" data-testid="history-empty">
+          Nothing has happened to this VM yet.
+        </p>
+      ) : (
+        <ol className="history" data-testid="history">
+          {entries.map((e, i) => (
+            <li key={i} className={e.ok ? '' : 'history-failed'} data-testid="history-entry">
+              <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>{' '}
+              <span className="history-what">
+                {e.kind === 'state' ? `→ ${e.what}` : e.what}
+                {e.ok ? '' : ' failed'}
+              </span>
+              {e.ms !== undefined && <span className="muted"> ({e.ms} ms)</span>}
+              {e.detail && <span className="history-detail">: {e.detail}</span>}
+            </li>
+          ))}
+        </ol>
+      )}
     </div>
   );
 }

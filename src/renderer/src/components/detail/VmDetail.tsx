@@ -55,7 +55,7 @@ export function VmDetail({ id, tab }: { id: string; tab: Tab }) {
         {tab === 'backups' && <BackupsTab vm={vm} />}
         {tab === 'performance' && <PerformanceTab vm={vm} />}
         {tab === 'settings' && <SettingsTab vm={vm} />}
-        {tab === 'log' && <LogTab id={id} />}
+        {tab === 'log' && <LogTab vm={vm} />}
       </div>
     </section>
   );
