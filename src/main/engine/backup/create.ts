@@ -48,7 +48,6 @@ export interface CreateBackupOptions {
   full?: boolean;
 }
 
-
 /** The disks a backup holds: every writable disk, which must be qcow2 (bitmaps live there). */
 export async function sourceDisks(engine: EngineContext, config: VmConfig): Promise<SourceDisk[]> {
   const { vmDir } = engine.paths(config.id);
