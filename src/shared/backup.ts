@@ -10,7 +10,8 @@ export const BackupId = z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, 'Not a ba
 
 export type BackupConsistency = 'frozen' | 'crash-consistent';
 
-export interface BackupResult {
+/** What create answers and list shows of one backup point. */
+interface BackupPoint {
   id: string;
   vmId: string;
   dir: string;
@@ -21,27 +22,19 @@ export interface BackupResult {
   fullReason: string | null;
   consistency: BackupConsistency;
   live: boolean;
-  /** Bytes of every file of this point (an incremental's own files only). */
+  /** Bytes of this point's own files (an incremental's, not its parents'). */
   size: number;
+}
+
+export interface BackupResult extends BackupPoint {
   /** Left-overs of killed backups that were removed first. */
   removedStale: string[];
   warning?: string;
 }
 
-export interface BackupListEntry {
-  id: string;
-  vmId: string;
+export interface BackupListEntry extends BackupPoint {
   vmName: string;
-  kind: 'full' | 'incremental';
-  chainId: string;
-  parent: string | null;
-  fullReason: string | null;
-  consistency: BackupConsistency;
-  live: boolean;
   completedAt: string;
-  /** Bytes of this point's own files. */
-  size: number;
-  dir: string;
 }
 
 export interface BackupList {

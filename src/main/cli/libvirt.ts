@@ -1,6 +1,7 @@
 // `hangar export VM --libvirt [FILE]` and `hangar import --libvirt FILE | --from URI --domain NAME`
 // (engine/libvirt). What the domain XML cannot carry is printed, never silently dropped.
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { HangarError } from '../../shared/errors';
 import { call, type Ctx } from './commands';
 import { need, path, str } from './options';
@@ -26,7 +27,7 @@ export async function exportCommand(ctx: Ctx): Promise<void> {
     network: str(ctx.values, 'network') ?? null,
     nvramFile: path(ctx.values, 'nvram') ?? null,
   });
-  const target = path({ f: file }, 'f');
+  const target = file === undefined ? undefined : resolve(file);
   // Without a file the XML goes to stdout (as virsh dumpxml), and what was dropped to stderr.
   if (!target) {
     if (ctx.json) ctx.print(r, '');
@@ -55,7 +56,8 @@ export async function exportCommand(ctx: Ctx): Promise<void> {
 }
 
 export async function importCommand(ctx: Ctx): Promise<void> {
-  const file = ctx.values.libvirt === true ? path({ f: ctx.args[0] }, 'f') : undefined;
+  const given = ctx.values.libvirt === true ? ctx.args[0] : undefined;
+  const file = given === undefined ? undefined : resolve(given);
   if (ctx.values.libvirt === true && !file) throw new HangarError('INVALID_INPUT', USE_IMPORT);
   const uri = str(ctx.values, 'from');
   const domain = str(ctx.values, 'domain');

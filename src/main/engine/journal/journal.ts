@@ -1,10 +1,11 @@
 // The per-VM history (events.jsonl in the VM's folder): one JSON line per state change or
 // operation, appended with O_APPEND in one write, so concurrent engines' lines never interleave
 // and a crash loses at most the line being written. Bounded: past MAX_BYTES the older half goes.
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JournalEntry } from '../../../shared/journal';
 import { JOURNAL_FILE } from '../config/filenames';
+import { writeFileAtomic } from '../config/atomic';
 
 export { JOURNAL_FILE };
 const MAX_BYTES = 256 * 1024;
@@ -26,10 +27,10 @@ export function appendJournal(vmDir: string, entry: JournalEntry): void {
   }
 }
 
-/** Keeps the newer half of the lines (a rewrite through a temporary file would need a lock). */
+/** Keeps the newer half of the lines, replaced atomically: a crash here loses no history. */
 function trim(vmDir: string): void {
   const lines = readFileSync(file(vmDir), 'utf8').split('\n').filter(Boolean);
-  writeFileSync(file(vmDir), `${lines.slice(Math.floor(lines.length / 2)).join('\n')}\n`, { mode: 0o600 });
+  writeFileAtomic(file(vmDir), `${lines.slice(Math.floor(lines.length / 2)).join('\n')}\n`);
 }
 
 function valid(x: unknown): x is JournalEntry {
