@@ -138,10 +138,13 @@ export async function startLibvirtd(): Promise<RunningLibvirtd> {
       await until('virtlogd did not listen', () => listening(LOG_SOCKET), 20_000, log);
     }
     // KVM is present but unusable here (facts.md): libvirt 9.0 then finds its cached QEMU
-    // capabilities stale on every define and probes QEMU again, about 100 s each time. The
-    // daemon gets a mount namespace where /dev/kvm is /dev/null, so it sees a TCG-only host,
-    // probes once and caches; its domains are type 'qemu' anyway.
+    // capabilities stale on every define and probes QEMU again (15 to 100 s each time). The
+    // daemon gets a mount namespace where /dev/kvm is a root-only null device: libvirt sees a
+    // device QEMU's user cannot open, so it probes once without KVM, caches, and trusts the
+    // cache after. (/dev/null itself is open to everyone, so libvirt kept expecting KVM that the
+    // probe never found; a plain file cannot be moved into a domain's /dev.) Domains are 'qemu'.
     const hideKvm = existsSync('/dev/kvm') && onPath('unshare') !== null;
+    const noKvm = join(dir, 'no-kvm');
     libvirtd = hideKvm
       ? spawn(
           onPath('unshare')!,
@@ -152,8 +155,9 @@ export async function startLibvirtd(): Promise<RunningLibvirtd> {
             '--',
             'sh',
             '-c',
-            'mount --bind /dev/null /dev/kvm && exec "$0"',
+            'mknod -m 600 "$1" c 1 3 && mount --bind "$1" /dev/kvm && exec "$0"',
             onPath('libvirtd')!,
+            noKvm,
           ],
           { stdio },
         )
