@@ -38,6 +38,18 @@ import {
 } from './images';
 import type { JournalEntry } from './journal';
 import { ExportLibvirtRequest, ImportLibvirtRequest, type LibvirtExport } from './libvirt';
+import {
+  DomainAction,
+  DomainRef,
+  HostAddRequest,
+  HostRef,
+  PublishRequest,
+  RemoteSnapshotRequest,
+  type LibvirtHost,
+  type PublishResult,
+  type RemoteAddress,
+  type RemoteDomain,
+} from './hosts';
 import { BackupId, type BackupList, type BackupResult, type BackupVerifyResult } from './backup';
 
 /** A VM named by id or by its (unique) name. */
@@ -230,6 +242,17 @@ export const ApiParams = {
     name: CreateVmRequest.shape.name,
     repository: Repository,
   }),
+  /** libvirt hosts (engine/hosts): named connections, their domains, and publishing a VM there. */
+  'remote.hosts': z.object({}),
+  'remote.addHost': HostAddRequest,
+  /** Forgets the connection; nothing on the host changes. */
+  'remote.removeHost': HostRef,
+  'remote.domains': HostRef,
+  'remote.action': DomainAction,
+  'remote.address': DomainRef,
+  'remote.snapshot': RemoteSnapshotRequest,
+  /** The stopped VM's disks flattened and uploaded to the host's pool, the domain defined and started. */
+  'vm.publish': PublishRequest,
 } as const;
 
 export type ApiMethod = keyof typeof ApiParams;
@@ -322,6 +345,14 @@ export interface ApiResults {
   'backup.list': BackupList;
   'backup.verify': BackupVerifyResult;
   'backup.restore': VmConfig;
+  'remote.hosts': LibvirtHost[];
+  'remote.addHost': LibvirtHost & { version: string | null };
+  'remote.removeHost': LibvirtHost;
+  'remote.domains': RemoteDomain[];
+  'remote.action': RemoteDomain;
+  'remote.address': RemoteAddress;
+  'remote.snapshot': string[];
+  'vm.publish': PublishResult;
   'image.list': ImageEntry[];
   'image.add': ImageMeta;
   'image.importOva': { vm: VmConfig; image: ImageMeta; notHonoured: string[] };

@@ -3,13 +3,29 @@ import { z } from 'zod';
 import { AbsolutePath, CONTROL_CHARS, VmName } from './vm';
 import { HostFile } from './requests';
 
+/**
+ * The URI parameters Hangar passes on. Others are refused because they run or read something
+ * the user did not mean: command= and proxy= pick the program libvirt runs to connect, netcat=
+ * a command on the far side, socket= and pkipath= local files.
+ */
+const URI_PARAM =
+  '(keyfile|known_hosts|known_hosts_verify|no_verify|no_tty|sshauth|mode)=[A-Za-z0-9._~%/,+-]*';
+
 /** A libvirt connection URI, as virsh -c takes it (qemu:///system, qemu+ssh://user@host/system). */
 export const LibvirtUri = z
   .string()
   .max(1000)
   .regex(
-    /^qemu(\+(ssh|libssh|libssh2|unix|tcp|tls))?:\/\/[A-Za-z0-9._~@:[\]-]*\/(system|session)(\?[A-Za-z0-9._~=&%/-]*)?$/,
-    'Not a libvirt URI (like qemu:///system or qemu+ssh://user@host/system).',
+    new RegExp(
+      `^qemu(\\+(ssh|libssh|libssh2|unix|tcp|tls))?://[A-Za-z0-9._~@:[\\]-]*/(system|session)(\\?${URI_PARAM}(&${URI_PARAM})*)?$`,
+    ),
+    'Not a libvirt URI (like qemu:///system or qemu+ssh://user@host/system; the parameters allowed are ' +
+      'keyfile, known_hosts, known_hosts_verify, no_verify, no_tty, sshauth and mode).',
+  )
+  // ssh gets the user and host as arguments: neither may look like an option.
+  .refine(
+    (u) => !/:\/\/(-|[^@/]*@-)/.test(u),
+    'A libvirt URI whose user or host starts with "-" is refused.',
   );
 
 /** A libvirt network by name (libvirt's own limits: no slash, no control characters). */

@@ -1,18 +1,8 @@
 // Issue 16's round trip against a real libvirtd (started by the test; domain type qemu, since KVM
-// is unusable here): export the test guest, check the XML with libvirt's own validator, define and
-// start it, see its ready marker on the serial console, write to its disk, snapshot and revert,
-// then import the dumped XML back and compare it with the VM it came from.
-import {
-  chmodSync,
-  constants,
-  copyFileSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { ReadStream } from 'node:tty';
+// is unusable here): export the test guest, check the XML with libvirt's own validator, define it,
+// then import the dumped XML back and compare it with the VM it came from. The guest boots under
+// libvirtd, with snapshot and revert there, in hosts-cli.test.ts (publish).
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/main/engine/engine';
@@ -31,63 +21,12 @@ import { libvirtSkipReason, startLibvirtd, type RunningLibvirtd } from '../suppo
 const skip = libvirtSkipReason();
 if (skip) console.warn(`libvirt round trip skipped: ${skip}`);
 
-/** The guest's serial port through libvirt's pty: commands in, everything it prints collected. */
-class PtyConsole {
-  private readonly stream: ReadStream;
-  private readonly fd: number;
-  output = '';
-  constructor(path: string) {
-    this.fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY);
-    this.stream = new ReadStream(this.fd);
-    this.stream.setRawMode(true);
-    this.stream.on('data', (b: Buffer) => (this.output += b.toString('latin1')));
-    this.stream.on('error', () => undefined);
-  }
-  /** Runs a line; `done` is text only the command's output contains (not its echo). */
-  async run(line: string, done: RegExp, ms = 30_000): Promise<string> {
-    const from = this.output.length;
-    writeSync(this.fd, `${line}\n`);
-    const end = Date.now() + ms;
-    while (!done.test(this.output.slice(from))) {
-      if (Date.now() > end)
-        throw new Error(`no ${done} after "${line}"; the console shows:\n${this.output.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return this.output.slice(from);
-  }
-  close(): void {
-    this.stream.destroy();
-  }
-}
-
-async function waitForFile(file: string, pattern: RegExp, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(existsSync(file) && pattern.test(readFileSync(file, 'latin1')))) {
-    if (Date.now() > end)
-      throw new Error(
-        `${pattern} did not appear in ${file}:\n${existsSync(file) ? readFileSync(file, 'latin1').slice(-2000) : '(no file)'}`,
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe.skipIf(skip !== null)('libvirt round trip', () => {
   const t = tempHome('hangar-lv-');
   let engine: Engine;
   let lv: RunningLibvirtd;
   let vm: VmConfig;
   let defined: DefineResult | null = null;
-  let pty: PtyConsole | null = null;
-  const serialLog = join(t.files, 'serial.log');
-
-  const ptyPath = async () => {
-    const xml = parseUntrustedXml(await lv.virsh.dumpxml(defined!.name));
-    const serial = list(one(one(xml, 'domain'), 'devices')?.serial)[0];
-    const path = attr(one(serial, 'source'), 'path');
-    if (!path) throw new Error('libvirt shows no pty for the serial port');
-    return path;
-  };
-
   beforeAll(async () => {
     // QEMU runs as libvirt-qemu under qemu:///system: the test's folders must let it in.
     chmodSync(join(t.files, '..'), 0o755);
@@ -117,7 +56,6 @@ describe.skipIf(skip !== null)('libvirt round trip', () => {
   });
 
   afterAll(async () => {
-    pty?.close();
     if (defined && lv) {
       await lv.virsh.destroy(defined.name).catch(() => undefined);
       await lv.virsh.undefine(defined.name).catch(() => undefined);
@@ -127,12 +65,13 @@ describe.skipIf(skip !== null)('libvirt round trip', () => {
     else t.cleanup();
   });
 
-  it('exports XML that libvirt validates and defines, and boots it to the ready marker', async () => {
+  it('exports XML that libvirt validates and defines', async () => {
+    // Booting there is the publish test's (test/integration/hosts-cli.test.ts): one guest boot
+    // under libvirtd per run is enough for CI's budget.
     defined = await defineVm(lv.virsh, vm, {
       vmDir: engine.paths(vm.id).vmDir,
       domainType: 'qemu',
       name: `hangar-it-${vm.id}`,
-      serialLog,
     });
     await validateDomainXml(defined.xml);
     if (defined.userNet === 'slirp')
@@ -140,29 +79,7 @@ describe.skipIf(skip !== null)('libvirt round trip', () => {
         expect.stringContaining('port forward tcp 127.0.0.1:18080 -> guest 80'),
       );
     expect(await lv.virsh.domstate(defined.name)).toBe('shut off');
-    await lv.virsh.start(defined.name);
-    expect(await lv.virsh.domstate(defined.name)).toBe('running');
-    await waitForFile(serialLog, /HANGAR-GUEST-READY/, 120_000);
-  });
-
-  it('snapshots and reverts the disk there', async () => {
-    const name = defined!.name;
-    pty = new PtyConsole(await ptyPath());
-    await pty.run('', /hangar-guest# /);
-    await pty.run('echo before >/mnt/disk/lv-mark && sync && echo LV-WROTE-$((1+1))', /LV-WROTE-2/);
-    await lv.virsh.snapshotCreate(name, 'lv-one', 'before the change');
-    expect(await lv.virsh.snapshotList(name)).toEqual(['lv-one']);
-    await pty.run('echo after >/mnt/disk/lv-mark && sync && echo LV-CHANGED-$((2+1))', /LV-CHANGED-3/);
-    pty.close();
-    await lv.virsh.snapshotRevert(name, 'lv-one');
-    expect(await lv.virsh.domstate(name)).toBe('running');
-    // Reverting restarts QEMU, which makes a new pty. Dropping caches makes the read come from disk.
-    pty = new PtyConsole(await ptyPath());
-    const out = await pty.run(
-      'echo 3 >/proc/sys/vm/drop_caches; echo LV-READ-$(cat /mnt/disk/lv-mark)-$((3+1))',
-      /LV-READ-\w+-4/,
-    );
-    expect(out).toMatch(/LV-READ-before-4/);
+    expect(await lv.virsh.list()).toContain(defined.name);
   });
 
   it('imports the dumped XML back into the same disks, memory, CPUs and NICs', async () => {
@@ -184,8 +101,6 @@ describe.skipIf(skip !== null)('libvirt round trip', () => {
 
   it('creates the imported VM in Hangar, in place or with its disk copied', async () => {
     const xml = await lv.virsh.dumpxml(defined!.name);
-    // QEMU holds the disk's write lock while the domain runs; a copy reads it after a stop.
-    await lv.virsh.destroy(defined!.name);
     expect(await lv.virsh.domstate(defined!.name)).toBe('shut off');
     const ctx = { store: engine.store, host: engine.host, img: engine.img, policy: engine.policy };
     const inPlace = await createFromPlan(importDomain(xml, { policy: engine.policy }), ctx);

@@ -368,6 +368,27 @@ describe('what each caller may name', () => {
     );
   });
 
+  it('renderer: adds a host only without URI parameters (they name files ssh reads); the user may', async () => {
+    const api = createDispatcher({ ...engine, home: hangarHome } as unknown as Engine);
+    const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/hangar host add/) };
+    // A port that nobody listens on: the connection is tried, and fails, after the caller check.
+    const params = { name: 'lab', uri: 'qemu+tcp://127.0.0.1:1/system?keyfile=/home/me/.ssh/id_rsa' };
+    await expect(api.call('remote.addHost', params, 'renderer')).rejects.toMatchObject(refused);
+    const byUser = await api.call('remote.addHost', params, 'user').then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(byUser).not.toMatchObject(refused);
+    const plain = await api
+      .call('remote.addHost', { ...params, uri: 'qemu+tcp://127.0.0.1:1/system' }, 'renderer')
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(plain).not.toMatchObject(refused);
+    expect(await api.call('remote.hosts', {}, 'renderer')).toEqual([]);
+  });
+
   it('renderer: only the default backup repository; the user may name any folder', async () => {
     const api = createDispatcher(engine);
     const repository = join(user, 'backups');

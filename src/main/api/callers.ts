@@ -232,6 +232,15 @@ export function resolveCallerPaths<M extends ApiMethod>(
         );
       return params;
     }
+    case 'remote.addHost': {
+      // keyfile= and known_hosts= name files on this computer that ssh reads.
+      if (caller === 'renderer' && (params as Parsed<'remote.addHost'>).uri.includes('?'))
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app adds hosts without URI parameters (they name files on this computer): use hangar host add NAME URI.',
+        );
+      return params;
+    }
     default:
       return params;
   }

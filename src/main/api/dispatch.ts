@@ -11,6 +11,7 @@ import { labHandlers } from './labs';
 import { imageHandlers } from './images';
 import { backupHandlers } from './backups';
 import { libvirtHandlers } from './libvirt';
+import { hostHandlers } from './hosts';
 import { holdImage } from '../engine/images/service';
 import { homedir } from 'node:os';
 import { sep } from 'node:path';
@@ -220,6 +221,7 @@ function handlers(engine: Engine): Handlers {
     ...imageHandlers(engine),
     ...backupHandlers(engine),
     ...libvirtHandlers(engine),
+    ...hostHandlers(engine),
   };
 }
 

@@ -83,6 +83,14 @@ libvirt (see docs/libvirt.md for what crosses over)
   import --libvirt FILE.xml              A new VM from a domain XML (disks used in place unless --copy-disk)
   import --from URI --domain NAME        ... or from a libvirt host (virsh dumpxml --inactive)
          [--copy-disk] [--name NAME]
+  host add NAME URI                      Name a libvirt host (qemu:///system, qemu+ssh://user@host/system);
+                                         the connection is tried first. host list | host remove NAME
+  publish VM --host NAME [--pool POOL]   The stopped VM's disks flattened and uploaded to POOL (default:
+         [--name DOMAIN] [--no-start]    default), the domain defined and started there
+         [--domain-type kvm|qemu]
+  list --host NAME                       The host's domains and their state
+  start|stop [--force] --host NAME DOMAIN, ip --host NAME DOMAIN (from the guest agent),
+  snapshot create|list|revert --host NAME DOMAIN [SNAP]
 
 Snapshots
   snapshot create VM NAME [--description TEXT] [--disk-only]

@@ -10,6 +10,7 @@ import { lab } from './lab';
 import { image, os } from './image';
 import { backup } from './backup';
 import { exportCommand, importCommand } from './libvirt';
+import { host, onHost, publish } from './host';
 import { connectEngine } from './connect';
 import { EXIT, exitCodeFor } from './exit';
 import { USAGE } from './help';
@@ -90,7 +91,23 @@ const OPTIONS = {
   'domain-type': { type: 'string' },
   network: { type: 'string' },
   nvram: { type: 'string' },
+  host: { type: 'string' },
+  pool: { type: 'string' },
+  'no-start': { type: 'boolean' },
 } as const;
+
+/** Commands with subcommands or files of their own. */
+const GROUPS: Record<string, (ctx: Ctx) => Promise<number | void>> = {
+  top,
+  lab,
+  image,
+  os,
+  backup,
+  export: exportCommand,
+  import: importCommand,
+  host,
+  publish,
+};
 
 async function runServe(port: number | undefined): Promise<number> {
   const s = await serve({ port });
@@ -151,23 +168,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     if (command === 'serve') return await runServe(values.port ? Number(values.port) : undefined);
     const run =
-      COMMANDS[command] ??
-      GUEST_COMMANDS[command] ??
-      (command === 'top'
-        ? top
-        : command === 'lab'
-          ? lab
-          : command === 'image'
-            ? image
-            : command === 'os'
-              ? os
-              : command === 'backup'
-                ? backup
-                : command === 'export'
-                  ? exportCommand
-                  : command === 'import'
-                    ? importCommand
-                    : undefined);
+      values.host !== undefined && command !== 'publish'
+        ? (c: Ctx) => onHost(command, c)
+        : (COMMANDS[command] ?? GUEST_COMMANDS[command] ?? GROUPS[command]);
     if (!run) {
       console.error(`hangar: unknown command "${command}". Run hangar --help for the list.`);
       return EXIT.usage;

@@ -16,3 +16,5 @@ export const baseName = (file: string): string => file.replace(/\.qcow2$/, '') +
 export const pendingName = (path: string): string => `${path}.new`;
 /** A VM's history: one JSON line per state change or operation (engine/journal). */
 export const JOURNAL_FILE = 'events.jsonl';
+/** The libvirt hosts the user added, in $HANGAR_HOME. */
+export const HOSTS_FILE = 'hosts.json';

@@ -1,8 +1,16 @@
 // libvirt through its own client: `virsh -c URI ...` as a child process with an argv array (no
 // shell, so no domain name or path is ever parsed as shell text), a timeout per call, and errors
 // that say what to install or start. Also virt-xml-validate, libvirt's schema check.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
@@ -72,44 +80,90 @@ export class Virsh {
 
   /** Runs `virsh -c URI ARGS`; stdout on success, a HangarError saying what to do otherwise. */
   async run(args: string[], timeoutMs = this.timeoutMs): Promise<string> {
-    const argv = ['-q', '-c', this.uri, ...args];
     try {
-      return (await run(this.bin, argv, timeoutMs)).stdout;
+      return (await run(this.bin, ['-q', '-c', this.uri, ...args], timeoutMs)).stdout;
     } catch (e) {
-      const err = e as NodeJS.ErrnoException & { stderr?: string; killed?: boolean; signal?: string };
-      if (err.code === 'ENOENT')
-        throw new HangarError('UNSUPPORTED', `virsh was not found (${this.bin}). ${INSTALL_CLIENTS}`, {
-          bin: this.bin,
-        });
-      if (err.killed || err.signal === 'SIGTERM')
-        throw new HangarError(
-          'TIMEOUT',
-          `virsh ${args[0]} on ${this.uri} did not answer within ${timeoutMs} ms.`,
-          {
-            uri: this.uri,
-            args,
-          },
-        );
-      const message = virshMessage(err.stderr ?? err.message);
-      if (
-        /failed to connect|Failed to connect socket|no connection driver|Cannot recv data|cannot connect/i.test(
-          message,
-        )
-      )
-        throw new HangarError(
-          'UNSUPPORTED',
-          `libvirt is not reachable at ${this.uri}: ${message}. Start it (systemctl start libvirtd, or ` +
-            'without systemd: virtlogd -d && libvirtd -d); it comes with sudo apt-get install ' +
-            'libvirt-daemon-system. For a remote URI, check the SSH connection.',
-          { uri: this.uri, args },
-        );
-      if (/Domain not found|failed to get domain|no domain with matching/i.test(message))
-        throw new HangarError('NOT_FOUND', `libvirt on ${this.uri}: ${message}`, { uri: this.uri, args });
-      throw new HangarError('QEMU_FAILED', `virsh ${args[0]} on ${this.uri} failed: ${message}`, {
-        uri: this.uri,
-        args,
-      });
+      throw this.failure(e, args, timeoutMs);
     }
+  }
+
+  /**
+   * Runs virsh on a local file it reads (vol-upload --file FILE) and reports how far it has read,
+   * from the file position the kernel shows in /proc/PID/fdinfo. (Its stdin cannot carry the data:
+   * Node gives a child a socket there, which virsh cannot open as /dev/stdin.) No timeout: an
+   * upload takes as long as the link needs.
+   */
+  runReading(args: string[], file: string, onRead: (bytes: number) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.bin, ['-q', '-c', this.uri, ...args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+      // /proc shows the path the file was opened by, with every symlink resolved.
+      const real = realpathSync(file);
+      const timer = setInterval(() => {
+        const pos = child.pid ? readPosition(child.pid, real) : null;
+        if (pos !== null) onRead(pos);
+      }, 500);
+      child.on('error', (err) => {
+        clearInterval(timer);
+        reject(this.failure(err, args, 0));
+      });
+      child.on('exit', (code, signal) => {
+        clearInterval(timer);
+        if (code === 0) return resolve();
+        const err = Object.assign(new Error(`exit ${code ?? signal}`), { stderr, signal });
+        reject(this.failure(err, args, 0));
+      });
+    });
+  }
+
+  private failure(e: unknown, args: string[], timeoutMs: number): HangarError {
+    const err = e as NodeJS.ErrnoException & { stderr?: string; killed?: boolean; signal?: string };
+    if (err.code === 'ENOENT')
+      return new HangarError('UNSUPPORTED', `virsh was not found (${this.bin}). ${INSTALL_CLIENTS}`, {
+        bin: this.bin,
+      });
+    if (err.killed || err.signal === 'SIGTERM')
+      return new HangarError(
+        'TIMEOUT',
+        `virsh ${args[0]} on ${this.uri} did not answer within ${timeoutMs} ms.`,
+        {
+          uri: this.uri,
+          args,
+        },
+      );
+    const message = virshMessage(err.stderr ?? err.message);
+    if (
+      /failed to connect|Failed to connect socket|no connection driver|Cannot recv data|cannot connect/i.test(
+        message,
+      )
+    )
+      return new HangarError(
+        'UNSUPPORTED',
+        `libvirt is not reachable at ${this.uri}: ${message}. Start it (systemctl start libvirtd, or ` +
+          'without systemd: virtlogd -d && libvirtd -d); it comes with sudo apt-get install ' +
+          'libvirt-daemon-system. For a remote URI, check the SSH connection.',
+        { uri: this.uri, args },
+      );
+    if (/Domain not found|failed to get domain|no domain with matching/i.test(message))
+      return new HangarError('NOT_FOUND', `libvirt on ${this.uri}: ${message}`, { uri: this.uri, args });
+    if (/Storage pool not found|no storage pool with matching|failed to get pool/i.test(message))
+      return new HangarError(
+        'NOT_FOUND',
+        `libvirt on ${this.uri}: ${message}. Make a pool there first, for example: virsh pool-define-as ` +
+          'default dir --target /var/lib/libvirt/images && virsh pool-build default && virsh pool-start default ' +
+          '&& virsh pool-autostart default.',
+        { uri: this.uri, args },
+      );
+    if (/Storage volume not found|no storage vol with matching|failed to get vol/i.test(message))
+      return new HangarError('NOT_FOUND', `libvirt on ${this.uri}: ${message}`, { uri: this.uri, args });
+    return new HangarError('QEMU_FAILED', `virsh ${args[0]} on ${this.uri} failed: ${message}`, {
+      uri: this.uri,
+      args,
+    });
   }
 
   /** The libvirt and hypervisor versions, e.g. { library: '9.0.0', hypervisor: 'QEMU 7.2.0' }. */
@@ -174,6 +228,20 @@ export class Virsh {
       .map((l) => l.trim())
       .filter(Boolean);
   }
+}
+
+/** Where process `pid` is in `file`, or null when it has not opened it (or /proc says nothing). */
+function readPosition(pid: number, file: string): number | null {
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== file) continue;
+      const pos = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (pos) return Number(pos[1]);
+    }
+  } catch {
+    // The process ended or /proc is not there: no reading this time.
+  }
+  return null;
 }
 
 async function withTempFile<T>(content: string, use: (file: string) => Promise<T>): Promise<T> {
