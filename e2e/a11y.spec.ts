@@ -37,6 +37,9 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.getByTestId('nav-library').click();
     await expect(page.getByTestId('catalog-entry').first()).toBeVisible();
     await check(page, 'library');
+    await page.getByTestId('nav-hosts').click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Hosts' })).toBeVisible();
+    await check(page, 'hosts');
 
     // The wizard, step by step (each step with its defaults).
     await page.getByTestId('nav-vms').click();

@@ -8,6 +8,7 @@ import { Wizard } from './components/wizard/Wizard';
 import { VmDetail } from './components/detail/VmDetail';
 import { LabsView } from './components/labs/LabsView';
 import { LibraryView } from './components/library/LibraryView';
+import { HostsView } from './components/hosts/HostsView';
 import { ShortcutSheet } from './shortcuts/ShortcutSheet';
 import { useShortcuts } from './shortcuts/useShortcuts';
 
@@ -55,6 +56,9 @@ export function App() {
           <button type="button" onClick={() => navigate({ kind: 'library' })} data-testid="nav-library">
             Library
           </button>
+          <button type="button" onClick={() => navigate({ kind: 'hosts' })} data-testid="nav-hosts">
+            Hosts
+          </button>
         </nav>
         {host && (
           <span className={`accel accel-${host.accel}`} title={host.accelReason} data-testid="host-accel">
@@ -81,6 +85,7 @@ export function App() {
         {route.kind === 'new' && <Wizard />}
         {route.kind === 'labs' && <LabsView />}
         {route.kind === 'library' && <LibraryView />}
+        {route.kind === 'hosts' && <HostsView />}
         {route.kind === 'vm' && <VmDetail id={route.id} tab={route.tab} />}
       </main>
       <Notices />

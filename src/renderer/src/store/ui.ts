@@ -20,6 +20,7 @@ export type Route =
   | { kind: 'new' }
   | { kind: 'labs' }
   | { kind: 'library' }
+  | { kind: 'hosts' }
   | { kind: 'vm'; id: string; tab: Tab };
 
 export function parseRoute(hash: string): Route {
@@ -27,6 +28,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'new') return { kind: 'new' };
   if (parts[0] === 'labs') return { kind: 'labs' };
   if (parts[0] === 'library') return { kind: 'library' };
+  if (parts[0] === 'hosts') return { kind: 'hosts' };
   if (parts[0] === 'vm' && parts[1] && /^[a-z0-9]{12}$/.test(parts[1])) {
     const tab = (TABS as readonly string[]).includes(parts[2] ?? '') ? (parts[2] as Tab) : 'console';
     return { kind: 'vm', id: parts[1], tab };
@@ -38,6 +40,7 @@ export function routeHash(r: Route): string {
   if (r.kind === 'new') return '#/new';
   if (r.kind === 'labs') return '#/labs';
   if (r.kind === 'library') return '#/library';
+  if (r.kind === 'hosts') return '#/hosts';
   if (r.kind === 'vm') return `#/vm/${r.id}/${r.tab}`;
   return '#/';
 }

@@ -1,0 +1,161 @@
+// One libvirt host: its domains as cards (state, host badge, start / shut down / force off), a
+// refresh, a Publish dialog, and Remove, which forgets the connection and touches nothing there.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { LibvirtHost, RemoteDomain } from '../../../../shared/hosts';
+import { api } from '../../api/client';
+import { attempt, notify } from '../../store/notices';
+import { PublishDialog } from './PublishDialog';
+
+const RUNNING = new Set(['running', 'paused', 'blocked', 'in shutdown', 'pmsuspended']);
+const badge = (state: string) =>
+  state === 'running'
+    ? 'running'
+    : state === 'shut off'
+      ? 'stopped'
+      : state === 'crashed'
+        ? 'crashed'
+        : 'paused';
+
+export function HostPanel({ host, onRemoved }: { host: LibvirtHost; onRemoved: () => Promise<void> }) {
+  const [domains, setDomains] = useState<RemoteDomain[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [working, setWorking] = useState<string | null>(null);
+  const [publishing, setPublishing] = useState(false);
+  const publishButton = useRef<HTMLButtonElement>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setDomains(await api('remote.domains', { host: host.name }));
+      setError(null);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }, [host.name]);
+  useEffect(() => void load(), [load]);
+
+  const act = async (domain: string, action: 'start' | 'shutdown' | 'destroy') => {
+    setWorking(`${domain}/${action}`);
+    await attempt(`Could not ${action === 'destroy' ? 'force off' : action} ${domain}`, () =>
+      api('remote.action', { host: host.name, domain, action }),
+    );
+    setWorking(null);
+    await load();
+  };
+
+  const remove = async () => {
+    if (
+      !window.confirm(
+        `Forget the host "${host.name}"? Its domains keep running there; only Hangar forgets it.`,
+      )
+    )
+      return;
+    const r = await attempt('Could not remove the host', () => api('remote.removeHost', { host: host.name }));
+    if (!r) return;
+    notify('info', 'Host removed', `${r.name} is forgotten; nothing on it changed.`);
+    await onRemoved();
+  };
+
+  const headingId = `host-${host.name}`;
+  return (
+    <section
+      className="host-panel"
+      aria-labelledby={headingId}
+      data-testid="host-panel"
+      data-host={host.name}
+    >
+      <div className="host-head">
+        <h2 id={headingId}>{host.name}</h2>
+        <code className="muted">{host.uri}</code>
+        <div className="rb-actions">
+          <button
+            type="button"
+            className="primary"
+            ref={publishButton}
+            onClick={() => setPublishing(true)}
+            data-testid="host-publish"
+          >
+            Publish a VM…
+          </button>
+          <button type="button" onClick={() => void load()} data-testid="host-refresh">
+            Refresh
+          </button>
+          <button type="button" onClick={() => void remove()} data-testid="host-remove">
+            Remove
+          </button>
+        </div>
+      </div>
+      {error ? (
+        <p className="error" role="alert" data-testid="host-error">
+          {error}
+        </p>
+      ) : domains === null ? (
+        <p className="muted">Loading…</p>
+      ) : domains.length === 0 ? (
+        <p className="muted" data-testid="host-no-domains">
+          No domains on {host.name} yet.
+        </p>
+      ) : (
+        <ul className="remote-domains" aria-label={`Domains on ${host.name}`}>
+          {domains.map((d) => {
+            const on = RUNNING.has(d.state);
+            return (
+              <li key={d.name} className="remote-domain" data-testid="remote-domain" data-name={d.name}>
+                <span className="remote-name">{d.name}</span>
+                <span className="badge badge-host" title={host.uri}>
+                  {host.name}
+                </span>
+                <span className={`badge badge-${badge(d.state)}`} role="status" data-testid="remote-state">
+                  {d.state}
+                </span>
+                <span className="rb-actions">
+                  {on ? (
+                    <>
+                      <button
+                        type="button"
+                        disabled={working !== null}
+                        onClick={() => void act(d.name, 'shutdown')}
+                        aria-label={`Shut down ${d.name} on ${host.name}`}
+                        data-testid="remote-shutdown"
+                      >
+                        Shut down
+                      </button>
+                      <button
+                        type="button"
+                        disabled={working !== null}
+                        onClick={() => void act(d.name, 'destroy')}
+                        aria-label={`Force off ${d.name} on ${host.name}`}
+                        data-testid="remote-destroy"
+                      >
+                        Force off
+                      </button>
+                    </>
+                  ) : (
+                    <button
+                      type="button"
+                      disabled={working !== null}
+                      onClick={() => void act(d.name, 'start')}
+                      aria-label={`Start ${d.name} on ${host.name}`}
+                      data-testid="remote-start"
+                    >
+                      Start
+                    </button>
+                  )}
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {publishing && (
+        <PublishDialog
+          host={host.name}
+          onClose={() => {
+            setPublishing(false);
+            requestAnimationFrame(() => publishButton.current?.focus());
+          }}
+          onPublished={load}
+        />
+      )}
+    </section>
+  );
+}
