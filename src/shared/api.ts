@@ -50,7 +50,13 @@ import {
   type RemoteAddress,
   type RemoteDomain,
 } from './hosts';
-import { BackupId, type BackupList, type BackupResult, type BackupVerifyResult } from './backup';
+import {
+  BackupId,
+  type BackupList,
+  type BackupPruneResult,
+  type BackupResult,
+  type BackupVerifyResult,
+} from './backup';
 
 /** A VM named by id or by its (unique) name. */
 const VmRef = z.string().min(1).max(200);
@@ -236,6 +242,18 @@ export const ApiParams = {
     mode: z.enum(['quick', 'full']).default('quick'),
     repository: Repository,
   }),
+  /**
+   * Retention: keeps what the policy names (the newest N, the newest of each of the last N days
+   * and ISO weeks, UTC), removes the rest, merging a removed point into a kept child.
+   */
+  'backup.prune': z.object({
+    vm: VmRef,
+    keepLast: z.number().int().min(0).max(100_000).default(0),
+    keepDaily: z.number().int().min(0).max(100_000).default(0),
+    keepWeekly: z.number().int().min(0).max(100_000).default(0),
+    dryRun: z.boolean().default(false),
+    repository: Repository,
+  }),
   /** A new VM from a backup point (with the points under it), named `name`. */
   'backup.restore': z.object({
     backup: BackupId,
@@ -345,6 +363,7 @@ export interface ApiResults {
   'backup.list': BackupList;
   'backup.verify': BackupVerifyResult;
   'backup.restore': VmConfig;
+  'backup.prune': BackupPruneResult;
   'remote.hosts': LibvirtHost[];
   'remote.addHost': LibvirtHost & { version: string | null };
   'remote.removeHost': LibvirtHost;

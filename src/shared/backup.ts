@@ -59,3 +59,13 @@ export interface BackupVerifyResult {
   chain: string[];
   problems: BackupVerifyProblem[];
 }
+
+export interface BackupPruneResult {
+  repository: string;
+  vmId: string;
+  kept: string[];
+  removed: string[];
+  /** Points merged into their child before they went: the child now holds their data. */
+  merged: { point: string; into: string }[];
+  dryRun: boolean;
+}

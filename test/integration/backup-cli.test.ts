@@ -135,9 +135,22 @@ describe('hangar backup', () => {
     expect(noName.stderr).toMatch(/--name NAME/);
     const noVm = await run('backup', 'create', 'nosuch');
     expect(noVm.code).toBe(3);
-    const usage = await run('backup', 'prune');
+    const usage = await run('backup', 'shrink');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/Use: hangar backup create VM/);
+    const noPolicy = await run('backup', 'prune', 'bk');
+    expect(noPolicy.code).toBe(2);
+    expect(noPolicy.stderr).toMatch(/Say what to keep \(--keep-last N/);
+    const before = (await run('backup', 'list', 'bk', '--json')).json() as BackupList;
+    const dry = await run('backup', 'prune', 'bk', '--keep-last', '1', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    const [first, second] = before.backups.map((x) => x.id);
+    expect(dry.stdout).toContain(
+      `Would remove 1 backup(s): ${first}; kept 1.\n  ${first} merged into ${second} first`,
+    );
+    expect(((await run('backup', 'list', 'bk', '--json')).json() as BackupList).backups).toEqual(
+      before.backups,
+    );
     const badName = await run('backup', 'restore', full.id, '--name', 'two\nlines');
     expect(badName.code).toBe(2);
     expect((await run('list', '--json')).json()).toHaveLength(2);

@@ -24,6 +24,7 @@ import {
   createBackup,
   dropChainBitmaps,
   listBackupsOf,
+  pruneBackups,
   restoreBackup,
   verifyBackup,
 } from '../../src/main/engine/backup';
@@ -344,5 +345,57 @@ describe('backups of a UEFI VM with a guest agent', () => {
       await fake.close();
       if (!engine.isStopped(vm.id)) await engine.stop(vm.id, { force: true });
     }
+  });
+
+  it('prunes to a policy without breaking the chain: the kept point restores as before, an interrupted prune is finished', async () => {
+    if (engine.isStopped(vmId)) await boot();
+    const repository = join(t.files, 'prune-repo');
+    mkdirSync(repository);
+    const ids = [(await createBackup(engine, vmId, { repository, full: true })).id];
+    for (let i = 0; i < 3; i++) {
+      await guest(`dd if=/dev/urandom of=/mnt/disk/p${i} bs=64k count=8 2>/dev/null && sync`);
+      ids.push((await createBackup(engine, vmId, { repository })).id);
+    }
+    const [f, i1, i2, i3] = ids as [string, string, string, string];
+    const before = await restoreBackup(engine, i3, 'prune-before', { repository });
+    const beforeDisk = join(engine.paths(before.id).vmDir, 'disk0.qcow2');
+
+    const dry = await pruneBackups(engine, vmId, { last: 1 }, { repository, dryRun: true });
+    expect(dry).toMatchObject({ removed: [f, i1, i2], kept: [i3], dryRun: true });
+    expect(dry.merged).toEqual([
+      { point: i2, into: i3 },
+      { point: i1, into: i3 },
+      { point: f, into: i3 },
+    ]);
+    expect(listBackupsOf(engine, { repository, vm: vmId }).backups.map((b) => b.id)).toEqual(ids);
+    await expect(pruneBackups(engine, vmId, {}, { repository })).rejects.toThrow(/Say what to keep/);
+
+    // Killed between the journal and the renames: nothing visible changed, and the next prune finishes it.
+    engine.failpoints.set('prune:journal', () => {
+      throw new Error('injected crash');
+    });
+    try {
+      await expect(pruneBackups(engine, vmId, { last: 1 }, { repository })).rejects.toThrow(/injected/);
+    } finally {
+      engine.failpoints.delete('prune:journal');
+    }
+    expect(listBackupsOf(engine, { repository, vm: vmId }).backups.map((b) => b.id)).toEqual(ids);
+    const done = await pruneBackups(engine, vmId, { last: 1 }, { repository });
+    expect(done.removed).toEqual([f, i1]);
+    const left = listBackupsOf(engine, { repository, vm: vmId }).backups;
+    expect(left.map((b) => [b.id, b.kind, b.parent])).toEqual([[i3, 'full', null]]);
+    expect(readdirSync(join(repository, vmId))).toEqual([i3]);
+    expect((await verifyBackup(engine, i3, { repository, mode: 'full' })).ok).toBe(true);
+    const after = await restoreBackup(engine, i3, 'prune-after', { repository });
+    const afterDisk = join(engine.paths(after.id).vmDir, 'disk0.qcow2');
+    expect(
+      await engine.img.compare({ path: beforeDisk, format: 'qcow2' }, { path: afterDisk, format: 'qcow2' }),
+    ).toBe(true);
+    // The kept point is still the chain's tail: the next backup is an incremental on it.
+    await guest('dd if=/dev/urandom of=/mnt/disk/p9 bs=64k count=2 2>/dev/null && sync');
+    expect(await createBackup(engine, vmId, { repository })).toMatchObject({
+      kind: 'incremental',
+      parent: i3,
+    });
   });
 });

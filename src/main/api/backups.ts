@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import type { ApiParams } from '../../shared/api';
 import type { Engine } from '../engine/engine';
-import { createBackup, listBackupsOf, restoreBackup, verifyBackup } from '../engine/backup';
+import { createBackup, listBackupsOf, pruneBackups, restoreBackup, verifyBackup } from '../engine/backup';
 
 type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
 
@@ -16,5 +16,12 @@ export function backupHandlers(engine: Engine) {
       verifyBackup(engine, p.backup, { repository: p.repository, mode: p.mode }),
     'backup.restore': (p: P<'backup.restore'>) =>
       restoreBackup(engine, p.backup, p.name, { repository: p.repository }),
+    'backup.prune': (p: P<'backup.prune'>) =>
+      pruneBackups(
+        engine,
+        p.vm,
+        { last: p.keepLast, daily: p.keepDaily, weekly: p.keepWeekly },
+        { repository: p.repository, dryRun: p.dryRun },
+      ),
   };
 }

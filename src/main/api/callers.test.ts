@@ -315,6 +315,7 @@ describe('what each caller may name', () => {
       'backup.list',
       'backup.verify',
       'backup.restore',
+      'backup.prune',
     ]);
     expect(pathTaking.filter((m) => !tested.has(m))).toEqual([]);
     expect(pathTaking.length).toBeGreaterThanOrEqual(tested.size);
@@ -398,6 +399,7 @@ describe('what each caller may name', () => {
       ['backup.list', { repository }],
       ['backup.verify', { backup: id, repository }],
       ['backup.restore', { backup: id, name: 'r', repository }],
+      ['backup.prune', { vm: 'v', keepLast: 1, repository }],
     ] as const;
     const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/default backup repository/) };
     for (const [method, params] of calls) {

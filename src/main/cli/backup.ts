@@ -4,10 +4,11 @@ import type { BackupListEntry } from '../../shared/backup';
 import { formatSize } from '../engine/storage/size';
 import { call, type Ctx } from './commands';
 import { EXIT } from './exit';
-import { need, path, str } from './options';
+import { int, need, path, str } from './options';
 
 const USE_BACKUP =
   'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full] | restore BACKUP --name NAME' +
+  ' | prune VM [--keep-last N] [--keep-daily N] [--keep-weekly N] [--dry-run]' +
   ' (each takes --repository DIR; the default is $HANGAR_HOME/backups)';
 
 function row(b: BackupListEntry): string {
@@ -68,6 +69,26 @@ export async function backup(ctx: Ctx): Promise<number | void> {
       ctx.print(
         vm,
         `Restored backup ${arg} as a new VM "${vm.name}" (${vm.id}); start it with hangar start ${vm.id}.`,
+      );
+      return;
+    }
+    case 'prune': {
+      const keep = (name: string) => int(ctx.values, name) ?? 0;
+      const r = await call(ctx, 'backup.prune', {
+        vm: need(arg, 'the VM (or the id of a deleted one)'),
+        keepLast: keep('keep-last'),
+        keepDaily: keep('keep-daily'),
+        keepWeekly: keep('keep-weekly'),
+        dryRun: ctx.values['dry-run'] === true,
+        repository,
+      });
+      const would = r.dryRun ? 'Would remove' : 'Removed';
+      const merged = r.merged.map((m) => `\n  ${m.point} merged into ${m.into} first`).join('');
+      ctx.print(
+        r,
+        r.removed.length
+          ? `${would} ${r.removed.length} backup(s): ${r.removed.join(', ')}; kept ${r.kept.length}.${merged}`
+          : `Nothing to remove; the ${r.kept.length} backup(s) are all kept.`,
       );
       return;
     }

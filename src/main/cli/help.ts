@@ -75,6 +75,9 @@ Backups (a repository folder: $HANGAR_HOME/backups, or --repository DIR on any o
   backup verify BACKUP [--full]          Hashes of the point and its chain (--full: qemu-img check too);
                                          exit 1 and the damaged files named when it is not intact
   backup restore BACKUP --name NAME      A new VM from that point in time
+  backup prune VM [--keep-last N]        Keep the newest N, the newest of each of the last N days / ISO
+         [--keep-daily N] [--keep-weekly N] weeks (UTC); remove the rest, merging a removed point into
+         [--dry-run]                     the kept one built on it, so no chain breaks
 
 libvirt (see docs/libvirt.md for what crosses over)
   export VM --libvirt [FILE]             Domain XML from the VM (stdout without FILE); what it cannot carry

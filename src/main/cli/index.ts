@@ -94,6 +94,9 @@ const OPTIONS = {
   host: { type: 'string' },
   pool: { type: 'string' },
   'no-start': { type: 'boolean' },
+  'keep-last': { type: 'string' },
+  'keep-daily': { type: 'string' },
+  'keep-weekly': { type: 'string' },
 } as const;
 
 /** Commands with subcommands or files of their own. */

@@ -38,6 +38,7 @@ import { advanceChain, queryBitmaps, removeBitmaps } from './live';
 import { copyRunning, type SourceDisk } from './copy-running';
 
 export type { SourceDisk } from './copy-running';
+import { recoverPrune } from './prune';
 import { hangarVersion } from './version';
 import { offlineBitmaps, offlineCopy } from './offline';
 
@@ -112,6 +113,8 @@ export async function createBackup(
       );
     const repo = repositoryPath(engine, options.repository);
     const removedStale = removeStale(vmFolder(repo, config.id));
+    // A prune that was interrupted is finished first, so the chain read below is whole.
+    recoverPrune(vmFolder(repo, config.id));
     const disks = await sourceDisks(engine, config);
     const running = rt.state === 'running' || rt.state === 'paused';
     if (!running && disks.some((d) => d.externalChain > 0))

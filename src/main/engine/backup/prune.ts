@@ -1,0 +1,228 @@
+// Retention: which backup points a policy keeps (the newest N, the newest of each of the last N
+// days, of each of the last N ISO weeks, as restic and borg count them; days and weeks in UTC),
+// and removing the others without breaking a chain. A point that a kept point is built on is
+// merged into that child first (qemu-img rebase onto the point's own parent, or a flatten when
+// it is a full), so every kept point restores to exactly what it held before.
+//
+// A merge is made crash-safe by a journal: the rebased copy is written and hashed beside the
+// child's file, the journal (the new manifest and the renames still to do) is written whole, and
+// only then are files renamed and the old point removed. Whatever is interrupted, the next prune
+// of that VM finishes from the journal; before the journal exists, nothing visible has changed.
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { BackupPruneResult } from '../../../shared/backup';
+import { HangarError } from '../../../shared/errors';
+import { writeFileAtomic, fsyncDir } from '../config/atomic';
+import type { EngineContext } from '../context';
+import { Manifest, MANIFEST_FILE, hashFile, type Manifest as ManifestT } from './manifest';
+import { listBackups, repositoryPath, TMP_PREFIX, vmFolder, type ListedBackup } from './repository';
+import { headerProblems } from './verify';
+
+export interface KeepPolicy {
+  last?: number;
+  daily?: number;
+  weekly?: number;
+}
+
+export type PruneResult = BackupPruneResult;
+
+const JOURNAL = '.prune-journal.json';
+const MERGE_PREFIX = '.merge-';
+
+/** ISO 8601 week of a UTC date, as "2026-W48". */
+export function isoWeek(d: Date): string {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((t.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${t.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+/** The ids a policy keeps, of points given with their completion time. */
+export function selectKept(points: { id: string; completedAt: string }[], keep: KeepPolicy): Set<string> {
+  const newest = [...points].sort((a, b) => b.id.localeCompare(a.id));
+  const kept = new Set<string>();
+  newest.slice(0, keep.last ?? 0).forEach((p) => kept.add(p.id));
+  const byPeriod = (n: number | undefined, period: (d: Date) => string) => {
+    const seen = new Set<string>();
+    for (const p of newest) {
+      if (seen.size >= (n ?? 0)) break;
+      const key = period(new Date(p.completedAt));
+      if (seen.has(key)) continue;
+      seen.add(key);
+      kept.add(p.id);
+    }
+  };
+  byPeriod(keep.daily, (d) => d.toISOString().slice(0, 10));
+  byPeriod(keep.weekly, isoWeek);
+  return kept;
+}
+
+const Journal = z.object({
+  /** The child's folder name (a backup id) and its renames, tmp name to final name. */
+  child: z.string(),
+  renames: z.array(z.tuple([z.string(), z.string()])),
+  manifest: Manifest,
+  /** The merged point's folder name, removed last (after its last child's merge), or null. */
+  remove: z.string().nullable(),
+});
+type Journal = z.infer<typeof Journal>;
+
+/** Removes a point's folder: one rename makes it unlisted, then it is deleted. */
+function removePoint(folder: string, id: string): void {
+  const dir = join(folder, id);
+  if (!existsSync(dir)) return;
+  const gone = join(folder, `${TMP_PREFIX}pruned-${id}`);
+  renameSync(dir, gone);
+  fsyncDir(folder);
+  rmSync(gone, { recursive: true, force: true });
+}
+
+/** Carries a journal out; each step may already have been done by an interrupted run. */
+function commit(folder: string, j: Journal): void {
+  const dir = join(folder, j.child);
+  for (const [tmp, final] of j.renames)
+    if (existsSync(join(dir, tmp))) renameSync(join(dir, tmp), join(dir, final));
+  fsyncDir(dir);
+  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(j.manifest, null, 2)}\n`);
+  if (j.remove) removePoint(folder, j.remove);
+  rmSync(join(folder, JOURNAL), { force: true });
+  fsyncDir(folder);
+}
+
+/** Finishes a merge an earlier prune left, or clears the copies it made before its journal. */
+export function recoverPrune(folder: string): boolean {
+  const file = join(folder, JOURNAL);
+  if (existsSync(file)) {
+    const parsed = Journal.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success)
+      throw new HangarError('CONFIG_CORRUPT', `${file} is damaged; move it away and verify the backups.`);
+    commit(folder, parsed.data);
+    return true;
+  }
+  if (!existsSync(folder)) return false;
+  for (const point of readdirSync(folder)) {
+    const dir = join(folder, point);
+    if (point.startsWith('.') || !existsSync(join(dir, MANIFEST_FILE))) continue;
+    for (const f of readdirSync(dir)) if (f.startsWith(MERGE_PREFIX)) rmSync(join(dir, f), { force: true });
+  }
+  return false;
+}
+
+/** Merges `point` into its child: the child's disks rebased onto the point's parent (or flattened). */
+async function mergeInto(
+  engine: EngineContext,
+  folder: string,
+  point: ListedBackup,
+  child: ListedBackup,
+  last: boolean,
+): Promise<ListedBackup> {
+  for (const b of [point, child]) {
+    const problems = await headerProblems(engine, b);
+    if (problems.length)
+      throw new HangarError(
+        'CONFIG_CORRUPT',
+        `Backup ${b.manifest.id} cannot be merged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`,
+      );
+  }
+  const p = point.manifest;
+  const c = child.manifest;
+  const renames: [string, string][] = [];
+  const files = new Map(c.files.map((f) => [f.name, f]));
+  const disks = [];
+  for (const d of c.disks) {
+    if (!p.disks.some((x) => x.id === d.id && x.file === d.file))
+      throw new HangarError(
+        'CONFIG_CORRUPT',
+        `Backup ${c.id} has disk ${d.id}, its parent ${p.id} does not.`,
+      );
+    const backing = p.parent ? `../${p.parent}/${d.file}` : null;
+    const tmp = `${MERGE_PREFIX}${d.file}`;
+    const tmpPath = join(child.dir, tmp);
+    copyFileSync(join(child.dir, d.file), tmpPath);
+    // Safe mode (no -u): the clusters the old backing held and the new one does not are copied in.
+    await engine.img.run(
+      ['rebase', '-f', 'qcow2', '-b', backing ?? '', ...(backing ? ['-F', 'qcow2'] : []), tmpPath],
+      60 * 60_000,
+    );
+    await engine.failpoint('prune:rebased');
+    files.set(d.file, { name: d.file, ...(await hashFile(tmpPath)) });
+    renames.push([tmp, d.file]);
+    disks.push({ ...d, backing });
+  }
+  const manifest: ManifestT = {
+    ...c,
+    kind: p.parent ? 'incremental' : 'full',
+    parent: p.parent,
+    fullReason: p.parent ? c.fullReason : `the full backup ${p.id} it was built on was pruned into it`,
+    disks,
+    files: c.files.map((f) => files.get(f.name) ?? f),
+  };
+  const journal: Journal = { child: c.id, renames, manifest, remove: last ? p.id : null };
+  writeFileAtomic(join(folder, JOURNAL), JSON.stringify(journal));
+  await engine.failpoint('prune:journal');
+  commit(folder, journal);
+  return { dir: child.dir, manifest };
+}
+
+export async function pruneBackups(
+  engine: EngineContext,
+  vm: string,
+  keep: KeepPolicy,
+  options: { repository?: string | null; dryRun?: boolean } = {},
+): Promise<PruneResult> {
+  if (!keep.last && !keep.daily && !keep.weekly)
+    throw new HangarError(
+      'INVALID_INPUT',
+      'Say what to keep (--keep-last N, --keep-daily N or --keep-weekly N, at least one of them 1 or more); prune never removes every backup.',
+    );
+  const repo = repositoryPath(engine, options.repository);
+  // A deleted VM keeps its backups: its id is used as it is.
+  let vmId: string;
+  let claim: string;
+  try {
+    vmId = engine.resolve(vm).id;
+    claim = vmId;
+  } catch (err) {
+    if (!/^[a-z0-9]{12}$/.test(vm)) throw err;
+    vmId = vm;
+    claim = `backups:${vm}`;
+  }
+  const folder = vmFolder(repo, vmId);
+  return engine.withLocks([{ key: claim, mode: 'write' }], 'prune backups', async () => {
+    if (!options.dryRun) recoverPrune(folder);
+    const points = new Map(listBackups(repo, vmId).backups.map((b) => [b.manifest.id, b]));
+    const kept = selectKept(
+      [...points.values()].map((b) => ({ id: b.manifest.id, completedAt: b.manifest.completedAt })),
+      keep,
+    );
+    const removed = [...points.keys()].filter((id) => !kept.has(id));
+    const merged: { point: string; into: string }[] = [];
+    // Newest first: a removed point's child is then always a point that stays (or was merged into one).
+    for (const id of [...removed].sort().reverse()) {
+      const point = points.get(id)!;
+      const children = [...points.values()].filter((b) => b.manifest.parent === id);
+      for (const [n, child] of children.entries()) {
+        merged.push({ point: id, into: child.manifest.id });
+        points.set(
+          child.manifest.id,
+          options.dryRun
+            ? { ...child, manifest: { ...child.manifest, parent: point.manifest.parent } }
+            : await mergeInto(engine, folder, point, child, n === children.length - 1),
+        );
+      }
+      if (!options.dryRun && children.length === 0) removePoint(folder, id);
+      points.delete(id);
+    }
+    return {
+      repository: repo,
+      vmId,
+      kept: [...kept].sort(),
+      removed,
+      merged,
+      dryRun: options.dryRun === true,
+    };
+  });
+}
