@@ -52,6 +52,7 @@ import {
 } from './hosts';
 import {
   BackupId,
+  type BackupDrillResult,
   type BackupList,
   type BackupPruneResult,
   type BackupResult,
@@ -243,6 +244,16 @@ export const ApiParams = {
     repository: Repository,
   }),
   /**
+   * The boot drill: the point restored into a throwaway VM with no network, started, watched until
+   * `for` passes (default: the guest agent), its screen kept, the VM deleted.
+   */
+  'backup.drill': z.object({
+    backup: BackupId,
+    for: z.array(z.string().min(1).max(200)).max(16).default([]),
+    timeoutSec: z.number().int().min(1).max(86_400).default(300),
+    repository: Repository,
+  }),
+  /**
    * Retention: keeps what the policy names (the newest N, the newest of each of the last N days
    * and ISO weeks, UTC), removes the rest, merging a removed point into a kept child.
    */
@@ -364,6 +375,7 @@ export interface ApiResults {
   'backup.verify': BackupVerifyResult;
   'backup.restore': VmConfig;
   'backup.prune': BackupPruneResult;
+  'backup.drill': BackupDrillResult;
   'remote.hosts': LibvirtHost[];
   'remote.addHost': LibvirtHost & { version: string | null };
   'remote.removeHost': LibvirtHost;

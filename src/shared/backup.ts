@@ -69,3 +69,15 @@ export interface BackupPruneResult {
   merged: { point: string; into: string }[];
   dryRun: boolean;
 }
+
+export interface BackupDrillResult {
+  backup: string;
+  /** The restored VM booted and passed every check in time. */
+  ok: boolean;
+  checks: string[];
+  /** What the checks said, or why the drill failed (with the end of the serial console). */
+  detail: string;
+  /** The screen when the checks passed (or gave up): the evidence, as a PNG file. */
+  screenshot: string | null;
+  seconds: number;
+}

@@ -2,10 +2,15 @@
 // a live full and an incremental, list, verify (intact, then a damaged file named with exit 1),
 // a restore to a new VM that boots with the data of its point in time, a second repository, and
 // the errors a script sees.
-import { openSync, readSync, writeSync, closeSync, mkdirSync } from 'node:fs';
+import { openSync, readSync, writeSync, closeSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupList, BackupResult, BackupVerifyResult } from '../../src/shared/backup';
+import type {
+  BackupDrillResult,
+  BackupList,
+  BackupResult,
+  BackupVerifyResult,
+} from '../../src/shared/backup';
 import { guest } from '../support/guest';
 import { tempHome } from '../support/env';
 import { hangar, requireBuild } from '../support/cli';
@@ -113,6 +118,39 @@ describe('hangar backup', () => {
     // The source is untouched.
     expect(await readState('bk')).toBe('gamma');
   }, 240_000);
+
+  it('drills a point: it boots with no network, mounts its disk, leaves a screenshot and no VM behind', async () => {
+    const drill = await run(
+      ...['backup', 'verify', incr.id, '--drill', '--for', 'serial:HANGAR-DISK: mounted /dev/vda'],
+      // The guest prints its NICs at boot: the drill VM has none.
+      ...['--for', 'serial:HANGAR-NET: none'],
+      ...['--for', `serial:${g.manifest.readyMarker}`, '--json'],
+    );
+    expect(drill.code, drill.stderr).toBe(0);
+    const r = drill.json() as BackupDrillResult;
+    expect(r).toMatchObject({ backup: incr.id, ok: true });
+    expect(r.screenshot).toBe(join(t.home, 'drills', `${incr.id}.png`));
+    expect(readFileSync(r.screenshot!).subarray(1, 4).toString()).toBe('PNG');
+    // A guest that never says the word: exit 1, with what the console showed; nothing left over.
+    const never = await run(
+      'backup',
+      'verify',
+      full.id,
+      '--drill',
+      '--for',
+      'serial:NEVER-SAID',
+      '--timeout',
+      '5',
+    );
+    expect(never.code).toBe(1);
+    expect(never.stdout).toMatch(/did NOT boot as expected: .*serial:NEVER-SAID/s);
+    // Without an agent, the drill needs to be told what "booted" means.
+    const vague = await run('backup', 'verify', full.id, '--drill');
+    expect(vague.code).toBe(2);
+    expect(vague.stderr).toMatch(/--for serial:TEXT/);
+    const names = ((await run('list', '--json')).json() as { name: string }[]).map((v) => v.name);
+    expect(names.filter((n) => n.startsWith('drill'))).toEqual([]);
+  }, 300_000);
 
   it('keeps another repository apart, and gives scripts clear errors', async () => {
     const other = join(t.files, 'usb-drive');

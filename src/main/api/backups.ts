@@ -3,7 +3,15 @@
 import type { z } from 'zod';
 import type { ApiParams } from '../../shared/api';
 import type { Engine } from '../engine/engine';
-import { createBackup, listBackupsOf, pruneBackups, restoreBackup, verifyBackup } from '../engine/backup';
+import {
+  createBackup,
+  drillBackup,
+  listBackupsOf,
+  pruneBackups,
+  restoreBackup,
+  verifyBackup,
+} from '../engine/backup';
+import { parseCheck } from '../engine/ready/checks';
 
 type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
 
@@ -16,6 +24,12 @@ export function backupHandlers(engine: Engine) {
       verifyBackup(engine, p.backup, { repository: p.repository, mode: p.mode }),
     'backup.restore': (p: P<'backup.restore'>) =>
       restoreBackup(engine, p.backup, p.name, { repository: p.repository }),
+    'backup.drill': (p: P<'backup.drill'>) =>
+      drillBackup(engine, p.backup, {
+        repository: p.repository,
+        checks: [...new Set(p.for.flatMap(parseCheck))],
+        timeoutMs: p.timeoutSec * 1000,
+      }),
     'backup.prune': (p: P<'backup.prune'>) =>
       pruneBackups(
         engine,

@@ -316,6 +316,7 @@ describe('what each caller may name', () => {
       'backup.verify',
       'backup.restore',
       'backup.prune',
+      'backup.drill',
     ]);
     expect(pathTaking.filter((m) => !tested.has(m))).toEqual([]);
     expect(pathTaking.length).toBeGreaterThanOrEqual(tested.size);
@@ -400,6 +401,7 @@ describe('what each caller may name', () => {
       ['backup.verify', { backup: id, repository }],
       ['backup.restore', { backup: id, name: 'r', repository }],
       ['backup.prune', { vm: 'v', keepLast: 1, repository }],
+      ['backup.drill', { backup: id, repository }],
     ] as const;
     const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/default backup repository/) };
     for (const [method, params] of calls) {

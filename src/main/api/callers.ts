@@ -223,7 +223,8 @@ export function resolveCallerPaths<M extends ApiMethod>(
     case 'backup.list':
     case 'backup.verify':
     case 'backup.restore':
-    case 'backup.prune': {
+    case 'backup.prune':
+    case 'backup.drill': {
       // A repository is a folder written to (create) or read as backups (the others): the UI has
       // no folder picker, so it uses the default repository only.
       if (caller === 'renderer' && (params as Parsed<'backup.list'>).repository !== null)

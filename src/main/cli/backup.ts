@@ -7,13 +7,31 @@ import { EXIT } from './exit';
 import { int, need, path, str } from './options';
 
 const USE_BACKUP =
-  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full] | restore BACKUP --name NAME' +
+  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full | --drill [--for CHECK]] | restore BACKUP --name NAME' +
   ' | prune VM [--keep-last N] [--keep-daily N] [--keep-weekly N] [--dry-run]' +
   ' (each takes --repository DIR; the default is $HANGAR_HOME/backups)';
 
 function row(b: BackupListEntry): string {
   const why = b.kind === 'full' && b.fullReason ? `  (full: ${b.fullReason})` : '';
   return `${b.id}  ${b.vmName}  ${b.kind.padEnd(11)} ${formatSize(b.size).padStart(9)}  ${b.consistency}${b.live ? ', live' : ''}${why}`;
+}
+
+/** verify --drill: the point booted in a throwaway VM with no network; exit 1 when it did not come up. */
+async function drill(ctx: Ctx, id: string, repository: string | null): Promise<number> {
+  const r = await call(ctx, 'backup.drill', {
+    backup: id,
+    for: [ctx.values.for ?? []].flat().map(String),
+    ...(int(ctx.values, 'timeout') ? { timeoutSec: int(ctx.values, 'timeout') } : {}),
+    repository,
+  });
+  const evidence = r.screenshot ? `\nScreen at that moment: ${r.screenshot}` : '';
+  ctx.print(
+    r,
+    r.ok
+      ? `Backup ${r.backup} boots: ${r.detail} (${r.seconds} s, no network; the drill VM is deleted).${evidence}`
+      : `Backup ${r.backup} did NOT boot as expected: ${r.detail}${evidence}`,
+  );
+  return r.ok ? EXIT.ok : EXIT.failed;
 }
 
 export async function backup(ctx: Ctx): Promise<number | void> {
@@ -43,6 +61,8 @@ export async function backup(ctx: Ctx): Promise<number | void> {
       return;
     }
     case 'verify': {
+      if (ctx.values.drill === true)
+        return drill(ctx, need(arg, 'the backup id (hangar backup list)'), repository);
       const r = await call(ctx, 'backup.verify', {
         backup: need(arg, 'the backup id (hangar backup list)'),
         mode: ctx.values.full === true ? 'full' : 'quick',

@@ -74,6 +74,10 @@ Backups (a repository folder: $HANGAR_HOME/backups, or --repository DIR on any o
   backup list [VM]                       Points, kind, size, consistency; a deleted VM by its id
   backup verify BACKUP [--full]          Hashes of the point and its chain (--full: qemu-img check too);
                                          exit 1 and the damaged files named when it is not intact
+  backup verify BACKUP --drill           Boot it: restored into a throwaway VM with no network, started,
+         [--for CHECK] [--timeout S]     watched until CHECK (default: agent; serial:TEXT, port:N, ...),
+                                         the screen kept in $HANGAR_HOME/drills, the VM deleted; exit 1
+                                         when it does not come up
   backup restore BACKUP --name NAME      A new VM from that point in time
   backup prune VM [--keep-last N]        Keep the newest N, the newest of each of the last N days / ISO
          [--keep-daily N] [--keep-weekly N] weeks (UTC); remove the rest, merging a removed point into

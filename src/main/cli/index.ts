@@ -95,6 +95,7 @@ const OPTIONS = {
   pool: { type: 'string' },
   'no-start': { type: 'boolean' },
   'keep-last': { type: 'string' },
+  drill: { type: 'boolean' },
   'keep-daily': { type: 'string' },
   'keep-weekly': { type: 'string' },
 } as const;

@@ -8,6 +8,7 @@ import type { BackupList } from '../../../shared/backup';
 export { createBackup, type BackupResult, type CreateBackupOptions } from './create';
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify';
 export { restoreBackup, type RestoreOptions } from './restore';
+export { drillBackup, type DrillOptions } from './drill';
 export { pruneBackups, selectKept, type KeepPolicy, type PruneResult } from './prune';
 export { repositoryPath } from './repository';
 export { dropChainBitmaps } from './hooks';
