@@ -600,8 +600,15 @@ async function forceStop(id: string): Promise<void> {
   if (s !== 'stopped' && s !== 'crashed') await engine.stop(id, { force: true });
 }
 
+/**
+ * Targets a call grew (disk.resize): a live full backup of a disk grown to tens of TiB walks every
+ * cluster and takes minutes, which the next method's calls would count as hangs.
+ */
+const grown = new Set<string>();
+
 /** Whether a target is still as it was made (the fuzzer may have edited, started or templated it). */
 function targetHealthy(id: string): boolean {
+  if (grown.has(id)) return false;
   const role = (Object.keys(targetIds) as (keyof typeof TARGETS)[]).find((k) => targetIds[k] === id);
   const e = engine.store.list().find((x) => x.id === id);
   if (!role || !e?.ok) return false;
@@ -645,6 +652,7 @@ async function resetWorld(attached: Set<string>): Promise<void> {
     }
   }
   const ids = new Set(engine.store.list().map((e) => e.id));
+  for (const id of [...grown]) if (!ids.has(id)) grown.delete(id);
   if (!ids.has(targetIds.stopped)) {
     const c = await makeTarget(TARGETS.stopped);
     targetIds.stopped = c.id;
@@ -690,6 +698,16 @@ function show(v: unknown): string {
   }
 }
 
+function noteGrown(params: unknown): void {
+  const ref = isObject(params) ? params.vm : undefined;
+  if (typeof ref !== 'string') return;
+  try {
+    grown.add(engine.resolve(ref).id);
+  } catch {
+    // Not a VM any more.
+  }
+}
+
 async function probe(method: string, params: unknown): Promise<void> {
   const paths = [...pathsIn(params)].filter((p) => !exists(p));
   stats.calls++;
@@ -702,6 +720,7 @@ async function probe(method: string, params: unknown): Promise<void> {
     else {
       stats.ok++;
       externalDisksIn(result, attached);
+      if (method === 'disk.resize') noteGrown(params);
     }
   } catch (err) {
     const code = err instanceof HangarError ? err.code : `raw ${(err as Error)?.name ?? typeof err}`;
