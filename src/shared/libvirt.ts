@@ -24,7 +24,7 @@ export const LibvirtUri = z
   )
   // ssh gets the user and host as arguments: neither may look like an option.
   .refine(
-    (u) => !/:\/\/(-|[^@/]*@-)/.test(u),
+    (u) => !/:\/\/(\[?-|[^@/]*@\[?-)/.test(u),
     'A libvirt URI whose user or host starts with "-" is refused.',
   );
 

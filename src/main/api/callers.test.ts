@@ -370,7 +370,7 @@ describe('what each caller may name', () => {
     );
   });
 
-  it('renderer: adds a host only without URI parameters (they name files ssh reads); the user may', async () => {
+  it("renderer: adds only this computer's libvirt (a remote host would receive published disks); the user may", async () => {
     const api = createDispatcher({ ...engine, home: hangarHome } as unknown as Engine);
     const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/hangar host add/) };
     // A port that nobody listens on: the connection is tried, and fails, after the caller check.
@@ -381,8 +381,11 @@ describe('what each caller may name', () => {
       (err: unknown) => err,
     );
     expect(byUser).not.toMatchObject(refused);
+    await expect(
+      api.call('remote.addHost', { ...params, uri: 'qemu+ssh://me@elsewhere/system' }, 'renderer'),
+    ).rejects.toMatchObject(refused);
     const plain = await api
-      .call('remote.addHost', { ...params, uri: 'qemu+tcp://127.0.0.1:1/system' }, 'renderer')
+      .call('remote.addHost', { ...params, uri: 'qemu+unix:///system' }, 'renderer')
       .then(
         () => null,
         (err: unknown) => err,

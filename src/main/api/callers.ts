@@ -235,11 +235,14 @@ export function resolveCallerPaths<M extends ApiMethod>(
       return params;
     }
     case 'remote.addHost': {
-      // keyfile= and known_hosts= name files on this computer that ssh reads.
-      if (caller === 'renderer' && (params as Parsed<'remote.addHost'>).uri.includes('?'))
+      // A host added from the page could be anyone's machine, and publish would then send it a
+      // VM's disks; keyfile= and known_hosts= name files here that ssh reads. The app adds this
+      // computer's own libvirt (no host in the URI, no parameters); the user adds others.
+      const uri = (params as Parsed<'remote.addHost'>).uri;
+      if (caller === 'renderer' && !/^qemu(\+unix)?:\/\/\/(system|session)$/.test(uri))
         throw new HangarError(
           'INVALID_INPUT',
-          'The app adds hosts without URI parameters (they name files on this computer): use hangar host add NAME URI.',
+          "The app adds this computer's libvirt only (qemu:///system): add other hosts with hangar host add NAME URI.",
         );
       return params;
     }

@@ -32,6 +32,8 @@ describe('libvirt URIs a host may have', () => {
     // ssh would read these as options.
     'qemu+ssh://-oProxyCommand@h/system',
     'qemu+ssh://me@-F/system',
+    'qemu+ssh://me@[-Fcfg]/system',
+    'qemu+ssh://[-oX]/system',
     'xen:///system',
     'qemu:///system\n--help',
     'qemu+ssh://me@h/system?keyfile=/a b',

@@ -129,8 +129,6 @@ export async function publishVm(
     // The pool first, so a missing one is said before anything is copied.
     await virsh.run(['pool-info', '--', opts.pool]);
     const staging = join(ctx.home, 'tmp', `${STAGING_PREFIX}publish-${vm.id}`);
-    rmSync(staging, { recursive: true, force: true });
-    mkdirSync(staging, { recursive: true, mode: 0o700 });
     const uploads = plan(ctx, vm, domain, staging);
     const nvram = vm.firmware !== 'bios' ? `${domain}-VARS.fd` : null;
     if (nvram) {
@@ -152,6 +150,8 @@ export async function publishVm(
         );
     const made: { name: string; path: string; bytes: number }[] = [];
     let defined = false;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true, mode: 0o700 });
     const step = (i: number, what: string) => (p: number) =>
       ctx.progress(vm.id, 'publish', Math.min(99, Math.floor(((i + p / 100) / uploads.length) * 100)), what);
     try {
@@ -176,13 +176,14 @@ export async function publishVm(
       remote.linkedTo = null;
       remote.template = false;
       ctx.progress(vm.id, 'publish', 99, 'defining the domain');
+      // Set before: a define that timed out may still have happened, and is then undone.
+      defined = true;
       const result = await defineVm(virsh, remote, {
         vmDir: staging,
         domainType: opts.domainType,
         name: domain,
         ...(nvramPath ? { nvram: { path: nvramPath, carried: true } } : {}),
       });
-      defined = true;
       if (opts.start) await virsh.start(domain);
       ctx.endProgress(vm.id, 'publish', false);
       return {
@@ -195,7 +196,11 @@ export async function publishVm(
       };
     } catch (err) {
       ctx.endProgress(vm.id, 'publish', true);
-      if (defined) await virsh.undefine(domain).catch(() => undefined);
+      if (defined) {
+        // A start that timed out may have started it: stopped first, its volumes are not in use.
+        await virsh.destroy(domain).catch(() => undefined);
+        await virsh.undefine(domain).catch(() => undefined);
+      }
       for (const v of made) await deleteVolume(virsh, opts.pool, v.name).catch(() => undefined);
       throw err;
     } finally {

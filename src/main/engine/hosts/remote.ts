@@ -75,8 +75,10 @@ export async function remoteAddress(virsh: Virsh, domain: string): Promise<Remot
     };
   } catch (err) {
     // No agent in the guest (or not yet): an address unknown, not a failure of the host.
-    if (err instanceof HangarError && /agent|not responding|not connected|not running/i.test(err.message))
-      return { domain, ipv4: null, ipv6: null };
+    // Only virsh's own words about the agent (the message also holds the URI, which may say anything).
+    const said =
+      err instanceof HangarError && err.code === 'QEMU_FAILED' ? err.message.split(' failed: ')[1] : '';
+    if (said && /guest agent|agent is not|agent not/i.test(said)) return { domain, ipv4: null, ipv6: null };
     throw err;
   }
 }

@@ -43,13 +43,13 @@ export async function uploadVolume(
     await virsh.runReading(['vol-upload', '--pool', pool, '--vol', name, '--file', file], file, (done) =>
       onBytes(done, bytes),
     );
+    const path = (await virsh.run(['vol-path', '--pool', pool, '--vol', name])).trim();
+    return { path, bytes };
   } catch (err) {
     // The volume is this call's own: a failed upload leaves no half-filled volume behind.
     await deleteVolume(virsh, pool, name).catch(() => undefined);
     throw err;
   }
-  const path = (await virsh.run(['vol-path', '--pool', pool, '--vol', name])).trim();
-  return { path, bytes };
 }
 
 export async function deleteVolume(virsh: Virsh, pool: string, name: string): Promise<void> {

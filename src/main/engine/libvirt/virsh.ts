@@ -111,7 +111,8 @@ export class Virsh {
         clearInterval(timer);
         reject(this.failure(err, args, 0));
       });
-      child.on('exit', (code, signal) => {
+      // 'close', not 'exit': stderr is read to its end first, so the error keeps virsh's words.
+      child.on('close', (code, signal) => {
         clearInterval(timer);
         if (code === 0) return resolve();
         const err = Object.assign(new Error(`exit ${code ?? signal}`), { stderr, signal });

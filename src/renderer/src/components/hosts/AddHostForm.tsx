@@ -1,5 +1,6 @@
 // Adding a libvirt host: a short name and a URI. The engine tries the connection before it keeps
-// the host, so a typo is said now. URIs with parameters (key files) are added with the CLI.
+// the host, so a typo is said now. The app adds this computer's libvirt only; servers are added
+// with the CLI (a page able to add any host could have publish send a VM's disks there).
 import { useState } from 'react';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
@@ -55,8 +56,8 @@ export function AddHostForm({ onAdded }: { onAdded: () => Promise<void> }) {
         {saving ? 'Connecting…' : 'Add host'}
       </button>
       <p id="host-add-hint" className="muted">
-        qemu:///system for this computer&apos;s libvirt, qemu+ssh://user@server/system for another one (your
-        own SSH keys and configuration are used).
+        qemu:///system is this computer&apos;s libvirt. A server (qemu+ssh://user@server/system) is added from
+        a terminal with hangar host add NAME URI, so that no page can send your VMs elsewhere.
       </p>
     </form>
   );
