@@ -14,6 +14,7 @@ import {
   closeSync,
   existsSync,
   readdirSync,
+  rmSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -370,6 +371,36 @@ describe('backups of a UEFI VM with a guest agent', () => {
     expect(listBackupsOf(engine, { repository, vm: vmId }).backups.map((b) => b.id)).toEqual(ids);
     await expect(pruneBackups(engine, vmId, {}, { repository })).rejects.toThrow(/Say what to keep/);
 
+    const unchanged = () =>
+      expect(listBackupsOf(engine, { repository, vm: vmId }).backups.map((b) => b.id)).toEqual(ids);
+    // A damaged point is never merged (new hashes would bless what it copied in): nothing changes.
+    const i1Disk = join(repository, vmId, i1, 'disk0.qcow2');
+    flipByte(i1Disk, 70_000);
+    await expect(pruneBackups(engine, vmId, { last: 1 }, { repository })).rejects.toThrow(
+      new RegExp(`Backup ${i1} is damaged, so nothing was pruned`),
+    );
+    unchanged();
+    flipByte(i1Disk, 70_000);
+    // A point whose manifest cannot be read may be built on any other: prune refuses to orphan it.
+    const bogus = join(repository, vmId, '20991231T000000000Z-abcdef');
+    mkdirSync(bogus);
+    writeFileSync(join(bogus, 'manifest.json'), '{');
+    await expect(pruneBackups(engine, vmId, { last: 1 }, { repository })).rejects.toThrow(
+      /Nothing was pruned: .*20991231T000000000Z-abcdef/,
+    );
+    rmSync(bogus, { recursive: true });
+    // Failing before the journal (a full disk, say): the copies go, nothing else changed.
+    engine.failpoints.set('prune:rebased', () => {
+      throw new Error('injected failure');
+    });
+    try {
+      await expect(pruneBackups(engine, vmId, { last: 1 }, { repository })).rejects.toThrow(/injected/);
+    } finally {
+      engine.failpoints.delete('prune:rebased');
+    }
+    unchanged();
+    expect(readdirSync(join(repository, vmId, i3)).filter((f) => f.startsWith('.'))).toEqual([]);
+
     // Killed between the journal and the renames: nothing visible changed, and the next prune finishes it.
     engine.failpoints.set('prune:journal', () => {
       throw new Error('injected crash');
@@ -379,7 +410,7 @@ describe('backups of a UEFI VM with a guest agent', () => {
     } finally {
       engine.failpoints.delete('prune:journal');
     }
-    expect(listBackupsOf(engine, { repository, vm: vmId }).backups.map((b) => b.id)).toEqual(ids);
+    unchanged();
     const done = await pruneBackups(engine, vmId, { last: 1 }, { repository });
     expect(done.removed).toEqual([f, i1]);
     const left = listBackupsOf(engine, { repository, vm: vmId }).backups;

@@ -16,8 +16,8 @@ import { HangarError } from '../../../shared/errors';
 import { writeFileAtomic, fsyncDir } from '../config/atomic';
 import type { EngineContext } from '../context';
 import { Manifest, MANIFEST_FILE, hashFile, type Manifest as ManifestT } from './manifest';
-import { listBackups, repositoryPath, TMP_PREFIX, vmFolder, type ListedBackup } from './repository';
-import { headerProblems } from './verify';
+import { chainOf, listBackups, repositoryPath, TMP_PREFIX, vmFolder, type ListedBackup } from './repository';
+import { hashProblems, headerProblems } from './verify';
 
 export interface KeepPolicy {
   last?: number;
@@ -96,7 +96,13 @@ function commit(folder: string, j: Journal): void {
 export function recoverPrune(folder: string): boolean {
   const file = join(folder, JOURNAL);
   if (existsSync(file)) {
-    const parsed = Journal.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    let raw: unknown = null;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      // Reported below as damaged.
+    }
+    const parsed = Journal.safeParse(raw);
     if (!parsed.success)
       throw new HangarError('CONFIG_CORRUPT', `${file} is damaged; move it away and verify the backups.`);
     commit(folder, parsed.data);
@@ -114,17 +120,21 @@ export function recoverPrune(folder: string): boolean {
 /** Merges `point` into its child: the child's disks rebased onto the point's parent (or flattened). */
 async function mergeInto(
   engine: EngineContext,
+  repo: string,
   folder: string,
   point: ListedBackup,
   child: ListedBackup,
   last: boolean,
 ): Promise<ListedBackup> {
-  for (const b of [point, child]) {
-    const problems = await headerProblems(engine, b);
+  // The whole chain is checked, bytes and headers, as a restore does: the merge reads all of it,
+  // and writes new hashes for the child, which would otherwise bless damage it copied in.
+  for (const b of chainOf(repo, child)) {
+    const problems = [...(await hashProblems(b)), ...(await headerProblems(engine, b))];
     if (problems.length)
       throw new HangarError(
         'CONFIG_CORRUPT',
-        `Backup ${b.manifest.id} cannot be merged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`,
+        `Backup ${b.manifest.id} is damaged, so nothing was pruned: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. ` +
+          'Check it with hangar backup verify.',
       );
   }
   const p = point.manifest;
@@ -141,14 +151,20 @@ async function mergeInto(
     const backing = p.parent ? `../${p.parent}/${d.file}` : null;
     const tmp = `${MERGE_PREFIX}${d.file}`;
     const tmpPath = join(child.dir, tmp);
-    copyFileSync(join(child.dir, d.file), tmpPath);
-    // Safe mode (no -u): the clusters the old backing held and the new one does not are copied in.
-    await engine.img.run(
-      ['rebase', '-f', 'qcow2', '-b', backing ?? '', ...(backing ? ['-F', 'qcow2'] : []), tmpPath],
-      60 * 60_000,
-    );
-    await engine.failpoint('prune:rebased');
-    files.set(d.file, { name: d.file, ...(await hashFile(tmpPath)) });
+    try {
+      copyFileSync(join(child.dir, d.file), tmpPath);
+      // Safe mode (no -u): the clusters the old backing held and the new one does not are copied in.
+      await engine.img.run(
+        ['rebase', '-f', 'qcow2', '-b', backing ?? '', ...(backing ? ['-F', 'qcow2'] : []), tmpPath],
+        60 * 60_000,
+      );
+      await engine.failpoint('prune:rebased');
+      files.set(d.file, { name: d.file, ...(await hashFile(tmpPath)) });
+    } catch (err) {
+      // Before the journal nothing counts: the copies go (a full disk must not keep them).
+      for (const f of [...renames.map(([t]) => t), tmp]) rmSync(join(child.dir, f), { force: true });
+      throw err;
+    }
     renames.push([tmp, d.file]);
     disks.push({ ...d, backing });
   }
@@ -193,7 +209,14 @@ export async function pruneBackups(
   const folder = vmFolder(repo, vmId);
   return engine.withLocks([{ key: claim, mode: 'write' }], 'prune backups', async () => {
     if (!options.dryRun) recoverPrune(folder);
-    const points = new Map(listBackups(repo, vmId).backups.map((b) => [b.manifest.id, b]));
+    const listing = listBackups(repo, vmId);
+    // A point whose manifest cannot be read may be built on any other: removing one could orphan it.
+    if (listing.broken.length)
+      throw new HangarError(
+        'CONFIG_CORRUPT',
+        `Nothing was pruned: ${listing.broken.map((b) => `${b.dir}: ${b.error}`).join('; ')}. Repair or move that folder away first.`,
+      );
+    const points = new Map(listing.backups.map((b) => [b.manifest.id, b]));
     const kept = selectKept(
       [...points.values()].map((b) => ({ id: b.manifest.id, completedAt: b.manifest.completedAt })),
       keep,
@@ -210,7 +233,7 @@ export async function pruneBackups(
           child.manifest.id,
           options.dryRun
             ? { ...child, manifest: { ...child.manifest, parent: point.manifest.parent } }
-            : await mergeInto(engine, folder, point, child, n === children.length - 1),
+            : await mergeInto(engine, repo, folder, point, child, n === children.length - 1),
         );
       }
       if (!options.dryRun && children.length === 0) removePoint(folder, id);
