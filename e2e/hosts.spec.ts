@@ -9,6 +9,7 @@ import { libvirtSkipReason, startLibvirtd, type RunningLibvirtd } from '../test/
 import { expect, test, createGuestVm } from './fixtures';
 
 const skip = libvirtSkipReason();
+if (skip) console.warn(`libvirt hosts e2e skipped: ${skip}`);
 const POOL = 'hangar-e2e-pool';
 
 test('add a libvirt host, publish a VM there, force it off and start it again', async ({ page, hangar }) => {

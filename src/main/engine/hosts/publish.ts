@@ -152,18 +152,19 @@ export async function publishVm(
     let defined = false;
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true, mode: 0o700 });
-    const step = (i: number, what: string) => (p: number) =>
-      ctx.progress(vm.id, 'publish', Math.min(99, Math.floor(((i + p / 100) / uploads.length) * 100)), what);
+    // File i of n at `part` (0..1) is overall progress (i + part) / n.
+    const report = (i: number, part: number, what: string) =>
+      ctx.progress(vm.id, 'publish', Math.min(99, Math.floor(((i + part) / uploads.length) * 100)), what);
     try {
       const remote: VmConfig = structuredClone(vm);
       let nvramPath: string | null = null;
       for (const [i, u] of uploads.entries()) {
         if (u.prepare) {
-          step(i, `flattening ${u.volume}`)(0);
+          report(i, 0, `flattening ${u.volume}`);
           await u.prepare();
         }
         const up = await uploadVolume(virsh, opts.pool, u.volume, u.file, (done, total) =>
-          step(i, `uploading ${u.volume}`)(total ? (done / total) * 100 : 100),
+          report(i, total ? done / total : 1, `uploading ${u.volume}`),
         );
         made.push({ name: u.volume, ...up });
         u.apply(remote, up.path);

@@ -6,6 +6,12 @@ import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
 import { PublishDialog } from './PublishDialog';
 
+type Action = 'start' | 'shutdown' | 'destroy';
+const ACTIONS_ON: [Action, string][] = [
+  ['shutdown', 'Shut down'],
+  ['destroy', 'Force off'],
+];
+const ACTIONS_OFF: [Action, string][] = [['start', 'Start']];
 const RUNNING = new Set(['running', 'paused', 'blocked', 'in shutdown', 'pmsuspended']);
 const badge = (state: string) =>
   state === 'running'
@@ -33,7 +39,7 @@ export function HostPanel({ host, onRemoved }: { host: LibvirtHost; onRemoved: (
   }, [host.name]);
   useEffect(() => void load(), [load]);
 
-  const act = async (domain: string, action: 'start' | 'shutdown' | 'destroy') => {
+  const act = async (domain: string, action: Action) => {
     setWorking(`${domain}/${action}`);
     await attempt(`Could not ${action === 'destroy' ? 'force off' : action} ${domain}`, () =>
       api('remote.action', { host: host.name, domain, action }),
@@ -108,38 +114,18 @@ export function HostPanel({ host, onRemoved }: { host: LibvirtHost; onRemoved: (
                   {d.state}
                 </span>
                 <span className="rb-actions">
-                  {on ? (
-                    <>
-                      <button
-                        type="button"
-                        disabled={working !== null}
-                        onClick={() => void act(d.name, 'shutdown')}
-                        aria-label={`Shut down ${d.name} on ${host.name}`}
-                        data-testid="remote-shutdown"
-                      >
-                        Shut down
-                      </button>
-                      <button
-                        type="button"
-                        disabled={working !== null}
-                        onClick={() => void act(d.name, 'destroy')}
-                        aria-label={`Force off ${d.name} on ${host.name}`}
-                        data-testid="remote-destroy"
-                      >
-                        Force off
-                      </button>
-                    </>
-                  ) : (
+                  {(on ? ACTIONS_ON : ACTIONS_OFF).map(([action, label]) => (
                     <button
+                      key={action}
                       type="button"
                       disabled={working !== null}
-                      onClick={() => void act(d.name, 'start')}
-                      aria-label={`Start ${d.name} on ${host.name}`}
-                      data-testid="remote-start"
+                      onClick={() => void act(d.name, action)}
+                      aria-label={`${label} ${d.name} on ${host.name}`}
+                      data-testid={`remote-${action}`}
                     >
-                      Start
+                      {label}
                     </button>
-                  )}
+                  ))}
                 </span>
               </li>
             );
