@@ -1,5 +1,5 @@
 // The app's keyboard shortcuts, on the window: see keys.ts for which key means what and when.
-import { useEffect } from 'react';
+import { useLayoutEffect } from 'react';
 import { navigate, useRoute } from '../store/ui';
 import { shortcutFor } from './keys';
 
@@ -11,7 +11,9 @@ function focusFilter(): void {
 }
 
 export function useShortcuts(openSheet: () => void): void {
-  useEffect(() => {
+  // A layout effect runs before the first paint: a key pressed as soon as the page shows (CI saw
+  // '?' lost once, right after the heading appeared) already has its listener.
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const el = e.target instanceof Element ? e.target : null;
       const at = {
