@@ -152,9 +152,14 @@ export async function download(
         secondsLeft: total !== null && rate > 0 ? Math.round((total - done) / rate) : null,
       });
     });
+    const out = createWriteStream(target, { flags: resumed ? 'a' : 'w', mode: 0o600 });
     try {
-      await pipeline(body, createWriteStream(target, { flags: resumed ? 'a' : 'w', mode: 0o600 }));
+      await pipeline(body, out);
     } catch (err) {
+      // pipeline rejects before the file stream has finished its queued writes; the next attempt
+      // measures the file to resume from, so it must wait, or those late writes land after the
+      // resumed bytes and the file outgrows the image.
+      if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()));
       if (opts.signal?.aborted) throw new HangarError('CONFLICT', 'The download was cancelled.');
       lastError = new HangarError('IO_ERROR', `The download of ${url} broke off: ${(err as Error).message}`);
       continue;
