@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 # osinfo-db is the OS catalog (names, defaults, install media) the image library reads; gnupg
 # (gpg, gpgv) checks vendors' signatures on checksum lists. libvirt-clients (virsh,
 # virt-xml-validate) with libxml2-utils hand VMs to libvirt hosts; libvirt-daemon-system is the
-# local libvirtd the tests start by hand to run an exported VM.
-PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb
+# local libvirtd the tests start by hand to run an exported VM. samba provides the smbd that QEMU
+# runs, as the user, for a VM's shared folder.
+PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb samba
   grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio xz-utils zstd
   fonts-noto-color-emoji
   mmdebstrap fdisk e2fsprogs openssh-client openssl osinfo-db gnupg gpgv
@@ -31,6 +32,12 @@ if ((${#missing[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Installing samba also enables the system's own file server, listening on the network.
+    # Hangar needs only the smbd program, so a server this setup brought in is switched off.
+    if [[ " ${missing[*]} " == *" samba "* ]] && [[ -d /run/systemd/system ]]; then
+      systemctl disable --now smbd nmbd >/dev/null 2>&1 || true
+      echo "setup: samba's system service (smbd, nmbd) was turned off; Hangar runs smbd per VM itself"
+    fi
   else
     echo "setup: these Debian packages are missing: ${missing[*]}" >&2
     echo "setup: install them with:  sudo apt-get install --no-install-recommends ${missing[*]}" >&2

@@ -124,8 +124,11 @@ add_module() {
 }
 # virtio_ring must precede virtio (and so on): the depends= walk gets that right.
 # ext4 (which also mounts ext2) is built into the cloud kernel today; listing it
-# keeps the guest working if a later kernel makes it a module.
-for m in virtio_pci virtio_blk virtio_net virtio_scsi sd_mod ext4 button evdev; do
+# keeps the guest working if a later kernel makes it a module. cifs mounts a VM's shared folder
+# (QEMU's user-mode SMB share); SMB 3 asks for the AEAD and CMAC ciphers by name, which a full
+# system loads on demand and this one must load up front.
+for m in virtio_pci virtio_blk virtio_net virtio_scsi sd_mod ext4 button evdev \
+  cifs ccm gcm ghash_generic ctr cmac sha512_generic ecb; do
   add_module "$m"
 done
 printf '%s\n' "${load_order[@]}" >"$rootfs/etc/modules"

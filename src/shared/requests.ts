@@ -188,5 +188,7 @@ export const EditVmRequest = z.object({
     .optional(),
   portForwards: z.array(PortForward).max(64).optional(),
   directBoot: DirectBootRequest.nullable().optional(),
+  /** A folder to share with the guest (a path or a grant), or null to stop sharing. */
+  sharedFolder: HostFile.nullable().optional(),
 });
 export type EditVmRequest = z.infer<typeof EditVmRequest>;

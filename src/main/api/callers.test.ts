@@ -430,6 +430,18 @@ describe('what each caller may name', () => {
     expect(seen.calls[0]!.args[3]).toBe(join(user, 'out.txt'));
   });
 
+  it('renderer: may stop sharing a folder but not name one (no folder picker yet); the user may', async () => {
+    const api = createDispatcher(engine);
+    await expect(
+      api.call('vm.edit', { vm: 'v', patch: { sharedFolder: user } }, 'renderer'),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/--share DIR/) });
+    expect(seen.calls).toEqual([]);
+    await api.call('vm.edit', { vm: 'v', patch: { sharedFolder: null } }, 'renderer');
+    expect(seen.calls[0]!.args[2]).toEqual({ sharedFolder: null });
+    await api.call('vm.edit', { vm: 'v', patch: { sharedFolder: user } });
+    expect(seen.calls[1]!.args[2]).toEqual({ sharedFolder: user });
+  });
+
   it('renderer: a VM’s own recorded kernel may be sent back unchanged, no other path', async () => {
     const api = createDispatcher(engine);
     await api.call(

@@ -131,6 +131,13 @@ export function resolveCallerPaths<M extends ApiMethod>(
     }
     case 'vm.edit': {
       const p = params as Parsed<'vm.edit'>;
+      // A shared folder hands the guest a whole tree: until the picker chooses folders, the app
+      // may stop sharing (null names nothing) but not name a folder.
+      if (caller === 'renderer' && typeof p.patch.sharedFolder === 'string')
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app cannot choose a folder to share yet: share it with hangar edit VM --share DIR.',
+        );
       if (!p.patch.directBoot) return params;
       // The settings form may send the VM's own kernel back with a new command line.
       const recorded = caller === 'renderer' ? ctx.recordedBoot(p.vm) : null;

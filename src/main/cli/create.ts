@@ -68,6 +68,7 @@ export function editRequest(v: Values): EditVmRequest {
     firmware: str(v, 'firmware') as EditVmRequest['firmware'],
     tpm: v.tpm === true ? true : v['no-tpm'] === true ? false : undefined,
     portForwards: forwards(v),
+    sharedFolder: v['no-share'] === true ? null : path(v, 'share'),
   };
   return Object.fromEntries(Object.entries(patch).filter(([, x]) => x !== undefined));
 }

@@ -1,4 +1,5 @@
 // Plain-text output for people; --json output is the API's own data.
+import { mountHelp } from '../../shared/share';
 import type { VmSummary } from '../../shared/api-types';
 import type { ApiResults } from '../../shared/api';
 import type { HostInfo } from '../../shared/host';
@@ -55,6 +56,13 @@ export function formatInfo(d: ApiResults['vm.get'], address?: ApiResults['vm.add
         `Network    ${n.id}: ${n.model} ${n.mac} NAT` +
         n.portForwards.map((f) => ` ${f.protocol}:${f.hostAddress}:${f.hostPort}->${f.guestPort}`).join(''),
     ),
+    ...(c.sharedFolder
+      ? [
+          `Shared     ${safe(c.sharedFolder.path)} (read-write, SMB)`,
+          `           Linux guest:   ${mountHelp().linux}`,
+          `           Windows guest: ${mountHelp().windows}`,
+        ]
+      : []),
     `Snapshots  ${c.snapshots.length}`,
   ];
   const ip = address?.ipv4 ?? address?.ipv6;

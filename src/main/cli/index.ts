@@ -48,6 +48,8 @@ const OPTIONS = {
   forward: { type: 'string', multiple: true },
   tag: { type: 'string', multiple: true },
   'no-tags': { type: 'boolean' },
+  share: { type: 'string' },
+  'no-share': { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },

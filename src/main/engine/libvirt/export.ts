@@ -143,6 +143,11 @@ function droppedHangarState(vm: VmConfig, dropped: string[]): void {
       'baseline: the disks are exported as the overlays they are (libvirt follows their backing files); ' +
         'reset-to-baseline is Hangar only.',
     );
+  if (vm.sharedFolder)
+    dropped.push(
+      `shared folder ${vm.sharedFolder.path}: it is QEMU's user-mode SMB share, which libvirt's passt and ` +
+        'default networks do not offer; share it from the host another way (a <filesystem> with virtiofs).',
+    );
   if (vm.linkedTo)
     dropped.push(
       `linked clone of ${vm.linkedTo}: the disks stay overlays on the template's files, which must stay where they are.`,

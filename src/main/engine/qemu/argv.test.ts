@@ -492,3 +492,32 @@ describe('firmware selection', () => {
     );
   });
 });
+
+describe('shared folder', () => {
+  const nics = [
+    {
+      id: 'nic0',
+      model: 'virtio' as const,
+      mac: '52:54:00:00:00:01',
+      mode: 'lab' as const,
+      segment: { lab: 'l', name: 's' },
+    },
+    { id: 'nic1', model: 'virtio' as const, mac: '52:54:00:00:00:02', mode: 'user' as const },
+  ];
+  const netdevs = (argv: string[]) =>
+    argv.flatMap((a, i) => (argv[i - 1] === '-netdev' ? [JSON.parse(a) as Record<string, unknown>] : []));
+  const sandbox = (argv: string[]) => argv[argv.indexOf('-sandbox') + 1];
+
+  it('is served on the first user-mode NIC, the path one JSON value, and only that VM may spawn smbd', () => {
+    const path = '/home/u/a,b=c share';
+    const argv = buildArgv(vm({ nics, sharedFolder: { path } }), HOST, PATHS);
+    expect(netdevs(argv).map((n) => n.smb)).toEqual([undefined, path]);
+    expect(sandbox(argv)).toBe('on,obsolete=deny,elevateprivileges=allow,spawn=allow,resourcecontrol=deny');
+  });
+
+  it('leaves the sandbox shut without one', () => {
+    const argv = buildArgv(vm({ nics }), HOST, PATHS);
+    expect(netdevs(argv).some((n) => 'smb' in n)).toBe(false);
+    expect(sandbox(argv)).toBe('on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  });
+});

@@ -4,6 +4,7 @@ import type { VmConfig } from '../../../shared/vm';
 import type { HostInfo } from '../../../shared/host';
 import { json, optValue, opts } from './escape';
 import { BusAllocator, bootIndexes, cdromArgs, diskArgs, nicArgs } from './devices';
+import { shareNic } from '../share/folder';
 import { selectFirmware } from './firmware';
 
 export interface LaunchPaths {
@@ -88,7 +89,11 @@ export function buildArgv(
     storage.push(...diskArgs(disk, diskPath(vm, disk, paths.vmDir), boot.get(disk.id), buses));
   for (const cd of vm.cdroms) storage.push(...cdromArgs(cd, boot.get(cd.id), buses));
   args.push(...buses.controllers, ...storage);
-  for (const nic of vm.nics) args.push(...nicArgs(nic, boot.get(nic.id), paths.runDir));
+  const shareOn = vm.sharedFolder ? shareNic(vm) : null;
+  for (const nic of vm.nics)
+    args.push(
+      ...nicArgs(nic, boot.get(nic.id), paths.runDir, nic.id === shareOn ? vm.sharedFolder!.path : null),
+    );
 
   if (vm.display.vga !== 'none') args.push('-device', VGA_DEVICES[vm.display.vga]);
   if (vm.display.usbTablet) args.push('-device', 'qemu-xhci,id=usb', '-device', 'usb-tablet,bus=usb.0');
@@ -119,8 +124,14 @@ export function buildArgv(
   args.push('-device', 'virtserialport,bus=vser0.0,chardev=qga,name=org.qemu.guest_agent.0');
   args.push('-display', 'none', '-vnc', `unix:${optValue(paths.vncSocket)}`);
   args.push('-pidfile', paths.pidFile, '-msg', 'timestamp=on');
-  // seccomp: even a monitor command such as `migrate exec:...` cannot spawn a process.
-  args.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  // seccomp: even a monitor command such as `migrate exec:...` cannot spawn a process. A shared
+  // folder is the exception: QEMU starts smbd when the guest connects, and smbd (which inherits
+  // the filter) changes its user and groups, so that VM's QEMU may spawn and smbd may switch ids.
+  const share = vm.sharedFolder !== null && shareOn !== null;
+  args.push(
+    '-sandbox',
+    `on,obsolete=deny,elevateprivileges=${share ? 'allow' : 'deny'},spawn=${share ? 'allow' : 'deny'},resourcecontrol=deny`,
+  );
   if (options.paused) args.push('-S');
   return args;
 }

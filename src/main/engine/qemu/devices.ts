@@ -129,7 +129,13 @@ const NIC_DRIVERS: Record<Nic['model'], string> = {
   rtl8139: 'rtl8139',
 };
 
-export function nicArgs(nic: Nic, bootindex: number | undefined, runDir: string): string[] {
+/** `share`: the folder this NIC's user-mode network serves over SMB (engine/share). */
+export function nicArgs(
+  nic: Nic,
+  bootindex: number | undefined,
+  runDir: string,
+  share: string | null = null,
+): string[] {
   const hostfwd = nic.portForwards.map((f) => ({
     str: `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
   }));
@@ -150,7 +156,13 @@ export function nicArgs(nic: Nic, bootindex: number | undefined, runDir: string)
           server: true,
           addr: { type: 'unix', path: nicSocket(runDir, nic.id) },
         }
-      : { type: 'user', id: `${nic.id}-net`, ...(hostfwd.length ? { hostfwd } : {}) };
+      : {
+          type: 'user',
+          id: `${nic.id}-net`,
+          ...(hostfwd.length ? { hostfwd } : {}),
+          // JSON carries the path as one value; engine/share checked what smb.conf would misread.
+          ...(share !== null ? { smb: share } : {}),
+        };
   const dev = { netdev: `${nic.id}-net`, mac: nic.mac, id: nic.id, bootindex };
   return ['-netdev', json(netdev), '-device', opts(NIC_DRIVERS[nic.model], dev)];
 }

@@ -11,6 +11,7 @@ import { QemuInstance } from './instance';
 import { qemuErrorLines } from './logs';
 import { LogWriter, rotateAtStart } from './log-writer';
 import { checkFiles, checkPorts, explainStartFailure, recheckExternal } from './preflight';
+import { recheckShare } from '../share/folder';
 import type { PathPolicy } from '../policy/paths';
 import { isOurQemu, qemusByPidFile, readPidFile } from './proc';
 import { startSwtpm } from './tpm';
@@ -83,7 +84,10 @@ export async function launch(
   ensureRuntimeDir(paths);
   cleanRuntime(paths);
   checkFiles(vm, paths.vmDir);
-  if (options.policy) recheckExternal(vm, options.policy);
+  if (options.policy) {
+    recheckExternal(vm, options.policy);
+    recheckShare(vm, options.policy);
+  }
   await checkPorts(vm);
   if (vm.tpm) {
     if (!host.swtpm)

@@ -18,6 +18,7 @@ import { diskPath } from '../qemu/argv';
 import type { EngineContext } from '../context';
 import { clonesOf, templateClaim } from '../rollback/templates';
 import type { Claim } from '../policy/locks';
+import { checkShareFolder, shareNic } from '../share/folder';
 
 /** Written into a VM's directory before its files are removed; see deleteVm and recovery.ts. */
 
@@ -66,6 +67,19 @@ async function applyForwardsLive(
   }
 }
 
+/** The shared folder an edit asks for, checked: a shareable folder and a NIC to carry it. */
+function sharedFolderOf(engine: EngineContext, config: VmConfig, path: string | null): VmConfig['sharedFolder'] {
+  if (path === null) return null;
+  const real = checkShareFolder(engine.policy, path);
+  if (!shareNic(config))
+    throw new HangarError(
+      'INVALID_INPUT',
+      `${config.name} has no NAT (user-mode) network card, which is what carries a shared folder. ` +
+        'Add one, then share the folder.',
+    );
+  return { path: real };
+}
+
 export async function editVm(engine: EngineContext, ref: string, patch: EditVmRequest): Promise<VmConfig> {
   return engine.withVm(ref, 'edit', async (config) => {
     const fields = Object.keys(patch).filter((k) => patch[k as keyof EditVmRequest] !== undefined);
@@ -79,12 +93,13 @@ export async function editVm(engine: EngineContext, ref: string, patch: EditVmRe
         'INVALID_INPUT',
         `${patch.memoryMiB} MiB is more memory than this host has (${hostMemoryMiB} MiB).`,
       );
-    const { portForwards, ...rest } = patch;
+    const { portForwards, sharedFolder, ...rest } = patch;
     if (rest.directBoot) rest.directBoot = externalDirectBoot(engine.policy, rest.directBoot);
     const next: VmConfig = {
       ...config,
       ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
     };
+    if (sharedFolder !== undefined) next.sharedFolder = sharedFolderOf(engine, config, sharedFolder);
     if (portForwards) {
       const [nic, ...others] = next.nics;
       if (!nic)

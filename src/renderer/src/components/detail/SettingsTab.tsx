@@ -8,6 +8,7 @@ import { errorMessage } from '../../store/notices';
 import { useVmDetail } from './hooks';
 import { MediaPanel } from './MediaPanel';
 import { PortForwards } from './PortForwards';
+import { SharedFolderPanel } from './SharedFolderPanel';
 import { formFromConfig, isDirty, patchFromForm, type SettingsForm } from './settings-form';
 
 export function SettingsTab({ vm }: { vm: VmSummary }) {
@@ -185,6 +186,7 @@ export function SettingsTab({ vm }: { vm: VmSummary }) {
         </div>
       </form>
       <MediaPanel vm={vm} config={base} />
+      <SharedFolderPanel vm={vm} config={base} />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { useVmConfig } from '../vm-config';
 import { accessFor, uptimeLabel, type Access } from './access';
+import { CopyButton } from '../CopyButton';
 
 function useNow(everyMs: number): number {
   const [now, setNow] = useState(() => Date.now());
@@ -15,24 +16,9 @@ function useNow(everyMs: number): number {
 }
 
 function CopyText({ item }: { item: Access }) {
-  const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
-  const copy = () =>
-    // Refused on an insecure origin or by permission: the text stays on screen to copy by hand.
-    navigator.clipboard.writeText(item.text).then(
-      () => setCopied('yes'),
-      () => setCopied('no'),
-    );
   return (
     <span className="access-item" data-testid={`access-${item.kind}`}>
-      <code>{item.text}</code>{' '}
-      <button
-        type="button"
-        className="link-button"
-        onClick={() => void copy()}
-        aria-label={`Copy ${item.text}`}
-      >
-        {copied === 'yes' ? 'Copied' : copied === 'no' ? 'Copy failed' : 'Copy'}
-      </button>
+      <code>{item.text}</code> <CopyButton text={item.text} />
     </span>
   );
 }

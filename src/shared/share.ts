@@ -1,0 +1,20 @@
+// Where a VM's shared folder appears in the guest: QEMU's user-mode network serves it as SMB at a
+// fixed address under a fixed name (engine/share/folder.ts), so the mount commands are the same
+// for every VM. The app and `hangar info` show these.
+export const SHARE_HOST = '10.0.2.4';
+export const SHARE_NAME = 'qemu';
+
+export interface MountHelp {
+  linux: string;
+  windows: string;
+}
+
+export function mountHelp(): MountHelp {
+  return {
+    // username=guest with an empty password is what the kernel needs without cifs-utils' helper.
+    linux:
+      `sudo mkdir -p /mnt/host && sudo mount -t cifs //${SHARE_HOST}/${SHARE_NAME} /mnt/host ` +
+      '-o username=guest,password=,uid=$(id -u),gid=$(id -g)',
+    windows: `\\\\${SHARE_HOST}\\${SHARE_NAME}`,
+  };
+}
