@@ -1,7 +1,7 @@
 // The `hangar` command as scripts use it: exit codes, --json, hostile names, the serial console,
 // and the thin-client mode through a running `hangar serve`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guest } from '../support/guest';
@@ -49,6 +49,21 @@ describe('hangar CLI', () => {
     const r = await hangar(env, ['create', '--name', 'x', '--iso', '/no/such.iso']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/\/no\/such\.iso does not exist/);
+  });
+
+  it('refuses install media that is not ISO 9660 or UDF, saying what the file looks like (exit 2)', async () => {
+    // /etc/passwd once made a VM that sat at "No bootable device" while its card said Running.
+    const text = await hangar(env, ['create', '--name', 'x', '--iso', '/etc/passwd']);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toMatch(
+      /\/etc\/passwd is not install media \(ISO 9660 or UDF\): it looks like raw data/,
+    );
+    const qcow2 = join(t.files, 'disk.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', qcow2, '8M']);
+    const disk = await hangar(env, ['create', '--name', 'x', '--iso', qcow2]);
+    expect(disk.code).toBe(2);
+    expect(disk.stderr).toMatch(/looks like a qcow2 image\. Use it as a disk instead/);
+    expect((await hangar(env, ['list', '--json'])).json()).toEqual([]);
   });
 
   it('runs the README example: create, start, wait, snapshot, change, revert, delete', async () => {

@@ -14,6 +14,7 @@ import { createDispatcher } from '../../src/main/api/dispatch';
 import { Engine } from '../../src/main/engine/engine';
 import { startHostServer, type HostServer } from '../../src/main/server';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium';
+import { makeIso } from '../support/iso';
 
 const haveChromium = existsSync(CHROMIUM_PATH);
 if (!haveChromium)
@@ -90,7 +91,7 @@ beforeAll(async () => {
   mkdirSync(t.downloads, { recursive: true });
   mkdirSync(join(t.home, '.ssh'));
   mkdirSync(join(t.root, 'static', 'assets'), { recursive: true });
-  writeFileSync(iso, 'not really an ISO, but a regular file the policy accepts');
+  makeIso(iso);
   writeFileSync(join(t.downloads, 'notes.txt'), 'x');
   writeFileSync(secret, 'PRIVATE KEY\n');
   writeFileSync(

@@ -14,6 +14,7 @@ import { Engine } from '../../src/main/engine/engine';
 import { createDispatcher, type Dispatcher } from '../../src/main/api/dispatch';
 import { diskPath } from '../../src/main/engine/qemu/argv';
 import { tempHome } from '../support/env';
+import { makeIso } from '../support/iso';
 
 let t: ReturnType<typeof tempHome>;
 /** Outside the home: the shared ISO and the external disk. */
@@ -108,7 +109,7 @@ beforeAll(async () => {
   O = mkdtempSync(join(tmpdir(), 'hangar-del-outside-'));
   engine = await Engine.open({ env: t.env, home: t.home });
   api = createDispatcher(engine);
-  writeFileSync(join(O, 'shared.iso'), Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => (i * 7) % 251)));
+  makeIso(join(O, 'shared.iso'));
   execFileSync(engine.host.qemuImg.path, ['create', '-q', '-f', 'raw', join(O, 'ext.raw'), '8M']);
   writeFileSync(join(O, 'ext.raw'), 'external disk data', { flag: 'r+' });
   const iso = join(O, 'shared.iso');

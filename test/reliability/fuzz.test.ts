@@ -34,6 +34,7 @@ import { buildArgv, type LaunchPaths } from '../../src/main/engine/qemu/argv';
 import { HOST } from '../../src/main/engine/testing/fixtures';
 import { tempHome } from '../support/env';
 import { parseOpts, splitOpts, VERBATIM_OPTIONS, walkArgv } from './support/qemu-opts';
+import { makeIso } from '../support/iso';
 
 const RUNS = Number(process.env.HANGAR_FUZZ_RUNS ?? 300);
 const ARGV_RUNS = Number(process.env.HANGAR_FUZZ_ARGV_RUNS ?? 5000);
@@ -534,7 +535,7 @@ function makeOutside(): void {
   mkdirSync(join(S, 'dir'));
   writeFileSync(join(S, 'empty'), '');
   writeFileSync(join(S, 'garbage.img'), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131) % 256)));
-  writeFileSync(join(S, 'test.iso'), Buffer.alloc(64 * 1024));
+  makeIso(join(S, 'test.iso'));
   writeFileSync(join(S, 'kernel'), Buffer.alloc(4096, 1));
   const img = (name: string, format: string) =>
     execFileSync(HOST.qemuImg.path, ['create', '-q', '-f', format, join(S, name), '8M']);

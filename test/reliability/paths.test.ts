@@ -14,6 +14,7 @@ import { Engine } from '../../src/main/engine/engine';
 import { createDispatcher, type Dispatcher } from '../../src/main/api/dispatch';
 import { runtimeRoot } from '../../src/main/engine/config/paths';
 import { closeEngine, tempHome } from '../support/env';
+import { makeIso } from '../support/iso';
 
 const RUNS = Number(process.env.HANGAR_FUZZ_PATH_RUNS ?? 400);
 const SEED = Number(process.env.HANGAR_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -53,7 +54,7 @@ beforeAll(async () => {
     ...base,
     disk: { kind: 'new', size: '8M' },
   })) as VmConfig;
-  writeFileSync(join(U, 'plain.iso'), 'not really an ISO, but a regular file of the user');
+  makeIso(join(U, 'plain.iso'));
   // With a CD-ROM drive, so media.insert gets as far as the path.
   target = (await api.call('vm.create', {
     name: 'target',

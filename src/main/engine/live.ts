@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
 import type { EngineContext } from './context';
-import { externalFile } from './vms/external';
+import { externalIso } from './vms/external';
 import { QmpCommandError } from './qmp';
 import { textToKeys } from './keys';
 
@@ -33,7 +33,7 @@ export async function insertMedia(
 ): Promise<VmConfig> {
   return engine.withVm(ref, 'media', async (config) => {
     const cd = cdrom(config, drive);
-    iso = externalFile(engine.policy, iso, 'ISO image');
+    iso = externalIso(engine.policy, iso);
     if (isRunning(engine, config.id)) {
       await engine.qmp(config.id).execute('blockdev-change-medium', {
         id: cd.id,

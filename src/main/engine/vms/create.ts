@@ -21,7 +21,7 @@ import type { PathPolicy } from '../policy/paths';
 import { ImageLibrary } from '../images/library';
 import { lookupOs, withOsDefaults } from '../images/os-defaults';
 import { findOs } from '../images/osinfo';
-import { externalDirectBoot, externalFile, externalImage, type ExternalImage } from './external';
+import { externalDirectBoot, externalImage, externalIso, type ExternalImage } from './external';
 
 /**
  * Builds the config in memory; nothing touches the disk here. Host paths in `req` have passed
@@ -121,7 +121,7 @@ export async function createVm(req: CreateVmParsed, ctx: CreateContext): Promise
   // Every host path passes the policy and is used by its real path from here on.
   req = {
     ...req,
-    iso: req.iso ? externalFile(ctx.policy, req.iso, 'ISO image') : null,
+    iso: req.iso ? externalIso(ctx.policy, req.iso) : null,
     directBoot: externalDirectBoot(ctx.policy, req.directBoot),
   };
   const base = req.image ? libraryBase(ctx, req.image) : null;

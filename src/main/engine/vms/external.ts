@@ -9,6 +9,7 @@ import type { ConfigStore } from '../config/store';
 import type { QemuImg } from '../storage/qemu-img';
 import { checkHostPath, type PathPolicy, type PathUse } from '../policy/paths';
 import { backingChain, requireConfirmedChain } from '../policy/chain';
+import { sniffFormat } from '../images/sniff';
 
 export interface ExternalContext {
   img: QemuImg;
@@ -68,6 +69,26 @@ export async function externalImage(
 /** An ISO, kernel or initrd: a regular file outside Hangar's data, by its real path. */
 export function externalFile(policy: PathPolicy, path: string, use: PathUse): string {
   return checkHostPath(policy, path, use).path;
+}
+
+/**
+ * Install media: a file the policy accepts that is also an ISO 9660 or UDF image. Anything else
+ * (a text file, a disk image) would start a VM that sits at "no bootable device" while its card
+ * says Running, so it is refused with what the file looks like and what to do instead.
+ */
+export function externalIso(policy: PathPolicy, path: string): string {
+  const real = externalFile(policy, path, 'ISO image');
+  const format = sniffFormat(real);
+  if (format === 'iso') return real;
+  const disk = format !== 'raw' && format !== 'ova';
+  throw new HangarError(
+    'INVALID_INPUT',
+    `${path} is not install media (ISO 9660 or UDF): it looks like ${format === 'raw' ? 'raw data' : `a ${format} image`}. ` +
+      (disk
+        ? 'Use it as a disk instead (hangar create --disk FILE, or Existing disk in the app).'
+        : 'Choose an .iso file.'),
+    { path, format },
+  );
 }
 
 export function externalDirectBoot<T extends z.output<typeof DirectBoot> | null>(
