@@ -1,27 +1,47 @@
-// The shared folder in Settings: the folder the CLI shared, the mount commands to copy, and Stop
-// sharing, which waits for a stopped VM. axe checks the panel in both schemes.
-import { mkdirSync } from 'node:fs';
+// The shared folder in Settings: chosen in the host server's picker (the app cannot name a
+// folder), shown with the mount commands to copy, refused where it would expose Hangar's data,
+// and stopped, which waits for a stopped VM. axe checks the panel in both schemes.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { mountHelp } from '../src/shared/share';
 import { expect, test, createGuestVm } from './fixtures';
+import { PickerPage } from './pages/PickerPage';
 
-test('a shared folder is shown with its mount commands and can be stopped from Settings', async ({
+test('a folder is shared from Settings through the picker, shown with its mount commands, and stopped', async ({
   page,
   hangar,
 }) => {
   const id = createGuestVm(hangar, 'shares a folder');
   const folder = join(hangar.home, '..', 'e2e-shared folder');
   mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'notes.txt'), 'x');
   await page.goto(`${hangar.url}#/vm/${id}/settings`);
-  await expect(page.getByTestId('share-none')).toContainText('--share DIR');
-
-  const shared = hangar.cli(['edit', id, '--share', folder]);
-  expect(shared.code, shared.stderr).toBe(0);
   const panel = page.getByTestId('share-panel');
+  await expect(panel.getByTestId('share-none')).toBeVisible();
+
+  // The folder above the app's data holds every VM's disks: the picker refuses to share it.
+  let opened = page.waitForEvent('popup');
+  await panel.getByTestId('share-choose').click();
+  let picker = new PickerPage(await opened);
+  await picker.shareFolder(join(hangar.home, '..'));
+  await expect(picker.popup.getByTestId('picker-error')).toContainText("contains Hangar's own data");
+  await picker.popup.getByTestId('picker-cancel').click();
+  await expect(panel.getByTestId('share-choose')).toBeEnabled();
+  await expect(panel.getByTestId('share-none')).toBeVisible();
+
+  opened = page.waitForEvent('popup');
+  await panel.getByTestId('share-choose').click();
+  picker = new PickerPage(await opened);
+  await picker.popup.getByTestId('picker-location').fill(folder);
+  await picker.popup.getByTestId('picker-go').click();
+  await expect(picker.popup.getByTestId('picker-folder')).toHaveText(folder);
+  await picker.popup.getByTestId('picker-use').click();
   await expect(panel.getByTestId('share-path')).toHaveText(folder);
   await expect(panel.getByTestId('share-linux')).toHaveText(mountHelp().linux);
   await expect(panel.getByTestId('share-windows')).toHaveText('\\\\10.0.2.4\\qemu');
+  const info = () => hangar.cli(['info', id]).json as { config: { sharedFolder: { path: string } | null } };
+  expect(info().config.sharedFolder).toEqual({ path: folder });
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     const axe = await new AxeBuilder({ page })
@@ -32,12 +52,12 @@ test('a shared folder is shown with its mount commands and can be stopped from S
     await panel.screenshot({ path: `docs/screenshots/share-${scheme}.png` });
   }
 
-  // Set up at each start: while the VM runs, stopping the share waits.
+  // Set up at each start: while the VM runs, the share waits.
   expect(hangar.cli(['start', id]).code).toBe(0);
   await expect(panel.getByTestId('share-stop')).toBeDisabled();
+  await expect(panel.getByTestId('share-choose')).toBeDisabled();
   expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
   await panel.getByTestId('share-stop').click();
-  await expect(page.getByTestId('share-none')).toBeVisible();
-  const info = hangar.cli(['info', id]);
-  expect((info.json as { config: { sharedFolder: unknown } }).config.sharedFolder).toBeNull();
+  await expect(panel.getByTestId('share-none')).toBeVisible();
+  expect(info().config.sharedFolder).toBeNull();
 });

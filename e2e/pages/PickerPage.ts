@@ -20,6 +20,13 @@ export class PickerPage {
     await this.popup.getByTestId('picker-use').click();
   }
 
+  /** Goes to a folder (typed in the location box), checks what it offers and shares it. */
+  async shareFolder(dir: string): Promise<void> {
+    await this.popup.getByTestId('picker-location').fill(dir);
+    await this.popup.getByTestId('picker-go').click();
+    await this.popup.getByTestId('picker-use').click();
+  }
+
   /** Opens the picker by clicking `button` in the app, and chooses `file` in it. */
   static async pick(page: Page, button: string, file: string): Promise<void> {
     const opened = page.waitForEvent('popup');

@@ -32,9 +32,9 @@ export function isGrantRef(value: unknown): value is string {
 /**
  * What a picked file is for: the picker filters by it, and a grant is usable only for it (a file
  * chosen as a read-only ISO never comes back as a disk the VM writes). `file`: any file to copy
- * into a guest.
+ * into a guest. `folder`: a folder (not a file) to share with a guest (engine/share).
  */
-export const PickPurpose = z.enum(['iso', 'disk', 'kernel', 'initrd', 'file']);
+export const PickPurpose = z.enum(['iso', 'disk', 'kernel', 'initrd', 'file', 'folder']);
 export type PickPurpose = z.infer<typeof PickPurpose>;
 
 /** A file chosen in the picker (or the desktop app's file dialog): the grant, and for display its name and path. */

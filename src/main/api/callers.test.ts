@@ -161,6 +161,14 @@ const PATH_FIELDS: {
     received: () => (seen.calls[0]!.args[2] as { directBoot: { initrd: string } }).directBoot.initrd,
   },
   {
+    method: 'vm.edit',
+    field: 'patch.sharedFolder',
+    purpose: 'folder',
+    file: user,
+    params: (p) => ({ vm: 'v', patch: { sharedFolder: p } }),
+    received: () => (seen.calls[0]!.args[2] as { sharedFolder: string }).sharedFolder,
+  },
+  {
     method: 'disk.add',
     field: 'disk.path',
     purpose: 'disk',
@@ -268,7 +276,8 @@ describe('what each caller may name', () => {
     async (_name, f) => {
       const { api, kernel } = await rendererApi();
       const other: PickPurpose = f.purpose === 'iso' ? 'disk' : 'iso';
-      const wrong = await api.files.grant(f.file, other);
+      // A folder cannot be granted as an ISO at all: a file granted so stands in for it.
+      const wrong = await api.files.grant(f.purpose === 'folder' ? files.iso : f.file, other);
       const foreign = await createDispatcher(engine).files.grant(f.file, f.purpose);
       if (!wrong.ok || !foreign.ok) throw new Error('no grant');
       await expect(api.call(f.method, f.params(wrong.file.grant, kernel), 'renderer')).rejects.toMatchObject({
@@ -430,16 +439,18 @@ describe('what each caller may name', () => {
     expect(seen.calls[0]!.args[3]).toBe(join(user, 'out.txt'));
   });
 
-  it('renderer: may stop sharing a folder but not name one (no folder picker yet); the user may', async () => {
+  it('renderer: may stop sharing (null names nothing); a folder only through a grant made for sharing', async () => {
     const api = createDispatcher(engine);
-    await expect(
-      api.call('vm.edit', { vm: 'v', patch: { sharedFolder: user } }, 'renderer'),
-    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/--share DIR/) });
-    expect(seen.calls).toEqual([]);
     await api.call('vm.edit', { vm: 'v', patch: { sharedFolder: null } }, 'renderer');
     expect(seen.calls[0]!.args[2]).toEqual({ sharedFolder: null });
-    await api.call('vm.edit', { vm: 'v', patch: { sharedFolder: user } });
-    expect(seen.calls[1]!.args[2]).toEqual({ sharedFolder: user });
+    // A file granted to copy into a guest is no folder to share, and the folder holding Hangar's
+    // data is never granted at all.
+    const notes = await api.files.grant(files.file, 'file');
+    if (!notes.ok) throw new Error('no grant');
+    await expect(
+      api.call('vm.edit', { vm: 'v', patch: { sharedFolder: notes.file.grant } }, 'renderer'),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(api.files.grant(root, 'folder')).rejects.toThrow(/contains Hangar's own data/);
   });
 
   it('renderer: a VM’s own recorded kernel may be sent back unchanged, no other path', async () => {

@@ -131,20 +131,20 @@ export function resolveCallerPaths<M extends ApiMethod>(
     }
     case 'vm.edit': {
       const p = params as Parsed<'vm.edit'>;
-      // A shared folder hands the guest a whole tree: until the picker chooses folders, the app
-      // may stop sharing (null names nothing) but not name a folder.
-      if (caller === 'renderer' && typeof p.patch.sharedFolder === 'string')
-        throw new HangarError(
-          'INVALID_INPUT',
-          'The app cannot choose a folder to share yet: share it with hangar edit VM --share DIR.',
-        );
-      if (!p.patch.directBoot) return params;
+      // A shared folder hands the guest a whole tree: from the app, only one the user chose in
+      // the picker for sharing (null, stop sharing, names nothing).
+      const shared = p.patch.sharedFolder;
+      const patch =
+        typeof shared === 'string'
+          ? { ...p.patch, sharedFolder: hostFile(shared, 'folder', caller, ctx).path }
+          : p.patch;
+      if (!patch.directBoot) return { ...p, patch } as Parsed<M>;
       // The settings form may send the VM's own kernel back with a new command line.
       const recorded = caller === 'renderer' ? ctx.recordedBoot(p.vm) : null;
       const unchanged = recorded ? [recorded.kernel, ...(recorded.initrd ? [recorded.initrd] : [])] : [];
       return {
         ...p,
-        patch: { ...p.patch, directBoot: directBoot(p.patch.directBoot, caller, ctx, unchanged) },
+        patch: { ...patch, directBoot: directBoot(patch.directBoot, caller, ctx, unchanged) },
       } as Parsed<M>;
     }
     case 'disk.add': {

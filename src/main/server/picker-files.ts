@@ -15,6 +15,8 @@ const MATCH: Readonly<Record<PickPurpose, RegExp>> = {
   kernel: /^(vmlinuz|vmlinux|bzimage|kernel)|\.(efi|kernel)$/i,
   initrd: /^(initrd|initramfs)|\.(cpio|cpio\.gz|img)$/i,
   file: /(?:)/,
+  // A folder is chosen by opening it; its files are not offered.
+  folder: /(?!)/,
 };
 
 export const PURPOSE_FILTER_LABEL: Readonly<Record<PickPurpose, string>> = {
@@ -23,6 +25,7 @@ export const PURPOSE_FILTER_LABEL: Readonly<Record<PickPurpose, string>> = {
   kernel: 'kernels (vmlinuz*, bzImage, *.efi)',
   initrd: 'initrds (initrd*, initramfs*, .img, .cpio)',
   file: 'files',
+  folder: 'folders',
 };
 
 export function matchesPurpose(name: string, purpose: PickPurpose): boolean {

@@ -11,6 +11,7 @@ const TITLE: Readonly<Record<PickPurpose, string>> = {
   kernel: 'Choose a kernel',
   initrd: 'Choose an initrd',
   file: 'Choose a file',
+  folder: 'Choose a folder to share',
 };
 
 export function escapeHtml(text: string): string {
@@ -96,14 +97,16 @@ export function renderListing(p: ListingPage): string {
   if (listing) {
     out.push(crumbs(listing.dir, view));
     const toggles = [
-      view.allFiles
-        ? `<a href="${escapeHtml(folderHref(listing.dir, { ...view, allFiles: false }))}">Show only ${PURPOSE_FILTER_LABEL[p.purpose]}</a>`
-        : `<a href="${escapeHtml(folderHref(listing.dir, { ...view, allFiles: true }))}" data-testid="picker-all">Show all files</a>`,
+      p.purpose === 'folder'
+        ? null
+        : view.allFiles
+          ? `<a href="${escapeHtml(folderHref(listing.dir, { ...view, allFiles: false }))}">Show only ${PURPOSE_FILTER_LABEL[p.purpose]}</a>`
+          : `<a href="${escapeHtml(folderHref(listing.dir, { ...view, allFiles: true }))}" data-testid="picker-all">Show all files</a>`,
       view.showHidden
         ? `<a href="${escapeHtml(folderHref(listing.dir, { ...view, showHidden: false }))}">Hide hidden files</a>`
         : `<a href="${escapeHtml(folderHref(listing.dir, { ...view, showHidden: true }))}">Show hidden files</a>`,
     ];
-    out.push(`<p class="toggles">${toggles.join(' · ')}</p>`);
+    out.push(`<p class="toggles">${toggles.filter(Boolean).join(' · ')}</p>`);
     const dirs = [
       ...(listing.parent !== null
         ? [
@@ -134,6 +137,10 @@ export function renderListing(p: ListingPage): string {
     if (listing.hidden)
       notes.push(`${listing.hidden} hidden name${listing.hidden === 1 ? '' : 's'} not shown.`);
     if (listing.truncated) notes.push(`${listing.truncated} more entries not read.`);
+    if (p.purpose === 'folder') {
+      out.push(shareForm(listing, view));
+      return page(TITLE[p.purpose], out.join('\n'));
+    }
     out.push(
       `<form method="post" action="choose" class="files">` +
         `<input type="hidden" name="dir" value="${escapeHtml(listing.dir)}">` +
@@ -155,6 +162,21 @@ export function renderListing(p: ListingPage): string {
     );
   }
   return page(TITLE[p.purpose], out.join('\n'));
+}
+
+/** A folder is chosen by opening it and sharing the folder on screen; its files are only shown. */
+function shareForm(listing: Listing, view: ViewOptions): string {
+  const files = listing.files.length + listing.filtered;
+  return (
+    `<form method="post" action="choose" class="files">` +
+    `<input type="hidden" name="path" value="${escapeHtml(listing.dir)}">` +
+    (view.showHidden ? '<input type="hidden" name="hidden" value="1">' : '') +
+    `<p>The guest will see <code data-testid="picker-folder">${escapeHtml(listing.dir)}</code> and everything ` +
+    `below it${files ? ` (${files} file${files === 1 ? '' : 's'} here)` : ''}, and may change it.</p>` +
+    `<p class="muted">A folder that holds Hangar's own data cannot be shared: the guest would reach every VM's disks.</p>` +
+    `<div class="actions"><button type="submit" formaction="cancel" formnovalidate data-testid="picker-cancel">Cancel</button>` +
+    `<button type="submit" class="primary" data-testid="picker-use">Share this folder</button></div></form>`
+  );
 }
 
 /** A disk built on other files: the user confirms that very chain here, where the page cannot. */

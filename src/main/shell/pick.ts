@@ -19,6 +19,7 @@ export const DIALOG_FILTERS: Readonly<Record<PickPurpose, FileFilter[]>> = {
   kernel: [ALL],
   initrd: [ALL, { name: 'Initrd images', extensions: ['img', 'cpio', 'gz'] }],
   file: [ALL],
+  folder: [],
 };
 
 const TITLES: Readonly<Record<PickPurpose, string>> = {
@@ -27,6 +28,7 @@ const TITLES: Readonly<Record<PickPurpose, string>> = {
   kernel: 'Choose a kernel',
   initrd: 'Choose an initrd',
   file: 'Choose a file',
+  folder: 'Choose a folder to share',
 };
 
 /** Shows the dialog; null when the user cancels (at the file or at the chain). */
@@ -40,7 +42,7 @@ export async function pickWithDialog(
   const chosen = await dialog.showOpenDialog(win, {
     title: TITLES[purpose],
     defaultPath: existsSync(downloads) ? downloads : home,
-    properties: ['openFile', 'dontAddToRecent'],
+    properties: [purpose === 'folder' ? 'openDirectory' : 'openFile', 'dontAddToRecent'],
     filters: DIALOG_FILTERS[purpose],
   });
   const path = chosen.canceled ? undefined : chosen.filePaths[0];

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { HangarError } from '../../../shared/errors';
 import { isGrantRef, type PickPurpose } from '../../../shared/requests';
 import { checkHostPath, type PathPolicy, type PathUse } from './paths';
+import { checkShareFolder } from '../share/folder';
 
 export const GRANT_TTL_MS = 30 * 60 * 1000;
 export const MAX_GRANTS = 256;
@@ -40,12 +41,13 @@ export interface GrantOptions {
   now?: () => number;
 }
 
-export const PURPOSE_USE: Readonly<Record<PickPurpose, PathUse>> = {
+export const PURPOSE_USE: Readonly<Record<PickPurpose, PathUse | 'folder to share'>> = {
   iso: 'ISO image',
   disk: 'disk image',
   kernel: 'kernel',
   initrd: 'initrd',
   file: 'file to copy',
+  folder: 'folder to share',
 };
 
 function sameChain(a: string[] | null, b: string[] | null): boolean {
@@ -80,7 +82,7 @@ export class GrantTable {
    * again for the same purpose and chain gets its existing reference back, refreshed.
    */
   grant(path: string, purpose: PickPurpose, confirmedChain: string[] | null = null): string {
-    const real = checkHostPath(this.policy, path, PURPOSE_USE[purpose]).path;
+    const real = checked(this.policy, path, purpose);
     this.sweep();
     const chain = confirmedChain ? [...confirmedChain] : null;
     for (const [id, g] of this.entries) {
@@ -129,7 +131,7 @@ export class GrantTable {
         { path: g.path },
       );
     }
-    const real = checkHostPath(this.policy, g.path, PURPOSE_USE[purpose]).path;
+    const real = checked(this.policy, g.path, purpose);
     if (real !== g.path) {
       throw new HangarError(
         'CONFLICT',
@@ -151,6 +153,13 @@ export class GrantTable {
     const now = this.now();
     for (const [id, g] of this.entries) if (g.expiresAt <= now) this.entries.delete(id);
   }
+}
+
+/** The real path the policy accepts for a purpose: a folder to share has rules of its own. */
+function checked(policy: PathPolicy, path: string, purpose: PickPurpose): string {
+  return purpose === 'folder'
+    ? checkShareFolder(policy, path)
+    : checkHostPath(policy, path, PURPOSE_USE[purpose] as PathUse).path;
 }
 
 function article(use: string): string {

@@ -1,25 +1,42 @@
 // The VM's shared folder: which host folder the guest can mount, the commands that mount it, and
-// a way to stop sharing. A folder is chosen with the CLI for now: the app never names a host
-// folder itself (the engine refuses it from the UI), and the picker does not choose folders yet.
+// choosing or stopping it. The folder is chosen in the file dialog (the native one in the desktop
+// app, the host server's picker in a browser), never typed: the engine takes only a grant made
+// for sharing from the UI. The share is set up at each start, so it changes while stopped.
+import { useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { mountHelp } from '../../../../shared/share';
 import type { VmConfig } from '../../../../shared/vm';
 import { api } from '../../api/client';
+import { pickFile } from '../../api/pick';
 import { attempt } from '../../store/notices';
 import { CopyButton } from '../CopyButton';
 
 export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmConfig }) {
+  const [choosing, setChoosing] = useState(false);
   const stopped = vm.state === 'stopped' || vm.state === 'crashed';
   const share = config.sharedFolder;
   const help = mountHelp();
+  const locked = stopped ? undefined : 'Stop the VM first: the share is set up when it starts.';
+
+  const choose = async () => {
+    setChoosing(true);
+    try {
+      await attempt('Could not share the folder', async () => {
+        const folder = await pickFile('folder');
+        if (folder) await api('vm.edit', { vm: vm.id, patch: { sharedFolder: folder.grant } });
+      });
+    } finally {
+      setChoosing(false);
+    }
+  };
+
   return (
     <section className="detail-share" aria-label="Shared folder" data-testid="share-panel">
       <h3>Shared folder</h3>
       {!share ? (
         <p className="muted" data-testid="share-none">
-          No folder is shared. Share one with{' '}
-          <code>hangar edit {JSON.stringify(config.name)} --share DIR</code>; the guest then mounts it over
-          the VM's NAT network.
+          No folder is shared. A shared folder is one folder of this computer that the guest mounts over its
+          NAT network, read-write.
         </p>
       ) : (
         <>
@@ -36,11 +53,28 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
               <code data-testid="share-windows">{help.windows}</code> <CopyButton text={help.windows} />
             </dd>
           </dl>
+        </>
+      )}
+      <div className="detail-share-actions">
+        <button
+          type="button"
+          data-testid="share-choose"
+          disabled={!stopped || choosing}
+          title={locked}
+          onClick={() => void choose()}
+        >
+          {choosing
+            ? 'Choose the folder in the file dialog…'
+            : share
+              ? 'Share another folder…'
+              : 'Share a folder…'}
+        </button>
+        {share && (
           <button
             type="button"
             data-testid="share-stop"
             disabled={!stopped}
-            title={stopped ? undefined : 'Stop the VM first: the share is set up when it starts.'}
+            title={locked}
             onClick={() =>
               void attempt('Could not stop sharing', () =>
                 api('vm.edit', { vm: vm.id, patch: { sharedFolder: null } }),
@@ -49,13 +83,9 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
           >
             Stop sharing
           </button>
-          {!stopped && (
-            <p className="muted detail-hint">
-              Stop the VM to stop sharing; the share is set up at each start.
-            </p>
-          )}
-        </>
-      )}
+        )}
+      </div>
+      {!stopped && <p className="muted detail-hint">Stop the VM to change the shared folder.</p>}
     </section>
   );
 }
