@@ -115,6 +115,8 @@ export const ApiParams = {
   'vm.sendKeys': Vm.extend({ keys: z.string().min(1).max(100) }),
   'vm.typeText': Vm.extend({ text: z.string().min(1).max(10_000) }),
   'vm.screenshot': Vm,
+  /** The screen as last captured while the VM ran (kept in its folder), for a stopped VM's card. */
+  'vm.lastFrame': Vm,
   'vm.monitor': Vm.extend({ command: z.string().min(1).max(4096) }),
   'vm.log': Vm.extend({ lines: z.number().int().min(1).max(5000).optional() }),
   /** The VM's history (state changes and operations), newest first. */
@@ -322,6 +324,7 @@ export interface ApiResults {
   'vm.sendKeys': null;
   'vm.typeText': null;
   'vm.screenshot': { png: string };
+  'vm.lastFrame': { png: string | null; at: string | null };
   'vm.monitor': { output: string };
   'vm.log': { text: string };
   'vm.history': JournalEntry[];

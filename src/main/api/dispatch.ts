@@ -25,7 +25,7 @@ import { createVm } from '../engine/vms/create';
 import { cloneVm, deleteVm, editVm } from '../engine/vms/manage';
 import { createSnapshot, deleteSnapshot, editSnapshot, listSnapshots } from '../engine/snapshots';
 import { revertSnapshot } from '../engine/snapshot-revert';
-import { ejectMedia, insertMedia, monitor, screenshotPng, sendKeys, typeText } from '../engine/live';
+import { ejectMedia, insertMedia, lastFrame, monitor, screenshotPng, sendKeys, typeText } from '../engine/live';
 import { findIsos } from '../engine/isos';
 import { clearBaseline, resetToBaseline, setBaseline } from '../engine/rollback/baseline';
 import { linkedClone, makeIndependent, setTemplate } from '../engine/rollback/templates';
@@ -157,6 +157,7 @@ function handlers(engine: Engine): Handlers {
     'disk.convert': ({ vm, disk, format }) => convertDisk(engine, vm, disk, format),
     'disk.remove': ({ vm, disk, deleteFile }) => removeDisk(engine, vm, disk, deleteFile),
     'vm.screenshot': async ({ vm }) => ({ png: (await screenshotPng(engine, vm)).toString('base64') }),
+    'vm.lastFrame': async ({ vm }) => lastFrame(engine, vm),
     'vm.monitor': async ({ vm, command }) => {
       checkMonitorCommand(command);
       return { output: await monitor(engine, vm, command) };

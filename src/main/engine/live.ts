@@ -1,6 +1,6 @@
 // Things done to a running VM's devices over QMP: CD-ROM media, keys, screenshots and the
 // human monitor. Media changes are also written to vm.json, so they survive a restart.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { VmConfig } from '../../shared/vm';
@@ -9,6 +9,8 @@ import type { EngineContext } from './context';
 import { externalIso } from './vms/external';
 import { QmpCommandError } from './qmp';
 import { textToKeys } from './keys';
+import { LAST_FRAME_FILE } from './config/filenames';
+import { writeFileAtomic } from './config/atomic';
 
 function isRunning(engine: EngineContext, id: string): boolean {
   const s = engine.runtime(id).state;
@@ -109,9 +111,38 @@ export async function screenshotPng(engine: EngineContext, ref: string): Promise
   );
   try {
     await engine.qmp(config.id).execute('screendump', { filename: tmp, format: 'png' });
-    return readFileSync(tmp);
+    const png = readFileSync(tmp);
+    keepLastFrame(engine, config.id, png);
+    return png;
   } finally {
     rmSync(tmp, { force: true });
+  }
+}
+
+/** When each VM's frame was last written, so the cards' polling writes one every 20 s at most. */
+const frameWritten = new Map<string, number>();
+const FRAME_EVERY_MS = 20_000;
+
+function keepLastFrame(engine: EngineContext, id: string, png: Buffer): void {
+  const file = join(engine.paths(id).vmDir, LAST_FRAME_FILE);
+  const now = Date.now();
+  if (now - (frameWritten.get(file) ?? 0) < FRAME_EVERY_MS) return;
+  frameWritten.set(file, now);
+  try {
+    writeFileAtomic(file, png);
+  } catch {
+    // Only a picture for the card: a full disk or a VM deleted meanwhile loses nothing.
+  }
+}
+
+/** The last frame kept for a VM, or nulls when it never ran with a screen to capture. */
+export function lastFrame(engine: EngineContext, ref: string): { png: string | null; at: string | null } {
+  const file = join(engine.paths(engine.resolve(ref).id).vmDir, LAST_FRAME_FILE);
+  try {
+    const at = statSync(file).mtime.toISOString();
+    return { png: readFileSync(file).toString('base64'), at };
+  } catch {
+    return { png: null, at: null };
   }
 }
 

@@ -18,3 +18,6 @@ export const pendingName = (path: string): string => `${path}.new`;
 export const JOURNAL_FILE = 'events.jsonl';
 /** The libvirt hosts the user added, in $HANGAR_HOME. */
 export const HOSTS_FILE = 'hosts.json';
+
+/** The VM's screen as last captured while it ran: what its card shows once it is off. */
+export const LAST_FRAME_FILE = 'last-frame.png';

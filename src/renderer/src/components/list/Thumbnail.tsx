@@ -1,6 +1,7 @@
 // A live picture of a running VM's screen. It polls vm.screenshot about every 5 s, but only while
 // the card is on screen, the window is visible and the VM runs; a failed capture keeps the last
 // picture (a guest mid-reboot has no display for a moment, which is no reason to blank the card).
+// A stopped VM shows the frame the engine kept from those captures, dimmed under its state.
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { VmState } from '../../../../shared/state';
 import { api } from '../../api/client';
@@ -71,15 +72,42 @@ export function Thumbnail({ id, name, state }: { id: string; name: string; state
     };
   }, [id, polling]);
 
-  // A stopped VM's old screen would mislead; a paused one's is exactly what it shows.
+  const last = useLastFrame(id, state === 'stopped' || state === 'crashed');
   const live = state === 'running' || state === 'paused' || state === 'stopping';
   return (
     <div ref={box} className={`card-screen card-screen-${state}`}>
       {live && png ? (
         <img src={`data:image/png;base64,${png}`} alt={`Screen of ${name}`} data-testid="card-thumbnail" />
+      ) : !live && last ? (
+        // Dimmed, with the state over it: an old screen must not pass for a running one.
+        <>
+          <img
+            className="card-screen-last"
+            src={`data:image/png;base64,${last.png}`}
+            alt={`Last screen of ${name}, ${last.at ? `captured ${new Date(last.at).toLocaleString()}` : ''}`}
+            data-testid="card-last-frame"
+          />
+          <span className="card-screen-empty card-screen-over">{EMPTY_TEXT[state]}</span>
+        </>
       ) : (
         <span className="card-screen-empty">{EMPTY_TEXT[state]}</span>
       )}
     </div>
   );
+}
+
+/** A stopped VM's last captured screen, asked for once each time it stops (or the card appears). */
+function useLastFrame(id: string, stopped: boolean): { png: string; at: string | null } | null {
+  const [frame, setFrame] = useState<{ png: string; at: string | null } | null>(null);
+  useEffect(() => {
+    if (!stopped) return;
+    let current = true;
+    api('vm.lastFrame', { vm: id })
+      .then((f) => current && setFrame(f.png ? { png: f.png, at: f.at } : null))
+      .catch(() => undefined);
+    return () => {
+      current = false;
+    };
+  }, [id, stopped]);
+  return stopped ? frame : null;
 }
