@@ -83,6 +83,9 @@ test('create, start, console, serial, snapshot, revert, shut down, delete', asyn
   await page.getByTestId('snapshot-save').click();
   const row = page.locator('[data-testid="snapshot-row"][data-snapshot-name="before change"]');
   await expect(row).toBeVisible();
+  // Taken while running: the row shows the screen of that moment and the RAM it saved.
+  await expect(row.getByTestId('snapshot-thumbnail')).toBeVisible();
+  await expect(row.getByTestId('snapshot-ram')).toHaveText(/RAM \d+ MiB/);
 
   await detail.tab('serial');
   await detail.serialRun('echo v2 > /mnt/disk/state; sync; cat /mnt/disk/state', /^v2\s*$/m);

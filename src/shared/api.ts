@@ -130,6 +130,8 @@ export const ApiParams = {
   }),
   'snapshot.revert': Vm.extend({ snapshot: z.string().min(1).max(200) }),
   'snapshot.delete': Vm.extend({ snapshot: z.string().min(1).max(200) }),
+  /** The screen as it was when the snapshot was taken (running VMs only), or null. */
+  'snapshot.thumbnail': Vm.extend({ snapshot: z.string().min(1).max(200) }),
   'media.insert': Vm.extend({ path: HostFile, drive: z.string().max(16).optional() }),
   'media.eject': Vm.extend({ drive: z.string().max(16).optional() }),
   'disk.info': z.object({ path: HostFile }),
@@ -328,11 +330,17 @@ export interface ApiResults {
   'vm.monitor': { output: string };
   'vm.log': { text: string };
   'vm.history': JournalEntry[];
-  'snapshot.list': (SnapshotMeta & { current: boolean; missingIn: string[] })[];
+  'snapshot.list': (SnapshotMeta & {
+    current: boolean;
+    missingIn: string[];
+    ramBytes: number;
+    thumbnail: boolean;
+  })[];
   /** warning: taken, but something needs the user's attention (a guest that may still be frozen). */
   'snapshot.create': SnapshotMeta & { warning?: string };
   'snapshot.revert': SnapshotMeta;
   'snapshot.delete': null;
+  'snapshot.thumbnail': { png: string | null };
   'media.insert': VmConfig;
   'media.eject': VmConfig;
   'disk.add': VmConfig;

@@ -1,7 +1,10 @@
 // Snapshots restore disk contents exactly: data is written in the guest, snapshotted, changed,
 // reverted, and its checksum read back in the guest from the disk (caches dropped first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Engine } from '../../src/main/engine/engine';
+import { createDispatcher } from '../../src/main/api/dispatch';
 import { createSnapshot, deleteSnapshot, listSnapshots } from '../../src/main/engine/snapshots';
 import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
 import type { SerialConsole } from '../../src/main/engine/consoles/serial';
@@ -52,7 +55,16 @@ describe('snapshots', () => {
     expect(await diskChecksum(sh)).toBe(before);
     sh.close();
     const list = await listSnapshots(engine, vm.id);
-    expect(list).toMatchObject([{ name: 'clean state ✓', current: true, vmState: true, missingIn: [] }]);
+    expect(list).toMatchObject([
+      { name: 'clean state ✓', current: true, vmState: true, missingIn: [], thumbnail: true },
+    ]);
+    // The guest's RAM went into the snapshot: its size is what the row shows.
+    expect(list[0]!.ramBytes).toBeGreaterThan(1 << 20);
+    const { png } = (await createDispatcher(engine).call('snapshot.thumbnail', {
+      vm: vm.id,
+      snapshot: snap.id,
+    })) as { png: string | null };
+    expect(Buffer.from(png!, 'base64').subarray(1, 4).toString()).toBe('PNG');
     await engine.stop(vm.id, { force: true });
   });
 
@@ -65,6 +77,8 @@ describe('snapshots', () => {
     await engine.stop(vm.id, { timeoutMs: 30_000 });
     const snap = await createSnapshot(engine, vm.id, 'offline');
     expect(snap.vmState).toBe(false);
+    // No screen to capture and no RAM saved.
+    expect(await listSnapshots(engine, vm.id)).toMatchObject([{ thumbnail: false, ramBytes: 0 }]);
     await engine.start(vm.id);
     sh = await shell(engine, vm.id);
     expect(await writeRandom(sh)).not.toBe(first);
@@ -128,7 +142,10 @@ describe('snapshots', () => {
     const c = await createSnapshot(engine, vm.id, 'c');
     await writeRandom(sh);
     expect(c.parent).toBe(mid.id);
+    expect(existsSync(join(engine.paths(vm.id).vmDir, `snapshot-${mid.id}.png`))).toBe(true);
     await deleteSnapshot(engine, vm.id, 'b');
+    // Its picture goes with it.
+    expect(existsSync(join(engine.paths(vm.id).vmDir, `snapshot-${mid.id}.png`))).toBe(false);
     const list = await listSnapshots(engine, vm.id);
     expect(list.map((s) => s.name)).toEqual(['a', 'c']);
     expect(list[1]!.parent).toBe(list[0]!.id);

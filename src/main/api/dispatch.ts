@@ -23,9 +23,24 @@ import { describeZodError } from '../engine/config/store';
 import type { Engine } from '../engine/engine';
 import { createVm } from '../engine/vms/create';
 import { cloneVm, deleteVm, editVm } from '../engine/vms/manage';
-import { createSnapshot, deleteSnapshot, editSnapshot, listSnapshots } from '../engine/snapshots';
+import {
+  createSnapshot,
+  deleteSnapshot,
+  editSnapshot,
+  findSnapshot,
+  listSnapshots,
+} from '../engine/snapshots';
+import { readThumbnail } from '../engine/snapshot-thumbnail';
 import { revertSnapshot } from '../engine/snapshot-revert';
-import { ejectMedia, insertMedia, lastFrame, monitor, screenshotPng, sendKeys, typeText } from '../engine/live';
+import {
+  ejectMedia,
+  insertMedia,
+  lastFrame,
+  monitor,
+  screenshotPng,
+  sendKeys,
+  typeText,
+} from '../engine/live';
 import { findIsos } from '../engine/isos';
 import { clearBaseline, resetToBaseline, setBaseline } from '../engine/rollback/baseline';
 import { linkedClone, makeIndependent, setTemplate } from '../engine/rollback/templates';
@@ -173,6 +188,10 @@ function handlers(engine: Engine): Handlers {
     'snapshot.delete': async ({ vm, snapshot }) => {
       await deleteSnapshot(engine, vm, snapshot);
       return null;
+    },
+    'snapshot.thumbnail': ({ vm, snapshot }) => {
+      const config = engine.resolve(vm);
+      return { png: readThumbnail(engine, config.id, findSnapshot(config, snapshot).id) };
     },
     'media.insert': ({ vm, path, drive }) => insertMedia(engine, vm, path, drive),
     'media.eject': ({ vm, drive }) => ejectMedia(engine, vm, drive),

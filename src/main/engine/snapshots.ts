@@ -11,11 +11,16 @@ import type { EngineContext } from './context';
 import { runJob } from './jobs';
 import { withFrozenGuest } from './agent';
 import { hardwareOf } from './snapshot-hardware';
+import { captureScreen, dropThumbnail, hasThumbnail, keepThumbnail } from './snapshot-thumbnail';
 
 export interface SnapshotListEntry extends SnapshotMeta {
   current: boolean;
   /** Images that lack this snapshot (it cannot be reverted to); empty when whole. */
   missingIn: string[];
+  /** Bytes of guest RAM saved with it, over all images (0: disks only). */
+  ramBytes: number;
+  /** A picture of the screen at that moment is kept (snapshot.thumbnail). */
+  thumbnail: boolean;
 }
 
 export interface Image {
@@ -138,6 +143,8 @@ export async function createSnapshot(
     const progress = (p: number) => engine.progress(config.id, 'snapshot', p, `saving ${name}`);
     const { vmDir } = engine.paths(config.id);
     let warning: string | undefined;
+    // The screen at this moment, before the save: what the snapshot holds.
+    const screen = running(engine, config) ? await captureScreen(engine, config.id) : null;
     try {
       if (running(engine, config) && !meta.vmState) {
         // Disk-only while running: one atomic transaction over every image, with the guest's
@@ -176,6 +183,7 @@ export async function createSnapshot(
     } catch (err) {
       throw diskFull(err, vmDir, meta.vmState ? config.memoryMiB * 2 ** 20 : 0) ?? err;
     }
+    if (screen) keepThumbnail(engine, config.id, id, screen);
     const saved = engine.store.save({
       ...config,
       snapshots: [...config.snapshots, meta],
@@ -222,6 +230,7 @@ export async function deleteSnapshot(engine: EngineContext, ref: string, snapRef
       .map((s) => (s.parent === snap.id ? { ...s, parent: snap.parent } : s));
     const currentSnapshot = fresh.currentSnapshot === snap.id ? snap.parent : fresh.currentSnapshot;
     const saved = engine.store.save({ ...fresh, snapshots, currentSnapshot });
+    dropThumbnail(engine, config.id, snap.id);
     engine.emit('config', { id: saved.id, config: saved });
   });
 }
@@ -292,17 +301,23 @@ export async function listSnapshots(engine: EngineContext, ref: string): Promise
   const imgs = images(engine, config);
   const tagsByImage = await Promise.all(
     imgs.map(
-      async (i) => new Set(((await engine.img.info(i.path, 'qcow2')).snapshots ?? []).map((s) => s.name)),
+      async (i) =>
+        new Map(
+          ((await engine.img.info(i.path, 'qcow2')).snapshots ?? []).map((s) => [s.name, s['vm-state-size']]),
+        ),
     ),
   );
+  const ramOf = (tag: string) => tagsByImage.reduce((sum, tags) => sum + (tags.get(tag) ?? 0), 0);
   const known = config.snapshots.map((s) => ({
     ...s,
     current: s.id === config.currentSnapshot,
     missingIn: imgs.filter((_, n) => !tagsByImage[n]!.has(s.tag)).map((i) => i.path),
+    ramBytes: ramOf(s.tag),
+    thumbnail: hasThumbnail(engine, config.id, s.id),
   }));
   // Snapshots made outside Hangar (qemu-img, virsh) are listed too, so nothing is hidden.
   const ours = new Set(config.snapshots.map((s) => s.tag));
-  const foreign = [...(tagsByImage[0] ?? [])].filter((t) => !ours.has(t));
+  const foreign = [...(tagsByImage[0]?.keys() ?? [])].filter((t) => !ours.has(t));
   return [
     ...known,
     ...foreign.map((tag) => ({
@@ -321,6 +336,8 @@ export async function listSnapshots(engine: EngineContext, ref: string): Promise
       vmState: false,
       current: false,
       missingIn: [],
+      ramBytes: ramOf(tag),
+      thumbnail: false,
     })),
   ];
 }

@@ -5,6 +5,7 @@ import { ApiParams } from '../../../../shared/api';
 import { api } from '../../api/client';
 import { attempt } from '../../store/notices';
 import { isForeign, type SnapshotItem, type TreeLine } from './snapshot-tree';
+import { ramLabel, SnapshotThumb } from './SnapshotThumb';
 
 const snapshotName = ApiParams['snapshot.create'].shape.name;
 
@@ -74,6 +75,7 @@ export function SnapshotRow({ line, actions }: { line: TreeLine; actions: RowAct
     >
       <Gutter line={line} />
       <div className={`snap-row${s.current ? ' snap-current' : ''}`}>
+        {!editing && <SnapshotThumb vmId={actions.vmId} snapshot={s} />}
         {editing ? (
           <EditForm snapshot={s} vmId={actions.vmId} onDone={close} />
         ) : (
@@ -111,6 +113,7 @@ export function SnapshotRow({ line, actions }: { line: TreeLine; actions: RowAct
               ) : (
                 <time dateTime={s.createdAt}>{new Date(s.createdAt).toLocaleString()}</time>
               )}
+              {s.ramBytes > 0 && <span data-testid="snapshot-ram"> · {ramLabel(s.ramBytes)}</span>}
               {s.missingIn.length > 0 && (
                 <span className="snap-warning"> · missing in {s.missingIn.join(', ')}</span>
               )}

@@ -15,6 +15,8 @@ function snap(id: string, parent: string | null, createdAt: string): SnapshotIte
     vmState: true,
     current: false,
     missingIn: [],
+    ramBytes: 0,
+    thumbnail: false,
   };
 }
 
