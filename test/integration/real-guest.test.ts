@@ -3,7 +3,7 @@
 // It boots once (about a minute under TCG) and is reused for every check.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmConfig } from '../../src/shared/vm';
@@ -23,6 +23,7 @@ import { switchPid } from '../../src/main/engine/network/switch/process';
 import type { SerialConsole } from '../../src/main/engine/consoles/serial';
 import type { LabEvent } from '../../src/shared/lab/status';
 import type { ImageMeta } from '../../src/shared/images';
+import { mountHelp } from '../../src/shared/share';
 import { qcow2Backing } from '../../src/main/engine/storage/qcow2-header';
 import { serveFiles, type FileServer } from '../support/file-server';
 
@@ -232,9 +233,25 @@ describe('a Debian cloud image as a VM', () => {
       const renewed = (await api.call('vm.reseed', { vm: vm.id })) as VmConfig;
       expect(renewed.cloudInit!.instanceId).not.toBe(before);
       expect(renewed.cloudInit!.hostname).toBe(vm.cloudInit!.hostname);
+      // This boot also shares a folder (issue 17), so the real guest mounts it without a boot of its own.
+      const shared = join(t.files, 'shared, with Debian');
+      mkdirSync(shared);
+      writeFileSync(join(shared, 'from-host.txt'), 'written on the host\n');
+      await api.call('vm.edit', { vm: vm.id, patch: { sharedFolder: shared } });
       await engine.start(vm.id);
       await api.call('vm.wait', { vm: vm.id, for: ['ready'], timeoutSec: READY });
       expect(await instance()).toBe(renewed.cloudInit!.instanceId);
+      // The command Hangar shows, as the agent's root (no sudo); the kernel's cifs, no cifs-utils.
+      const mount = await exec('sh', '-c', mountHelp().linux.replaceAll('sudo ', ''));
+      expect(mount.exitCode, mount.err).toBe(0);
+      expect((await exec('cat', '/mnt/host/from-host.txt')).out).toBe('written on the host\n');
+      const wrote = await exec(
+        'sh',
+        '-c',
+        'echo written by Debian > /mnt/host/from-guest.txt && umount /mnt/host',
+      );
+      expect(wrote.exitCode, wrote.err).toBe(0);
+      expect(readFileSync(join(shared, 'from-guest.txt'), 'utf8')).toBe('written by Debian\n');
       vm = renewed; // still running, for the next test
       const plain = (await api.call('vm.create', {
         name: 'no seed',
