@@ -34,10 +34,11 @@ export interface VmSummary {
  * booting (no agent yet), cloud-init (the agent answers, cloud-init still runs), agent (waiting for
  * an address), ready (an address, and cloud-init done when the VM has a seed). failed: cloud-init
  * reported errors (detail holds them and the end of its log). no-agent: a VM without a seed whose
- * guest has no agent (most ISOs): nothing to report.
+ * guest has no agent (most ISOs): nothing to report. no-boot: the firmware found nothing to boot or
+ * Secure Boot refused the media (detail says which, and what to do).
  */
 export interface Readiness {
-  stage: 'booting' | 'cloud-init' | 'agent' | 'ready' | 'failed' | 'no-agent';
+  stage: 'booting' | 'cloud-init' | 'agent' | 'ready' | 'failed' | 'no-agent' | 'no-boot';
   detail: string;
   ip: string | null;
   ssh: { host: string; port: number; user: string | null } | null;

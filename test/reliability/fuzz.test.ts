@@ -1062,6 +1062,7 @@ const configArb = fc
       fc.record({ kernel: absPath, initrd: fc.option(absPath, { nil: undefined }), cmdline: hostileText }),
       { nil: null },
     ),
+    sharedFolder: fc.option(fc.record({ path: absPath }), { nil: null }),
   })
   .map((r) => {
     // Device ids are ours (never user text); made unique here so most configs pass the schema.
@@ -1126,6 +1127,7 @@ const DEVICE_KEYS: Record<string, string[]> = {
   'tpm-crb': ['tpmdev'],
   'virtio-serial-pci': ['id'],
   virtserialport: ['bus', 'chardev', 'name'],
+  'isa-debugcon': ['iobase', 'chardev'],
 };
 
 function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
@@ -1180,6 +1182,17 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
         break;
       }
       case '-chardev': {
+        if (splitOpts(value)[0] === 'file') {
+          // SeaBIOS's debug port, for a BIOS VM only, into its own runtime folder.
+          const f = new Map(keysOnly(option, value, 'file', ['id', 'path']).pairs);
+          if (
+            vm.firmware !== 'bios' ||
+            f.get('id') !== 'fwlog' ||
+            f.get('path') !== `${paths.runDir}/firmware.log`
+          )
+            problems.push(`-chardev file ${JSON.stringify(value)}`);
+          break;
+        }
         const o = keysOnly(option, value, 'socket', ['id', 'path', 'server', 'wait', 'logfile', 'logappend']);
         const m = new Map(o.pairs);
         if (!ourSockets.has(m.get('path') ?? ''))
@@ -1223,6 +1236,9 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
           problems.push(`${option} is not JSON: ${value}`);
           break;
         }
+        // A shared folder: the config's own path, on a user-mode netdev only.
+        if ('smb' in j && (j.type !== 'user' || j.smb !== vm.sharedFolder?.path))
+          problems.push(`-netdev smb ${JSON.stringify(j.smb)} is not the config's shared folder`);
         if (typeof j.filename === 'string' && !userPaths.has(j.filename))
           problems.push(`-blockdev filename ${JSON.stringify(j.filename)} is not a path of the config`);
         if (option === '-netdev' && j.type === 'stream') {

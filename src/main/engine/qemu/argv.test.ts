@@ -46,6 +46,11 @@ const HEAD = (name: string, machine = 'pc-q35-7.2') => [
   '1',
   '-m',
   '256M',
+  // BIOS: SeaBIOS's debug port, read for "No bootable device." (engine/ready/boot-failure.ts).
+  '-chardev',
+  'file,id=fwlog,path=/r/abcdefghijkl/firmware.log',
+  '-device',
+  'isa-debugcon,iobase=0x402,chardev=fwlog',
   '-rtc',
   'base=utc',
 ];

@@ -6,6 +6,7 @@ import { json, optValue, opts } from './escape';
 import { BusAllocator, bootIndexes, cdromArgs, diskArgs, nicArgs } from './devices';
 import { shareNic } from '../share/folder';
 import { selectFirmware } from './firmware';
+import { firmwareLogOf } from '../config/paths';
 
 export interface LaunchPaths {
   vmDir: string;
@@ -79,6 +80,11 @@ export function buildArgv(
   args.push('-machine', opts(machineName, machine), '-accel', host.accel);
   args.push('-cpu', vm.cpuModel ?? host.defaultCpu, '-smp', String(vm.cpus), '-m', `${vm.memoryMiB}M`);
   args.push(...firmware);
+  if (vm.firmware === 'bios') {
+    // SeaBIOS's own messages (its debug port), so "No bootable device." can reach the card.
+    args.push('-chardev', opts('file', { id: 'fwlog', path: firmwareLogOf(paths.runDir) }));
+    args.push('-device', 'isa-debugcon,iobase=0x402,chardev=fwlog');
+  }
   // Windows keeps its clock in local time; everything else expects UTC.
   args.push('-rtc', vm.osType.startsWith('windows') ? 'base=localtime' : 'base=utc');
 

@@ -15,17 +15,32 @@ import { perEngine } from '../per-engine';
 import { addressOf } from '../agent/guest';
 import { sshOf } from '../agent/vm-ops';
 import { runCheck } from './checks';
+import { tailFile } from '../supervisor/logs';
+import { bootFailure, type BootFailure } from './boot-failure';
+import { firmwareLogOf } from '../config/paths';
+import { SERIAL_START_MARK } from '../supervisor/launch';
 
 const BOOTING_MS = 2_000;
 const SETTLED_MS = 10_000;
 /** A guest without an agent is asked less and less often, up to this. */
 const NO_AGENT_MAX_MS = 30_000;
 
+/** What the firmware said about this run's boot (boot-failure.ts), read from its logs. */
+function firmwareFailure(engine: EngineContext, config: VmConfig): BootFailure | null {
+  const paths = engine.paths(config.id);
+  const serial = tailFile(paths.serialLog, 256 * 1024, 100_000);
+  const since = serial.slice(serial.lastIndexOf(SERIAL_START_MARK) + 1);
+  const firmware = config.firmware === 'bios' ? tailFile(firmwareLogOf(paths.runDir), 64 * 1024, 2_000) : '';
+  return bootFailure(config.firmware, firmware, since);
+}
+
 /** One look at a running guest. Never throws: a failure is a stage with its reason. */
 export async function assess(engine: EngineContext, config: VmConfig): Promise<Readiness> {
   const ssh = sshOf(config);
   const seeded = config.cloudInit !== null;
   const base = { ip: null, ssh, cloudInit: seeded ? ('running' as const) : null };
+  const stuck = firmwareFailure(engine, config);
+  if (stuck) return { ...base, stage: 'no-boot', detail: stuck.message };
   const agent = engine.agent(config.id);
   if (!(await agent.ping(2_000)))
     return seeded

@@ -10,6 +10,7 @@ const STAGE: Record<string, string> = {
   agent: 'the agent answers; waiting for an address',
   ready: 'ready',
   failed: 'cloud-init failed',
+  'no-boot': 'not booting',
 };
 
 export function GuestStatus({ vm }: { vm: VmSummary }) {
@@ -47,6 +48,11 @@ export function GuestStatus({ vm }: { vm: VmSummary }) {
           </>
         )}
       </dl>
+      {r.stage === 'no-boot' && (
+        <p className="field-error" role="alert" data-testid="guest-no-boot">
+          {r.detail}
+        </p>
+      )}
       {r.stage === 'failed' && (
         <pre className="guest-status-log" data-testid="guest-cloud-init-log">
           {r.detail}

@@ -11,6 +11,7 @@ const LABEL: Record<Readiness['stage'], string> = {
   ready: 'Ready',
   failed: 'cloud-init failed',
   'no-agent': '',
+  'no-boot': 'Not booting',
 };
 
 /** The command a user would type, with the port Hangar forwards to the guest's sshd. */
@@ -49,6 +50,14 @@ export function CopySsh({ readiness }: { readiness: Readiness }) {
 export function ReadinessLine({ vm }: { vm: VmSummary }) {
   const r = vm.readiness;
   if (vm.state !== 'running' || !r || r.stage === 'no-agent') return null;
+  if (r.stage === 'no-boot') {
+    // The firmware's verdict and the way out, in full: a Running badge alone would hide it.
+    return (
+      <p className="card-problem" data-testid="card-readiness" data-stage={r.stage}>
+        {r.detail}
+      </p>
+    );
+  }
   if (r.stage === 'failed') {
     return (
       <p className="card-problem" title={r.detail} data-testid="card-readiness" data-stage={r.stage}>
