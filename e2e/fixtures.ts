@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findServeUrl } from '../test/support/serve-url';
+import { seedDemoCache } from '../test/support/guest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'hangar.js');
@@ -72,6 +73,8 @@ export const test = base.extend<{ stopLeftovers: void }, { hangar: Hangar }>({
         HANGAR_RUNTIME_DIR: runtime,
         HANGAR_ACCEL: 'tcg',
         HOME: home,
+        // The demo's guest is seeded from the built test guest: the demo spec downloads nothing.
+        XDG_CACHE_HOME: seedDemoCache(join(home, '.cache')),
       };
       const server: ChildProcess = spawn(process.execPath, [bin, 'serve'], {
         env,

@@ -60,4 +60,7 @@ test('a folder is shared from Settings through the picker, shown with its mount 
   await panel.getByTestId('share-stop').click();
   await expect(panel.getByTestId('share-none')).toBeVisible();
   expect(info().config.sharedFolder).toBeNull();
+  // The worker's Hangar is shared with the next spec files: leave it as found.
+  hangar.cli(['stop', id, '--force']);
+  expect(hangar.cli(['delete', id, '--yes']).code).toBe(0);
 });

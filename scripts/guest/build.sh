@@ -7,7 +7,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-out="$repo/.cache/guest"
+# HANGAR_GUEST_OUT: another folder (the app's demo keeps its copy in the user's cache).
+out="${HANGAR_GUEST_OUT:-$repo/.cache/guest}"
 say() { echo "guest: $*"; }
 die() { echo "guest: error: $*" >&2; exit 1; }
 

@@ -82,6 +82,8 @@ export const ApiParams = {
   'vm.list': z.object({}),
   'vm.get': Vm,
   'vm.create': CreateVmRequest,
+  /** The empty state's demo: builds the tiny guest once (user's cache), makes a VM of it and starts it. */
+  'vm.demo': z.object({}),
   'vm.edit': Vm.extend({ patch: EditVmRequest }),
   'vm.clone': Vm.extend({ name: CreateVmRequest.shape.name }),
   'vm.delete': Vm,
@@ -305,6 +307,7 @@ export interface ApiResults {
   'vm.list': VmSummary[];
   'vm.get': VmDetail;
   'vm.create': VmConfig;
+  'vm.demo': VmConfig;
   'vm.edit': VmConfig;
   'vm.clone': VmConfig;
   'vm.delete': DeleteResult;

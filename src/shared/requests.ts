@@ -123,6 +123,7 @@ export const CreateVmRequest = z.object({
   name: VmName,
   osType: OsType.default('linux'),
   description: z.string().max(4000).optional(),
+  tags: Tags.optional(),
   cpus: z.number().int().min(1).max(256).optional(),
   memoryMiB: z
     .number()

@@ -33,6 +33,7 @@ import { deleteVm } from '../../src/main/engine/vms/manage';
 import { buildArgv, type LaunchPaths } from '../../src/main/engine/qemu/argv';
 import { HOST } from '../../src/main/engine/testing/fixtures';
 import { tempHome } from '../support/env';
+import { seedDemoCache } from '../support/guest';
 import { parseOpts, splitOpts, VERBATIM_OPTIONS, walkArgv } from './support/qemu-opts';
 import { makeIso } from '../support/iso';
 
@@ -744,6 +745,10 @@ async function probe(method: string, params: unknown): Promise<void> {
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   t = tempHome('hangar-fuzz-');
+  // vm.demo builds nothing here: the guest is seeded in this run's own cache.
+  (t.env as NodeJS.ProcessEnv).XDG_CACHE_HOME = seedDemoCache(
+    mkdtempSync(join(tmpdir(), 'hangar-fuzz-cache-')),
+  );
   S = mkdtempSync(join(tmpdir(), 'hangar-fuzz-outside-'));
   makeOutside();
   outsideBefore = snapshotTree(S);
@@ -762,6 +767,8 @@ afterAll(async () => {
   }
   t?.cleanup();
   if (S) rmSync(S, { recursive: true, force: true });
+  const cache = (t?.env as NodeJS.ProcessEnv | undefined)?.XDG_CACHE_HOME;
+  if (cache) rmSync(cache, { recursive: true, force: true });
 });
 
 describe('API fuzzing against a real engine', () => {

@@ -31,6 +31,7 @@ import {
   listSnapshots,
 } from '../engine/snapshots';
 import { readThumbnail } from '../engine/snapshot-thumbnail';
+import { createDemo } from '../engine/demo';
 import { revertSnapshot } from '../engine/snapshot-revert';
 import {
   ejectMedia,
@@ -108,6 +109,7 @@ function handlers(engine: Engine): Handlers {
           throw err;
         },
       ),
+    'vm.demo': () => createDemo(engine),
     'vm.edit': ({ vm, patch }) => editVm(engine, vm, patch),
     'vm.clone': ({ vm, name }) => cloneVm(engine, vm, name),
     'vm.delete': ({ vm }) => deleteVm(engine, vm),

@@ -115,6 +115,15 @@ export const COMMANDS: Record<string, Command> = {
     });
     ctx.print(c, `Created "${c.name}" (${c.id}).`);
   },
+  async demo(ctx) {
+    const c = await call(ctx, 'vm.demo', {});
+    const web = c.nics[0]?.portForwards[0]?.hostPort;
+    ctx.print(
+      c,
+      `Started the demo VM "${c.name}" (${c.id}): hangar console ${c.id} for its shell` +
+        (web ? `, http://localhost:${web} for its web server.` : '.'),
+    );
+  },
   async edit(ctx) {
     const c = await call(ctx, 'vm.edit', { vm: vmArg(ctx), patch: editRequest(ctx.values) });
     ctx.print(c, `Saved "${c.name}".`);

@@ -4,6 +4,7 @@ VMs
   list [--tag TAG]                       All VMs with their state (--tag: those with the tag)
   info VM                                One VM's configuration and state
   create --name NAME [options]           Create a VM (see Create options)
+  demo                                   Build a tiny Linux guest once (Debian packages) and start a VM of it
   edit VM [--name --cpus --memory --firmware --tpm|--no-tpm --forward ...]
           [--tag TAG ... | --no-tags]    Tags replace the VM's list (repeat --tag for several)
           [--share DIR | --no-share]     A host folder the guest mounts over SMB (hangar info shows how)

@@ -21,6 +21,11 @@ describe('planVm and the OS profiles', () => {
     expect(vm.nics[0]?.model).toBe('virtio');
   });
 
+  it('keeps the tags a VM is created with (they were dropped before)', () => {
+    expect(plan({ tags: ['web', 'ci'] }).tags).toEqual(['web', 'ci']);
+    expect(plan({}).tags).toEqual([]);
+  });
+
   it('keeps what the user chose over the profile', () => {
     const vm = plan({
       osType: 'windows10',

@@ -79,6 +79,7 @@ export function planVm(
     id: newVmId(),
     name: req.name,
     description: req.description ?? '',
+    tags: req.tags ?? [],
     osType: req.osType,
     cpus,
     memoryMiB,

@@ -1,6 +1,8 @@
 // The home view: a toolbar (new VM, filters, sort) above the VM cards, or a welcome panel when
 // there are no VMs yet.
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
+import { api } from '../../api/client';
+import { attempt } from '../../store/notices';
 import { useVms } from '../../store/vms';
 import { navigate } from '../../store/ui';
 import { allTags, STATE_FILTERS, visibleVms, type SortKey, type StateFilter } from './filter';
@@ -85,15 +87,33 @@ function Toolbar() {
 }
 
 function EmptyState() {
+  const [making, setMaking] = useState(false);
+  const step = useVms((s) => s.progress.demo?.step ?? null);
+  const demo = async () => {
+    setMaking(true);
+    // The new VM's card replaces this page when it appears; a failure is a notice.
+    await attempt('Could not make the demo', () => api('vm.demo', {}));
+    setMaking(false);
+  };
   return (
     <div className="list-empty" data-testid="empty-state">
       <h2>No virtual machines yet</h2>
       <p className="muted">
         Create one from an installer ISO, an existing disk image, or a kernel. It takes a minute.
       </p>
-      <button type="button" className="primary" onClick={() => navigate({ kind: 'new' })}>
-        Create your first VM
-      </button>
+      <div className="list-empty-actions">
+        <button type="button" className="primary" onClick={() => navigate({ kind: 'new' })}>
+          Create your first VM
+        </button>
+        <button type="button" data-testid="demo-start" disabled={making} onClick={() => void demo()}>
+          {making ? 'Making the demo…' : 'Try a demo VM'}
+        </button>
+      </div>
+      <p className="muted" aria-live="polite" data-testid="demo-status">
+        {making
+          ? (step ?? 'starting')
+          : 'The demo is a tiny Linux (a Debian kernel and BusyBox) built once from Debian packages, with a shell on its serial console and a web server.'}
+      </p>
     </div>
   );
 }
