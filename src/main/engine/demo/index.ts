@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 import { CreateVmRequest } from '../../../shared/requests';
 import type { VmConfig } from '../../../shared/vm';
-import type { Engine } from '../engine';
+import type { EngineContext } from '../context';
 import { createVm } from '../vms/create';
 import { freePort } from '../cloudinit/plan';
 
@@ -67,8 +67,11 @@ async function buildGuest(
 }
 
 /** One demo at a time: a second request points at the first instead of making another. */
-function refuseSecond(engine: Engine): void {
-  const existing = engine.list().find((v) => v.tags?.includes('demo'));
+function refuseSecond(engine: EngineContext): void {
+  const existing = engine.store
+    .list()
+    .flatMap((e) => (e.ok ? [e.config] : []))
+    .find((c) => c.tags.includes('demo'));
   if (existing)
     throw new HangarError(
       'CONFLICT',
@@ -77,7 +80,7 @@ function refuseSecond(engine: Engine): void {
     );
 }
 
-export async function createDemo(engine: Engine): Promise<VmConfig> {
+export async function createDemo(engine: EngineContext): Promise<VmConfig> {
   refuseSecond(engine);
   const report = (percent: number, step: string) => engine.progress('demo', 'demo', percent, step);
   try {

@@ -51,7 +51,9 @@ describe('recheckShare (before each start)', () => {
   it('passes a VM that shares nothing, and one whose folder is unchanged', () => {
     expect(() => recheckShare(vm({ nics: [userNic] }), policy)).not.toThrow();
     // (smbd is there: setup installs samba.)
-    expect(() => recheckShare(vm({ nics: [userNic], sharedFolder: { path: project } }), policy)).not.toThrow();
+    expect(() =>
+      recheckShare(vm({ nics: [userNic], sharedFolder: { path: project } }), policy),
+    ).not.toThrow();
   });
 
   it('refuses a folder that has since become a link, and a VM with no NAT card to carry it', () => {

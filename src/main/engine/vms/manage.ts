@@ -68,7 +68,11 @@ async function applyForwardsLive(
 }
 
 /** The shared folder an edit asks for, checked: a shareable folder and a NIC to carry it. */
-function sharedFolderOf(engine: EngineContext, config: VmConfig, path: string | null): VmConfig['sharedFolder'] {
+function sharedFolderOf(
+  engine: EngineContext,
+  config: VmConfig,
+  path: string | null,
+): VmConfig['sharedFolder'] {
   if (path === null) return null;
   const real = checkShareFolder(engine.policy, path);
   if (!shareNic(config))
