@@ -7,6 +7,8 @@ export const SHARE_NAME = 'qemu';
 export interface MountHelp {
   linux: string;
   windows: string;
+  /** Windows 10 and 11 refuse guest logons to SMB shares unless allowed. */
+  windowsNote: string;
 }
 
 export function mountHelp(): MountHelp {
@@ -16,5 +18,9 @@ export function mountHelp(): MountHelp {
       `sudo mkdir -p /mnt/host && sudo mount -t cifs //${SHARE_HOST}/${SHARE_NAME} /mnt/host ` +
       '-o username=guest,password=,uid=$(id -u),gid=$(id -g)',
     windows: `\\\\${SHARE_HOST}\\${SHARE_NAME}`,
+    windowsNote:
+      'Windows 10 and 11 refuse guest access to SMB shares by default: allow it with the group policy ' +
+      '"Enable insecure guest logons" (Network > Lanman Workstation), and on 11 24H2 turn off ' +
+      '"Digitally sign communications (always)" for the client.',
   };
 }

@@ -1189,15 +1189,10 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
         break;
       }
       case '-chardev': {
-        if (splitOpts(value)[0] === 'file') {
-          // SeaBIOS's debug port, for a BIOS VM only, into its own runtime folder.
-          const f = new Map(keysOnly(option, value, 'file', ['id', 'path']).pairs);
-          if (
-            vm.firmware !== 'bios' ||
-            f.get('id') !== 'fwlog' ||
-            f.get('path') !== `${paths.runDir}/firmware.log`
-          )
-            problems.push(`-chardev file ${JSON.stringify(value)}`);
+        if (splitOpts(value)[0] === 'ringbuf') {
+          // SeaBIOS's debug port, for a BIOS VM only: a bounded ring in QEMU, no path at all.
+          if (vm.firmware !== 'bios' || value !== 'ringbuf,id=fwlog,size=65536')
+            problems.push(`-chardev ringbuf ${JSON.stringify(value)}`);
           break;
         }
         const o = keysOnly(option, value, 'socket', ['id', 'path', 'server', 'wait', 'logfile', 'logappend']);

@@ -60,7 +60,7 @@ export function formatInfo(d: ApiResults['vm.get'], address?: ApiResults['vm.add
       ? [
           `Shared     ${safe(c.sharedFolder.path)} (read-write, SMB)`,
           `           Linux guest:   ${mountHelp().linux}`,
-          `           Windows guest: ${mountHelp().windows}`,
+          `           Windows guest: ${mountHelp().windows} (${mountHelp().windowsNote})`,
         ]
       : []),
     `Snapshots  ${c.snapshots.length}`,

@@ -77,14 +77,6 @@ export function vmPaths(home: string, id: string, env: NodeJS.ProcessEnv = proce
   };
 }
 
-/**
- * What SeaBIOS writes to its debug port (0x402) in the current run: QEMU truncates it at each
- * start. "No bootable device." there is how a BIOS VM with nothing to boot is recognised.
- */
-export function firmwareLogOf(runDir: string): string {
-  return `${runDir}/firmware.log`;
-}
-
 /** Fails before launch, with the fix, rather than letting QEMU fail on a truncated socket path. */
 export function checkSocketPaths(paths: VmPaths): void {
   for (const sock of [

@@ -22,11 +22,20 @@ export function demoGuestDir(env: NodeJS.ProcessEnv): string {
   return join(cache, 'hangar', 'demo-guest');
 }
 
-/** scripts/guest/build.sh of the checkout the engine runs from (out/main when built, src when tested). */
+/**
+ * scripts/guest/build.sh of Hangar's own checkout or bundle: the first folder above this file whose
+ * package.json is Hangar's (out/main when built, src when tested). Never a script elsewhere.
+ */
 function buildScript(): string | null {
   for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (pkg.name !== 'hangar') continue;
+    } catch {
+      continue;
+    }
     const script = join(dir, 'scripts', 'guest', 'build.sh');
-    if (existsSync(script)) return script;
+    return existsSync(script) ? script : null;
   }
   return null;
 }
@@ -81,6 +90,13 @@ function refuseSecond(engine: EngineContext): void {
 }
 
 export async function createDemo(engine: EngineContext): Promise<VmConfig> {
+  // One at a time: the app and the CLI asking together make one demo, the second is refused.
+  return engine.withLocks([{ key: 'demo', mode: 'write', label: 'making the demo' }], 'demo', () =>
+    makeDemo(engine),
+  );
+}
+
+async function makeDemo(engine: EngineContext): Promise<VmConfig> {
   refuseSecond(engine);
   const report = (percent: number, step: string) => engine.progress('demo', 'demo', percent, step);
   try {

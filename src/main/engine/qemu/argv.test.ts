@@ -48,7 +48,7 @@ const HEAD = (name: string, machine = 'pc-q35-7.2') => [
   '256M',
   // BIOS: SeaBIOS's debug port, read for "No bootable device." (engine/ready/boot-failure.ts).
   '-chardev',
-  'file,id=fwlog,path=/r/abcdefghijkl/firmware.log',
+  'ringbuf,id=fwlog,size=65536',
   '-device',
   'isa-debugcon,iobase=0x402,chardev=fwlog',
   '-rtc',

@@ -6,7 +6,9 @@ import { json, optValue, opts } from './escape';
 import { BusAllocator, bootIndexes, cdromArgs, diskArgs, nicArgs } from './devices';
 import { shareNic } from '../share/folder';
 import { selectFirmware } from './firmware';
-import { firmwareLogOf } from '../config/paths';
+
+/** The SeaBIOS debug ring's size: a few boots' worth of its messages (about 4 KiB each). */
+export const FIRMWARE_RING_BYTES = 65536;
 
 export interface LaunchPaths {
   vmDir: string;
@@ -81,8 +83,10 @@ export function buildArgv(
   args.push('-cpu', vm.cpuModel ?? host.defaultCpu, '-smp', String(vm.cpus), '-m', `${vm.memoryMiB}M`);
   args.push(...firmware);
   if (vm.firmware === 'bios') {
-    // SeaBIOS's own messages (its debug port), so "No bootable device." can reach the card.
-    args.push('-chardev', opts('file', { id: 'fwlog', path: firmwareLogOf(paths.runDir) }));
+    // SeaBIOS's own messages (its debug port), so "No bootable device." can reach the card. A
+    // ring in QEMU's memory, read over QMP: the guest can write that port without end, and a
+    // file in the runtime folder (RAM on most systems) would grow with it.
+    args.push('-chardev', `ringbuf,id=fwlog,size=${FIRMWARE_RING_BYTES}`);
     args.push('-device', 'isa-debugcon,iobase=0x402,chardev=fwlog');
   }
   // Windows keeps its clock in local time; everything else expects UTC.

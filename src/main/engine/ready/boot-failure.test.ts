@@ -62,6 +62,17 @@ describe('OVMF', () => {
     });
   });
 
+  it('reports Secure Boot refusing an installed OS, whose entry ends in a file path', () => {
+    const disk =
+      '"debian" from HD(1,GPT,0C3F1C4E-1A2B-4C5D-8E9F-0123456789AB,0x800,0x100000)/\\EFI\\debian\\shimx64.efi';
+    const text = lines(
+      `BdsDxe: loading Boot0003 ${disk}`,
+      `BdsDxe: failed to load Boot0003 ${disk}: Access Denied`,
+      'BdsDxe: No bootable option or device was found.',
+    );
+    expect(ovmfFailure(text)?.kind).toBe('secure-boot');
+  });
+
   it('says nothing when an OS started, including after an earlier failure in the same run', () => {
     const booted = lines(`BdsDxe: loading Boot0001 ${DVD}`, `BdsDxe: starting Boot0001 ${DVD}`, 'Linux...');
     expect(ovmfFailure(booted)).toBeNull();

@@ -33,8 +33,9 @@ export function seabiosFailure(log: string): BootFailure | null {
 
 // eslint-disable-next-line no-control-regex -- terminal escapes are what is being removed
 const ESCAPES = /\u001b\[[0-9;=?]*[A-Za-z]/g;
-const BDS =
-  /^BdsDxe: (failed to load|failed to start|loading|starting) Boot[0-9A-F]{4} "([^"]*)".*?(?:\): (.+))?$/;
+const BDS = /^BdsDxe: (failed to load|failed to start|loading|starting) Boot[0-9A-F]{4} "([^"]*)"/;
+/** The reason OVMF gives at the end of a failed line, after the device path (which may hold ': '). */
+const REASON = /: ([A-Za-z][A-Za-z ]*)$/;
 /** The firmware's own entries, which it falls back to when nothing else boots. */
 const BUILT_IN = /^(EFI Internal Shell|UiApp|EFI Firmware Setup|Boot Manager Menu)$/;
 
@@ -50,7 +51,8 @@ export function ovmfFailure(serialSinceStart: string): BootFailure | null {
     }
     const m = BDS.exec(line);
     if (!m) continue;
-    const [, what, entry, why] = m;
+    const [, what, entry] = m;
+    const why = REASON.exec(line)?.[1];
     const builtIn = BUILT_IN.test(entry!.trim());
     // Secure Boot says "Access Denied" for unsigned media, "Security Violation" for a loader it refused.
     if (what!.startsWith('failed') && !builtIn && /Access Denied|Security Violation/.test(why ?? ''))

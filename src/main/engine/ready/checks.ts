@@ -10,7 +10,7 @@ import type { EngineContext } from '../context';
 import { closeGuestFile, guestExec, openGuestFile, readGuestChunk } from '../agent/guest';
 import { sshOf, vmAddress } from '../agent/vm-ops';
 import { tailFile } from '../supervisor/logs';
-import { SERIAL_START_MARK } from '../supervisor/launch';
+import { serialSinceStart } from '../supervisor/launch';
 
 export type CheckName =
   'agent' | 'cloud-init' | 'ip' | 'ssh' | `port:${number}` | `serial:${string}` | `http:${number}${string}`;
@@ -103,7 +103,7 @@ async function listening(engine: EngineContext, id: string, port: number): Promi
 /** The text is on the serial console since the VM's last start (its log's start mark). */
 function serialSays(engine: EngineContext, config: VmConfig, text: string): CheckResult {
   const log = tailFile(engine.paths(config.id).serialLog, 256 * 1024, 100_000);
-  const since = log.slice(log.lastIndexOf(SERIAL_START_MARK) + 1);
+  const since = serialSinceStart(log);
   const ok = since.includes(text);
   return {
     ok,

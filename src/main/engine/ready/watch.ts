@@ -17,21 +17,40 @@ import { sshOf } from '../agent/vm-ops';
 import { runCheck } from './checks';
 import { tailFile } from '../supervisor/logs';
 import { bootFailure, type BootFailure } from './boot-failure';
-import { firmwareLogOf } from '../config/paths';
-import { SERIAL_START_MARK } from '../supervisor/launch';
+import { FIRMWARE_RING_BYTES } from '../qemu/argv';
+import { serialSinceStart } from '../supervisor/launch';
 
 const BOOTING_MS = 2_000;
 const SETTLED_MS = 10_000;
 /** A guest without an agent is asked less and less often, up to this. */
 const NO_AGENT_MAX_MS = 30_000;
 
-/** What the firmware said about this run's boot (boot-failure.ts), read from its logs. */
-function firmwareFailure(engine: EngineContext, config: VmConfig): BootFailure | null {
-  const paths = engine.paths(config.id);
-  const serial = tailFile(paths.serialLog, 256 * 1024, 100_000);
-  const since = serial.slice(serial.lastIndexOf(SERIAL_START_MARK) + 1);
-  const firmware = config.firmware === 'bios' ? tailFile(firmwareLogOf(paths.runDir), 64 * 1024, 2_000) : '';
-  return bootFailure(config.firmware, firmware, since);
+/**
+ * SeaBIOS's output in this run, per VM: ringbuf-read takes what it returns out of QEMU's ring, so
+ * it is kept here (its last 64 KiB) and started afresh when the QEMU process changes.
+ */
+const seabios = new Map<string, { pid: number | null; text: string }>();
+
+async function seabiosText(engine: EngineContext, id: string): Promise<string> {
+  const pid = engine.runtime(id).pid;
+  let kept = seabios.get(id);
+  if (!kept || kept.pid !== pid) seabios.set(id, (kept = { pid, text: '' }));
+  try {
+    const fresh = await engine
+      .qmp(id)
+      .execute<string>('ringbuf-read', { device: 'fwlog', size: FIRMWARE_RING_BYTES, format: 'utf8' });
+    kept.text = (kept.text + fresh).slice(-FIRMWARE_RING_BYTES);
+  } catch {
+    // A VM started before the ring existed, or QEMU busy: what was read so far stands.
+  }
+  return kept.text;
+}
+
+/** What the firmware said about this run's boot (boot-failure.ts). */
+async function firmwareFailure(engine: EngineContext, config: VmConfig): Promise<BootFailure | null> {
+  if (config.firmware === 'bios') return bootFailure('bios', await seabiosText(engine, config.id), '');
+  const serial = tailFile(engine.paths(config.id).serialLog, 256 * 1024, 100_000);
+  return bootFailure(config.firmware, '', serialSinceStart(serial));
 }
 
 /** One look at a running guest. Never throws: a failure is a stage with its reason. */
@@ -39,7 +58,7 @@ export async function assess(engine: EngineContext, config: VmConfig): Promise<R
   const ssh = sshOf(config);
   const seeded = config.cloudInit !== null;
   const base = { ip: null, ssh, cloudInit: seeded ? ('running' as const) : null };
-  const stuck = firmwareFailure(engine, config);
+  const stuck = await firmwareFailure(engine, config);
   if (stuck) return { ...base, stage: 'no-boot', detail: stuck.message };
   const agent = engine.agent(config.id);
   if (!(await agent.ping(2_000)))

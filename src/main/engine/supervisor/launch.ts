@@ -20,6 +20,17 @@ import { spawnPrivate, tightenModes } from './private';
 /** Written to serial.log before each start, so readers can find the output of the latest boot. */
 export const SERIAL_START_MARK = '\n[hangar: VM started]\n';
 
+/**
+ * The serial log's text since the VM's latest start. The mark is looked for without its line
+ * breaks: a log read back line by line (tailFile drops blank lines) may have lost them, and then
+ * the previous run's mark and output would count as this run's.
+ */
+export function serialSinceStart(log: string): string {
+  const mark = SERIAL_START_MARK.trim();
+  const at = log.lastIndexOf(mark);
+  return at < 0 ? log : log.slice(at + mark.length);
+}
+
 export interface LaunchOptions {
   paused?: boolean;
   /** Extra arguments appended last (used by disposable runs for their overlay). */
@@ -51,14 +62,15 @@ function logSize(path: string): number {
   }
 }
 
-const QUIET = ['"screendump"', '"query-blockstats"', '"rd_bytes"'];
+const QUIET = ['"screendump"', '"query-blockstats"', '"rd_bytes"', '"ringbuf-read"'];
 
 function openQmp(paths: VmPaths, log: LogWriter): QmpClient {
   return new QmpClient({
     path: paths.qmpSocket,
     onLog: (e) => {
       // The cards' thumbnails ask for a screendump every few seconds, and the performance sampler
-      // for block stats every second (a large reply, recognised by its counters): not worth a
+      // for block stats every second (a large reply, recognised by its counters), the readiness
+      // watch for SeaBIOS's messages while a BIOS guest boots: not worth a
       // log line each, and they would push the lines that matter out of the capped log.
       if (QUIET.some((q) => e.text.includes(q))) return;
       log.line(`${e.direction} ${e.text}`);

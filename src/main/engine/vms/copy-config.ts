@@ -1,6 +1,8 @@
 // The config of a new VM made from another (full or linked clone): its own identity, none of
 // the source's history. Snapshots, a baseline, the template flag and a template link all
-// describe the source's files, which the copy does not share in the same way.
+// describe the source's files, which the copy does not share in the same way. A shared folder is
+// not copied either: the user chose it for that VM (share it again for the copy), and the demo tag
+// stays with the one demo.
 import type { VmConfig } from '../../../shared/vm';
 import { newMac, newVmId, parseConfig } from '../config/store';
 
@@ -16,6 +18,8 @@ export function copyConfig(src: VmConfig, name: string, changes: Partial<VmConfi
     template: false,
     linkedTo: null,
     baseline: null,
+    sharedFolder: null,
+    tags: src.tags.filter((t) => t !== 'demo'),
     createdAt: now,
     updatedAt: now,
     ...changes,

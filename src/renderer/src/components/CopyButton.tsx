@@ -1,8 +1,9 @@
-// Copies a text to the clipboard and says whether it worked. Refused on an insecure origin or by
-// permission: the text stays on screen beside it to copy by hand.
+// Copies a text to the clipboard. The button always reads "Copy" (its accessible name is "Copy"
+// and what it copies); the outcome is announced beside it, in a status region, because the
+// clipboard may refuse (an insecure origin, a denied permission) and the text stays on screen.
 import { useState } from 'react';
 
-export function CopyButton({ text }: { text: string }) {
+export function CopyButton({ text, label }: { text: string; label?: string }) {
   const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
   const copy = () =>
     navigator.clipboard.writeText(text).then(
@@ -10,8 +11,18 @@ export function CopyButton({ text }: { text: string }) {
       () => setCopied('no'),
     );
   return (
-    <button type="button" className="link-button" onClick={() => void copy()} aria-label={`Copy ${text}`}>
-      {copied === 'yes' ? 'Copied' : copied === 'no' ? 'Copy failed' : 'Copy'}
-    </button>
+    <>
+      <button
+        type="button"
+        className="link-button"
+        onClick={() => void copy()}
+        aria-label={`Copy ${label ?? text}`}
+      >
+        Copy
+      </button>{' '}
+      <span role="status" className="muted">
+        {copied === 'yes' ? 'Copied' : copied === 'no' ? 'Copy failed: select the text instead' : ''}
+      </span>
+    </>
   );
 }

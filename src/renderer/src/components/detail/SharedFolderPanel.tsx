@@ -2,7 +2,7 @@
 // choosing or stopping it. The folder is chosen in the file dialog (the native one in the desktop
 // app, the host server's picker in a browser), never typed: the engine takes only a grant made
 // for sharing from the UI. The share is set up at each start, so it changes while stopped.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { mountHelp } from '../../../../shared/share';
 import type { VmConfig } from '../../../../shared/vm';
@@ -13,12 +13,16 @@ import { CopyButton } from '../CopyButton';
 
 export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmConfig }) {
   const [choosing, setChoosing] = useState(false);
+  const busy = useRef(false);
   const stopped = vm.state === 'stopped' || vm.state === 'crashed';
   const share = config.sharedFolder;
   const help = mountHelp();
   const locked = stopped ? undefined : 'Stop the VM first: the share is set up when it starts.';
 
   const choose = async () => {
+    // Not disabled while the dialog is open (that would drop keyboard focus); a second click waits.
+    if (busy.current) return;
+    busy.current = true;
     setChoosing(true);
     try {
       await attempt('Could not share the folder', async () => {
@@ -26,6 +30,7 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
         if (folder) await api('vm.edit', { vm: vm.id, patch: { sharedFolder: folder.grant } });
       });
     } finally {
+      busy.current = false;
       setChoosing(false);
     }
   };
@@ -46,11 +51,14 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
           <dl className="detail-share-mount">
             <dt>Linux guest</dt>
             <dd>
-              <code data-testid="share-linux">{help.linux}</code> <CopyButton text={help.linux} />
+              <code data-testid="share-linux">{help.linux}</code>{' '}
+              <CopyButton text={help.linux} label="the Linux mount command" />
             </dd>
             <dt>Windows guest</dt>
             <dd>
-              <code data-testid="share-windows">{help.windows}</code> <CopyButton text={help.windows} />
+              <code data-testid="share-windows">{help.windows}</code>{' '}
+              <CopyButton text={help.windows} label="the Windows share address" />
+              <p className="muted detail-hint">{help.windowsNote}</p>
             </dd>
           </dl>
         </>
@@ -59,7 +67,8 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
         <button
           type="button"
           data-testid="share-choose"
-          disabled={!stopped || choosing}
+          disabled={!stopped}
+          aria-busy={choosing || undefined}
           title={locked}
           onClick={() => void choose()}
         >

@@ -84,7 +84,7 @@ export function Thumbnail({ id, name, state }: { id: string; name: string; state
           <img
             className="card-screen-last"
             src={`data:image/png;base64,${last.png}`}
-            alt={`Last screen of ${name}, ${last.at ? `captured ${new Date(last.at).toLocaleString()}` : ''}`}
+            alt={`Last screen of ${name}${last.at ? `, captured ${new Date(last.at).toLocaleString()}` : ''}`}
             data-testid="card-last-frame"
           />
           <span className="card-screen-empty card-screen-over">{EMPTY_TEXT[state]}</span>

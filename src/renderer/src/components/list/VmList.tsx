@@ -105,7 +105,13 @@ function EmptyState() {
         <button type="button" className="primary" onClick={() => navigate({ kind: 'new' })}>
           Create your first VM
         </button>
-        <button type="button" data-testid="demo-start" disabled={making} onClick={() => void demo()}>
+        {/* Not disabled while it works (focus would drop to the page); a second click is ignored. */}
+        <button
+          type="button"
+          data-testid="demo-start"
+          aria-busy={making || undefined}
+          onClick={() => void (making ? undefined : demo())}
+        >
           {making ? 'Making the demo…' : 'Try a demo VM'}
         </button>
       </div>
