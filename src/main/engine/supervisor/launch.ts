@@ -204,6 +204,14 @@ export async function adopt(paths: VmPaths, found?: number): Promise<QemuInstanc
     await qmp.connect({ timeoutMs: 5_000, retryForMs: 10_000 });
   } catch (err) {
     await qmp.close();
+    // A QEMU that was quitting (its engine was killed during a stop) closes its socket first and
+    // exits a moment later: that one has nothing left to adopt, and must not read as held.
+    for (let i = 0; i < 50 && isOurQemu(pid, paths.pidFile); i++)
+      await new Promise((done) => setTimeout(done, 100));
+    if (!isOurQemu(pid, paths.pidFile)) {
+      cleanRuntime(paths);
+      return null;
+    }
     throw new HangarError(
       'BUSY',
       `QEMU (pid ${pid}) runs but its control socket does not answer (${(err as Error).message}); ` +
