@@ -1,5 +1,5 @@
 // Recognises a VM whose firmware found nothing to boot, or whose media Secure Boot refused, from
-// the firmware's own words: SeaBIOS's debug port (firmware.log, this run only) and OVMF's boot
+// the firmware's own words: SeaBIOS's debug port (a ring in QEMU, this run only) and OVMF's boot
 // manager lines on the serial console (serial.log since the start mark). Only the latest boot
 // counts: a guest the user rescued (an ISO inserted, then reset) is not reported for an earlier
 // failure. Without this the card says Running while the screen says "No bootable device".
@@ -72,8 +72,8 @@ export function ovmfFailure(serialSinceStart: string): BootFailure | null {
 
 export function bootFailure(
   firmware: Firmware,
-  firmwareLog: string,
+  seabiosLog: string,
   serialSinceStart: string,
 ): BootFailure | null {
-  return firmware === 'bios' ? seabiosFailure(firmwareLog) : ovmfFailure(serialSinceStart);
+  return firmware === 'bios' ? seabiosFailure(seabiosLog) : ovmfFailure(serialSinceStart);
 }
