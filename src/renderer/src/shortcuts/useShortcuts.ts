@@ -19,7 +19,9 @@ export function useShortcuts(openSheet: () => void): void {
       const at = {
         typing: !!el?.closest('input, textarea, select, [contenteditable="true"]'),
         inConsole: !!el?.closest('.console-screen, .term-container, .xterm'),
-        inDialog: !!el?.closest('dialog'),
+        // Only an open dialog owns keys: right after Escape closes one, its button can keep focus
+        // (hidden, not yet blurred) for the next key, which CI saw swallow a Ctrl+N.
+        inDialog: !!el?.closest('dialog[open]'),
       };
       const shortcut = shortcutFor(e, at);
       if (!shortcut) return;
