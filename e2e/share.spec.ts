@@ -1,6 +1,6 @@
 // The shared folder in Settings: chosen in the host server's picker (the app cannot name a
 // folder), shown with the mount commands to copy, refused where it would expose Hangar's data,
-// and stopped, which waits for a stopped VM. axe checks the panel in both schemes.
+// made read-only, and stopped, which waits for a stopped VM. axe checks the panel in both schemes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -40,8 +40,16 @@ test('a folder is shared from Settings through the picker, shown with its mount 
   await expect(panel.getByTestId('share-path')).toHaveText(folder);
   await expect(panel.getByTestId('share-linux')).toHaveText(mountHelp().linux);
   await expect(panel.getByTestId('share-windows')).toHaveText('\\\\10.0.2.4\\qemu');
-  const info = () => hangar.cli(['info', id]).json as { config: { sharedFolder: { path: string } | null } };
-  expect(info().config.sharedFolder).toEqual({ path: folder });
+  const info = () =>
+    hangar.cli(['info', id]).json as { config: { sharedFolder: { path: string; readOnly: boolean } | null } };
+  expect(info().config.sharedFolder).toEqual({ path: folder, readOnly: false });
+  await expect(panel.getByTestId('share-mode')).toHaveText('read-write');
+  // Read-only is one checkbox; the engine records it, and the next start serves the folder so.
+  // (A click, not check(): the box follows the engine's answer, a moment after the click.)
+  await panel.getByTestId('share-readonly').click();
+  await expect(panel.getByTestId('share-readonly')).toBeChecked();
+  await expect(panel.getByTestId('share-mode')).toHaveText('read-only');
+  expect(info().config.sharedFolder).toEqual({ path: folder, readOnly: true });
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     const axe = await new AxeBuilder({ page })
@@ -56,6 +64,7 @@ test('a folder is shared from Settings through the picker, shown with its mount 
   expect(hangar.cli(['start', id]).code).toBe(0);
   await expect(panel.getByTestId('share-stop')).toBeDisabled();
   await expect(panel.getByTestId('share-choose')).toBeDisabled();
+  await expect(panel.getByTestId('share-readonly')).toBeDisabled();
   expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
   await panel.getByTestId('share-stop').click();
   await expect(panel.getByTestId('share-none')).toBeVisible();

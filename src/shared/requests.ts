@@ -191,5 +191,7 @@ export const EditVmRequest = z.object({
   directBoot: DirectBootRequest.nullable().optional(),
   /** A folder to share with the guest (a path or a grant), or null to stop sharing. */
   sharedFolder: HostFile.nullable().optional(),
+  /** The guest may read the shared folder but not change it (with sharedFolder, or for the current one). */
+  shareReadOnly: z.boolean().optional(),
 });
 export type EditVmRequest = z.infer<typeof EditVmRequest>;

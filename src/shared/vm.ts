@@ -301,7 +301,10 @@ export const VmConfig = z.object({
   bootOrder: z.array(BootDevice).max(3).default(['disk', 'cdrom']),
   directBoot: DirectBoot.nullable().default(null),
   /** A host folder the guest mounts over SMB (engine/share); the user chose it. */
-  sharedFolder: z.object({ path: AbsolutePath }).nullable().default(null),
+  sharedFolder: z
+    .object({ path: AbsolutePath, readOnly: z.boolean().default(false) })
+    .nullable()
+    .default(null),
   snapshots: z.array(SnapshotMeta).max(1000).default([]),
   /** The snapshot the VM's current state descends from. */
   currentSnapshot: z.string().nullable().default(null),

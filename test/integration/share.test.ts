@@ -59,7 +59,15 @@ describe('shared folder', () => {
     expect(info.stdout).toContain('\\\\10.0.2.4\\qemu');
     expect((await hangar(env, ['edit', 'share', '--no-share'])).code).toBe(0);
     expect((await hangar(env, ['info', 'share'])).stdout).not.toContain('Shared');
-    expect((await hangar(env, ['edit', 'share', '--share', folder])).code).toBe(0);
+    const nothing = await hangar(env, ['edit', 'share', '--share-readonly']);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/shares no folder/);
+    expect((await hangar(env, ['edit', 'share', '--share', folder, '--share-readonly'])).code).toBe(0);
+    expect((await hangar(env, ['info', 'share'])).stdout).toContain(`Shared     ${folder} (read-only, SMB)`);
+    const both = await hangar(env, ['edit', 'share', '--share-readonly', '--share-writable']);
+    expect(both.code).toBe(2);
+    expect((await hangar(env, ['edit', 'share', '--share-writable'])).code).toBe(0);
+    expect((await hangar(env, ['info', 'share'])).stdout).toContain(`Shared     ${folder} (read-write, SMB)`);
   });
 
   it('is mounted by the real guest, which reads the host’s file and writes one back', async () => {
@@ -78,6 +86,34 @@ describe('shared folder', () => {
     }
     expect(readFileSync(join(folder, 'from-guest.txt'), 'utf8')).toBe('written in the guest\n');
     await engine.stop(id, { force: true });
+  }, 180_000);
+
+  it('read-only: the guest reads the folder and cannot change it', async () => {
+    const id = engine!.resolve('share').id;
+    const api = createDispatcher(engine!);
+    expect(await api.call('vm.edit', { vm: id, patch: { shareReadOnly: true } })).toMatchObject({
+      sharedFolder: { path: folder, readOnly: true },
+    });
+    await engine!.start(id);
+    const sh = await shell(engine!, id);
+    try {
+      const mount = await sh.run(mountHelp().linux.replaceAll('sudo ', ''), 60_000);
+      expect(mount.status, mount.output).toBe(0);
+      expect((await sh.run('cat /mnt/host/from-host.txt')).output).toBe('written on the host');
+      const write = await sh.run('echo changed > /mnt/host/from-host.txt', 30_000);
+      expect(write.status).not.toBe(0);
+      expect(write.output).toMatch(/Permission denied|Read-only/i);
+      expect((await sh.run('rm /mnt/host/from-guest.txt', 30_000)).status).not.toBe(0);
+    } finally {
+      sh.close();
+    }
+    expect(readFileSync(join(folder, 'from-host.txt'), 'utf8')).toBe('written on the host\n');
+    expect(readFileSync(join(folder, 'from-guest.txt'), 'utf8')).toBe('written in the guest\n');
+    await engine!.stop(id, { force: true });
+    // Back to writable (the engine holds this Hangar home, so through the API, not the CLI).
+    expect(await api.call('vm.edit', { vm: id, patch: { shareReadOnly: false } })).toMatchObject({
+      sharedFolder: { path: folder, readOnly: false },
+    });
   }, 180_000);
 
   it('may be stopped from the app, which cannot name a folder itself', async () => {

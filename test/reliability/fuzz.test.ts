@@ -31,6 +31,7 @@ import { Engine } from '../../src/main/engine/engine';
 import { createDispatcher, type Dispatcher } from '../../src/main/api/dispatch';
 import { deleteVm } from '../../src/main/engine/vms/manage';
 import { buildArgv, type LaunchPaths } from '../../src/main/engine/qemu/argv';
+import { smbGuestfwd } from '../../src/main/engine/share/smb-conf';
 import { HOST } from '../../src/main/engine/testing/fixtures';
 import { tempHome } from '../support/env';
 import { seedDemoCache } from '../support/guest';
@@ -1069,7 +1070,7 @@ const configArb = fc
       fc.record({ kernel: absPath, initrd: fc.option(absPath, { nil: undefined }), cmdline: hostileText }),
       { nil: null },
     ),
-    sharedFolder: fc.option(fc.record({ path: absPath }), { nil: null }),
+    sharedFolder: fc.option(fc.record({ path: absPath, readOnly: fc.boolean() }), { nil: null }),
   })
   .map((r) => {
     // Device ids are ours (never user text); made unique here so most configs pass the schema.
@@ -1238,9 +1239,15 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
           problems.push(`${option} is not JSON: ${value}`);
           break;
         }
-        // A shared folder: the config's own path, on a user-mode netdev only.
-        if ('smb' in j && (j.type !== 'user' || j.smb !== vm.sharedFolder?.path))
-          problems.push(`-netdev smb ${JSON.stringify(j.smb)} is not the config's shared folder`);
+        // A shared folder: smbd with the VM's own smb.conf, on a user-mode netdev only; never smb=.
+        if ('smb' in j) problems.push(`-netdev smb ${JSON.stringify(j.smb)}: QEMU's smb= is never used`);
+        if (
+          'guestfwd' in j &&
+          (j.type !== 'user' ||
+            !vm.sharedFolder ||
+            JSON.stringify(j.guestfwd) !== JSON.stringify([smbGuestfwd(paths.runDir)]))
+        )
+          problems.push(`-netdev guestfwd ${JSON.stringify(j.guestfwd)} is not the shared folder's smbd`);
         if (typeof j.filename === 'string' && !userPaths.has(j.filename))
           problems.push(`-blockdev filename ${JSON.stringify(j.filename)} is not a path of the config`);
         if (option === '-netdev' && j.type === 'stream') {

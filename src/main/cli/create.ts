@@ -58,6 +58,11 @@ function tagList(v: Values): string[] | undefined {
 }
 
 export function editRequest(v: Values): EditVmRequest {
+  if (v['share-readonly'] === true && v['share-writable'] === true)
+    throw new HangarError(
+      'INVALID_INPUT',
+      '--share-readonly and --share-writable contradict each other; give one.',
+    );
   const patch: EditVmRequest = {
     name: str(v, 'name'),
     description: str(v, 'description'),
@@ -69,6 +74,7 @@ export function editRequest(v: Values): EditVmRequest {
     tpm: v.tpm === true ? true : v['no-tpm'] === true ? false : undefined,
     portForwards: forwards(v),
     sharedFolder: v['no-share'] === true ? null : path(v, 'share'),
+    shareReadOnly: v['share-readonly'] === true ? true : v['share-writable'] === true ? false : undefined,
   };
   return Object.fromEntries(Object.entries(patch).filter(([, x]) => x !== undefined));
 }

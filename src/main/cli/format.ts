@@ -58,7 +58,7 @@ export function formatInfo(d: ApiResults['vm.get'], address?: ApiResults['vm.add
     ),
     ...(c.sharedFolder
       ? [
-          `Shared     ${safe(c.sharedFolder.path)} (read-write, SMB)`,
+          `Shared     ${safe(c.sharedFolder.path)} (${c.sharedFolder.readOnly ? 'read-only' : 'read-write'}, SMB)`,
           `           Linux guest:   ${mountHelp().linux}`,
           `           Windows guest: ${mountHelp().windows} (${mountHelp().windowsNote})`,
         ]

@@ -50,6 +50,8 @@ const OPTIONS = {
   'no-tags': { type: 'boolean' },
   share: { type: 'string' },
   'no-share': { type: 'boolean' },
+  'share-readonly': { type: 'boolean' },
+  'share-writable': { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },

@@ -1,6 +1,7 @@
 // Golden tests: each config must produce exactly this argv. A change here is a change to what
 // every user's VM runs with, so it should be deliberate.
 import { describe, expect, it } from 'vitest';
+import { smbGuestfwd } from '../share/smb-conf';
 import { buildArgv } from './argv';
 import { HOST, PATHS, vm } from '../testing/fixtures';
 
@@ -513,16 +514,19 @@ describe('shared folder', () => {
     argv.flatMap((a, i) => (argv[i - 1] === '-netdev' ? [JSON.parse(a) as Record<string, unknown>] : []));
   const sandbox = (argv: string[]) => argv[argv.indexOf('-sandbox') + 1];
 
-  it('is served on the first user-mode NIC, the path one JSON value, and only that VM may spawn smbd', () => {
+  it('is served on the first user-mode NIC by smbd with Hangar’s own smb.conf, and only that VM may spawn', () => {
     const path = '/home/u/a,b=c share';
-    const argv = buildArgv(vm({ nics, sharedFolder: { path } }), HOST, PATHS);
-    expect(netdevs(argv).map((n) => n.smb)).toEqual([undefined, path]);
+    const argv = buildArgv(vm({ nics, sharedFolder: { path, readOnly: true } }), HOST, PATHS);
+    expect(netdevs(argv).map((n) => n.guestfwd)).toEqual([undefined, [smbGuestfwd(PATHS.runDir)]]);
+    // The folder reaches smbd through the file, never QEMU's command line (nor QEMU's smb=).
+    expect(argv.join(' ')).not.toContain(path);
+    expect(netdevs(argv).some((n) => 'smb' in n)).toBe(false);
     expect(sandbox(argv)).toBe('on,obsolete=deny,elevateprivileges=allow,spawn=allow,resourcecontrol=deny');
   });
 
   it('leaves the sandbox shut without one', () => {
     const argv = buildArgv(vm({ nics }), HOST, PATHS);
-    expect(netdevs(argv).some((n) => 'smb' in n)).toBe(false);
+    expect(netdevs(argv).some((n) => 'smb' in n || 'guestfwd' in n)).toBe(false);
     expect(sandbox(argv)).toBe('on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   });
 });

@@ -5,6 +5,7 @@ import type { HostInfo } from '../../../shared/host';
 import { json, optValue, opts } from './escape';
 import { BusAllocator, bootIndexes, cdromArgs, diskArgs, nicArgs } from './devices';
 import { shareNic } from '../share/folder';
+import { smbGuestfwd } from '../share/smb-conf';
 import { selectFirmware } from './firmware';
 
 /** The SeaBIOS debug ring's size: a few boots' worth of its messages (about 4 KiB each). */
@@ -102,7 +103,7 @@ export function buildArgv(
   const shareOn = vm.sharedFolder ? shareNic(vm) : null;
   for (const nic of vm.nics)
     args.push(
-      ...nicArgs(nic, boot.get(nic.id), paths.runDir, nic.id === shareOn ? vm.sharedFolder!.path : null),
+      ...nicArgs(nic, boot.get(nic.id), paths.runDir, nic.id === shareOn ? smbGuestfwd(paths.runDir) : null),
     );
 
   if (vm.display.vga !== 'none') args.push('-device', VGA_DEVICES[vm.display.vga]);

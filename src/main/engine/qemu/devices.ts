@@ -129,12 +129,12 @@ const NIC_DRIVERS: Record<Nic['model'], string> = {
   rtl8139: 'rtl8139',
 };
 
-/** `share`: the folder this NIC's user-mode network serves over SMB (engine/share). */
+/** `share`: the guestfwd rule by which this NIC's user-mode network runs smbd (engine/share). */
 export function nicArgs(
   nic: Nic,
   bootindex: number | undefined,
   runDir: string,
-  share: string | null = null,
+  share: { str: string } | null = null,
 ): string[] {
   const hostfwd = nic.portForwards.map((f) => ({
     str: `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
@@ -160,8 +160,8 @@ export function nicArgs(
           type: 'user',
           id: `${nic.id}-net`,
           ...(hostfwd.length ? { hostfwd } : {}),
-          // JSON carries the path as one value; engine/share checked what smb.conf would misread.
-          ...(share !== null ? { smb: share } : {}),
+          // Not QEMU's smb= (always read-write): Hangar's own smb.conf, so a share can be read-only.
+          ...(share !== null ? { guestfwd: [share] } : {}),
         };
   const dev = { netdev: `${nic.id}-net`, mac: nic.mac, id: nic.id, bootindex };
   return ['-netdev', json(netdev), '-device', opts(NIC_DRIVERS[nic.model], dev)];

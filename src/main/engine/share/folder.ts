@@ -1,24 +1,32 @@
 // A shared folder: one host folder the user chose, served to the guest by QEMU's user-mode
-// network as an SMB share (QEMU runs Samba's smbd as the user, on demand, reachable only from that
-// guest at 10.0.2.4). Any guest that mounts CIFS can use it (Linux with the kernel's cifs module,
-// Windows as \\10.0.2.4\qemu); nothing in the guest needs installing as root beyond the mount.
+// network as an SMB share (QEMU runs Samba's smbd as the user, on demand, with Hangar's smb.conf,
+// smb-conf.ts, reachable only from that guest at 10.0.2.4). Any guest that mounts CIFS can use it
+// (Linux with the kernel's cifs module, Windows as \\10.0.2.4\qemu); nothing in the guest needs
+// installing as root beyond the mount.
 //
 // What may be shared is stricter than a file to attach, because the guest gets the whole tree,
-// read-write: the folder must not be Hangar's own data nor contain it (sharing $HOME would hand
-// the guest every other VM's disks), and its path must be one Samba reads literally (QEMU writes
-// it into smb.conf, where % starts a substitution, a backslash continues the line and a line break
-// starts a new setting).
+// often writable: the folder must not be Hangar's own data nor contain it (sharing $HOME would hand
+// the guest every other VM's disks), and its path must be one Samba reads literally (it goes into
+// smb.conf, where % starts a substitution, a backslash continues the line and a line break starts
+// a new setting).
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 import type { VmConfig } from '../../../shared/vm';
 import type { PathPolicy } from '../policy/paths';
 
-/** The server QEMU runs (its build-time default on Debian). */
+/** Samba's server, which QEMU runs for each connection to the share (Debian's samba package). */
 export const SMBD = '/usr/sbin/smbd';
 
 function within(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/** Samba reads the path literally: no % (a substitution), \\ (a continued line), control character
+ * (a line break starts a new setting) nor spaces at an end (trimmed). */
+export function sambaReadsLiterally(path: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are what is being refused
+  return !/[%\\\u0000-\u001f\u007f]/.test(path) && path === path.trim();
 }
 
 /** Checks a folder the user chose to share and returns its real path (symlinks resolved). */
@@ -37,8 +45,7 @@ export function checkShareFolder(policy: PathPolicy, given: string): string {
     throw new HangarError('INVALID_INPUT', `${given} is not a folder; share the folder that holds it.`, {
       path: given,
     });
-  // eslint-disable-next-line no-control-regex -- control characters are what is being refused
-  if (/[%\\\u0000-\u001f\u007f]/.test(real) || real !== real.trim())
+  if (!sambaReadsLiterally(real))
     throw new HangarError(
       'INVALID_INPUT',
       `Samba cannot share ${real}: its path has a %, a backslash, a control character or spaces at an end. ` +

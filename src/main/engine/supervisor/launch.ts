@@ -12,6 +12,7 @@ import { qemuErrorLines } from './logs';
 import { LogWriter, rotateAtStart } from './log-writer';
 import { checkFiles, checkPorts, explainStartFailure, recheckExternal } from './preflight';
 import { recheckShare } from '../share/folder';
+import { writeSmbConf } from '../share/smb-conf';
 import type { PathPolicy } from '../policy/paths';
 import { isOurQemu, qemusByPidFile, readPidFile } from './proc';
 import { startSwtpm } from './tpm';
@@ -100,6 +101,7 @@ export async function launch(
     recheckExternal(vm, options.policy);
     recheckShare(vm, options.policy);
   }
+  if (vm.sharedFolder) writeSmbConf(paths.runDir, vm.sharedFolder);
   await checkPorts(vm);
   if (vm.tpm) {
     if (!host.swtpm)

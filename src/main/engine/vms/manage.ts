@@ -71,8 +71,20 @@ async function applyForwardsLive(
 function sharedFolderOf(
   engine: EngineContext,
   config: VmConfig,
-  path: string | null,
+  path: string | null | undefined,
+  readOnly: boolean | undefined,
 ): VmConfig['sharedFolder'] {
+  if (path === undefined) {
+    // Only the mode changes: of the folder already shared.
+    if (readOnly === undefined) return config.sharedFolder;
+    if (!config.sharedFolder)
+      throw new HangarError(
+        'INVALID_INPUT',
+        `${config.name} shares no folder, so there is nothing to make ${readOnly ? 'read-only' : 'writable'}. ` +
+          'Share one first (hangar edit VM --share DIR).',
+      );
+    return { ...config.sharedFolder, readOnly };
+  }
   if (path === null) return null;
   const real = checkShareFolder(engine.policy, path);
   if (!shareNic(config))
@@ -81,7 +93,7 @@ function sharedFolderOf(
       `${config.name} has no NAT (user-mode) network card, which is what carries a shared folder. ` +
         'Add one, then share the folder.',
     );
-  return { path: real };
+  return { path: real, readOnly: readOnly ?? config.sharedFolder?.readOnly ?? false };
 }
 
 export async function editVm(engine: EngineContext, ref: string, patch: EditVmRequest): Promise<VmConfig> {
@@ -97,13 +109,13 @@ export async function editVm(engine: EngineContext, ref: string, patch: EditVmRe
         'INVALID_INPUT',
         `${patch.memoryMiB} MiB is more memory than this host has (${hostMemoryMiB} MiB).`,
       );
-    const { portForwards, sharedFolder, ...rest } = patch;
+    const { portForwards, sharedFolder, shareReadOnly, ...rest } = patch;
     if (rest.directBoot) rest.directBoot = externalDirectBoot(engine.policy, rest.directBoot);
     const next: VmConfig = {
       ...config,
       ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
     };
-    if (sharedFolder !== undefined) next.sharedFolder = sharedFolderOf(engine, config, sharedFolder);
+    next.sharedFolder = sharedFolderOf(engine, config, sharedFolder, shareReadOnly);
     if (portForwards) {
       const [nic, ...others] = next.nics;
       if (!nic)

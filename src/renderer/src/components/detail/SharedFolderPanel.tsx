@@ -41,13 +41,31 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
       {!share ? (
         <p className="muted" data-testid="share-none">
           No folder is shared. A shared folder is one folder of this computer that the guest mounts over its
-          NAT network, read-write.
+          NAT network, read-write or read-only.
         </p>
       ) : (
         <>
           <p>
-            <code data-testid="share-path">{share.path}</code> <span className="muted">read-write</span>
+            <code data-testid="share-path">{share.path}</code>{' '}
+            <span className="muted" data-testid="share-mode">
+              {share.readOnly ? 'read-only' : 'read-write'}
+            </span>
           </p>
+          <label className="detail-share-readonly" title={locked}>
+            <input
+              type="checkbox"
+              data-testid="share-readonly"
+              checked={share.readOnly}
+              disabled={!stopped}
+              onChange={(e) => {
+                const shareReadOnly = e.currentTarget.checked;
+                void attempt('Could not change the shared folder', () =>
+                  api('vm.edit', { vm: vm.id, patch: { shareReadOnly } }),
+                );
+              }}
+            />{' '}
+            Read-only: the guest can read the folder but not change it
+          </label>
           <dl className="detail-share-mount">
             <dt>Linux guest</dt>
             <dd>
