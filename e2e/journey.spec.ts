@@ -86,6 +86,8 @@ test('create, start, console, serial, snapshot, revert, shut down, delete', asyn
   // Taken while running: the row shows the screen of that moment and the RAM it saved.
   await expect(row.getByTestId('snapshot-thumbnail')).toBeVisible();
   await expect(row.getByTestId('snapshot-ram')).toHaveText(/RAM \d+ MiB/);
+  // The space it holds alone (its RAM and tables, as the disk has not changed since).
+  await expect(row.getByTestId('snapshot-own')).toHaveText(/\d+ MiB of its own/);
 
   await detail.tab('serial');
   await detail.serialRun('echo v2 > /mnt/disk/state; sync; cat /mnt/disk/state', /^v2\s*$/m);

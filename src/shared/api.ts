@@ -337,6 +337,7 @@ export interface ApiResults {
     current: boolean;
     missingIn: string[];
     ramBytes: number;
+    ownBytes: number | null;
     thumbnail: boolean;
   })[];
   /** warning: taken, but something needs the user's attention (a guest that may still be frozen). */

@@ -47,6 +47,12 @@ describe('snapshots', () => {
     const snap = await createSnapshot(engine, vm.id, 'clean state ✓', 'before the change');
     expect(snap.vmState).toBe(true);
     expect(progress.at(-1)).toBe(100);
+    // Its saved RAM is stored in the image past the disk's end, referenced by the snapshot alone
+    // (QEMU drops it from the live disk's tables), so it is space the snapshot holds on its own.
+    const [taken] = await listSnapshots(engine, vm.id);
+    expect(taken!.ramBytes).toBeGreaterThan(1 << 20);
+    expect(taken!.ownBytes).toBeGreaterThanOrEqual(taken!.ramBytes);
+    expect(taken!.ownBytes).toBeLessThan(taken!.ramBytes + 8 * 2 ** 20);
     const after = await writeRandom(sh);
     expect(after).not.toBe(before);
     await revertSnapshot(engine, vm.id, 'clean state ✓');
@@ -60,6 +66,8 @@ describe('snapshots', () => {
     ]);
     // The guest's RAM went into the snapshot: its size is what the row shows.
     expect(list[0]!.ramBytes).toBeGreaterThan(1 << 20);
+    // Still its own after the revert (the live tables point at it only until the next snapshot).
+    expect(list[0]!.ownBytes).toBeGreaterThanOrEqual(list[0]!.ramBytes);
     const { png } = (await createDispatcher(engine).call('snapshot.thumbnail', {
       vm: vm.id,
       snapshot: snap.id,

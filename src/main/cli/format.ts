@@ -78,13 +78,15 @@ export function formatInfo(d: ApiResults['vm.get'], address?: ApiResults['vm.add
 export function formatSnapshots(list: ApiResults['snapshot.list']): string {
   if (!list.length) return 'No snapshots.';
   return table([
-    ['', 'ID', 'NAME', 'TAKEN', 'RAM', 'PARENT'],
+    // OWN: the space only that snapshot holds (what deleting it gives back), its RAM included.
+    ['', 'ID', 'NAME', 'TAKEN', 'RAM', 'OWN', 'PARENT'],
     ...list.map((s) => [
       s.current ? '*' : '',
       s.id,
       safe(s.name) + (s.missingIn.length ? ' (incomplete)' : ''),
       s.createdAt.replace('T', ' ').slice(0, 19),
       s.vmState ? 'yes' : 'no',
+      s.ownBytes === null ? '?' : formatSize(s.ownBytes),
       s.parent ?? '-',
     ]),
   ]);

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import { formatSize } from './storage/size';
+import { snapshotUsage } from './storage/qcow2-usage';
 import type { SnapshotMeta, VmConfig } from '../../shared/vm';
 import { HangarError } from '../../shared/errors';
 import { diskPath } from './qemu/argv';
@@ -19,6 +20,9 @@ export interface SnapshotListEntry extends SnapshotMeta {
   missingIn: string[];
   /** Bytes of guest RAM saved with it, over all images (0: disks only). */
   ramBytes: number;
+  /** Bytes only this snapshot holds, over all images, its RAM included: what deleting it gives
+   * back. null when an image could not be read (qcow2-usage.ts). */
+  ownBytes: number | null;
   /** A picture of the screen at that moment is kept (snapshot.thumbnail). */
   thumbnail: boolean;
 }
@@ -296,6 +300,19 @@ export async function missingIn(
   return imgs.filter((_, n) => !tags[n]!.has(tag)).map((i) => i.path);
 }
 
+/** Each snapshot tag's own bytes summed over the images, or null if one cannot be read. While the
+ * VM runs, QEMU may hold table changes not yet written, so the figure is then an estimate. */
+async function ownedBytes(paths: string[]): Promise<Map<string, number> | null> {
+  const byTag = new Map<string, number>();
+  try {
+    for (const path of paths)
+      for (const s of await snapshotUsage(path)) byTag.set(s.name, (byTag.get(s.name) ?? 0) + s.uniqueBytes);
+  } catch {
+    return null; // shown as unknown: a listing never fails because a figure could not be read
+  }
+  return byTag;
+}
+
 export async function listSnapshots(engine: EngineContext, ref: string): Promise<SnapshotListEntry[]> {
   const config = engine.resolve(ref);
   const imgs = images(engine, config);
@@ -308,11 +325,13 @@ export async function listSnapshots(engine: EngineContext, ref: string): Promise
     ),
   );
   const ramOf = (tag: string) => tagsByImage.reduce((sum, tags) => sum + (tags.get(tag) ?? 0), 0);
+  const owned = await ownedBytes(imgs.map((i) => i.path));
   const known = config.snapshots.map((s) => ({
     ...s,
     current: s.id === config.currentSnapshot,
     missingIn: imgs.filter((_, n) => !tagsByImage[n]!.has(s.tag)).map((i) => i.path),
     ramBytes: ramOf(s.tag),
+    ownBytes: owned && (owned.get(s.tag) ?? 0),
     thumbnail: hasThumbnail(engine, config.id, s.id),
   }));
   // Snapshots made outside Hangar (qemu-img, virsh) are listed too, so nothing is hidden.
@@ -337,6 +356,7 @@ export async function listSnapshots(engine: EngineContext, ref: string): Promise
       current: false,
       missingIn: [],
       ramBytes: ramOf(tag),
+      ownBytes: owned && (owned.get(tag) ?? 0),
       thumbnail: false,
     })),
   ];

@@ -5,7 +5,7 @@ import { ApiParams } from '../../../../shared/api';
 import { api } from '../../api/client';
 import { attempt } from '../../store/notices';
 import { isForeign, type SnapshotItem, type TreeLine } from './snapshot-tree';
-import { ramLabel, SnapshotThumb } from './SnapshotThumb';
+import { ramLabel, sizeLabel, SnapshotThumb } from './SnapshotThumb';
 
 const snapshotName = ApiParams['snapshot.create'].shape.name;
 
@@ -114,6 +114,12 @@ export function SnapshotRow({ line, actions }: { line: TreeLine; actions: RowAct
                 <time dateTime={s.createdAt}>{new Date(s.createdAt).toLocaleString()}</time>
               )}
               {s.ramBytes > 0 && <span data-testid="snapshot-ram"> · {ramLabel(s.ramBytes)}</span>}
+              {s.ownBytes !== null && (
+                <span data-testid="snapshot-own" title="The space deleting this snapshot would give back">
+                  {' '}
+                  · {sizeLabel(s.ownBytes)} of its own
+                </span>
+              )}
               {s.missingIn.length > 0 && (
                 <span className="snap-warning"> · missing in {s.missingIn.join(', ')}</span>
               )}

@@ -29,7 +29,14 @@ export function SnapshotThumb({ vmId, snapshot }: { vmId: string; snapshot: Snap
 }
 
 /** The RAM a snapshot saved, for its row: "RAM 412 MiB". */
-export function ramLabel(bytes: number): string {
+/** Sizes in the row: KiB below a MiB (a snapshot of an idle disk holds only its tables). */
+export function sizeLabel(bytes: number): string {
   const mib = bytes / 2 ** 20;
-  return mib >= 1024 ? `RAM ${+(mib / 1024).toFixed(1)} GiB` : `RAM ${Math.max(1, Math.round(mib))} MiB`;
+  if (mib >= 1024) return `${+(mib / 1024).toFixed(1)} GiB`;
+  if (mib >= 1) return `${Math.round(mib)} MiB`;
+  return `${Math.round(bytes / 1024)} KiB`;
+}
+
+export function ramLabel(bytes: number): string {
+  return `RAM ${sizeLabel(Math.max(bytes, 2 ** 20))}`;
 }

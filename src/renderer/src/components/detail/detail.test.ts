@@ -16,6 +16,7 @@ function snap(id: string, parent: string | null, createdAt: string): SnapshotIte
     current: false,
     missingIn: [],
     ramBytes: 0,
+    ownBytes: 0,
     thumbnail: false,
   };
 }
