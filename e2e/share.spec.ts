@@ -39,6 +39,7 @@ test('a folder is shared from Settings through the picker, shown with its mount 
   await picker.popup.getByTestId('picker-use').click();
   await expect(panel.getByTestId('share-path')).toHaveText(folder);
   await expect(panel.getByTestId('share-linux')).toHaveText(mountHelp().linux);
+  await expect(panel.getByTestId('share-9p')).toHaveText(mountHelp().linux9p);
   await expect(panel.getByTestId('share-windows')).toHaveText('\\\\10.0.2.4\\qemu');
   const info = () =>
     hangar.cli(['info', id]).json as { config: { sharedFolder: { path: string; readOnly: boolean } | null } };

@@ -9,6 +9,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 # HANGAR_GUEST_OUT: another folder (the app's demo keeps its copy in the user's cache).
 out="${HANGAR_GUEST_OUT:-$repo/.cache/guest}"
+# HANGAR_GUEST_KERNEL=generic: Debian's generic kernel instead of the cloud one, for what only it
+# has (9p, which the shared-folder test mounts); bigger, so the everyday guest stays on cloud.
+flavour="${HANGAR_GUEST_KERNEL:-cloud}"
+case "$flavour" in
+  cloud) kmeta=linux-image-cloud-amd64 ;;
+  generic) kmeta=linux-image-amd64 ;;
+  *) echo "guest: error: HANGAR_GUEST_KERNEL must be cloud or generic, not $flavour" >&2; exit 1 ;;
+esac
 say() { echo "guest: $*"; }
 die() { echo "guest: error: $*" >&2; exit 1; }
 
@@ -34,7 +42,7 @@ rm -rf "$out"/work.* # left behind by an interrupted build (we hold the lock)
 # apt-cache call: each one costs ~0.5 s here because apt's pkgcache is disabled.
 resolve() {
   local info
-  info="$(apt-cache show --no-all-versions linux-image-cloud-amd64 busybox-static 2>/dev/null)" || return 1
+  info="$(apt-cache show --no-all-versions "$kmeta" busybox-static 2>/dev/null)" || return 1
   # The metapackage pins its versioned image: "linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)".
   read -r kpkg kpkg_ver < <(sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*\) (= \([^)]*\)).*/\1 \2/p' <<<"$info")
   bb_ver="$(awk '/^Package: busybox-static$/ {p=1} p && /^Version:/ {print $2; exit}' <<<"$info")"
@@ -43,7 +51,7 @@ resolve() {
 if ! resolve; then
   say "no usable apt lists; running apt-get update"
   apt-get update -qq || die "apt-get update failed"
-  resolve || die "cannot resolve linux-image-cloud-amd64 / busybox-static from apt"
+  resolve || die "cannot resolve $kmeta / busybox-static from apt"
 fi
 kver="${kpkg#linux-image-}" # uname -r of the guest, e.g. 6.1.0-56-cloud-amd64
 deb_name() { echo "${1}_${2//:/%3a}_amd64.deb"; } # apt-get download's naming
@@ -128,8 +136,10 @@ add_module() {
 # keeps the guest working if a later kernel makes it a module. cifs mounts a VM's shared folder
 # (QEMU's user-mode SMB share); SMB 3 asks for the AEAD and CMAC ciphers by name, which a full
 # system loads on demand and this one must load up front.
+extra=()
+[[ $flavour == generic ]] && extra=(9p 9pnet_virtio) # the 9p share; the cloud kernel has neither
 for m in virtio_pci virtio_blk virtio_net virtio_scsi sd_mod ext4 button evdev \
-  cifs ccm gcm ghash_generic ctr cmac sha512_generic ecb; do
+  cifs ccm gcm ghash_generic ctr cmac sha512_generic ecb "${extra[@]}"; do
   add_module "$m"
 done
 printf '%s\n' "${load_order[@]}" >"$rootfs/etc/modules"

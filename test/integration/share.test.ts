@@ -54,8 +54,9 @@ describe('shared folder', () => {
 
     expect((await hangar(env, ['edit', 'share', '--share', folder])).code).toBe(0);
     const info = await hangar(env, ['info', 'share']);
-    expect(info.stdout).toContain(`Shared     ${folder} (read-write, SMB)`);
+    expect(info.stdout).toContain(`Shared     ${folder} (read-write, SMB and 9p)`);
     expect(info.stdout).toContain(mountHelp().linux);
+    expect(info.stdout).toContain(mountHelp().linux9p);
     expect(info.stdout).toContain('\\\\10.0.2.4\\qemu');
     expect((await hangar(env, ['edit', 'share', '--no-share'])).code).toBe(0);
     expect((await hangar(env, ['info', 'share'])).stdout).not.toContain('Shared');
@@ -63,11 +64,15 @@ describe('shared folder', () => {
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toMatch(/shares no folder/);
     expect((await hangar(env, ['edit', 'share', '--share', folder, '--share-readonly'])).code).toBe(0);
-    expect((await hangar(env, ['info', 'share'])).stdout).toContain(`Shared     ${folder} (read-only, SMB)`);
+    expect((await hangar(env, ['info', 'share'])).stdout).toContain(
+      `Shared     ${folder} (read-only, SMB and 9p)`,
+    );
     const both = await hangar(env, ['edit', 'share', '--share-readonly', '--share-writable']);
     expect(both.code).toBe(2);
     expect((await hangar(env, ['edit', 'share', '--share-writable'])).code).toBe(0);
-    expect((await hangar(env, ['info', 'share'])).stdout).toContain(`Shared     ${folder} (read-write, SMB)`);
+    expect((await hangar(env, ['info', 'share'])).stdout).toContain(
+      `Shared     ${folder} (read-write, SMB and 9p)`,
+    );
   });
 
   it('is mounted by the real guest, which reads the host’s file and writes one back', async () => {

@@ -1136,6 +1136,7 @@ const DEVICE_KEYS: Record<string, string[]> = {
   'virtio-serial-pci': ['id'],
   virtserialport: ['bus', 'chardev', 'name'],
   'isa-debugcon': ['iobase', 'chardev'],
+  'virtio-9p-pci': ['fsdev', 'mount_tag'],
 };
 
 function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
@@ -1221,6 +1222,18 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
       case '-global':
         if (value !== 'driver=cfi.pflash01,property=secure,value=on') problems.push(`-global ${value}`);
         break;
+      case '-fsdev': {
+        // The shared folder over 9p: exactly the config's folder, its mode, nothing added.
+        const o = keysOnly(option, value, 'local', ['id', 'path', 'security_model', 'multidevs', 'readonly']);
+        const m = new Map(o.pairs);
+        if (!vm.sharedFolder || m.get('path') !== vm.sharedFolder.path)
+          problems.push(`-fsdev path ${JSON.stringify(m.get('path'))} is not the config's shared folder`);
+        if (m.get('readonly') !== (vm.sharedFolder?.readOnly ? 'on' : 'off'))
+          problems.push(`-fsdev readonly ${JSON.stringify(m.get('readonly'))} is not the config's mode`);
+        if (m.get('security_model') !== 'none')
+          problems.push(`-fsdev security_model ${m.get('security_model')}`);
+        break;
+      }
       case '-tpmdev':
         if (value !== 'emulator,id=tpm0,chardev=tpm-chr') problems.push(`-tpmdev ${value}`);
         break;

@@ -1,6 +1,7 @@
 // The project's test guest (built by scripts/guest/build.sh) and helpers to make VMs from it.
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // A URL, not __dirname: Playwright loads this file as an ES module, vitest either way.
@@ -28,6 +29,23 @@ export function guest() {
     kernel: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
   };
+}
+
+/**
+ * The same tiny guest on Debian's generic kernel, which has 9p (the cloud kernel does not), built
+ * on first use into .cache/guest-generic (one kernel package from the mirror, then cached).
+ */
+export function genericGuest() {
+  const out = fileURLToPath(new URL('../../.cache/guest-generic', import.meta.url));
+  const script = fileURLToPath(new URL('../../scripts/guest/build.sh', import.meta.url));
+  const built = spawnSync('bash', [script], {
+    env: { ...process.env, HANGAR_GUEST_KERNEL: 'generic', HANGAR_GUEST_OUT: out },
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  if (built.status !== 0) throw new Error(`building the generic-kernel guest failed:\n${built.stderr}`);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as GuestManifest;
+  return { manifest, kernel: join(out, 'vmlinuz'), initrd: join(out, 'initrd.img') };
 }
 
 /**

@@ -24,6 +24,7 @@ export const KNOWN_OPTIONS = new Set([
   '-global',
   '-chardev',
   '-tpmdev',
+  '-fsdev',
   '-mon',
   '-serial',
   '-display',

@@ -196,6 +196,22 @@ describe('libvirt export', () => {
     expect(dropped.join('\n')).toMatch(/template/);
   });
 
+  it('carries the shared folder as a 9p filesystem and says the SMB share is dropped', () => {
+    const vm = sampleVm({ sharedFolder: { path: '/home/u/a & <b>', readOnly: true } });
+    const { xml, dropped } = exportDomain(vm, { vmDir: VM_DIR });
+    const fs = one(devices(xml), 'filesystem')!;
+    expect(attr(fs, 'accessmode')).toBe('squash');
+    expect(attr(one(fs, 'source'), 'dir')).toBe('/home/u/a & <b>');
+    expect(attr(one(fs, 'target'), 'dir')).toBe('hangar');
+    expect(one(fs, 'readonly')).toBeDefined();
+    expect(dropped.join('\n')).toMatch(/over SMB/);
+    const writable = exportDomain(sampleVm({ sharedFolder: { path: '/srv/x', readOnly: false } }), {
+      vmDir: VM_DIR,
+    });
+    expect(one(one(devices(writable.xml), 'filesystem'), 'readonly')).toBeUndefined();
+    expect(one(devices(exportDomain(sampleVm(), { vmDir: VM_DIR }).xml), 'filesystem')).toBeUndefined();
+  });
+
   it('gives a VM the same valid UUID every time', () => {
     expect(domainUuid('abcdefgh1234')).toBe(domainUuid('abcdefgh1234'));
     expect(domainUuid('abcdefgh1234')).toMatch(
@@ -217,6 +233,7 @@ describe('libvirt export', () => {
         userNet: { network: 'default' },
       }),
       exportDomain(sampleVm({ cpuModel: 'Skylake-Client' }), { vmDir: VM_DIR, userNet: 'slirp' }),
+      exportDomain(sampleVm({ sharedFolder: { path: '/home/u/a & b', readOnly: true } }), { vmDir: VM_DIR }),
     ];
     for (const v of variants) await validateDomainXml(v.xml);
   });

@@ -1,6 +1,7 @@
 // A Hangar VM as a libvirt domain, built from Hangar's own model (never from the QEMU command
 // line). What libvirt cannot express is returned in `dropped`, one sentence per setting, so the
 // caller can show it; nothing is dropped in silence. docs/libvirt.md lists the mapping.
+import { SHARE_TAG } from '../../../shared/share';
 import type { LibvirtExport } from '../../../shared/libvirt';
 import { createHash } from 'node:crypto';
 import type { VmConfig } from '../../../shared/vm';
@@ -122,6 +123,16 @@ function devicesNode(vm: VmConfig, opts: ExportOptions, dropped: string[]): XNod
     target: { '@_type': 'virtio', '@_name': GUEST_AGENT_CHANNEL },
   };
   if (vm.display.usbTablet) devices.input = { '@_type': 'tablet', '@_bus': 'usb' };
+  if (vm.sharedFolder) {
+    // Hangar's 9p device as libvirt says it: squash is QEMU's security_model=none.
+    devices.filesystem = {
+      '@_type': 'mount',
+      '@_accessmode': 'squash',
+      source: { '@_dir': vm.sharedFolder.path },
+      target: { '@_dir': SHARE_TAG },
+      ...(vm.sharedFolder.readOnly ? { readonly: '' } : {}),
+    };
+  }
   if (vm.tpm) devices.tpm = { '@_model': 'tpm-crb', backend: { '@_type': 'emulator', '@_version': '2.0' } };
   // VNC on a UNIX socket like Hangar's own (nothing listens on the network); libvirt names it.
   devices.graphics = { '@_type': 'vnc', listen: { '@_type': 'socket' } };
@@ -145,8 +156,8 @@ function droppedHangarState(vm: VmConfig, dropped: string[]): void {
     );
   if (vm.sharedFolder)
     dropped.push(
-      `shared folder ${vm.sharedFolder.path}: it is QEMU's user-mode SMB share, which libvirt's passt and ` +
-        'default networks do not offer; share it from the host another way (a <filesystem> with virtiofs).',
+      `shared folder ${vm.sharedFolder.path} over SMB: QEMU's user-mode SMB share, which libvirt's passt and ` +
+        'default networks do not offer. Its 9p export is carried (a <filesystem>, tag hangar).',
     );
   if (vm.linkedTo)
     dropped.push(

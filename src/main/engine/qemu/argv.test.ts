@@ -521,12 +521,19 @@ describe('shared folder', () => {
     // The folder reaches smbd through the file, never QEMU's command line (nor QEMU's smb=).
     expect(argv.join(' ')).not.toContain(path);
     expect(netdevs(argv).some((n) => 'smb' in n)).toBe(false);
+    // And over virtio-9p: the path one QemuOpts value (commas doubled), read-only as configured.
+    const fsdev = argv[argv.indexOf('-fsdev') + 1];
+    expect(fsdev).toBe(
+      'local,id=share9p,path=/home/u/a,,b=c share,security_model=none,multidevs=remap,readonly=on',
+    );
+    expect(argv).toContain('virtio-9p-pci,fsdev=share9p,mount_tag=hangar');
     expect(sandbox(argv)).toBe('on,obsolete=deny,elevateprivileges=allow,spawn=allow,resourcecontrol=deny');
   });
 
   it('leaves the sandbox shut without one', () => {
     const argv = buildArgv(vm({ nics }), HOST, PATHS);
     expect(netdevs(argv).some((n) => 'smb' in n || 'guestfwd' in n)).toBe(false);
+    expect(argv).not.toContain('-fsdev');
     expect(sandbox(argv)).toBe('on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   });
 });

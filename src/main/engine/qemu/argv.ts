@@ -6,6 +6,7 @@ import { json, optValue, opts } from './escape';
 import { BusAllocator, bootIndexes, cdromArgs, diskArgs, nicArgs } from './devices';
 import { shareNic } from '../share/folder';
 import { smbGuestfwd } from '../share/smb-conf';
+import { SHARE_TAG } from '../../../shared/share';
 import { selectFirmware } from './firmware';
 
 /** The SeaBIOS debug ring's size: a few boots' worth of its messages (about 4 KiB each). */
@@ -106,6 +107,17 @@ export function buildArgv(
       ...nicArgs(nic, boot.get(nic.id), paths.runDir, nic.id === shareOn ? smbGuestfwd(paths.runDir) : null),
     );
 
+  if (vm.sharedFolder) {
+    // The same folder over virtio-9p, for guests whose kernel has 9p: no network involved, no
+    // process spawned. security_model=none: files keep the host's owner (the user running QEMU).
+    const { path, readOnly } = vm.sharedFolder;
+    args.push(
+      '-fsdev',
+      opts('local', { id: 'share9p', path, security_model: 'none', multidevs: 'remap', readonly: readOnly }),
+      '-device',
+      opts('virtio-9p-pci', { fsdev: 'share9p', mount_tag: SHARE_TAG }),
+    );
+  }
   if (vm.display.vga !== 'none') args.push('-device', VGA_DEVICES[vm.display.vga]);
   if (vm.display.usbTablet) args.push('-device', 'qemu-xhci,id=usb', '-device', 'usb-tablet,bus=usb.0');
   if (vm.tpm) {

@@ -72,6 +72,14 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
               <code data-testid="share-linux">{help.linux}</code>{' '}
               <CopyButton text={help.linux} label="the Linux mount command" />
             </dd>
+            <dt>Linux guest with 9p</dt>
+            <dd>
+              <code data-testid="share-9p">{help.linux9p}</code>{' '}
+              <CopyButton text={help.linux9p} label="the 9p mount command" />
+              <p className="muted detail-hint">
+                Needs no network; for kernels with 9p (Debian's generic kernel, not its cloud kernel).
+              </p>
+            </dd>
             <dt>Windows guest</dt>
             <dd>
               <code data-testid="share-windows">{help.windows}</code>{' '}
