@@ -34,7 +34,7 @@ interface PageView {
   module: string;
 }
 
-test('the Electron window is hardened and exposes only call/onEvent/consoleUrl/pickFile', async () => {
+test('the Electron window is hardened and exposes only call/onEvent/consoleUrl/pickFile/dropFile', async () => {
   const bin = electronBinary();
   if ('missing' in bin) {
     const reason = `Electron binary not installed: ${bin.missing}`;
@@ -77,7 +77,7 @@ test('the Electron window is hardened and exposes only call/onEvent/consoleUrl/p
         module: typeof g.module,
       };
     });
-    expect(seen.keys).toEqual(['call', 'consoleUrl', 'onEvent', 'pickFile']);
+    expect(seen.keys).toEqual(['call', 'consoleUrl', 'dropFile', 'onEvent', 'pickFile']);
     expect(seen.kinds).toEqual(['function', 'function', 'function', 'function']);
     expect(seen.require).toBe('undefined');
     expect(seen.process).toBe('undefined');

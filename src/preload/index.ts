@@ -1,11 +1,12 @@
-// The only bridge between the untrusted page and main: four functions on window.hangar. The page
+// The only bridge between the untrusted page and main: five functions on window.hangar. The page
 // never sees ipcRenderer or an IPC event object (whose `sender` is ipcRenderer), so it can reach no
 // channel but these. Main validates the sender and parses every payload; this stays thin.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { PreloadApi } from '../shared/preload-api';
 import {
   BASE_PATH_CHANNEL,
   CALL_CHANNEL,
+  DROP_CHANNEL,
   EVENT_CHANNEL,
   PICK_CHANNEL,
   consoleUrl,
@@ -35,6 +36,11 @@ const api: PreloadApi = {
     // Main shows its native dialog and answers a grant for the file chosen, or null.
     if (typeof purpose !== 'string') return Promise.reject(new TypeError('purpose must be a string'));
     return ipcRenderer.invoke(PICK_CHANNEL, purpose);
+  },
+  dropFile(file) {
+    // Electron knows a dropped File's path; the page never sees it before main's confirmation.
+    if (!(file instanceof File)) return Promise.reject(new TypeError('file must be a File'));
+    return ipcRenderer.invoke(DROP_CHANNEL, webUtils.getPathForFile(file));
   },
   consoleUrl(kind, id) {
     if (basePath === null) basePath = ipcRenderer.sendSync(BASE_PATH_CHANNEL) as unknown;

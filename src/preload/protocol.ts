@@ -12,6 +12,8 @@ export const CALL_CHANNEL = 'hangar:call';
 export const EVENT_CHANNEL = 'hangar:event';
 /** The native file dialog (main's shell/pick.ts): answers a grant for the file the user chose. */
 export const PICK_CHANNEL = 'hangar:pick-file';
+/** A file dropped on the window, by the path the preload read from it; main confirms with the user. */
+export const DROP_CHANNEL = 'hangar:drop-file';
 /** Synchronous (sendSync): the preload's consoleUrl() must answer at once. Main answers our page only. */
 export const BASE_PATH_CHANNEL = 'hangar:base-path';
 

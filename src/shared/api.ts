@@ -138,6 +138,12 @@ export const ApiParams = {
   'media.eject': Vm.extend({ drive: z.string().max(16).optional() }),
   'disk.info': z.object({ path: HostFile }),
   'host.isos': z.object({}),
+  /** A file dropped on the browser UI, found by its name, size and time where such files usually are. */
+  'host.findDropped': z.object({
+    name: z.string().min(1).max(255),
+    size: z.number().int().min(0),
+    modifiedMs: z.number().min(0),
+  }),
   /** The user's public keys in ~/.ssh and the user name a cloud image gets by default. */
   'host.sshKeys': z.object({}),
   /** Free and total space where VMs' disks are made ($HANGAR_HOME), in bytes. */
@@ -356,6 +362,8 @@ export interface ApiResults {
    * path the engine found itself to a grant for it (the UI may not send paths back).
    */
   'host.isos': { recent: string[]; downloads: string[]; grants?: Record<string, string> };
+  /** null: not found (the page uploads a copy). For the app, with the grant its kind needs. */
+  'host.findDropped': { path: string; name: string; grant?: string } | null;
   'host.sshKeys': { user: string; keys: { file: string; key: string }[] };
   'host.space': { free: number; total: number };
   'disk.info': DiskInfoResult;

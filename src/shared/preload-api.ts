@@ -14,4 +14,6 @@ export interface PreloadApi {
   pickFile(
     purpose: PickPurpose,
   ): Promise<{ ok: true; result: PickedFile | null } | { ok: false; error: ErrorData }>;
+  /** A file dropped on the window (the desktop app knows its path); null when the user declines. */
+  dropFile(file: File): Promise<{ ok: true; result: PickedFile | null } | { ok: false; error: ErrorData }>;
 }

@@ -36,6 +36,7 @@ import {
   withoutToken,
 } from './security';
 import { serveStatic } from './static';
+import { receiveUpload } from './upload';
 import { startPicker, withPicker } from './picker';
 import type { HostServer, HostServerOptions } from './types';
 
@@ -128,6 +129,22 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
         'Content-Length': '0',
       });
       res.end();
+      return;
+    }
+    if (inner === '/upload') {
+      // A write: only our page sends it, and every browser sends Origin with a PUT (a form on
+      // another site cannot PUT, and its fetch would carry that site's Origin).
+      const strict = authorize(
+        { host: req.headers.host, origin: req.headers.origin, cookie: req.headers.cookie, queryToken: null },
+        port,
+        token,
+        { requireOrigin: true },
+      );
+      if (!strict.ok || !opts.dispatcher.files) {
+        sendText(res, strict.ok ? 404 : strict.status, strict.ok ? NOT_FOUND_TEXT : `${strict.reason}\n`);
+        return;
+      }
+      await receiveUpload(req, res, target.query, opts.dispatcher.files);
       return;
     }
     if (inner === '/api' || inner.startsWith('/console/')) {

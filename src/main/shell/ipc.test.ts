@@ -234,6 +234,30 @@ describe('connectIpc', () => {
     expect(dialogs.opened).toHaveLength(1);
   });
 
+  it('grants a dropped file only after the user says so in a native box, and refuses other kinds', async () => {
+    const { win, wc } = fakeWindow();
+    const { dispatcher } = fakeDispatcher();
+    connectIpc(win, dispatcher, ORIGIN, BASE);
+    const drop = handlers.get('hangar:drop-file')!;
+    const event = { sender: wc, senderFrame: frame(`${ORIGIN}${BASE}`) };
+    // The page may send any path down this channel: the user's answer in main decides.
+    dialogs.button = 0;
+    await expect(drop(event, '/home/u/Downloads/debian.iso')).resolves.toEqual({ ok: true, result: null });
+    expect(dialogs.opened.at(-1)!.options).toMatchObject({ detail: '/home/u/Downloads/debian.iso' });
+    expect(dispatcher.files.grant).not.toHaveBeenCalled();
+    dialogs.button = 1;
+    await expect(drop(event, '/home/u/Downloads/debian.iso')).resolves.toMatchObject({
+      ok: true,
+      result: { grant: 'grant:iso' },
+    });
+    expect(dispatcher.files.grant).toHaveBeenLastCalledWith('/home/u/Downloads/debian.iso', 'iso');
+    for (const bad of ['/etc/passwd', 'relative.iso', 42])
+      await expect(drop(event, bad)).resolves.toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    await expect(drop({ sender: wc, senderFrame: frame('https://evil.example/') }, '/x.iso')).rejects.toThrow(
+      /Refused/,
+    );
+  });
+
   it('pushes engine events to this window until disconnected', () => {
     const { win, sent } = fakeWindow();
     const fake = fakeDispatcher();

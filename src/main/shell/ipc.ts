@@ -7,8 +7,15 @@ import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent
 import { HangarError, toErrorData } from '../../shared/errors';
 import { PickPurpose } from '../../shared/requests';
 import type { Dispatcher } from '../api/dispatch';
-import { BASE_PATH_CHANNEL, CALL_CHANNEL, EVENT_CHANNEL, PICK_CHANNEL } from '../../preload/protocol';
-import { pickWithDialog } from './pick';
+import {
+  BASE_PATH_CHANNEL,
+  CALL_CHANNEL,
+  DROP_CHANNEL,
+  EVENT_CHANNEL,
+  PICK_CHANNEL,
+} from '../../preload/protocol';
+import { DROP_PURPOSE, dropKind, dropRefusal } from '../../shared/drop';
+import { grantDropped, pickWithDialog } from './pick';
 import { isTrustedSender } from './policy';
 
 function senderOf(event: IpcMainInvokeEvent | IpcMainEvent) {
@@ -65,6 +72,25 @@ export function connectIpc(
     }
   });
 
+  ipcMain.handle(DROP_CHANNEL, async (event, path: unknown) => {
+    if (event.sender !== wc || !isTrustedSender(senderOf(event), appOrigin))
+      throw new Error('Refused: this frame is not the Hangar window.');
+    if (typeof path !== 'string' || !path.startsWith('/'))
+      return { ok: false, error: { code: 'INVALID_INPUT', message: 'Drop a file from this computer.' } };
+    const kind = dropKind(path.slice(path.lastIndexOf('/') + 1));
+    if (!kind) return { ok: false, error: new HangarError('INVALID_INPUT', dropRefusal(path)).toData() };
+    if (picking)
+      return { ok: false, error: new HangarError('BUSY', 'A file dialog is open already.').toData() };
+    picking = true;
+    try {
+      return { ok: true, result: await grantDropped(win, dispatcher.files, path, DROP_PURPOSE[kind]) };
+    } catch (err) {
+      return { ok: false, error: toErrorData(err) };
+    } finally {
+      picking = false;
+    }
+  });
+
   // Sent to this window's top frame only, never broadcast to other web contents.
   const unsubscribe = dispatcher.subscribe((event, data) => {
     if (!wc.isDestroyed()) wc.send(EVENT_CHANNEL, event, data);
@@ -74,6 +100,7 @@ export function connectIpc(
     unsubscribe();
     ipcMain.removeHandler(CALL_CHANNEL);
     ipcMain.removeHandler(PICK_CHANNEL);
+    ipcMain.removeHandler(DROP_CHANNEL);
     ipcMain.removeAllListeners(BASE_PATH_CHANNEL);
   };
 }

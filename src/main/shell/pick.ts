@@ -76,3 +76,35 @@ export async function pickWithDialog(
     );
   return confirmed.file;
 }
+
+/**
+ * A file dropped on the window: the preload read its path from the File (webUtils), but the page
+ * could have sent any path down that channel, so main asks the user in a native box before
+ * granting it, as the dialog would have.
+ */
+export async function grantDropped(
+  win: BrowserWindow,
+  files: FileGrants,
+  path: string,
+  purpose: PickPurpose,
+): Promise<PickedFile | null> {
+  const { response } = await dialog.showMessageBox(win, {
+    type: 'question',
+    title: 'Use the dropped file?',
+    message: `Use ${path.slice(path.lastIndexOf('/') + 1)} in Hangar?`,
+    detail: path,
+    buttons: ['Cancel', 'Use it'],
+    defaultId: 1,
+    cancelId: 0,
+    noLink: true,
+  });
+  if (response !== 1) return null;
+  const outcome = await files.grant(path, purpose);
+  if (!outcome.ok)
+    throw new HangarError(
+      'CONFLICT',
+      `${path} is built on other files: choose it with Choose… instead, where you can confirm them.`,
+      { path },
+    );
+  return outcome.file;
+}

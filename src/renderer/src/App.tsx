@@ -10,6 +10,7 @@ import { LabsView } from './components/labs/LabsView';
 import { LibraryView } from './components/library/LibraryView';
 import { HostsView } from './components/hosts/HostsView';
 import { ShortcutSheet } from './shortcuts/ShortcutSheet';
+import { DropTarget } from './drop/DropTarget';
 import { useShortcuts } from './shortcuts/useShortcuts';
 
 // After a route change focus would fall to the page body (the control that was clicked is gone):
@@ -88,6 +89,7 @@ export function App() {
         {route.kind === 'hosts' && <HostsView />}
         {route.kind === 'vm' && <VmDetail id={route.id} tab={route.tab} />}
       </main>
+      <DropTarget />
       <Notices />
       {sheet && <ShortcutSheet onClose={() => setSheet(false)} />}
     </div>

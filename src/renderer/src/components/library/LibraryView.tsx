@@ -3,10 +3,10 @@
 // becomes a VM); the download catalog, each entry verified against its vendor's checksums.
 import { useCallback, useEffect, useState } from 'react';
 import type { CatalogItem, ImageEntry } from '../../../../shared/images';
+import { importOvaFile } from './import-ova';
 import { api } from '../../api/client';
 import { pickFile } from '../../api/pick';
 import { errorMessage, notify } from '../../store/notices';
-import { navigate } from '../../store/ui';
 import { useVms } from '../../store/vms';
 import { bytesLabel } from '../wizard/Field';
 
@@ -51,20 +51,7 @@ export function LibraryView() {
       const file = await pickFile('file');
       if (!file) return;
       if (/\.ova$/i.test(file.name)) {
-        // What it would make, and what it cannot honour, before anything is written.
-        const plan = await api('image.planOva', { path: file.grant });
-        const summary = `Import ${file.name} as the VM "${plan.name}" (${plan.cpus ?? '?'} CPU, ${plan.memoryMiB ?? '?'} MiB, ${plan.firmware})?`;
-        const notes = plan.notHonoured.length
-          ? `\n\nNot honoured:\n${plan.notHonoured.map((n) => `- ${n}`).join('\n')}`
-          : '';
-        if (!window.confirm(summary + notes)) return;
-        const r = await api('image.importOva', { path: file.grant });
-        notify(
-          'info',
-          `Imported ${file.name}`,
-          r.notHonoured.length ? `Not honoured: ${r.notHonoured.join('; ')}` : `VM "${r.vm.name}" is ready.`,
-        );
-        navigate({ kind: 'vm', id: r.vm.id, tab: 'settings' });
+        await importOvaFile(file);
         return;
       }
       const m = await api('image.add', { path: file.grant });

@@ -6,6 +6,7 @@ import { api } from '../../api/client';
 import { attempt, errorMessage } from '../../store/notices';
 import { navigate } from '../../store/ui';
 import { useVms } from '../../store/vms';
+import { usePendingDrop } from '../../drop/pending';
 import { useDiskFacts } from './DiskInfo';
 import type { StepProps } from './Field';
 import { chooseOs, initialForm, setField, type HostBounds, type WizardForm } from './form';
@@ -49,6 +50,18 @@ export function Wizard() {
   const disk = useDiskFacts(image?.grant, form.media === 'disk' || form.media === 'cloud');
   const heading = useRef<HTMLHeadingElement>(null);
   const step = STEPS[index] ?? 'name';
+
+  // A file dropped on the window (drop/DropTarget.tsx): chosen as the install media or the disk.
+  const dropped = usePendingDrop((s) => s.dropped);
+  useEffect(() => {
+    if (!dropped) return;
+    usePendingDrop.setState({ dropped: null });
+    setForm((f) =>
+      dropped.kind === 'iso'
+        ? setField(setField(f, 'media', 'iso'), 'iso', dropped.file)
+        : setField(setField(f, 'media', 'disk'), 'diskImage', dropped.file),
+    );
+  }, [dropped]);
 
   // Opened before the host probe arrived (a reload on #/new): bound the defaults once it does.
   useEffect(() => {

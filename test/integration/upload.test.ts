@@ -1,0 +1,165 @@
+// A file dropped on the browser UI: found in place by its name, size and time (host.findDropped),
+// or uploaded into ~/Downloads through the host server (src/main/server/upload.ts), which only our
+// page may do, never overwrites, and never leaves half a file behind.
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDispatcher } from '../../src/main/api/dispatch';
+import { Engine } from '../../src/main/engine/engine';
+import { startHostServer, type HostServer } from '../../src/main/server';
+import { makeIso } from '../support/iso';
+
+const root = mkdtempSync(join(tmpdir(), 'hangar-upload-'));
+const home = join(root, 'user');
+const downloads = join(home, 'Downloads');
+const runtime = mkdtempSync('/tmp/hu-');
+const iso = join(downloads, 'tiny.iso');
+let engine: Engine;
+let server: HostServer;
+let origin: string;
+
+beforeAll(async () => {
+  mkdirSync(downloads, { recursive: true });
+  makeIso(iso);
+  const hangarHome = join(home, '.local', 'share', 'hangar');
+  engine = await Engine.open({
+    home: hangarHome,
+    env: {
+      ...process.env,
+      HOME: home,
+      HANGAR_HOME: hangarHome,
+      HANGAR_RUNTIME_DIR: runtime,
+      HANGAR_ACCEL: 'tcg',
+    },
+  });
+  server = await startHostServer({ dispatcher: createDispatcher(engine) });
+  origin = `http://127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await server?.close();
+  await engine?.close();
+  rmSync(root, { recursive: true, force: true });
+  rmSync(runtime, { recursive: true, force: true });
+});
+
+interface Reply {
+  status: number;
+  json: {
+    ok: boolean;
+    file?: { grant: string; name: string; path: string };
+    error?: { message: string };
+  } | null;
+}
+
+/** A PUT to the upload endpoint; `send` writes the body (default: all of it, with its length). */
+function put(
+  name: string,
+  body: Buffer,
+  headers: Record<string, string | undefined> = {},
+  send?: (req: ReturnType<typeof request>) => void,
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method: 'PUT',
+        path: `${server.basePath}upload?name=${encodeURIComponent(name)}`,
+        headers: Object.fromEntries(
+          Object.entries({
+            Host: `127.0.0.1:${server.port}`,
+            Origin: origin,
+            Cookie: `hangar_token=${server.token}`,
+            'Content-Length': String(body.length),
+            ...headers,
+          }).filter(([, v]) => v !== undefined),
+        ),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json: Reply['json'];
+          try {
+            json = JSON.parse(text) as Reply['json'];
+          } catch {
+            json = null;
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (send) send(req);
+    else req.end(body);
+  });
+}
+
+const listed = () => readdirSync(downloads).sort();
+
+describe('a dropped file', () => {
+  it('is found where it lies by its name, size and time, and only then', async () => {
+    const api = createDispatcher(engine);
+    const st = statSync(iso);
+    const found = (await api.call(
+      'host.findDropped',
+      { name: 'tiny.iso', size: st.size, modifiedMs: Math.floor(st.mtimeMs) },
+      'renderer',
+    )) as { path: string; grant?: string };
+    expect(found.path).toBe(iso);
+    expect(found.grant).toMatch(/\S/);
+    // Another time or size is another file: the page uploads it instead.
+    for (const other of [
+      { size: st.size, modifiedMs: st.mtimeMs - 5000 },
+      { size: st.size + 1, modifiedMs: st.mtimeMs },
+    ])
+      expect(await api.call('host.findDropped', { name: 'tiny.iso', ...other }, 'renderer')).toBeNull();
+    await expect(
+      api.call('host.findDropped', { name: 'notes.txt', size: 1, modifiedMs: 0 }, 'renderer'),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/not an ISO/) });
+  });
+
+  it('is uploaded into Downloads under a free name, byte for byte, with a grant', async () => {
+    const bytes = readFileSync(iso);
+    const r = await put('tiny.iso', bytes);
+    expect(r.status).toBe(200);
+    expect(r.json!.file).toMatchObject({ name: 'tiny (1).iso', path: join(downloads, 'tiny (1).iso') });
+    expect(r.json!.file!.grant).toMatch(/\S/);
+    expect(readFileSync(join(downloads, 'tiny (1).iso')).equals(bytes)).toBe(true);
+    // The file that was there first is untouched.
+    expect(readFileSync(iso).equals(bytes)).toBe(true);
+    expect(listed()).toEqual(['tiny (1).iso', 'tiny.iso']);
+  });
+
+  it('is refused to anyone but our page, and for names that are not plain files of a known kind', async () => {
+    const before = listed();
+    const body = Buffer.from('x');
+    expect((await put('a.iso', body, { Origin: 'http://evil.example' })).status).toBe(403);
+    expect((await put('a.iso', body, { Origin: undefined })).status).toBe(403);
+    expect((await put('a.iso', body, { Cookie: undefined })).status).toBe(401);
+    for (const name of ['../a.iso', '.hidden.iso', 'notes.txt', 'disk.vmdk', 'a\nb.iso']) {
+      const r = await put(name, body);
+      expect(r.status, name).toBe(400);
+      expect(r.json!.error!.message).toMatch(/plain name|not an ISO|Library page/);
+    }
+    const chunked = await put('a.iso', body, { 'Content-Length': undefined, 'Transfer-Encoding': 'chunked' });
+    expect(chunked.status).toBe(411);
+    expect(listed()).toEqual(before);
+  });
+
+  it('leaves nothing behind when the upload breaks off', async () => {
+    const before = listed();
+    await put('broken.iso', Buffer.alloc(1 << 20), { 'Content-Length': String(4 << 20) }, (req) => {
+      req.write(Buffer.alloc(1 << 20));
+      setTimeout(() => req.destroy(), 200);
+    }).catch(() => null);
+    // The server notices the reset and removes its hidden partial file.
+    for (let i = 0; i < 50 && listed().length !== before.length; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(listed()).toEqual(before);
+  });
+});
