@@ -20,11 +20,21 @@ export function Dialog({ title, children, onClose, testId }: Props) {
     };
   }, []);
 
-  // Escape closes the element natively; tell the owner so its state follows.
+  // Escape closes the element natively; tell the owner so its state follows. At once, on 'cancel'
+  // (fired with the Escape key): the 'close' event comes a task later, and a key pressed in between
+  // met a dialog already shut but still open in the owner's state (CI lost a '?' so).
   useEffect(() => {
     const el = ref.current;
+    const cancel = (e: Event) => {
+      e.preventDefault(); // the owner unmounts it, which closes it
+      onClose();
+    };
+    el?.addEventListener('cancel', cancel);
     el?.addEventListener('close', onClose);
-    return () => el?.removeEventListener('close', onClose);
+    return () => {
+      el?.removeEventListener('cancel', cancel);
+      el?.removeEventListener('close', onClose);
+    };
   }, [onClose]);
 
   return (
