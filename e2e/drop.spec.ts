@@ -124,5 +124,10 @@ test('a dropped OVA is imported as a VM after its plan is shown', async ({ page,
   const id = /#\/vm\/([a-z0-9]{12})\//.exec(page.url())![1]!;
   // The worker's Hangar is shared with the next spec files.
   expect(hangar.cli(['delete', id, '--yes']).code).toBe(0);
+  // The import converted the OVA's disk into the Library, which the next specs expect empty.
+  const images = hangar.cli(['image', 'list']).json as { id: string; name: string }[];
+  for (const image of images.filter((i) => i.name.startsWith('appliance')))
+    expect(hangar.cli(['image', 'rm', image.id]).code).toBe(0);
+  expect((hangar.cli(['image', 'list']).json as unknown[]).length).toBe(0);
   rmSync(downloads, { recursive: true });
 });
