@@ -1,7 +1,8 @@
 // A file dropped on the browser UI: found in place by its name, size and time (host.findDropped),
 // or uploaded into ~/Downloads through the host server (src/main/server/upload.ts), which only our
 // page may do, never overwrites, and never leaves half a file behind.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ const runtime = mkdtempSync('/tmp/hu-');
 const iso = join(downloads, 'tiny.iso');
 let engine: Engine;
 let server: HostServer;
+let dispatcher: ReturnType<typeof createDispatcher>;
 let origin: string;
 
 beforeAll(async () => {
@@ -34,7 +36,9 @@ beforeAll(async () => {
       HANGAR_ACCEL: 'tcg',
     },
   });
-  server = await startHostServer({ dispatcher: createDispatcher(engine) });
+  // One dispatcher, so the grants the upload makes are the ones the API takes.
+  dispatcher = createDispatcher(engine);
+  server = await startHostServer({ dispatcher });
   origin = `http://127.0.0.1:${server.port}`;
 });
 
@@ -149,6 +153,36 @@ describe('a dropped file', () => {
     const chunked = await put('a.iso', body, { 'Content-Length': undefined, 'Transfer-Encoding': 'chunked' });
     expect(chunked.status).toBe(411);
     expect(listed()).toEqual(before);
+  });
+
+  it('gives a VM no file through an uploaded image that names another (a qcow2 data file)', async () => {
+    // What a hostile page could upload: an image whose data is the user's secret key.
+    const secret = join(home, '.ssh', 'id_ed25519');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(secret, 'PRIVATE KEY\n');
+    const made = join(root, 'evil.qcow2');
+    execFileSync('qemu-img', [
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      '-o',
+      `data_file=${secret},data_file_raw=on`,
+      made,
+      '1M',
+    ]);
+    const r = await put('evil.qcow2', readFileSync(made));
+    const api = dispatcher;
+    const create = r.json?.file
+      ? api.call(
+          'vm.create',
+          { name: 'evil', disk: { kind: 'existing', path: r.json.file.grant }, iso: null },
+          'renderer',
+        )
+      : Promise.reject(new Error(r.json?.error?.message ?? 'no grant'));
+    await expect(create).rejects.toThrow(/keeps its data in another file/);
+    expect(engine.list().map((v) => v.name)).not.toContain('evil');
+    rmSync(join(downloads, 'evil.qcow2'), { force: true });
   });
 
   it('leaves nothing behind when the upload breaks off', async () => {

@@ -28,6 +28,15 @@ export async function backingChain(
   let current = { path, format };
   while (current.format === 'qcow2') {
     const info = await img.info(current.path, 'qcow2');
+    const dataFile = (info as { 'format-specific'?: { data?: { 'data-file'?: string } } })['format-specific']
+      ?.data?.['data-file'];
+    if (dataFile)
+      throw new HangarError(
+        'UNSUPPORTED',
+        `${current.path} keeps its data in another file (${dataFile}), which QEMU would open read-write; ` +
+          'Hangar does not use such images. Make a standalone copy (qemu-img convert -O qcow2).',
+        { path: current.path, dataFile },
+      );
     const named = info['backing-filename'];
     if (!named) break;
     const full = info['full-backing-filename'] ?? named;

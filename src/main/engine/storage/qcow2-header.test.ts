@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { qcow2Backing } from './qcow2-header';
+import { qcow2Backing, qcow2HasDataFile } from './qcow2-header';
 
 const dir = mkdtempSync(join(tmpdir(), 'hangar-qcow2-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,5 +28,23 @@ describe('qcow2Backing', () => {
     header.writeUInt32BE(1 << 20, 16); // a 1 MiB "name": not read
     writeFileSync(join(dir, 'hostile.qcow2'), header);
     expect(qcow2Backing(join(dir, 'hostile.qcow2'))).toBeNull();
+  });
+});
+
+describe('qcow2HasDataFile', () => {
+  it('sees the external data file feature, and nothing in images without it', () => {
+    writeFileSync(join(dir, 'secret'), 'PRIVATE KEY\n');
+    img(
+      'create',
+      '-f',
+      'qcow2',
+      '-o',
+      `data_file=${join(dir, 'secret')},data_file_raw=on`,
+      join(dir, 'df.qcow2'),
+      '1M',
+    );
+    expect(qcow2HasDataFile(join(dir, 'df.qcow2'))).toBe(true);
+    expect(qcow2HasDataFile(join(dir, 'base.qcow2'))).toBe(false);
+    expect(qcow2HasDataFile(join(dir, 'disk.raw'))).toBe(false);
   });
 });

@@ -20,3 +20,20 @@ export function qcow2Backing(path: string): string | null {
     closeSync(fd);
   }
 }
+
+/**
+ * True when a qcow2 keeps its data in another file (the external data file feature, incompatible
+ * bit 2 of a v3 header): QEMU opens the file its header names, read-write, whatever Hangar pins,
+ * so such an image is refused (a downloaded one could name ~/.ssh/id_ed25519). False for anything
+ * else, a non-qcow2 included.
+ */
+export function qcow2HasDataFile(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(80);
+    if (readSync(fd, head, 0, 80, 0) < 80 || head.readUInt32BE(0) !== 0x514649fb) return false;
+    return head.readUInt32BE(4) >= 3 && (head.readBigUInt64BE(72) & 4n) !== 0n;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -7,6 +7,7 @@ import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
 import { recheckRecorded, type PathPolicy } from '../policy/paths';
+import { qcow2HasDataFile } from '../storage/qcow2-header';
 
 function portFree(protocol: 'tcp' | 'udp', address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -83,6 +84,19 @@ export function recheckExternal(vm: VmConfig, policy: PathPolicy): void {
     if (outside(d.path)) recheckRecorded(policy, d.path, 'disk image', d.blockDevice);
     for (const link of d.backingChain)
       if (outside(link.path)) recheckRecorded(policy, link.path, 'disk image');
+    // A header rewritten since it was chosen could name a data file QEMU would open read-write.
+    for (const file of [d, ...d.backingChain])
+      if (
+        file.format === 'qcow2' &&
+        !('blockDevice' in file && file.blockDevice) &&
+        qcow2HasDataFile(file.path)
+      )
+        throw new HangarError(
+          'UNSUPPORTED',
+          `${file.path} now keeps its data in another file, which QEMU would open read-write; Hangar does ` +
+            'not start a VM on it. Replace it with a standalone copy (qemu-img convert -O qcow2).',
+          { path: file.path },
+        );
   }
   for (const cd of vm.cdroms)
     if (cd.media && outside(cd.media)) recheckRecorded(policy, cd.media, 'ISO image');
