@@ -78,7 +78,7 @@ test('the Electron window is hardened and exposes only call/onEvent/consoleUrl/p
       };
     });
     expect(seen.keys).toEqual(['call', 'consoleUrl', 'dropFile', 'onEvent', 'pickFile']);
-    expect(seen.kinds).toEqual(['function', 'function', 'function', 'function']);
+    expect(seen.kinds).toEqual(['function', 'function', 'function', 'function', 'function']);
     expect(seen.require).toBe('undefined');
     expect(seen.process).toBe('undefined');
     expect(seen.module).toBe('undefined');

@@ -2,6 +2,7 @@
 // host server's WebSocket, the CLI's thin client) parses params with these before the engine
 // sees them. Results are typed by ApiResults.
 import { z } from 'zod';
+import { uploadNameProblem } from './drop';
 import type { HostInfo } from './host';
 import type { SnapshotMeta, VmConfig } from './vm';
 import type { StateChange } from './state';
@@ -140,7 +141,13 @@ export const ApiParams = {
   'host.isos': z.object({}),
   /** A file dropped on the browser UI, found by its name, size and time where such files usually are. */
   'host.findDropped': z.object({
-    name: z.string().min(1).max(255),
+    name: z
+      .string()
+      .min(1)
+      .max(255)
+      .refine((n) => uploadNameProblem(n) === null, {
+        message: 'a plain file name of an ISO, disk image or OVA',
+      }),
     size: z.number().int().min(0),
     modifiedMs: z.number().min(0),
   }),

@@ -2,7 +2,16 @@
 // or uploaded into ~/Downloads through the host server (src/main/server/upload.ts), which only our
 // page may do, never overwrites, and never leaves half a file behind.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,9 +131,24 @@ describe('a dropped file', () => {
       { size: st.size + 1, modifiedMs: st.mtimeMs },
     ])
       expect(await api.call('host.findDropped', { name: 'tiny.iso', ...other }, 'renderer')).toBeNull();
-    await expect(
-      api.call('host.findDropped', { name: 'notes.txt', size: 1, modifiedMs: 0 }, 'renderer'),
-    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/not an ISO/) });
+    // Only a plain name: no way up and out of the folders searched.
+    for (const name of ['notes.txt', '../user/Downloads/tiny.iso', `..${'/..'.repeat(8)}${iso}`, '.tiny.iso'])
+      await expect(
+        api.call('host.findDropped', { name, size: st.size, modifiedMs: st.mtimeMs }, 'renderer'),
+      ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // Never a disk (a grant would let a VM write it), nor a file outside Downloads, even when the
+    // name, size and time match: those are uploaded as copies.
+    const disk = join(downloads, 'work.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '1M']);
+    copyFileSync(iso, join(home, 'home.iso'));
+    for (const path of [disk, join(home, 'home.iso')]) {
+      const s = statSync(path);
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      expect(
+        await api.call('host.findDropped', { name, size: s.size, modifiedMs: s.mtimeMs }, 'renderer'),
+      ).toBeNull();
+    }
+    rmSync(disk);
   });
 
   it('is uploaded into Downloads under a free name, byte for byte, with a grant', async () => {

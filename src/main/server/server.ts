@@ -224,6 +224,9 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
     });
   });
   server.on('upgrade', onUpgrade);
+  // A dropped disk image may take longer than Node's default 5 minutes to upload; headers still
+  // have their own timeout, and the server listens on loopback only.
+  server.requestTimeout = 0;
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();

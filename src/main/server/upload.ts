@@ -73,14 +73,26 @@ export async function receiveUpload(
   if (!Number.isSafeInteger(length) || length <= 0)
     return fail(411, new HangarError('INVALID_INPUT', 'An upload must say its length (Content-Length).'));
   const dir = join(files.home(), 'Downloads');
-  mkdirSync(dir, { recursive: true });
-  const st = statfsSync(dir);
-  if (st.bavail * st.bsize < length + RESERVE_BYTES)
+  let free: number;
+  try {
+    mkdirSync(dir, { recursive: true });
+    const st = statfsSync(dir);
+    free = st.bavail * st.bsize;
+  } catch (err) {
+    return fail(
+      500,
+      new HangarError(
+        'IO_ERROR',
+        `Cannot save into ${dir}: ${(err as Error).message}. Choose the file with Choose… instead.`,
+      ),
+    );
+  }
+  if (free < length + RESERVE_BYTES)
     return fail(
       507,
       new HangarError(
         'IO_ERROR',
-        `${name} needs ${length} bytes in ${dir}, which has ${st.bavail * st.bsize} free (and must keep ` +
+        `${name} needs ${length} bytes in ${dir}, which has ${free} free (and must keep ` +
           `${RESERVE_BYTES} for other work). Free some space, or choose the file with Choose… instead.`,
       ),
     );

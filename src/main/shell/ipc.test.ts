@@ -253,6 +253,10 @@ describe('connectIpc', () => {
     expect(dispatcher.files.grant).toHaveBeenLastCalledWith('/home/u/Downloads/debian.iso', 'iso');
     for (const bad of ['/etc/passwd', 'relative.iso', 42])
       await expect(drop(event, bad)).resolves.toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    // Guessing a dropped file by name, size and time is the browser's way only.
+    await expect(
+      handlers.get('hangar:call')!(event, 'host.findDropped', { name: 'x.iso', size: 1, modifiedMs: 0 }),
+    ).resolves.toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
     await expect(drop({ sender: wc, senderFrame: frame('https://evil.example/') }, '/x.iso')).rejects.toThrow(
       /Refused/,
     );

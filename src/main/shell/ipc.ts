@@ -46,6 +46,10 @@ export function connectIpc(
     }
     if (typeof method !== 'string')
       return { ok: false, error: { code: 'INVALID_INPUT', message: 'The API method must be a string.' } };
+    // The desktop app knows a dropped file's path and asks the user (DROP_CHANNEL); guessing one
+    // by name, size and time is for browsers only.
+    if (method === 'host.findDropped')
+      return { ok: false, error: { code: 'UNSUPPORTED', message: 'Drop the file on the window instead.' } };
     try {
       return { ok: true, result: await dispatcher.call(method, params, 'renderer') };
     } catch (err) {

@@ -94,7 +94,9 @@ export async function grantDropped(
     message: `Use ${path.slice(path.lastIndexOf('/') + 1)} in Hangar?`,
     detail: path,
     buttons: ['Cancel', 'Use it'],
-    defaultId: 1,
+    // Cancel on Enter: the page can raise this box at any moment, so a key already on its way
+    // must not say yes.
+    defaultId: 0,
     cancelId: 0,
     noLink: true,
   });

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { HangarError } from '../../../shared/errors';
 import { SHARE_HOST, SHARE_NAME } from '../../../shared/share';
 import type { VmConfig } from '../../../shared/vm';
 import { SMBD, sambaReadsLiterally } from './folder';
@@ -42,8 +43,17 @@ function forceUser(): string | null {
 export function smbConf(dir: string, share: NonNullable<VmConfig['sharedFolder']>): string {
   // Checked when chosen and at each start; checked again here because a line break in it would
   // add settings of its own to the file.
-  if (!sambaReadsLiterally(share.path) || !sambaReadsLiterally(dir))
-    throw new Error(`refusing to write an smb.conf for ${JSON.stringify(share.path)}`);
+  if (!sambaReadsLiterally(share.path))
+    throw new HangarError(
+      'INVALID_INPUT',
+      `Samba cannot share ${JSON.stringify(share.path)}: its path has a %, a backslash, a control character ` +
+        'or spaces at an end. Share another folder (hangar edit VM --share DIR).',
+    );
+  if (!sambaReadsLiterally(dir))
+    throw new HangarError(
+      'INVALID_INPUT',
+      `Samba cannot use the runtime folder ${JSON.stringify(dir)}; set HANGAR_RUNTIME_DIR to a plain path.`,
+    );
   const user = forceUser();
   const global = {
     'private dir': dir,
