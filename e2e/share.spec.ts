@@ -39,18 +39,22 @@ test('a folder is shared from Settings through the picker, shown with its mount 
   await picker.popup.getByTestId('picker-use').click();
   await expect(panel.getByTestId('share-path')).toHaveText(folder);
   await expect(panel.getByTestId('share-linux')).toHaveText(mountHelp().linux);
+  // 9p is a device in the guest, so only when asked for: then its mount command is shown too.
+  await expect(panel.getByTestId('share-9p')).toHaveCount(0);
+  await panel.getByTestId('share-over9p').click();
+  await expect(panel.getByTestId('share-over9p')).toBeChecked();
   await expect(panel.getByTestId('share-9p')).toHaveText(mountHelp().linux9p);
   await expect(panel.getByTestId('share-windows')).toHaveText('\\\\10.0.2.4\\qemu');
   const info = () =>
     hangar.cli(['info', id]).json as { config: { sharedFolder: { path: string; readOnly: boolean } | null } };
-  expect(info().config.sharedFolder).toEqual({ path: folder, readOnly: false });
+  expect(info().config.sharedFolder).toEqual({ path: folder, readOnly: false, over9p: true });
   await expect(panel.getByTestId('share-mode')).toHaveText('read-write');
   // Read-only is one checkbox; the engine records it, and the next start serves the folder so.
   // (A click, not check(): the box follows the engine's answer, a moment after the click.)
   await panel.getByTestId('share-readonly').click();
   await expect(panel.getByTestId('share-readonly')).toBeChecked();
   await expect(panel.getByTestId('share-mode')).toHaveText('read-only');
-  expect(info().config.sharedFolder).toEqual({ path: folder, readOnly: true });
+  expect(info().config.sharedFolder).toEqual({ path: folder, readOnly: true, over9p: true });
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     const axe = await new AxeBuilder({ page })

@@ -193,5 +193,7 @@ export const EditVmRequest = z.object({
   sharedFolder: HostFile.nullable().optional(),
   /** The guest may read the shared folder but not change it (with sharedFolder, or for the current one). */
   shareReadOnly: z.boolean().optional(),
+  /** Also offer the shared folder over virtio-9p (a device in the guest; see VmConfig). */
+  share9p: z.boolean().optional(),
 });
 export type EditVmRequest = z.infer<typeof EditVmRequest>;

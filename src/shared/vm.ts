@@ -205,6 +205,8 @@ export const SnapshotHardware = z.object({
   display: z.object({ vga: z.enum(['std', 'virtio', 'qxl', 'none']), usbTablet: z.boolean() }),
   bootOrder: z.array(BootDevice).max(3),
   directBoot: DirectBoot.nullable(),
+  /** The shared folder's 9p device was present (older records: it was not). */
+  share9p: z.boolean().default(false),
 });
 export type SnapshotHardware = z.infer<typeof SnapshotHardware>;
 
@@ -302,7 +304,13 @@ export const VmConfig = z.object({
   directBoot: DirectBoot.nullable().default(null),
   /** A host folder the guest mounts over SMB (engine/share); the user chose it. */
   sharedFolder: z
-    .object({ path: AbsolutePath, readOnly: z.boolean().default(false) })
+    .object({
+      path: AbsolutePath,
+      readOnly: z.boolean().default(false),
+      /** Also over virtio-9p: a device in the guest, so it is the user's choice (RAM snapshots
+       * cannot be saved while the guest has it mounted). */
+      over9p: z.boolean().default(false),
+    })
     .nullable()
     .default(null),
   snapshots: z.array(SnapshotMeta).max(1000).default([]),

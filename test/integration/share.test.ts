@@ -54,7 +54,7 @@ describe('shared folder', () => {
 
     expect((await hangar(env, ['edit', 'share', '--share', folder])).code).toBe(0);
     const info = await hangar(env, ['info', 'share']);
-    expect(info.stdout).toContain(`Shared     ${folder} (read-write, SMB and 9p)`);
+    expect(info.stdout).toContain(`Shared     ${folder} (read-write, SMB)`);
     expect(info.stdout).toContain(mountHelp().linux);
     expect(info.stdout).toContain(mountHelp().linux9p);
     expect(info.stdout).toContain('\\\\10.0.2.4\\qemu');
@@ -64,15 +64,11 @@ describe('shared folder', () => {
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toMatch(/shares no folder/);
     expect((await hangar(env, ['edit', 'share', '--share', folder, '--share-readonly'])).code).toBe(0);
-    expect((await hangar(env, ['info', 'share'])).stdout).toContain(
-      `Shared     ${folder} (read-only, SMB and 9p)`,
-    );
+    expect((await hangar(env, ['info', 'share'])).stdout).toContain(`Shared     ${folder} (read-only, SMB)`);
     const both = await hangar(env, ['edit', 'share', '--share-readonly', '--share-writable']);
     expect(both.code).toBe(2);
     expect((await hangar(env, ['edit', 'share', '--share-writable'])).code).toBe(0);
-    expect((await hangar(env, ['info', 'share'])).stdout).toContain(
-      `Shared     ${folder} (read-write, SMB and 9p)`,
-    );
+    expect((await hangar(env, ['info', 'share'])).stdout).toContain(`Shared     ${folder} (read-write, SMB)`);
   });
 
   it('is mounted by the real guest, which reads the host’s file and writes one back', async () => {

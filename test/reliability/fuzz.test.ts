@@ -1070,7 +1070,9 @@ const configArb = fc
       fc.record({ kernel: absPath, initrd: fc.option(absPath, { nil: undefined }), cmdline: hostileText }),
       { nil: null },
     ),
-    sharedFolder: fc.option(fc.record({ path: absPath, readOnly: fc.boolean() }), { nil: null }),
+    sharedFolder: fc.option(fc.record({ path: absPath, readOnly: fc.boolean(), over9p: fc.boolean() }), {
+      nil: null,
+    }),
   })
   .map((r) => {
     // Device ids are ours (never user text); made unique here so most configs pass the schema.
@@ -1230,7 +1232,8 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
           problems.push(`-fsdev path ${JSON.stringify(m.get('path'))} is not the config's shared folder`);
         if (m.get('readonly') !== (vm.sharedFolder?.readOnly ? 'on' : 'off'))
           problems.push(`-fsdev readonly ${JSON.stringify(m.get('readonly'))} is not the config's mode`);
-        if (m.get('security_model') !== 'none')
+        if (!vm.sharedFolder?.over9p) problems.push('-fsdev without the share asking for 9p');
+        if (m.get('security_model') !== 'mapped-xattr')
           problems.push(`-fsdev security_model ${m.get('security_model')}`);
         break;
       }

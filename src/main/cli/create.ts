@@ -75,6 +75,7 @@ export function editRequest(v: Values): EditVmRequest {
     portForwards: forwards(v),
     sharedFolder: v['no-share'] === true ? null : path(v, 'share'),
     shareReadOnly: v['share-readonly'] === true ? true : v['share-writable'] === true ? false : undefined,
+    share9p: v['share-9p'] === true ? true : v['no-share-9p'] === true ? false : undefined,
   };
   return Object.fromEntries(Object.entries(patch).filter(([, x]) => x !== undefined));
 }

@@ -58,9 +58,9 @@ export function formatInfo(d: ApiResults['vm.get'], address?: ApiResults['vm.add
     ),
     ...(c.sharedFolder
       ? [
-          `Shared     ${safe(c.sharedFolder.path)} (${c.sharedFolder.readOnly ? 'read-only' : 'read-write'}, SMB and 9p)`,
+          `Shared     ${safe(c.sharedFolder.path)} (${c.sharedFolder.readOnly ? 'read-only' : 'read-write'}, SMB${c.sharedFolder.over9p ? ' and 9p' : ''})`,
           `           Linux guest:   ${mountHelp().linux}`,
-          `           With 9p:       ${mountHelp().linux9p}`,
+          ...(c.sharedFolder.over9p ? [`           With 9p:       ${mountHelp().linux9p}`] : []),
           `           Windows guest: ${mountHelp().windows} (${mountHelp().windowsNote})`,
         ]
       : []),

@@ -9,6 +9,7 @@ VMs
           [--tag TAG ... | --no-tags]    Tags replace the VM's list (repeat --tag for several)
           [--share DIR | --no-share]     A host folder the guest mounts over SMB (hangar info shows how)
           [--share-readonly | --share-writable]  Whether the guest may change it (writable by default)
+          [--share-9p | --no-share-9p]   Also over virtio-9p, for guest kernels with 9p (off by default)
   clone VM NEWNAME [--linked]            Full copy with a new id and MACs; --linked: an overlay on a template
   make-independent VM                    Copy a linked clone's template data into it
   template set|unset VM                  A template is never started; linked clones are made from it

@@ -52,6 +52,8 @@ const OPTIONS = {
   'no-share': { type: 'boolean' },
   'share-readonly': { type: 'boolean' },
   'share-writable': { type: 'boolean' },
+  'share-9p': { type: 'boolean' },
+  'no-share-9p': { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },

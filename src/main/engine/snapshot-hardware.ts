@@ -20,6 +20,7 @@ export function hardwareOf(config: VmConfig): SnapshotHardware {
     display: config.display,
     bootOrder: config.bootOrder,
     directBoot: config.directBoot,
+    share9p: config.sharedFolder?.over9p ?? false,
   };
 }
 
@@ -64,6 +65,14 @@ export function configAt(current: VmConfig, hw: SnapshotHardware | undefined, na
         'to revert to this snapshot. Nothing was changed.',
     );
   }
+  // The 9p device is part of the machine; the folder behind it is not (it is the host's).
+  if (hw.share9p && !current.sharedFolder)
+    throw new HangarError(
+      'CONFLICT',
+      `Snapshot "${name}" was taken with a folder shared over 9p, and the VM shares none now; share a ` +
+        'folder again (hangar edit VM --share DIR --share-9p) to revert to it. Nothing was changed.',
+    );
+  const sharedFolder = current.sharedFolder && { ...current.sharedFolder, over9p: hw.share9p };
   // What a snapshot does not record (forwards, the lab segment) comes from the NIC as it is now.
   const nowById = new Map(current.nics.map((n) => [n.id, n]));
   return {
@@ -87,6 +96,7 @@ export function configAt(current: VmConfig, hw: SnapshotHardware | undefined, na
     display: hw.display,
     bootOrder: hw.bootOrder,
     directBoot: hw.directBoot,
+    sharedFolder,
   };
 }
 

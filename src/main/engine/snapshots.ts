@@ -102,6 +102,18 @@ export function refuseDisposable(engine: EngineContext, config: VmConfig): void 
  * snapshot only as "Input/output error", so the free space is looked at: less than the guest's
  * RAM (what its state may take) makes the I/O error a full disk.
  */
+/** QEMU cannot save a 9p device the guest has mounted: say what to do instead. */
+export function ninePMounted(err: unknown, vm: string): HangarError | null {
+  const text = err instanceof Error ? err.message : String(err);
+  if (!/VirtFS export path .* is mounted in the guest/.test(text)) return null;
+  return new HangarError(
+    'CONFLICT',
+    `${vm}'s guest has the shared folder mounted over 9p, whose state QEMU cannot save with the RAM. ` +
+      'Unmount it in the guest first (sudo umount /mnt/host), or take a disk-only snapshot ' +
+      '(hangar snapshot create VM NAME --disk-only).',
+  );
+}
+
 function diskFull(err: unknown, dir: string, need: number): HangarError | null {
   if (err instanceof HangarError && err.code === 'IO_ERROR') return null; // said already
   const text = err instanceof Error ? err.message : String(err);
@@ -185,7 +197,11 @@ export async function createSnapshot(
         }
       }
     } catch (err) {
-      throw diskFull(err, vmDir, meta.vmState ? config.memoryMiB * 2 ** 20 : 0) ?? err;
+      throw (
+        ninePMounted(err, config.name) ??
+        diskFull(err, vmDir, meta.vmState ? config.memoryMiB * 2 ** 20 : 0) ??
+        err
+      );
     }
     if (screen) keepThumbnail(engine, config.id, id, screen);
     const saved = engine.store.save({

@@ -197,19 +197,24 @@ describe('libvirt export', () => {
   });
 
   it('carries the shared folder as a 9p filesystem and says the SMB share is dropped', () => {
-    const vm = sampleVm({ sharedFolder: { path: '/home/u/a & <b>', readOnly: true } });
+    const vm = sampleVm({ sharedFolder: { path: '/home/u/a & <b>', readOnly: true, over9p: true } });
     const { xml, dropped } = exportDomain(vm, { vmDir: VM_DIR });
     const fs = one(devices(xml), 'filesystem')!;
-    expect(attr(fs, 'accessmode')).toBe('squash');
+    expect(attr(fs, 'accessmode')).toBe('mapped');
     expect(attr(one(fs, 'source'), 'dir')).toBe('/home/u/a & <b>');
     expect(attr(one(fs, 'target'), 'dir')).toBe('hangar');
     expect(one(fs, 'readonly')).toBeDefined();
     expect(dropped.join('\n')).toMatch(/over SMB/);
-    const writable = exportDomain(sampleVm({ sharedFolder: { path: '/srv/x', readOnly: false } }), {
-      vmDir: VM_DIR,
-    });
+    const writable = exportDomain(
+      sampleVm({ sharedFolder: { path: '/srv/x', readOnly: false, over9p: true } }),
+      {
+        vmDir: VM_DIR,
+      },
+    );
     expect(one(one(devices(writable.xml), 'filesystem'), 'readonly')).toBeUndefined();
     expect(one(devices(exportDomain(sampleVm(), { vmDir: VM_DIR }).xml), 'filesystem')).toBeUndefined();
+    const smbOnly = sampleVm({ sharedFolder: { path: '/srv/x', readOnly: false, over9p: false } });
+    expect(one(devices(exportDomain(smbOnly, { vmDir: VM_DIR }).xml), 'filesystem')).toBeUndefined();
   });
 
   it('gives a VM the same valid UUID every time', () => {
@@ -233,7 +238,9 @@ describe('libvirt export', () => {
         userNet: { network: 'default' },
       }),
       exportDomain(sampleVm({ cpuModel: 'Skylake-Client' }), { vmDir: VM_DIR, userNet: 'slirp' }),
-      exportDomain(sampleVm({ sharedFolder: { path: '/home/u/a & b', readOnly: true } }), { vmDir: VM_DIR }),
+      exportDomain(sampleVm({ sharedFolder: { path: '/home/u/a & b', readOnly: true, over9p: true } }), {
+        vmDir: VM_DIR,
+      }),
     ];
     for (const v of variants) await validateDomainXml(v.xml);
   });

@@ -123,11 +123,11 @@ function devicesNode(vm: VmConfig, opts: ExportOptions, dropped: string[]): XNod
     target: { '@_type': 'virtio', '@_name': GUEST_AGENT_CHANNEL },
   };
   if (vm.display.usbTablet) devices.input = { '@_type': 'tablet', '@_bus': 'usb' };
-  if (vm.sharedFolder) {
-    // Hangar's 9p device as libvirt says it: squash is QEMU's security_model=none.
+  if (vm.sharedFolder?.over9p) {
+    // Hangar's 9p device as libvirt says it: mapped is QEMU's security_model=mapped-xattr.
     devices.filesystem = {
       '@_type': 'mount',
-      '@_accessmode': 'squash',
+      '@_accessmode': 'mapped',
       source: { '@_dir': vm.sharedFolder.path },
       target: { '@_dir': SHARE_TAG },
       ...(vm.sharedFolder.readOnly ? { readonly: '' } : {}),
@@ -157,7 +157,8 @@ function droppedHangarState(vm: VmConfig, dropped: string[]): void {
   if (vm.sharedFolder)
     dropped.push(
       `shared folder ${vm.sharedFolder.path} over SMB: QEMU's user-mode SMB share, which libvirt's passt and ` +
-        'default networks do not offer. Its 9p export is carried (a <filesystem>, tag hangar).',
+        'default networks do not offer.' +
+        (vm.sharedFolder.over9p ? ' Its 9p export is carried (a <filesystem>, tag hangar).' : ''),
     );
   if (vm.linkedTo)
     dropped.push(

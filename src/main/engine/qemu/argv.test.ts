@@ -516,17 +516,26 @@ describe('shared folder', () => {
 
   it('is served on the first user-mode NIC by smbd with Hangar’s own smb.conf, and only that VM may spawn', () => {
     const path = '/home/u/a,b=c share';
-    const argv = buildArgv(vm({ nics, sharedFolder: { path, readOnly: true } }), HOST, PATHS);
+    const argv = buildArgv(vm({ nics, sharedFolder: { path, readOnly: true, over9p: true } }), HOST, PATHS);
     expect(netdevs(argv).map((n) => n.guestfwd)).toEqual([undefined, [smbGuestfwd(PATHS.runDir)]]);
     // The folder reaches smbd through the file, never QEMU's command line (nor QEMU's smb=).
     expect(argv.join(' ')).not.toContain(path);
     expect(netdevs(argv).some((n) => 'smb' in n)).toBe(false);
-    // And over virtio-9p: the path one QemuOpts value (commas doubled), read-only as configured.
+    // And over virtio-9p when asked: the path one QemuOpts value (commas doubled), read-only as
+    // configured, modes kept in xattrs; the last device, so no other changes its PCI slot.
     const fsdev = argv[argv.indexOf('-fsdev') + 1];
     expect(fsdev).toBe(
-      'local,id=share9p,path=/home/u/a,,b=c share,security_model=none,multidevs=remap,readonly=on',
+      'local,id=share9p,path=/home/u/a,,b=c share,security_model=mapped-xattr,multidevs=remap,readonly=on',
     );
-    expect(argv).toContain('virtio-9p-pci,fsdev=share9p,mount_tag=hangar');
+    const devicesOf = (a: string[]) => a.flatMap((x, i) => (a[i - 1] === '-device' ? [x] : []));
+    expect(devicesOf(argv).at(-1)).toBe('virtio-9p-pci,fsdev=share9p,mount_tag=hangar');
+    const smbOnly = buildArgv(
+      vm({ nics, sharedFolder: { path, readOnly: true, over9p: false } }),
+      HOST,
+      PATHS,
+    );
+    expect(smbOnly).not.toContain('-fsdev');
+    expect(devicesOf(smbOnly)).toEqual(devicesOf(argv).slice(0, -1));
     expect(sandbox(argv)).toBe('on,obsolete=deny,elevateprivileges=allow,spawn=allow,resourcecontrol=deny');
   });
 

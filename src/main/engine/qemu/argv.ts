@@ -107,17 +107,6 @@ export function buildArgv(
       ...nicArgs(nic, boot.get(nic.id), paths.runDir, nic.id === shareOn ? smbGuestfwd(paths.runDir) : null),
     );
 
-  if (vm.sharedFolder) {
-    // The same folder over virtio-9p, for guests whose kernel has 9p: no network involved, no
-    // process spawned. security_model=none: files keep the host's owner (the user running QEMU).
-    const { path, readOnly } = vm.sharedFolder;
-    args.push(
-      '-fsdev',
-      opts('local', { id: 'share9p', path, security_model: 'none', multidevs: 'remap', readonly: readOnly }),
-      '-device',
-      opts('virtio-9p-pci', { fsdev: 'share9p', mount_tag: SHARE_TAG }),
-    );
-  }
   if (vm.display.vga !== 'none') args.push('-device', VGA_DEVICES[vm.display.vga]);
   if (vm.display.usbTablet) args.push('-device', 'qemu-xhci,id=usb', '-device', 'usb-tablet,bus=usb.0');
   if (vm.tpm) {
@@ -145,6 +134,26 @@ export function buildArgv(
   args.push('-device', 'virtio-serial-pci,id=vser0');
   args.push('-chardev', opts('socket', { id: 'qga', path: paths.qgaSocket, server: true, wait: false }));
   args.push('-device', 'virtserialport,bus=vser0.0,chardev=qga,name=org.qemu.guest_agent.0');
+  if (vm.sharedFolder?.over9p) {
+    // The same folder over virtio-9p, for guests whose kernel has 9p, when the user asks: the last
+    // device, so the others keep their PCI slots (and RAM snapshots taken without it still load).
+    // mapped-xattr: the guest's owners and modes (setuid included) live in xattrs, never on the
+    // host file, so a guest cannot leave a setuid program in the folder.
+    const { path, readOnly } = vm.sharedFolder;
+    args.push(
+      '-fsdev',
+      opts('local', {
+        id: 'share9p',
+        path,
+        security_model: 'mapped-xattr',
+        multidevs: 'remap',
+        readonly: readOnly,
+      }),
+      '-device',
+      opts('virtio-9p-pci', { fsdev: 'share9p', mount_tag: SHARE_TAG }),
+    );
+  }
+
   args.push('-display', 'none', '-vnc', `unix:${optValue(paths.vncSocket)}`);
   args.push('-pidfile', paths.pidFile, '-msg', 'timestamp=on');
   // seccomp: even a monitor command such as `migrate exec:...` cannot spawn a process. A shared

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 import { SHARE_HOST, SHARE_NAME } from '../../../shared/share';
 import type { VmConfig } from '../../../shared/vm';
+
+type SmbShare = Pick<NonNullable<VmConfig['sharedFolder']>, 'path' | 'readOnly'>;
 import { SMBD, sambaReadsLiterally } from './folder';
 
 /** Where the server's configuration and private state live: a folder of the VM's runtime dir. */
@@ -40,7 +42,7 @@ function forceUser(): string | null {
  * The folder's path was checked by checkShareFolder: nothing in it that smb.conf would read as a
  * substitution (%), a continued line (\) or a new setting (a line break).
  */
-export function smbConf(dir: string, share: NonNullable<VmConfig['sharedFolder']>): string {
+export function smbConf(dir: string, share: SmbShare): string {
   // Checked when chosen and at each start; checked again here because a line break in it would
   // add settings of its own to the file.
   if (!sambaReadsLiterally(share.path))
@@ -82,7 +84,7 @@ export function smbConf(dir: string, share: NonNullable<VmConfig['sharedFolder']
 }
 
 /** Writes the configuration before QEMU starts (the folder is private: the runtime dir is 0700). */
-export function writeSmbConf(runDir: string, share: NonNullable<VmConfig['sharedFolder']>): void {
+export function writeSmbConf(runDir: string, share: SmbShare): void {
   const dir = smbDir(runDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'smb.conf'), smbConf(dir, share), { mode: 0o600 });

@@ -72,18 +72,19 @@ function sharedFolderOf(
   engine: EngineContext,
   config: VmConfig,
   path: string | null | undefined,
-  readOnly: boolean | undefined,
+  mode: { readOnly?: boolean; over9p?: boolean },
 ): VmConfig['sharedFolder'] {
+  const modes = Object.fromEntries(Object.entries(mode).filter(([, v]) => v !== undefined));
   if (path === undefined) {
     // Only the mode changes: of the folder already shared.
-    if (readOnly === undefined) return config.sharedFolder;
+    if (!Object.keys(modes).length) return config.sharedFolder;
     if (!config.sharedFolder)
       throw new HangarError(
         'INVALID_INPUT',
-        `${config.name} shares no folder, so there is nothing to make ${readOnly ? 'read-only' : 'writable'}. ` +
+        `${config.name} shares no folder, so there is no sharing mode to change. ` +
           'Share one first (hangar edit VM --share DIR).',
       );
-    return { ...config.sharedFolder, readOnly };
+    return { ...config.sharedFolder, ...modes };
   }
   if (path === null) return null;
   const real = checkShareFolder(engine.policy, path);
@@ -93,7 +94,12 @@ function sharedFolderOf(
       `${config.name} has no NAT (user-mode) network card, which is what carries a shared folder. ` +
         'Add one, then share the folder.',
     );
-  return { path: real, readOnly: readOnly ?? config.sharedFolder?.readOnly ?? false };
+  return {
+    path: real,
+    readOnly: config.sharedFolder?.readOnly ?? false,
+    over9p: config.sharedFolder?.over9p ?? false,
+    ...modes,
+  };
 }
 
 export async function editVm(engine: EngineContext, ref: string, patch: EditVmRequest): Promise<VmConfig> {
@@ -109,13 +115,16 @@ export async function editVm(engine: EngineContext, ref: string, patch: EditVmRe
         'INVALID_INPUT',
         `${patch.memoryMiB} MiB is more memory than this host has (${hostMemoryMiB} MiB).`,
       );
-    const { portForwards, sharedFolder, shareReadOnly, ...rest } = patch;
+    const { portForwards, sharedFolder, shareReadOnly, share9p, ...rest } = patch;
     if (rest.directBoot) rest.directBoot = externalDirectBoot(engine.policy, rest.directBoot);
     const next: VmConfig = {
       ...config,
       ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
     };
-    next.sharedFolder = sharedFolderOf(engine, config, sharedFolder, shareReadOnly);
+    next.sharedFolder = sharedFolderOf(engine, config, sharedFolder, {
+      readOnly: shareReadOnly,
+      over9p: share9p,
+    });
     if (portForwards) {
       const [nic, ...others] = next.nics;
       if (!nic)

@@ -66,20 +66,40 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
             />{' '}
             Read-only: the guest can read the folder but not change it
           </label>
+          <label className="detail-share-readonly" title={locked}>
+            <input
+              type="checkbox"
+              data-testid="share-over9p"
+              checked={share.over9p}
+              disabled={!stopped}
+              onChange={(e) => {
+                const share9p = e.currentTarget.checked;
+                void attempt('Could not change the shared folder', () =>
+                  api('vm.edit', { vm: vm.id, patch: { share9p } }),
+                );
+              }}
+            />{' '}
+            Also over 9p, for guest kernels that have it (a device in the guest; RAM snapshots need it
+            unmounted)
+          </label>
           <dl className="detail-share-mount">
             <dt>Linux guest</dt>
             <dd>
               <code data-testid="share-linux">{help.linux}</code>{' '}
               <CopyButton text={help.linux} label="the Linux mount command" />
             </dd>
-            <dt>Linux guest with 9p</dt>
-            <dd>
-              <code data-testid="share-9p">{help.linux9p}</code>{' '}
-              <CopyButton text={help.linux9p} label="the 9p mount command" />
-              <p className="muted detail-hint">
-                Needs no network; for kernels with 9p (Debian's generic kernel, not its cloud kernel).
-              </p>
-            </dd>
+            {share.over9p && (
+              <>
+                <dt>Linux guest with 9p</dt>
+                <dd>
+                  <code data-testid="share-9p">{help.linux9p}</code>{' '}
+                  <CopyButton text={help.linux9p} label="the 9p mount command" />
+                  <p className="muted detail-hint">
+                    Needs no network; for kernels with 9p (Debian's generic kernel, not its cloud kernel).
+                  </p>
+                </dd>
+              </>
+            )}
             <dt>Windows guest</dt>
             <dd>
               <code data-testid="share-windows">{help.windows}</code>{' '}
