@@ -2,7 +2,7 @@
 // only). The qcow2 images are the truth for which snapshots exist; vm.json holds names,
 // descriptions and the tree, and listing reconciles the two.
 import { randomBytes } from 'node:crypto';
-import { statfsSync } from 'node:fs';
+import { statSync, statfsSync } from 'node:fs';
 import { formatSize } from './storage/size';
 import { snapshotUsage } from './storage/qcow2-usage';
 import type { SnapshotMeta, VmConfig } from '../../shared/vm';
@@ -316,13 +316,28 @@ export async function missingIn(
   return imgs.filter((_, n) => !tags[n]!.has(tag)).map((i) => i.path);
 }
 
+// The figures of an image whose file has not changed (same size and time) are not read again:
+// the Snapshots tab lists on every config event, and a large image takes a while to walk.
+const usageCache = new Map<string, { key: string; usage: Awaited<ReturnType<typeof snapshotUsage>> }>();
+
+async function usageOf(path: string): Promise<Awaited<ReturnType<typeof snapshotUsage>>> {
+  const st = statSync(path);
+  const key = `${st.size}:${st.mtimeMs}`;
+  const hit = usageCache.get(path);
+  if (hit?.key === key) return hit.usage;
+  const usage = await snapshotUsage(path);
+  if (usageCache.size >= 256) usageCache.delete(usageCache.keys().next().value!);
+  usageCache.set(path, { key, usage });
+  return usage;
+}
+
 /** Each snapshot tag's own bytes summed over the images, or null if one cannot be read. While the
  * VM runs, QEMU may hold table changes not yet written, so the figure is then an estimate. */
 async function ownedBytes(paths: string[]): Promise<Map<string, number> | null> {
   const byTag = new Map<string, number>();
   try {
     for (const path of paths)
-      for (const s of await snapshotUsage(path)) byTag.set(s.name, (byTag.get(s.name) ?? 0) + s.uniqueBytes);
+      for (const s of await usageOf(path)) byTag.set(s.name, (byTag.get(s.name) ?? 0) + s.uniqueBytes);
   } catch {
     return null; // shown as unknown: a listing never fails because a figure could not be read
   }

@@ -20,7 +20,10 @@ export interface SnapshotUsage {
 
 const MAX_SNAPSHOTS = 65536; // QEMU's own limit
 const MAX_L1_ENTRIES = 0x2000000 / 8; // QEMU's 32 MiB L1 table limit
-const MAX_WORK = 2 ** 28; // table entries walked in all: a hostile file of shared tables stops here
+// Table entries walked in all, checked as each table is read: a hostile file of shared tables, or
+// a huge disk (8M mapped clusters is 512 GiB at 64 KiB), stops here before memory does (the
+// count per cluster is a Map, which holds at most 2^24 keys).
+const MAX_WORK = 2 ** 23;
 const L1_CHUNK = 65536; // L1 entries per read
 const OWNERS = 2 ** 17; // refs values pack (owners referencing the cluster) * OWNERS + last owner
 const DIRTY = 1n,
@@ -148,6 +151,7 @@ async function scan(r: Reader): Promise<SnapshotUsage[]> {
         seen.add(off);
         if (!l2.has(off)) l2.set(off, await readL2(off));
         work += l2.get(off)?.length ?? 0;
+        if (work > MAX_WORK) throw r.fail('too many table entries to scan (a very large or hostile image)');
       }
     }
     owner.tables = [...seen];
