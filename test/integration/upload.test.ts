@@ -211,11 +211,18 @@ describe('a dropped file', () => {
 
   it('leaves nothing behind when the upload breaks off', async () => {
     const before = listed();
+    let partial: string[] = [];
     await put('broken.iso', Buffer.alloc(1 << 20), { 'Content-Length': String(4 << 20) }, (req) => {
       req.write(Buffer.alloc(1 << 20));
-      setTimeout(() => req.destroy(), 200);
+      setTimeout(() => {
+        // Half way: the bytes so far sit in a hidden file beside the target, never under its name.
+        partial = listed().filter((f) => !before.includes(f));
+        req.destroy();
+      }, 300);
     }).catch(() => null);
-    // The server notices the reset and removes its hidden partial file.
+    expect(partial).toHaveLength(1);
+    expect(partial[0]).toMatch(/^\.broken\.iso\.hangar-upload-[0-9a-f]+$/);
+    // The server notices the reset and removes it.
     for (let i = 0; i < 50 && listed().length !== before.length; i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(listed()).toEqual(before);

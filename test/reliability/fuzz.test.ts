@@ -31,11 +31,11 @@ import { Engine } from '../../src/main/engine/engine';
 import { createDispatcher, type Dispatcher } from '../../src/main/api/dispatch';
 import { deleteVm } from '../../src/main/engine/vms/manage';
 import { buildArgv, type LaunchPaths } from '../../src/main/engine/qemu/argv';
-import { smbGuestfwd } from '../../src/main/engine/share/smb-conf';
+import { SMBD } from '../../src/main/engine/share/folder';
 import { HOST } from '../../src/main/engine/testing/fixtures';
 import { tempHome } from '../support/env';
 import { seedDemoCache } from '../support/guest';
-import { parseOpts, splitOpts, VERBATIM_OPTIONS, walkArgv } from './support/qemu-opts';
+import { parseOpts, shellWords, splitOpts, VERBATIM_OPTIONS, walkArgv } from './support/qemu-opts';
 import { makeIso } from '../support/iso';
 
 const RUNS = Number(process.env.HANGAR_FUZZ_RUNS ?? 300);
@@ -1257,13 +1257,29 @@ function checkArgv(vm: VmConfig, paths: LaunchPaths, argv: string[]): string[] {
         }
         // A shared folder: smbd with the VM's own smb.conf, on a user-mode netdev only; never smb=.
         if ('smb' in j) problems.push(`-netdev smb ${JSON.stringify(j.smb)}: QEMU's smb= is never used`);
-        if (
-          'guestfwd' in j &&
-          (j.type !== 'user' ||
+        if ('guestfwd' in j) {
+          // Split as libslirp splits it: exactly smbd with the VM's own runtime folder and config,
+          // however hostile that folder's name.
+          const rules = j.guestfwd as { str?: unknown }[];
+          const str = Array.isArray(rules) && rules.length === 1 ? rules[0]?.str : undefined;
+          const prefix = `tcp:10.0.2.4:445-cmd:`;
+          const words = (() => {
+            try {
+              return typeof str === 'string' && str.startsWith(prefix)
+                ? shellWords(str.slice(prefix.length))
+                : [];
+            } catch {
+              return []; // unbalanced quotes: not the command Hangar writes
+            }
+          })();
+          const dir = join(paths.runDir, 'smb');
+          if (
+            j.type !== 'user' ||
             !vm.sharedFolder ||
-            JSON.stringify(j.guestfwd) !== JSON.stringify([smbGuestfwd(paths.runDir)]))
-        )
-          problems.push(`-netdev guestfwd ${JSON.stringify(j.guestfwd)} is not the shared folder's smbd`);
+            JSON.stringify(words) !== JSON.stringify([SMBD, '-l', dir, '-s', join(dir, 'smb.conf')])
+          )
+            problems.push(`-netdev guestfwd ${JSON.stringify(j.guestfwd)} is not the shared folder's smbd`);
+        }
         if (typeof j.filename === 'string' && !userPaths.has(j.filename))
           problems.push(`-blockdev filename ${JSON.stringify(j.filename)} is not a path of the config`);
         if (option === '-netdev' && j.type === 'stream') {

@@ -100,3 +100,42 @@ export function walkArgv(argv: readonly string[]): ArgvOption[] {
   }
   return out;
 }
+
+/**
+ * A command line split into words as GLib's g_shell_parse_argv does for libslirp's guestfwd
+ * `cmd:` (no shell runs): blanks separate words; '...' is literal; "..." allows \" \\ \$ \`;
+ * a backslash outside quotes escapes the next character (backslash-newline vanishes).
+ */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let cur: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === ' ' || c === '\t' || c === '\n') {
+      if (cur !== null) words.push(cur);
+      cur = null;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error('unterminated single quote');
+      cur = (cur ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      let text = '';
+      for (; j < line.length && line[j] !== '"'; j++) {
+        if (line[j] === '\\' && '"\\$`\n'.includes(line[j + 1] ?? ''))
+          text += line[++j] === '\n' ? '' : line[j];
+        else text += line[j];
+      }
+      if (j >= line.length) throw new Error('unterminated double quote');
+      cur = (cur ?? '') + text;
+      i = j;
+    } else if (c === '\\') {
+      const next = line[++i];
+      if (next === undefined) throw new Error('trailing backslash');
+      if (next !== '\n') cur = (cur ?? '') + next;
+    } else cur = (cur ?? '') + c;
+  }
+  if (cur !== null) words.push(cur);
+  return words;
+}
