@@ -23,12 +23,11 @@ beforeAll(async () => {
   const g = genericGuest();
   engine = await openEngine(t);
   const vm = await makeGuestVm(engine, 'nine', {
-    disk: { kind: 'none' },
     iso: null,
     directBoot: { kernel: g.kernel, initrd: g.initrd, cmdline: g.manifest.directCmdline },
   });
   id = vm.id;
-  await createDispatcher(engine).call('vm.edit', { vm: id, patch: { sharedFolder: folder } });
+  await createDispatcher(engine).call('vm.edit', { vm: id, patch: { sharedFolder: folder, share9p: true } });
 }, 600_000);
 afterAll(() => closeEngine(engine, t));
 
