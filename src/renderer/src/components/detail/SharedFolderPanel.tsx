@@ -2,7 +2,7 @@
 // choosing or stopping it. The folder is chosen in the file dialog (the native one in the desktop
 // app, the host server's picker in a browser), never typed: the engine takes only a grant made
 // for sharing from the UI. The share is set up at each start, so it changes while stopped.
-import { useRef, useState } from 'react';
+import { useRef, useState, type ReactNode } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import { mountHelp } from '../../../../shared/share';
 import type { VmConfig } from '../../../../shared/vm';
@@ -10,6 +10,32 @@ import { api } from '../../api/client';
 import { pickFile } from '../../api/pick';
 import { attempt } from '../../store/notices';
 import { CopyButton } from '../CopyButton';
+
+/** One of the share's modes as a checkbox; the engine's answer moves it (the config event). */
+function ShareOption(props: {
+  vm: string;
+  field: 'shareReadOnly' | 'share9p';
+  checked: boolean;
+  locked: string | undefined;
+  testId: string;
+  children: ReactNode;
+}) {
+  return (
+    <label className="detail-share-readonly" title={props.locked}>
+      <input
+        type="checkbox"
+        data-testid={props.testId}
+        checked={props.checked}
+        disabled={props.locked !== undefined}
+        onChange={(e) => {
+          const patch = { [props.field]: e.currentTarget.checked };
+          void attempt('Could not change the shared folder', () => api('vm.edit', { vm: props.vm, patch }));
+        }}
+      />{' '}
+      {props.children}
+    </label>
+  );
+}
 
 export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmConfig }) {
   const [choosing, setChoosing] = useState(false);
@@ -51,37 +77,25 @@ export function SharedFolderPanel({ vm, config }: { vm: VmSummary; config: VmCon
               {share.readOnly ? 'read-only' : 'read-write'}
             </span>
           </p>
-          <label className="detail-share-readonly" title={locked}>
-            <input
-              type="checkbox"
-              data-testid="share-readonly"
-              checked={share.readOnly}
-              disabled={!stopped}
-              onChange={(e) => {
-                const shareReadOnly = e.currentTarget.checked;
-                void attempt('Could not change the shared folder', () =>
-                  api('vm.edit', { vm: vm.id, patch: { shareReadOnly } }),
-                );
-              }}
-            />{' '}
+          <ShareOption
+            vm={vm.id}
+            field="shareReadOnly"
+            checked={share.readOnly}
+            locked={locked}
+            testId="share-readonly"
+          >
             Read-only: the guest can read the folder but not change it
-          </label>
-          <label className="detail-share-readonly" title={locked}>
-            <input
-              type="checkbox"
-              data-testid="share-over9p"
-              checked={share.over9p}
-              disabled={!stopped}
-              onChange={(e) => {
-                const share9p = e.currentTarget.checked;
-                void attempt('Could not change the shared folder', () =>
-                  api('vm.edit', { vm: vm.id, patch: { share9p } }),
-                );
-              }}
-            />{' '}
+          </ShareOption>
+          <ShareOption
+            vm={vm.id}
+            field="share9p"
+            checked={share.over9p}
+            locked={locked}
+            testId="share-over9p"
+          >
             Also over 9p, for guest kernels that have it (a device in the guest; RAM snapshots need it
             unmounted)
-          </label>
+          </ShareOption>
           <dl className="detail-share-mount">
             <dt>Linux guest</dt>
             <dd>
