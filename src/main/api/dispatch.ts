@@ -57,7 +57,7 @@ import { checkMonitorCommand } from './monitor-policy';
 import { copyIn, copyOut, vmAddress, vmExec } from '../engine/agent/vm-ops';
 import { parseCheck } from '../engine/ready/checks';
 import { waitReady } from '../engine/ready/wait';
-import { dropKind, dropRefusal, DROP_PURPOSE } from '../../shared/drop';
+import { dropKind, DROP_PURPOSE } from '../../shared/drop';
 import { findDropped } from '../engine/drop/find';
 import { resolveCallerPaths, type CallerKind, type FileGrants } from './callers';
 import {
@@ -167,8 +167,7 @@ function handlers(engine: Engine): Handlers {
     },
     'host.isos': () => findIsos(engine),
     'host.findDropped': (file) => {
-      if (!dropKind(file.name)) throw new HangarError('INVALID_INPUT', dropRefusal(file.name));
-      const path = findDropped(engine, file);
+      const path = findDropped(engine, file); // the schema took only a plain name of a known kind
       return path ? { path, name: file.name } : null;
     },
     'host.sshKeys': () => ({ user: defaultUser(), keys: userKeyFiles(engine.env) }),
@@ -254,26 +253,18 @@ function handlers(engine: Engine): Handlers {
   };
 }
 
+/** A dropped ISO or OVA the engine found (never a disk: find.ts), granted for what its kind needs. */
+function withDropGrant(
+  found: NonNullable<ApiResults['host.findDropped']>,
+  grants: GrantTable,
+): ApiResults['host.findDropped'] {
+  return { ...found, grant: grants.grant(found.path, DROP_PURPOSE[dropKind(found.name)!]) };
+}
+
 /**
  * The UI sends no paths, so each ISO the engine found by itself (in use by a VM here, or in
  * ~/Downloads) comes with a grant; one the policy refuses now is left out of the lists.
  */
-/** A dropped file the engine found, granted for what its kind needs (a disk's chain is confirmed in
- * the dialog, which a drop has none of). */
-async function withDropGrant(
-  found: NonNullable<ApiResults['host.findDropped']>,
-  files: FileGrants,
-): Promise<ApiResults['host.findDropped']> {
-  const outcome = await files.grant(found.path, DROP_PURPOSE[dropKind(found.name)!]);
-  if (!outcome.ok)
-    throw new HangarError(
-      'CONFLICT',
-      `${found.name} is built on other files (${outcome.chain.map((l) => l.path).join(', ')}): choose it with ` +
-        'Choose… instead, where you can confirm them.',
-    );
-  return { path: outcome.file.path, name: outcome.file.name, grant: outcome.file.grant };
-}
-
 function withIsoGrants(found: ApiResults['host.isos'], grants: GrantTable): ApiResults['host.isos'] {
   const refs: Record<string, string> = {};
   const granted = (p: string) => {
@@ -379,7 +370,6 @@ export function createDispatcher(engine: Engine): Dispatcher {
   // One table per engine: the host server's picker, the Electron dialog and the API share it.
   const grants = new GrantTable(engine.policy);
   let fanOut: ReturnType<typeof fanOutEvents> | null = null;
-  const files = fileGrants(engine, grants);
   const ctx = {
     grants,
     recordedBoot: (vm: string) => {
@@ -401,7 +391,7 @@ export function createDispatcher(engine: Engine): Dispatcher {
         const request = resolveCallerPaths(m, parsed.data, caller, ctx);
         const result = await (table[m] as (p: unknown) => unknown)(request);
         if (caller === 'renderer' && m === 'host.findDropped' && result)
-          return await withDropGrant(result as NonNullable<ApiResults['host.findDropped']>, files);
+          return withDropGrant(result as NonNullable<ApiResults['host.findDropped']>, grants);
         return caller === 'renderer' && m === 'host.isos'
           ? withIsoGrants(result as ApiResults['host.isos'], grants)
           : result;
@@ -409,7 +399,7 @@ export function createDispatcher(engine: Engine): Dispatcher {
         throw toApiError(err);
       }
     },
-    files,
+    files: fileGrants(engine, grants),
     subscribe(listener) {
       // One set of engine listeners per dispatcher, however many clients: 50 browser tabs must
       // not mean 250 listeners on the engine (and Node's MaxListeners warning).
