@@ -86,6 +86,14 @@ test('a dropped ISO opens the wizard with it chosen: found in place, or uploaded
   expect(readFileSync(copy).equals(bytes)).toBe(true);
   // The engine checks the copy as install media like any ISO: the wizard can go on.
   await expect(page.getByTestId('wiz-next')).toBeEnabled();
+  // Recent files: both ISOs are offered under "In Downloads", one click from being chosen.
+  const offered = page.getByTestId('wiz-iso-option');
+  await expect(offered).toHaveCount(2);
+  await offered.filter({ hasText: iso }).first().click();
+  await expect(page.getByTestId('wiz-iso-chosen')).toContainText(iso);
+  await expect(offered.filter({ hasText: iso }).first()).toHaveAttribute('aria-pressed', 'true');
+  await offered.filter({ hasText: copy }).click();
+  await expect(page.getByTestId('wiz-iso-chosen')).toContainText(copy);
   await page.screenshot({ path: 'docs/screenshots/drop-wizard.png' });
 
   // A kind Hangar does not take: said, nothing written, and the app stays where it was.
