@@ -14,8 +14,9 @@ cd "$(dirname "$0")/.."
 # (gpg, gpgv) checks vendors' signatures on checksum lists. libvirt-clients (virsh,
 # virt-xml-validate) with libxml2-utils hand VMs to libvirt hosts; libvirt-daemon-system is the
 # local libvirtd the tests start by hand to run an exported VM. samba provides the smbd that QEMU
-# runs, as the user, for a VM's shared folder.
-PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb samba
+# runs, as the user, for a VM's shared folder. openssh-server is for the tests only: they start a
+# throwaway sshd on 127.0.0.1 to reach that libvirtd over qemu+ssh://.
+PACKAGES=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools chromium xvfb samba openssh-server
   grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools cpio xz-utils zstd
   fonts-noto-color-emoji
   mmdebstrap fdisk e2fsprogs openssh-client openssl osinfo-db gnupg gpgv
@@ -37,6 +38,15 @@ if ((${#missing[@]})); then
     if [[ " ${missing[*]} " == *" samba "* ]] && [[ -d /run/systemd/system ]]; then
       systemctl disable --now smbd nmbd >/dev/null 2>&1 || true
       echo "setup: samba's system service (smbd, nmbd) was turned off; Hangar runs smbd per VM itself"
+    fi
+    # The same for the SSH server the tests start on their own port: none listens because of setup.
+    if [[ " ${missing[*]} " == *" openssh-server "* ]]; then
+      if [[ -d /run/systemd/system ]]; then
+        systemctl disable --now ssh >/dev/null 2>&1 || true
+      elif [[ -x /etc/init.d/ssh ]]; then
+        /etc/init.d/ssh stop >/dev/null 2>&1 || true
+      fi
+      echo "setup: the system's SSH server is off; the tests run their own on 127.0.0.1"
     fi
   else
     echo "setup: these Debian packages are missing: ${missing[*]}" >&2

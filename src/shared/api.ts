@@ -299,6 +299,8 @@ export const ApiParams = {
   'remote.action': DomainAction,
   'remote.address': DomainRef,
   'remote.snapshot': RemoteSnapshotRequest,
+  /** A console id for the domain: open console/vnc/<id> and console/serial/<id> as for a VM. */
+  'remote.console': DomainRef,
   /** The stopped VM's disks flattened and uploaded to the host's pool, the domain defined and started. */
   'vm.publish': PublishRequest,
 } as const;
@@ -413,6 +415,7 @@ export interface ApiResults {
   'remote.action': RemoteDomain;
   'remote.address': RemoteAddress;
   'remote.snapshot': string[];
+  'remote.console': { id: string };
   'vm.publish': PublishResult;
   'image.list': ImageEntry[];
   'image.add': ImageMeta;

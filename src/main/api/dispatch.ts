@@ -12,6 +12,8 @@ import { imageHandlers } from './images';
 import { backupHandlers } from './backups';
 import { libvirtHandlers } from './libvirt';
 import { hostHandlers } from './hosts';
+import { hostsOf } from '../engine/hosts';
+import type { ConsoleStream } from '../engine/hosts/console-stream';
 import { holdImage } from '../engine/images/service';
 import { homedir } from 'node:os';
 import { sep } from 'node:path';
@@ -324,6 +326,8 @@ export interface Dispatcher {
   call(method: string, params: unknown, caller?: CallerKind): Promise<unknown>;
   subscribe(listener: (event: string, data: unknown) => void): () => void;
   consoleSocket(vmId: string, kind: 'vnc' | 'serial'): string | null;
+  /** A libvirt domain's console by its console id (remote.console), or null. */
+  remoteConsole(id: string, kind: 'vnc' | 'serial'): ConsoleStream | null;
   /** For the trusted file dialogs: grants for files the user picked there. */
   files: FileGrants;
 }
@@ -418,6 +422,9 @@ export function createDispatcher(engine: Engine): Dispatcher {
       if (s !== 'running' && s !== 'paused') return null;
       const p = engine.paths(vmId);
       return kind === 'vnc' ? p.vncSocket : p.serialSocket;
+    },
+    remoteConsole(id, kind) {
+      return VmId.safeParse(id).success ? hostsOf(engine).openConsole(id, kind) : null;
     },
   };
 }

@@ -4,14 +4,13 @@ import type { z } from 'zod';
 import type { ApiParams } from '../../shared/api';
 import { HangarError } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
-import { Hosts } from '../engine/hosts';
+import { hostsOf } from '../engine/hosts';
 
 type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
 
 export function hostHandlers(engine: Engine) {
   // Made on first use: the registry reads $HANGAR_HOME, which a dispatcher may not need at all.
-  let made: Hosts | null = null;
-  const hosts = () => (made ??= new Hosts(engine));
+  const hosts = () => hostsOf(engine);
   return {
     'remote.hosts': () => hosts().list(),
     'remote.addHost': (p: P<'remote.addHost'>) => hosts().add(p.name, p.uri),
@@ -19,6 +18,7 @@ export function hostHandlers(engine: Engine) {
     'remote.domains': (p: P<'remote.domains'>) => hosts().domains(p.host),
     'remote.action': (p: P<'remote.action'>) => hosts().action(p.host, p.domain, p.action),
     'remote.address': (p: P<'remote.address'>) => hosts().address(p.host, p.domain),
+    'remote.console': (p: P<'remote.console'>) => ({ id: hosts().consoleTicket(p.host, p.domain) }),
     'remote.snapshot': (p: P<'remote.snapshot'>) => {
       if (p.action !== 'list' && !p.snapshot)
         throw new HangarError('INVALID_INPUT', `Snapshot ${p.action} needs the snapshot's name.`);

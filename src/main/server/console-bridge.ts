@@ -1,7 +1,8 @@
 // Bridges one WebSocket to one VM console UNIX socket (VNC's RFB or the serial chardev), bytes both
 // ways. QEMU's own websocket is not used because it does not check Origin; this one sits behind the
 // same Host/Origin/token checks as the API.
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { CLOSE_CODES, type ApiDispatcher, type ConsoleKind } from './types';
 
@@ -18,10 +19,14 @@ export function selectConsoleProtocol(offered: Set<string>): string | false {
   return offered.has('binary') ? 'binary' : false;
 }
 
+/** A socket, or a stream that behaves like one while it sets up (a libvirt host's console). */
+export type ConsoleSocket = Duplex & { connecting: boolean };
+
 /** A console's UNIX socket, connecting while the WebSocket handshake is still under way. */
 export interface ConsoleTarget {
+  /** What the console is, for messages: the socket's path, or the libvirt domain's console id. */
   path: string | null;
-  sock: Socket | null;
+  sock: ConsoleSocket | null;
   /** An error the socket had before the bridge was attached (the event fires only once). */
   earlyError: NodeJS.ErrnoException | null;
   /** Stops keeping errors aside: the bridge handles them from now on. */
@@ -49,8 +54,17 @@ export function openConsole(
     path = null;
   }
   const none = () => undefined;
+  let sock: ConsoleSocket | null = null;
+  if (path === null && dispatcher.remoteConsole) {
+    try {
+      sock = dispatcher.remoteConsole(vmId, kind);
+      if (sock) path = `libvirt console ${vmId}`;
+    } catch (err) {
+      log(`remoteConsole(${vmId}, ${kind}) threw: ${String(err)}`);
+    }
+  }
   if (path === null) return { path, sock: null, earlyError: null, detachEarly: none, abandon: none };
-  const sock = connect(path);
+  sock ??= connect(path);
   sock.pause();
   const target: ConsoleTarget = {
     path,

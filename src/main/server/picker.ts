@@ -38,7 +38,7 @@ import {
   type ViewOptions,
 } from './picker-page';
 import { parseTarget } from './security';
-import type { ApiDispatcher } from './types';
+import type { ApiDispatcher, ConsoleKind } from './types';
 
 const LISTEN_HOST = '127.0.0.1';
 /** A picker left open this long after its last request gives up (its waiters get null). */
@@ -417,5 +417,8 @@ export function withPicker(dispatcher: ApiDispatcher, picker: Picker): ApiDispat
     },
     subscribe: (listener) => dispatcher.subscribe(listener),
     consoleSocket: (vmId, kind) => dispatcher.consoleSocket(vmId, kind),
+    ...(dispatcher.remoteConsole
+      ? { remoteConsole: (id: string, kind: ConsoleKind) => dispatcher.remoteConsole!(id, kind) }
+      : {}),
   };
 }

@@ -1,6 +1,7 @@
 // The host server is transport only: it knows nothing of VMs beyond what a dispatcher tells it, so the
 // engine, a fake in tests, or a remote proxy can sit behind the same sockets.
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { CallerKind, FileGrants } from '../api/callers';
 
 export type ConsoleKind = 'vnc' | 'serial';
@@ -17,6 +18,11 @@ export interface ApiDispatcher {
   subscribe(listener: (event: string, data: unknown) => void): () => void;
   /** Path of the VM's console UNIX socket, or null when the VM is unknown or not running. */
   consoleSocket(vmId: string, kind: ConsoleKind): string | null;
+  /**
+   * A libvirt domain's console for a console id from remote.console, already connecting, or null
+   * when the id is none of those.
+   */
+  remoteConsole?(id: string, kind: ConsoleKind): (Duplex & { connecting: boolean }) | null;
   /** Present when the engine can grant files: the server then runs the file picker (picker.ts). */
   files?: FileGrants;
 }

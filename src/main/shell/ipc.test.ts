@@ -63,6 +63,7 @@ function fakeDispatcher() {
       return () => (listener = null);
     },
     consoleSocket: () => null,
+    remoteConsole: () => null,
     files: {
       home: () => '/home/u',
       isProtected: () => false,

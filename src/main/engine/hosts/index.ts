@@ -4,6 +4,10 @@ import type { RemoteAddress, RemoteDomain, PublishResult, LibvirtHost } from '..
 import type { EngineContext } from '../context';
 import { Virsh } from '../libvirt/virsh';
 import { HostRegistry } from './registry';
+import { SshMux, sshDir } from './ssh';
+import { RemoteConsoles, type RemoteConsoleKind } from './console';
+import { perEngine } from '../per-engine';
+import type { ConsoleStream } from './console-stream';
 import { domainAction, listDomains, remoteAddress } from './remote';
 import { publishVm, type PublishOptions } from './publish';
 
@@ -14,12 +18,22 @@ export { parseDomstats, parseDomifaddr } from './remote';
 export class Hosts {
   readonly registry: HostRegistry;
 
+  readonly ssh: SshMux;
+  private readonly consoles: RemoteConsoles;
+
   constructor(private readonly ctx: EngineContext) {
     this.registry = new HostRegistry(ctx.home);
+    this.ssh = new SshMux(sshDir(ctx.home, ctx.env));
+    this.consoles = new RemoteConsoles((host) => this.virsh(host), this.ssh);
   }
 
   virsh(host: string): Virsh {
-    return new Virsh({ uri: this.registry.get(host).uri });
+    return this.virshFor(this.registry.get(host).uri);
+  }
+
+  /** virsh for a URI, its SSH riding the host's shared connection. */
+  virshFor(uri: string): Virsh {
+    return new Virsh({ uri, connect: this.ssh.connectUri(uri) });
   }
 
   list(): LibvirtHost[] {
@@ -28,12 +42,29 @@ export class Hosts {
 
   /** Adds the host after one successful connection, so a typo is found now rather than later. */
   async add(name: string, uri: string): Promise<LibvirtHost & { version: string | null }> {
-    const v = await new Virsh({ uri }).version();
+    const v = await this.virshFor(uri).version();
     return { ...this.registry.add(name, uri), version: v.library };
   }
 
   remove(name: string): LibvirtHost {
-    return this.registry.remove(name);
+    const host = this.registry.remove(name);
+    this.consoles.forget(name);
+    return host;
+  }
+
+  /** A console id for the domain (console.ts); the host must be known, the domain is checked at connect. */
+  consoleTicket(host: string, domain: string): string {
+    this.registry.get(host);
+    return this.consoles.ticket(host, domain);
+  }
+
+  /** The connecting console stream for a ticket, or null when the id is no ticket. */
+  openConsole(id: string, kind: RemoteConsoleKind): ConsoleStream | null {
+    return this.consoles.open(id, kind);
+  }
+
+  close(): void {
+    void this.ssh.closeAll();
   }
 
   domains(host: string): Promise<RemoteDomain[]> {
@@ -64,3 +95,6 @@ export class Hosts {
     return publishVm(this.ctx, this.virsh(host), host, vm, opts);
   }
 }
+
+/** One Hosts per engine: its console tickets and shared SSH connections live as long as it does. */
+export const hostsOf = perEngine((engine) => new Hosts(engine));

@@ -11,6 +11,7 @@ import { exportNvram } from './define';
 import { exportDomain, type ExportResult } from './export';
 import { importDomain } from './import';
 import { createFromPlan, type ConfirmedChains } from './create';
+import { SshMux, sshDir } from '../hosts/ssh';
 import { Virsh } from './virsh';
 import { MAX_DOMAIN_XML } from './xml';
 
@@ -83,7 +84,8 @@ async function sourceXml(ctx: EngineContext, source: ImportSource): Promise<stri
   if ('xml' in source) return source.xml;
   if ('file' in source) return readBounded(checkHostPath(ctx.policy, source.file, 'file to import').path);
   // The inactive definition: what the domain is, not what libvirt filled in for this run.
-  return new Virsh({ uri: source.uri }).dumpxml(source.domain, true);
+  const connect = new SshMux(sshDir(ctx.home, ctx.env)).connectUri(source.uri);
+  return new Virsh({ uri: source.uri, connect }).dumpxml(source.domain, true);
 }
 
 export async function importLibvirt(

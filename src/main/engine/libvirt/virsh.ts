@@ -51,6 +51,8 @@ function virshMessage(stderr: string): string {
 /** The domain names virsh accepts as one argument; '--' before it keeps a leading dash harmless. */
 export interface VirshOptions {
   uri?: string;
+  /** What virsh -c gets when it differs from the URI shown in messages (ssh's command= added). */
+  connect?: string;
   bin?: string;
   timeoutMs?: number;
 }
@@ -69,11 +71,14 @@ export type DomainState =
 
 export class Virsh {
   readonly uri: string;
+  /** The URI virsh connects with; `uri` is the one the user gave, for messages. */
+  readonly connect: string;
   private readonly bin: string;
   private readonly timeoutMs: number;
 
   constructor(opts: VirshOptions = {}) {
     this.uri = opts.uri ?? DEFAULT_URI;
+    this.connect = opts.connect ?? this.uri;
     this.bin = opts.bin ?? 'virsh';
     this.timeoutMs = opts.timeoutMs ?? 120_000;
   }
@@ -81,7 +86,7 @@ export class Virsh {
   /** Runs `virsh -c URI ARGS`; stdout on success, a HangarError saying what to do otherwise. */
   async run(args: string[], timeoutMs = this.timeoutMs): Promise<string> {
     try {
-      return (await run(this.bin, ['-q', '-c', this.uri, ...args], timeoutMs)).stdout;
+      return (await run(this.bin, ['-q', '-c', this.connect, ...args], timeoutMs)).stdout;
     } catch (e) {
       throw this.failure(e, args, timeoutMs);
     }
@@ -95,7 +100,7 @@ export class Virsh {
    */
   runReading(args: string[], file: string, onRead: (bytes: number) => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.bin, ['-q', '-c', this.uri, ...args], {
+      const child = spawn(this.bin, ['-q', '-c', this.connect, ...args], {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, LC_ALL: 'C' },
       });
@@ -137,6 +142,21 @@ export class Virsh {
         },
       );
     const message = virshMessage(err.stderr ?? err.message);
+    // ssh runs without a terminal (hosts/ssh.ts: BatchMode), so what it would have asked is said here.
+    if (/Host key verification failed/i.test(message))
+      return new HangarError(
+        'UNSUPPORTED',
+        `ssh does not know the host key of ${this.uri} yet. Connect once yourself with ssh to check and ` +
+          'accept it, then try again.',
+        { uri: this.uri, args },
+      );
+    if (/Permission denied \(/i.test(message))
+      return new HangarError(
+        'UNSUPPORTED',
+        `ssh could not log in to ${this.uri}: ${message}. Hangar's ssh cannot ask for a password or a ` +
+          "passphrase: load the key into your agent (ssh-add), or name it in the URI's keyfile= parameter.",
+        { uri: this.uri, args },
+      );
     if (
       /failed to connect|Failed to connect socket|no connection driver|Cannot recv data|cannot connect/i.test(
         message,
