@@ -100,6 +100,7 @@ const engine = {
   progress: () => undefined,
   endProgress: () => undefined,
   emit: () => undefined,
+  onClose: () => undefined,
 } as unknown as Engine;
 
 /** Each host file a request can carry, and where the engine stand-in finds it. */
