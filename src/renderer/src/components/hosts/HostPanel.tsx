@@ -1,10 +1,11 @@
 // One libvirt host: its domains as cards (state, host badge, start / shut down / force off), a
-// refresh, a Publish dialog, and Remove, which forgets the connection and touches nothing there.
+// refresh, a domain's own view (RemoteDomainView), a Publish dialog, and Remove, which forgets the connection and touches nothing there.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LibvirtHost, RemoteDomain } from '../../../../shared/hosts';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
 import { PublishDialog } from './PublishDialog';
+import { RemoteDomainView } from './RemoteDomainView';
 
 type Action = 'start' | 'shutdown' | 'destroy';
 const ACTIONS_ON: [Action, string][] = [
@@ -27,6 +28,9 @@ export function HostPanel({ host, onRemoved }: { host: LibvirtHost; onRemoved: (
   const [error, setError] = useState<string | null>(null);
   const [working, setWorking] = useState<string | null>(null);
   const [publishing, setPublishing] = useState(false);
+  /** The domain whose view is open below the cards. */
+  const [opened, setOpened] = useState<string | null>(null);
+  const openButtons = useRef(new Map<string, HTMLButtonElement | null>());
   const publishButton = useRef<HTMLButtonElement>(null);
 
   const load = useCallback(async () => {
@@ -114,6 +118,16 @@ export function HostPanel({ host, onRemoved }: { host: LibvirtHost; onRemoved: (
                   {d.state}
                 </span>
                 <span className="rb-actions">
+                  <button
+                    type="button"
+                    aria-expanded={opened === d.name}
+                    aria-label={`Open ${d.name} on ${host.name}: address, snapshots, console`}
+                    ref={(el) => void openButtons.current.set(d.name, el)}
+                    onClick={() => setOpened(opened === d.name ? null : d.name)}
+                    data-testid="remote-open"
+                  >
+                    {opened === d.name ? 'Hide' : 'Open'}
+                  </button>
                   {(on ? ACTIONS_ON : ACTIONS_OFF).map(([action, label]) => (
                     <button
                       key={action}
@@ -131,6 +145,19 @@ export function HostPanel({ host, onRemoved }: { host: LibvirtHost; onRemoved: (
             );
           })}
         </ul>
+      )}
+      {opened !== null && domains?.some((d) => d.name === opened) && (
+        <RemoteDomainView
+          key={opened}
+          host={host.name}
+          domain={domains.find((d) => d.name === opened)!}
+          onChanged={load}
+          onClose={() => {
+            const name = opened;
+            setOpened(null);
+            requestAnimationFrame(() => openButtons.current.get(name)?.focus());
+          }}
+        />
       )}
       {publishing && (
         <PublishDialog
