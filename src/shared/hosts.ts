@@ -76,6 +76,11 @@ export interface PublishResult {
   volumes: { name: string; path: string; bytes: number }[];
   started: boolean;
   dropped: string[];
+  /**
+   * Published while running: the disks are a copy at one point in time, with the guest's
+   * filesystems frozen by its agent ('frozen') or not ('crash-consistent'). Null when stopped.
+   */
+  pointInTime: 'frozen' | 'crash-consistent' | null;
 }
 
 export interface RemoteAddress {

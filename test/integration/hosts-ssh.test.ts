@@ -17,7 +17,7 @@ import type { VmConfig } from '../../src/shared/vm';
 import { tempHome } from '../support/env';
 import { libvirtSkipReason, startLibvirtd, type RunningLibvirtd } from '../support/libvirtd';
 import { sshdSkipReason, startSshd, type RunningSshd } from '../support/sshd';
-import { makeGuestVm } from '../support/vms';
+import { makeGuestVm, shell } from '../support/vms';
 
 const skip = libvirtSkipReason() ?? sshdSkipReason();
 if (skip) console.warn(`qemu+ssh test skipped: ${skip}`);
@@ -56,12 +56,17 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
 
   afterAll(async () => {
     if (lv) {
-      await lv.virsh.destroy(DOMAIN).catch(() => undefined);
-      await lv.virsh.undefine(DOMAIN).catch(() => undefined);
+      for (const d of [DOMAIN, 'far two']) {
+        await lv.virsh.destroy(d).catch(() => undefined);
+        await lv.virsh.undefine(d).catch(() => undefined);
+      }
       await lv.virsh.run(['pool-destroy', POOL]).catch(() => undefined);
       await lv.virsh.run(['pool-undefine', POOL]).catch(() => undefined);
     }
     await server?.close();
+    // VMs outlive their engine by design: the local one is stopped here, however the test ended.
+    if (engine && vm && !engine.isStopped(vm.id))
+      await engine.stop(vm.id, { force: true }).catch(() => undefined);
     await engine?.close();
     await sshd?.stop();
     await lv?.stop();
@@ -92,6 +97,11 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
   });
 
   it('publishes the guest over SSH and starts it there; snapshots, address and state come back', async () => {
+    const steps: string[] = [];
+    const onProgress = (e: { id: string; operation: string; step: string }) => {
+      if (e.id === vm.id && e.operation === 'publish') steps.push(e.step);
+    };
+    engine.on('progress', onProgress);
     const r = await call<PublishResult>('vm.publish', {
       vm: vm.id,
       host: 'far',
@@ -99,7 +109,14 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
       domainType: 'qemu',
       start: true,
     });
-    expect(r).toMatchObject({ host: 'far', domain: DOMAIN, started: true });
+    engine.off('progress', onProgress);
+    expect(r).toMatchObject({ host: 'far', domain: DOMAIN, started: true, pointInTime: null });
+    // Flattening reports qemu-img's own progress, then the upload its own.
+    expect(steps).toContainEqual(expect.stringMatching(/^flattening far one-disk0\.qcow2 \(100%\)$/));
+    const flattened = steps.findIndex((x) => x.startsWith('flattening far one-disk0'));
+    expect(steps.slice(flattened), steps.join('\n')).toContainEqual(
+      expect.stringMatching(/^uploading far one-disk0/),
+    );
     expect(await call<RemoteDomain[]>('remote.domains', { host: 'far' })).toContainEqual({
       name: DOMAIN,
       state: 'running',
@@ -161,6 +178,52 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
     expect(unknown).toBe(4404);
   });
 
+  it('publishes a running VM: its disk copied at one point in time while it keeps running', async () => {
+    // The same VM is on the host already (its UUID comes from the VM's id): that one goes first.
+    await lv.virsh.destroy(DOMAIN);
+    await lv.virsh.undefine(DOMAIN);
+    await engine.start(vm.id);
+    const local = await shell(engine, vm.id, 180_000);
+    try {
+      const w = await local.run('echo live-$((40+2)) >/mnt/disk/mark && sync');
+      expect(w.status).toBe(0);
+      const r = await call<PublishResult>('vm.publish', {
+        vm: vm.id,
+        host: 'far',
+        pool: POOL,
+        name: 'far two',
+        domainType: 'qemu',
+        start: true,
+      });
+      // The test guest has no agent to freeze its filesystems.
+      expect(r).toMatchObject({ domain: 'far two', started: true, pointInTime: 'crash-consistent' });
+      expect(engine.runtime(vm.id).state).toBe('running');
+      // The VM goes on as before.
+      expect((await local.run('cat /mnt/disk/mark')).output).toMatch(/live-42/);
+    } finally {
+      local.close();
+    }
+    const { id } = await call<{ id: string }>('remote.console', { host: 'far', domain: 'far two' });
+    const ws = await openConsole('serial', id);
+    let seen = '';
+    ws.on('message', (d: Buffer) => (seen += d.toString()));
+    const end = Date.now() + 180_000;
+    while (!/hangar-guest# /.test(seen)) {
+      if (Date.now() > end) throw new Error(`no prompt in:\n${seen.slice(-2000)}`);
+      ws.send('\r');
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+    ws.send('echo MARK-$(cat /mnt/disk/mark)-END\r');
+    const until = Date.now() + 30_000;
+    while (!/MARK-\S+-END/.test(seen.replace(/echo MARK-\$\(cat[^\n]*/g, ''))) {
+      if (Date.now() > until) throw new Error(`no mark in:\n${seen.slice(-2000)}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    expect(seen).toMatch(/MARK-live-42-END/);
+    ws.close();
+    await engine.stop(vm.id, { force: true });
+  }, 420_000);
+
   it('ends the shared connection when asked (as the engine does when it closes)', async () => {
     // A call first: an idle shared connection ends by itself after a minute.
     await call('remote.domains', { host: 'far' });
@@ -170,7 +233,7 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
     expect(masters()).toEqual([]);
     // And the next call opens a new one.
     expect(await call<RemoteDomain[]>('remote.domains', { host: 'far' })).toContainEqual({
-      name: DOMAIN,
+      name: 'far two',
       state: 'running',
     });
     expect(masters()).toHaveLength(1);

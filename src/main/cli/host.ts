@@ -57,9 +57,16 @@ export async function publish(ctx: Ctx): Promise<void> {
   const dropped = r.dropped.length
     ? `\nNot carried over:\n${r.dropped.map((d) => `  - ${d}`).join('\n')}`
     : '';
+  const point =
+    r.pointInTime === null
+      ? ''
+      : r.pointInTime === 'frozen'
+        ? "\nCopied while running, at one point in time with the guest's filesystems frozen by its agent."
+        : '\nCopied while running, at one point in time; no guest agent froze the filesystems, so the ' +
+          'copy is crash-consistent (as after a power cut).';
   ctx.print(
     r,
-    `Published as "${r.domain}" on ${r.host}${r.started ? ', running' : ''}. Volumes:\n${volumes}${dropped}`,
+    `Published as "${r.domain}" on ${r.host}${r.started ? ', running' : ''}. Volumes:\n${volumes}${point}${dropped}`,
   );
 }
 

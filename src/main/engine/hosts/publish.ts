@@ -1,6 +1,7 @@
-// hangar publish VM --host NAME: the VM (stopped) goes to a libvirt host as a domain of its own.
-// Each disk is flattened (qemu-img convert follows the backing chain: templates, baselines and
-// snapshots stay home) into a staging folder, uploaded into a volume of the host's pool, and the
+// hangar publish VM --host NAME: the VM goes to a libvirt host as a domain of its own. Each disk
+// of a stopped VM is flattened (qemu-img convert follows the backing chain: templates, baselines and
+// snapshots stay home) into a staging folder (a running VM's are copied at one point in time
+// instead: publish-live.ts), uploaded into a volume of the host's pool, and the
 // domain is defined from Hangar's model with its files pointing at those volumes, then started.
 // A failure at any step removes what this publish made on the host; nothing that was there
 // before is touched, and a domain of the same name or UUID is refused, never replaced.
@@ -15,6 +16,8 @@ import { domainName, domainUuid } from '../libvirt/export';
 import { defineVm, exportNvram } from '../libvirt/define';
 import type { Virsh } from '../libvirt/virsh';
 import { deleteVolume, uploadVolume, volumeExists } from './volumes';
+import type { Consistency } from '../backup/manifest';
+import { copyRunningVm, stagedDisk, stagedVars } from './publish-live';
 
 export interface PublishOptions {
   pool: string;
@@ -26,26 +29,35 @@ export interface PublishOptions {
 interface Upload {
   /** The volume's name in the pool. */
   volume: string;
-  /** The local file that fills it (made by `prepare` when set). */
+  /** The local file that fills it (made by `prepare` when set, or staged by the live copy). */
   file: string;
-  prepare?: () => Promise<void>;
+  prepare?: (onProgress: (percent: number) => void) => Promise<void>;
+  /** A copy made for this publish, removed once uploaded. */
+  staged?: boolean;
   /** Where the volume's path goes in the VM model sent over. */
   apply: (remote: VmConfig, path: string) => void;
 }
 
 /** What must travel: every disk (flattened), inserted ISOs, the direct-boot kernel and initrd, UEFI variables. */
-function plan(ctx: EngineContext, vm: VmConfig, domain: string, staging: string): Upload[] {
+function plan(ctx: EngineContext, vm: VmConfig, domain: string, staging: string, live: boolean): Upload[] {
   const vmDir = ctx.paths(vm.id).vmDir;
   const uploads: Upload[] = vm.disks.map((d, i) => {
-    const file = join(staging, `${d.id}.qcow2`);
+    const file = stagedDisk(staging, d.id);
     return {
       volume: `${domain}-${d.id}.qcow2`,
       file,
-      prepare: () =>
-        ctx.img.convert(
-          { path: d.owned ? join(vmDir, d.file) : d.path, format: d.format },
-          { path: file, format: 'qcow2' },
-        ),
+      staged: true,
+      // A running VM's disks are already copied, flat, by copyRunningVm.
+      ...(live
+        ? {}
+        : {
+            prepare: (onProgress: (percent: number) => void) =>
+              ctx.img.convert(
+                { path: d.owned ? join(vmDir, d.file) : d.path, format: d.format },
+                { path: file, format: 'qcow2' },
+                onProgress,
+              ),
+          }),
       apply: (remote, path) => {
         const local = vm.disks[i]!;
         remote.disks[i] = {
@@ -123,20 +135,30 @@ export async function publishVm(
   opts: PublishOptions,
 ): Promise<PublishResult> {
   return ctx.withVm(ref, 'publish', async (vm) => {
-    ctx.requireStopped(vm, 'publish it (its disks must not change while they are copied)');
+    const state = ctx.runtime(vm.id).state;
+    const live = !ctx.isStopped(vm.id);
+    if (live && state !== 'running' && state !== 'paused')
+      throw new HangarError(
+        'CONFLICT',
+        `"${vm.name}" is ${state}; publish it once it is running or stopped.`,
+      );
     const domain = opts.name ?? domainName(vm.name);
     await refuseExisting(virsh, vm, domain);
     // The pool first, so a missing one is said before anything is copied.
     await virsh.run(['pool-info', '--', opts.pool]);
     const staging = join(ctx.home, 'tmp', `${STAGING_PREFIX}publish-${vm.id}`);
-    const uploads = plan(ctx, vm, domain, staging);
+    const uploads = plan(ctx, vm, domain, staging, live);
     const nvram = vm.firmware !== 'bios' ? `${domain}-VARS.fd` : null;
     if (nvram) {
       const file = join(staging, 'VARS.fd');
       uploads.push({
         volume: nvram,
         file,
-        prepare: () => exportNvram(ctx.img, ctx.paths(vm.id).vmDir, file),
+        staged: true,
+        prepare: live
+          ? () =>
+              ctx.img.convert({ path: stagedVars(staging), format: 'qcow2' }, { path: file, format: 'raw' })
+          : () => exportNvram(ctx.img, ctx.paths(vm.id).vmDir, file),
         apply: () => undefined,
       });
     }
@@ -152,24 +174,43 @@ export async function publishVm(
     let defined = false;
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true, mode: 0o700 });
-    // File i of n at `part` (0..1) is overall progress (i + part) / n.
+    // A running VM's copy is the first 30%; then file i of n at `part` (0..1) is (i + part) / n of
+    // the rest, a file that is flattened first spending half of its share on that.
+    const base = live ? 30 : 0;
     const report = (i: number, part: number, what: string) =>
-      ctx.progress(vm.id, 'publish', Math.min(99, Math.floor(((i + part) / uploads.length) * 100)), what);
+      ctx.progress(
+        vm.id,
+        'publish',
+        Math.min(99, Math.floor(base + ((i + part) / uploads.length) * (100 - base))),
+        what,
+      );
     try {
+      let pointInTime: Consistency | null = null;
+      if (live) {
+        ctx.progress(vm.id, 'publish', 0, 'copying the running disks at one point in time');
+        pointInTime = await copyRunningVm(ctx, vm, staging, (p) =>
+          ctx.progress(
+            vm.id,
+            'publish',
+            Math.floor((p * base) / 100),
+            `copying the running disks (${Math.floor(p)}%)`,
+          ),
+        );
+      }
       const remote: VmConfig = structuredClone(vm);
       let nvramPath: string | null = null;
       for (const [i, u] of uploads.entries()) {
-        if (u.prepare) {
-          report(i, 0, `flattening ${u.volume}`);
-          await u.prepare();
-        }
+        const share = u.prepare ? 0.5 : 0;
+        if (u.prepare)
+          await u.prepare((p) => report(i, (p / 100) * share, `flattening ${u.volume} (${Math.floor(p)}%)`));
+        report(i, share, `uploading ${u.volume}`); // said at once: the reading is polled
         const up = await uploadVolume(virsh, opts.pool, u.volume, u.file, (done, total) =>
-          report(i, total ? done / total : 1, `uploading ${u.volume}`),
+          report(i, share + (total ? done / total : 1) * (1 - share), `uploading ${u.volume}`),
         );
         made.push({ name: u.volume, ...up });
         u.apply(remote, up.path);
         if (u.volume === nvram) nvramPath = up.path;
-        if (u.prepare) rmSync(u.file, { force: true });
+        if (u.staged) rmSync(u.file, { force: true });
       }
       // What stayed home: the domain is one flat VM.
       remote.snapshots = [];
@@ -194,6 +235,7 @@ export async function publishVm(
         volumes: made,
         started: opts.start,
         dropped: publishedDropped(vm, result.dropped),
+        pointInTime,
       };
     } catch (err) {
       ctx.endProgress(vm.id, 'publish', true);

@@ -1,5 +1,5 @@
-// Publish a VM to a host: which VM (stopped ones only: their disks must not change while they
-// are copied), the storage pool, the domain type, then the upload with the engine's progress.
+// Publish a VM to a host: which VM (stopped, or running: then its disks are copied at one point
+// in time), the storage pool, the domain type, then the upload with the engine's progress.
 import { useState } from 'react';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
@@ -17,8 +17,10 @@ export function PublishDialog({
   onPublished: () => Promise<void>;
 }) {
   const vms = useVms((s) => s.vms);
-  const stopped = vms.filter((v) => v.state === 'stopped');
-  const [vm, setVm] = useState(stopped[0]?.id ?? '');
+  const publishable = vms.filter(
+    (v) => v.state === 'stopped' || v.state === 'running' || v.state === 'paused',
+  );
+  const [vm, setVm] = useState(publishable[0]?.id ?? '');
   const [pool, setPool] = useState('default');
   const [domainType, setDomainType] = useState<'kvm' | 'qemu'>('kvm');
   const [start, setStart] = useState(true);
@@ -34,7 +36,7 @@ export function PublishDialog({
     notify(
       'info',
       `Published to ${r.host}`,
-      `${r.domain}${r.started ? ' is running' : ' is defined'}; ${r.volumes.length} volume(s) uploaded.${r.dropped.length ? ` Not carried over: ${r.dropped.join(' ')}` : ''}`,
+      `${r.domain}${r.started ? ' is running' : ' is defined'}; ${r.volumes.length} volume(s) uploaded.${r.pointInTime ? ` Copied while running (${r.pointInTime}).` : ''}${r.dropped.length ? ` Not carried over: ${r.dropped.join(' ')}` : ''}`,
     );
     await onPublished();
     onClose();
@@ -49,15 +51,18 @@ export function PublishDialog({
           void publish();
         }}
       >
-        {stopped.length === 0 ? (
-          <p data-testid="publish-none">No VM is stopped. Stop the VM to publish first.</p>
+        {publishable.length === 0 ? (
+          <p data-testid="publish-none">
+            No VM is stopped or running: wait until the one you want has started or stopped.
+          </p>
         ) : (
           <label>
-            VM (stopped ones)
+            VM
             <select value={vm} onChange={(e) => setVm(e.target.value)} data-testid="publish-vm">
-              {stopped.map((v) => (
+              {publishable.map((v) => (
                 <option key={v.id} value={v.id}>
                   {v.name}
+                  {v.state === 'stopped' ? '' : ` (${v.state}: copied at one point in time)`}
                 </option>
               ))}
             </select>
