@@ -3,7 +3,7 @@
 // It boots once (about a minute under TCG) and is reused for every check.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmConfig } from '../../src/shared/vm';
@@ -26,6 +26,8 @@ import type { ImageMeta } from '../../src/shared/images';
 import { mountHelp } from '../../src/shared/share';
 import { qcow2Backing } from '../../src/main/engine/storage/qcow2-header';
 import { serveFiles, type FileServer } from '../support/file-server';
+import { libvirtSkipReason, startLibvirtd } from '../support/libvirtd';
+import type { PublishResult, RemoteAddress } from '../../src/shared/hosts';
 
 const t = tempHome('hangar-real-');
 let engine: Engine;
@@ -276,6 +278,52 @@ describe('a Debian cloud image as a VM', () => {
     await engine.stop(vm.id, { timeoutMs: 120_000 });
     expect(engine.runtime(vm.id).last).toMatchObject({ state: 'stopped', reason: 'shut down' });
   }, 180_000);
+
+  it.skipIf(libvirtSkipReason() !== null)(
+    'is published to a libvirt host, boots there, and its agent there gives its address',
+    async () => {
+      const lv = await startLibvirtd();
+      // QEMU runs as libvirt-qemu under qemu:///system: the pool's folders must let it in.
+      chmodSync(join(t.files, '..'), 0o755);
+      chmodSync(t.files, 0o755);
+      const poolDir = join(t.files, 'pool');
+      mkdirSync(poolDir, { mode: 0o755 });
+      const pool = 'hangar-real-pool';
+      let domain: string | null = null;
+      try {
+        await lv.virsh.run(['pool-define-as', pool, 'dir', '--target', poolDir]);
+        await lv.virsh.run(['pool-start', pool]);
+        await api.call('remote.addHost', { name: 'here', uri: lv.uri });
+        const r = (await api.call('vm.publish', {
+          vm: vm.id,
+          host: 'here',
+          pool,
+          domainType: 'qemu',
+          start: true,
+        })) as PublishResult;
+        domain = r.domain;
+        expect(r).toMatchObject({ started: true, pointInTime: null });
+        // virsh domifaddr --source agent, polled as the Hosts view does when asked again.
+        let address: RemoteAddress = { domain, ipv4: null, ipv6: null };
+        const end = Date.now() + READY * 1000;
+        while (!address.ipv4 && Date.now() < end) {
+          await new Promise((res) => setTimeout(res, 5000));
+          address = (await api.call('remote.address', { host: 'here', domain })) as RemoteAddress;
+        }
+        expect(address.ipv4).toMatch(/^(?!127\.)\d+\.\d+\.\d+\.\d+$/);
+      } finally {
+        if (domain) {
+          await lv.virsh.destroy(domain).catch(() => undefined);
+          await lv.virsh.undefine(domain).catch(() => undefined);
+        }
+        await lv.virsh.run(['pool-destroy', pool]).catch(() => undefined);
+        await lv.virsh.run(['pool-undefine', pool]).catch(() => undefined);
+        await api.call('remote.removeHost', { host: 'here' }).catch(() => undefined);
+        await lv.stop();
+      }
+    },
+    (READY + 180) * 1000,
+  );
 });
 
 // Two more boots of the image (about 5 minutes under TCG): opt-in, to keep CI within its time.

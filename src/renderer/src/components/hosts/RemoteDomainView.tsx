@@ -173,7 +173,7 @@ export function RemoteDomainView({
               </button>
             ))}
           </div>
-          {view === 'vnc' ? <RemoteScreen id={consoleId} /> : <RemoteSerial id={consoleId} />}
+          <RemotePane key={view} id={consoleId} kind={view} />
         </>
       )}
     </section>
@@ -183,59 +183,40 @@ export function RemoteDomainView({
 // Stands in for a session's status before its effect made one, so the hook order never changes.
 const NO_SESSION = new Observable<LinkStatus>({ state: 'connecting', reason: '' });
 
-/** The domain's screen: a session of its own, made and closed with the component. */
-function RemoteScreen({ id }: { id: string }) {
-  const [session, setSession] = useState<VncSession | null>(null);
+/** The domain's screen or serial console: a session of its own, made and closed with the pane. */
+function RemotePane({ id, kind }: { id: string; kind: View }) {
+  const [session, setSession] = useState<VncSession | SerialSession | null>(null);
   const status = useObservable(session?.status ?? NO_SESSION);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const s = new VncSession(transport.consoleUrl('vnc', id));
-    ref.current?.appendChild(s.element);
+    const url = transport.consoleUrl(kind, id);
+    const s = kind === 'vnc' ? new VncSession(url) : new SerialSession(url);
+    if (ref.current) {
+      if (s instanceof VncSession) ref.current.appendChild(s.element);
+      else s.attach(ref.current);
+    }
     s.connect();
     setSession(s);
     return () => s.dispose();
-  }, [id]);
+  }, [id, kind]);
   return (
     <>
       <div className="console-toolbar">
-        <LinkBadge status={status} testId="remote-vnc-status" />
+        <LinkBadge status={status} testId={`remote-${kind}-status`} />
+        {kind === 'serial' && <span className="muted term-hint">Shift+Tab leaves the terminal</span>}
         {status.state === 'disconnected' && (
-          <button type="button" onClick={() => session?.connect()} data-testid="remote-vnc-reconnect">
+          <button type="button" onClick={() => session?.connect()} data-testid={`remote-${kind}-reconnect`}>
             Reconnect
           </button>
         )}
       </div>
-      <div className="console-screen remote-screen" data-testid="remote-vnc-screen">
-        <div className="console-attach" ref={ref} />
-      </div>
-    </>
-  );
-}
-
-/** The domain's serial console (virsh console on the engine's side). */
-function RemoteSerial({ id }: { id: string }) {
-  const [session, setSession] = useState<SerialSession | null>(null);
-  const status = useObservable(session?.status ?? NO_SESSION);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const s = new SerialSession(transport.consoleUrl('serial', id));
-    if (ref.current) s.attach(ref.current);
-    s.connect();
-    setSession(s);
-    return () => s.dispose();
-  }, [id]);
-  return (
-    <>
-      <div className="console-toolbar">
-        <LinkBadge status={status} testId="remote-serial-status" />
-        <span className="muted term-hint">Shift+Tab leaves the terminal</span>
-        {status.state === 'disconnected' && (
-          <button type="button" onClick={() => session?.connect()} data-testid="remote-serial-reconnect">
-            Reconnect
-          </button>
-        )}
-      </div>
-      <div className="term-container remote-term" ref={ref} data-testid="remote-serial-terminal" />
+      {kind === 'vnc' ? (
+        <div className="console-screen remote-screen" data-testid="remote-vnc-screen">
+          <div className="console-attach" ref={ref} />
+        </div>
+      ) : (
+        <div className="term-container remote-term" ref={ref} data-testid="remote-serial-terminal" />
+      )}
     </>
   );
 }
