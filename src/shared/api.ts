@@ -290,6 +290,11 @@ export const ApiParams = {
     name: CreateVmRequest.shape.name,
     repository: Repository,
   }),
+  /**
+   * The point back into the VM it was taken of (stopped), its current state kept first as a
+   * snapshot; refused when a disk is gone or was resized since.
+   */
+  'backup.restoreInPlace': z.object({ backup: BackupId, repository: Repository }),
   /** libvirt hosts (engine/hosts): named connections, their domains, and publishing a VM there. */
   'remote.hosts': z.object({}),
   'remote.addHost': HostAddRequest,
@@ -406,6 +411,7 @@ export interface ApiResults {
   'backup.list': BackupList;
   'backup.verify': BackupVerifyResult;
   'backup.restore': VmConfig;
+  'backup.restoreInPlace': { vm: VmConfig; keptAs: string; droppedBitmaps: string[] };
   'backup.prune': BackupPruneResult;
   'backup.drill': BackupDrillResult;
   'remote.hosts': LibvirtHost[];

@@ -191,6 +191,16 @@ describe('hangar backup', () => {
     );
     const badName = await run('backup', 'restore', full.id, '--name', 'two\nlines');
     expect(badName.code).toBe(2);
+    // In place replaces the VM's disks (kept as a snapshot): never without a yes.
+    const unasked = await run('backup', 'restore', full.id, '--in-place');
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toMatch(/needs --yes when not run from a terminal/);
+    const both = await run('backup', 'restore', full.id, '--in-place', '--name', 'x');
+    expect(both.code).toBe(2);
+    // bk is running: refused, saying what to do.
+    const running = await run('backup', 'restore', full.id, '--in-place', '--yes');
+    expect(running.code).toBe(4);
+    expect(running.stderr).toMatch(/"bk" is running; stop it before you restore backup/);
     expect((await run('list', '--json')).json()).toHaveLength(2);
   }, 240_000);
 });

@@ -12,6 +12,7 @@ import {
   verifyBackup,
 } from '../engine/backup';
 import { parseCheck } from '../engine/ready/checks';
+import { restoreInPlace } from '../engine/backup/restore-in-place';
 
 type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
 
@@ -24,6 +25,8 @@ export function backupHandlers(engine: Engine) {
       verifyBackup(engine, p.backup, { repository: p.repository, mode: p.mode }),
     'backup.restore': (p: P<'backup.restore'>) =>
       restoreBackup(engine, p.backup, p.name, { repository: p.repository }),
+    'backup.restoreInPlace': (p: P<'backup.restoreInPlace'>) =>
+      restoreInPlace(engine, p.backup, { repository: p.repository }),
     'backup.drill': (p: P<'backup.drill'>) =>
       drillBackup(engine, p.backup, {
         repository: p.repository,

@@ -325,6 +325,7 @@ describe('what each caller may name', () => {
       'backup.list',
       'backup.verify',
       'backup.restore',
+      'backup.restoreInPlace',
       'backup.prune',
       'backup.drill',
     ]);
@@ -413,6 +414,7 @@ describe('what each caller may name', () => {
       ['backup.list', { repository }],
       ['backup.verify', { backup: id, repository }],
       ['backup.restore', { backup: id, name: 'r', repository }],
+      ['backup.restoreInPlace', { backup: id, repository }],
       ['backup.prune', { vm: 'v', keepLast: 1, repository }],
       ['backup.drill', { backup: id, repository }],
     ] as const;

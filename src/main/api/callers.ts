@@ -230,6 +230,7 @@ export function resolveCallerPaths<M extends ApiMethod>(
     case 'backup.list':
     case 'backup.verify':
     case 'backup.restore':
+    case 'backup.restoreInPlace':
     case 'backup.prune':
     case 'backup.drill': {
       // A repository is a folder written to (create) or read as backups (the others): the UI has

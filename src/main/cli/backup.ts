@@ -1,4 +1,5 @@
 // `hangar backup create | list | verify | restore` (engine/backup). Progress shows on stderr.
+import { createInterface } from 'node:readline/promises';
 import { HangarError } from '../../shared/errors';
 import type { BackupListEntry } from '../../shared/backup';
 import { formatSize } from '../engine/storage/size';
@@ -7,7 +8,7 @@ import { EXIT } from './exit';
 import { int, need, path, str } from './options';
 
 const USE_BACKUP =
-  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full | --drill [--for CHECK]] | restore BACKUP --name NAME' +
+  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full | --drill [--for CHECK]] | restore BACKUP --name NAME | restore BACKUP --in-place [--yes]' +
   ' | prune VM [--keep-last N] [--keep-daily N] [--keep-weekly N] [--dry-run]' +
   ' (each takes --repository DIR; the default is $HANGAR_HOME/backups)';
 
@@ -79,8 +80,27 @@ export async function backup(ctx: Ctx): Promise<number | void> {
     }
     case 'restore': {
       const name = str(ctx.values, 'name');
+      if (ctx.values['in-place'] === true) {
+        if (name)
+          throw new HangarError('INVALID_INPUT', '--in-place restores into the VM itself: leave out --name.');
+        const backup = need(arg, 'the backup id (hangar backup list)');
+        await confirmReplace(ctx, backup);
+        const r = await call(ctx, 'backup.restoreInPlace', { backup, repository });
+        const chain = r.droppedBitmaps.length
+          ? ' Its backup chain ended here: the next backup is a full one.'
+          : '';
+        ctx.print(
+          r,
+          `Restored backup ${backup} into "${r.vm.name}". What it held before is the snapshot "${r.keptAs}" ` +
+            `(hangar snapshot revert ${r.vm.id} "${r.keptAs}" undoes the restore).${chain}`,
+        );
+        return;
+      }
       if (!name)
-        throw new HangarError('INVALID_INPUT', 'Name the new VM: hangar backup restore BACKUP --name NAME.');
+        throw new HangarError(
+          'INVALID_INPUT',
+          'Name the new VM: hangar backup restore BACKUP --name NAME (or --in-place, into the VM it came from).',
+        );
       const vm = await call(ctx, 'backup.restore', {
         backup: need(arg, 'the backup id (hangar backup list)'),
         name,
@@ -115,4 +135,17 @@ export async function backup(ctx: Ctx): Promise<number | void> {
     default:
       throw new HangarError('INVALID_INPUT', USE_BACKUP);
   }
+}
+
+/** Restoring in place replaces what the VM's disks hold now (kept as a snapshot): asked once, as a delete is. */
+async function confirmReplace(ctx: Ctx, backup: string): Promise<void> {
+  if (ctx.values.yes) return;
+  if (!process.stdin.isTTY)
+    throw new HangarError('INVALID_INPUT', 'Restoring in place needs --yes when not run from a terminal.');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(
+    `Replace the disks of the VM backup ${backup} was taken of with that backup? Their current state is kept as a snapshot. [y/N] `,
+  );
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new HangarError('CONFLICT', 'Not restored.');
 }

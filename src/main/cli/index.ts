@@ -102,6 +102,7 @@ const OPTIONS = {
   'no-start': { type: 'boolean' },
   'keep-last': { type: 'string' },
   drill: { type: 'boolean' },
+  'in-place': { type: 'boolean' },
   'keep-daily': { type: 'string' },
   'keep-weekly': { type: 'string' },
 } as const;

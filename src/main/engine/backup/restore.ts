@@ -13,12 +13,35 @@ import { createVarsStore } from '../vms/create';
 import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
 import { freePort } from '../cloudinit/plan';
 import type { EngineContext } from '../context';
-import { chainOf, findBackup, repositoryPath } from './repository';
+import { chainOf, findBackup, repositoryPath, type ListedBackup } from './repository';
 import { hashProblems, headerProblems } from './verify';
 
 export interface RestoreOptions {
   repository?: string | null;
   vmId?: string | null;
+}
+
+/**
+ * The backup point, once every file of its chain matches its hashes and every header names only
+ * its own chain: before qemu-img follows those headers' backing names (see headerProblems).
+ */
+export async function checkedPoint(
+  engine: EngineContext,
+  backupId: string,
+  options: RestoreOptions,
+): Promise<ListedBackup> {
+  const repo = repositoryPath(engine, options.repository);
+  const leaf = findBackup(repo, backupId, options.vmId ?? null);
+  const chain = chainOf(repo, leaf);
+  let problems = (await Promise.all(chain.map(hashProblems))).flat();
+  if (!problems.length) for (const b of chain) problems = [...problems, ...(await headerProblems(engine, b))];
+  if (problems.length)
+    throw new HangarError(
+      'CONFIG_CORRUPT',
+      `Backup ${backupId} cannot be restored: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`,
+      { problems },
+    );
+  return leaf;
 }
 
 export async function restoreBackup(
@@ -27,18 +50,7 @@ export async function restoreBackup(
   name: string,
   options: RestoreOptions = {},
 ): Promise<VmConfig> {
-  const repo = repositoryPath(engine, options.repository);
-  const leaf = findBackup(repo, backupId, options.vmId ?? null);
-  const chain = chainOf(repo, leaf);
-  let problems = (await Promise.all(chain.map(hashProblems))).flat();
-  // Checked before qemu-img follows the headers' backing names (see headerProblems).
-  if (!problems.length) for (const b of chain) problems = [...problems, ...(await headerProblems(engine, b))];
-  if (problems.length)
-    throw new HangarError(
-      'CONFIG_CORRUPT',
-      `Backup ${backupId} cannot be restored: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`,
-      { problems },
-    );
+  const leaf = await checkedPoint(engine, backupId, options);
   let src: VmConfig;
   try {
     src = parseConfig(leaf.manifest.config);
