@@ -1,5 +1,5 @@
 // Issue 15 from the UI: back up a running VM on the Backups tab, verify it, break the VM's data,
-// and restore the backup as a new VM that boots with the data as it was.
+// restore the backup as a new VM that boots with the data as it was, then into the VM itself.
 import { expect, test, createGuestVm, readyMarker, type Hangar } from './fixtures';
 import { DetailPage } from './pages/DetailPage';
 
@@ -54,7 +54,30 @@ test('back up on the Backups tab, break the VM, restore the backup as a new VM',
     /good\s*\n.*read-303/,
   );
 
-  expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
   expect(hangar.cli(['stop', restored, '--force']).code).toBe(0);
+
+  // In place: the broken VM itself gets the backup back, once stopped, after a yes.
+  await page.goto(`${hangar.url}#/vm/${id}/backups`);
+  const inPlace = page.getByTestId('backup-restore-in-place');
+  await expect(inPlace).toBeDisabled();
+  expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
+  await expect(inPlace).toBeEnabled();
+  await inPlace.click();
+  await page.getByTestId('confirm-no').click();
+  await inPlace.click();
+  await page.getByTestId('confirm-yes').click();
+  await expect(page.getByTestId('notice-info').filter({ hasText: 'Backup restored in place' })).toContainText(
+    'What it held before is the snapshot "before restoring',
+    { timeout: 120_000 },
+  );
+  await page.getByTestId('detail-start').click();
+  await detail.waitState('running');
+  ready(hangar, id);
+  await detail.openTab('serial');
+  await detail.serialRun(
+    'echo 3 > /proc/sys/vm/drop_caches; cat /mnt/disk/state; echo read-$((1+303))',
+    /good\s*\n.*read-304/,
+  );
+  expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
   for (const vm of [id, restored]) expect(hangar.cli(['delete', vm, '--yes']).code).toBe(0);
 });

@@ -9,6 +9,7 @@ import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
 import { formatValue } from './charts';
 import { RestoreForm } from './RestoreForm';
+import { RestoreInPlace } from './RestoreInPlace';
 
 export function BackupsTab({ vm }: { vm: VmSummary }) {
   const [backups, setBackups] = useState<BackupListEntry[] | null>(null);
@@ -141,6 +142,7 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
                         {working === b.id ? 'Verifying…' : 'Verify'}
                       </button>
                       <RestoreForm backup={b} vmName={vm.name} />
+                      <RestoreInPlace backup={b} vm={vm} />
                     </td>
                   </tr>
                 );

@@ -1,0 +1,53 @@
+// "Restore into this VM…": the backup point goes back into the VM it was taken of, once it is
+// stopped and the user said yes; what the disks hold now is kept as a snapshot, which the notice
+// names, so a revert undoes the restore.
+import type { BackupListEntry } from '../../../../shared/backup';
+import type { VmSummary } from '../../../../shared/api-types';
+import { api } from '../../api/client';
+import { attempt, notify } from '../../store/notices';
+import { useConfirm } from './Confirm';
+
+export function RestoreInPlace({ backup, vm }: { backup: BackupListEntry; vm: VmSummary }) {
+  const [dialog, ask] = useConfirm();
+  const when = new Date(backup.completedAt).toLocaleString();
+  const stopped = vm.state === 'stopped';
+  const restore = async () => {
+    const yes = await ask({
+      title: `Restore ${vm.name} to ${when}?`,
+      message: (
+        <p>
+          The disks of {vm.name} get back what they held on {when}. What they hold now is kept as a snapshot
+          first, so reverting to it undoes this. The next backup of {vm.name} is a full one.
+        </p>
+      ),
+      confirmLabel: 'Restore into this VM',
+    });
+    if (!yes) return;
+    const r = await attempt('Could not restore the backup', () =>
+      api('backup.restoreInPlace', { backup: backup.id }),
+    );
+    if (r)
+      notify(
+        'info',
+        'Backup restored in place',
+        `${r.vm.name} is as it was on ${when}. What it held before is the snapshot "${r.keptAs}".`,
+      );
+  };
+  return (
+    <>
+      <button
+        type="button"
+        data-testid="backup-restore-in-place"
+        disabled={!stopped}
+        title={
+          stopped ? undefined : `Stop ${vm.name} first: its disks must not change while they are restored.`
+        }
+        aria-label={`Restore the backup of ${when} into ${vm.name}`}
+        onClick={() => void restore()}
+      >
+        Restore into this VM…
+      </button>
+      {dialog}
+    </>
+  );
+}
