@@ -81,6 +81,8 @@ export interface PublishResult {
    * filesystems frozen by its agent ('frozen') or not ('crash-consistent'). Null when stopped.
    */
   pointInTime: 'frozen' | 'crash-consistent' | null;
+  /** Something the user should know, e.g. the agent did not confirm it thawed the guest. */
+  warning?: string;
 }
 
 export interface RemoteAddress {

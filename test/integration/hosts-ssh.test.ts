@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { createDispatcher } from '../../src/main/api/dispatch';
 import { Engine } from '../../src/main/engine/engine';
 import { hostsOf } from '../../src/main/engine/hosts';
+import { CONTROL_SOCKET } from '../../src/main/engine/hosts/ssh';
 import { runtimeRoot } from '../../src/main/engine/config/paths';
 import { startHostServer, type HostServer } from '../../src/main/server';
 import type { PublishResult, RemoteAddress, RemoteDomain } from '../../src/shared/hosts';
@@ -35,7 +36,7 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
   const logged: string[] = [];
   const call = <T>(method: string, params: unknown) => dispatcher.call(method, params) as Promise<T>;
   const sshDir = () => join(runtimeRoot(t.home, t.env), 'ssh');
-  const masters = () => readdirSync(sshDir()).filter((f) => /^[0-9a-f]{40}$/.test(f));
+  const masters = () => readdirSync(sshDir()).filter((f) => CONTROL_SOCKET.test(f));
   const logins = () => sshd.log().match(/Accepted publickey/g)?.length ?? 0;
 
   beforeAll(async () => {
@@ -187,6 +188,9 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
     try {
       const w = await local.run('echo live-$((40+2)) >/mnt/disk/mark && sync');
       expect(w.status).toBe(0);
+      // While the disks upload the VM is not held: it could be stopped or snapshotted meanwhile.
+      const busy: (string | null)[] = [];
+      engine.failpoints.set('publish:upload', () => void busy.push(engine.busyWith(vm.id)));
       const r = await call<PublishResult>('vm.publish', {
         vm: vm.id,
         host: 'far',
@@ -196,7 +200,10 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
         start: true,
       });
       // The test guest has no agent to freeze its filesystems.
+      engine.failpoints.delete('publish:upload');
       expect(r).toMatchObject({ domain: 'far two', started: true, pointInTime: 'crash-consistent' });
+      expect(busy.length).toBeGreaterThan(0);
+      expect(busy.every((b) => b === null)).toBe(true);
       expect(engine.runtime(vm.id).state).toBe('running');
       // The VM goes on as before.
       expect((await local.run('cat /mnt/disk/mark')).output).toMatch(/live-42/);
@@ -220,7 +227,10 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
       await new Promise((res) => setTimeout(res, 500));
     }
     expect(seen).toMatch(/MARK-live-42-END/);
-    ws.close();
+    // A console that ends on the far side (the domain powered off) closes cleanly, not as an error.
+    const closed = new Promise<number>((res) => ws.once('close', (code) => res(code)));
+    await lv.virsh.destroy('far two');
+    expect(await closed).toBe(1000);
     await engine.stop(vm.id, { force: true });
   }, 420_000);
 
@@ -234,7 +244,7 @@ describe.skipIf(skip !== null)('libvirt hosts over qemu+ssh://', () => {
     // And the next call opens a new one.
     expect(await call<RemoteDomain[]>('remote.domains', { host: 'far' })).toContainEqual({
       name: 'far two',
-      state: 'running',
+      state: 'shut off',
     });
     expect(masters()).toHaveLength(1);
   });

@@ -66,7 +66,7 @@ export async function publish(ctx: Ctx): Promise<void> {
           'copy is crash-consistent (as after a power cut).';
   ctx.print(
     r,
-    `Published as "${r.domain}" on ${r.host}${r.started ? ', running' : ''}. Volumes:\n${volumes}${point}${dropped}`,
+    `Published as "${r.domain}" on ${r.host}${r.started ? ', running' : ''}. Volumes:\n${volumes}${point}${r.warning ? `\nWarning: ${r.warning}` : ''}${dropped}`,
   );
 }
 

@@ -169,7 +169,7 @@ export function attachConsoleBridge(
   });
   const onError = (err: NodeJS.ErrnoException) => {
     if (!connected) {
-      log(`console ${kind}/${vmId}: cannot connect to ${path}: ${err.code ?? err.message}`);
+      log(`console ${kind}/${vmId}: cannot connect to ${path}: ${err.message}`);
       finish(CLOSE_CODES.CONSOLE_UNREACHABLE, `The ${kind} console of VM ${vmId} is not reachable`);
     } else {
       log(`console ${kind}/${vmId} socket error: ${err.message}`);

@@ -42,6 +42,8 @@ export interface LiveOptions {
   /** Called once the jobs run (tests inject faults here). */
   whileRunning: () => Promise<void>;
   timeoutMs?: number;
+  /** Compressed clusters in the targets (the default, for a repository). */
+  compress?: boolean;
 }
 
 interface NodeInfo {
@@ -97,7 +99,7 @@ export async function liveCopy(qmp: QmpClient, o: LiveOptions): Promise<void> {
         device: t.node,
         target: nodeOf(n),
         sync: 'full',
-        compress: true,
+        compress: o.compress ?? true,
         'auto-finalize': true,
         'auto-dismiss': false,
       };

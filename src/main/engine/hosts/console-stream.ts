@@ -2,11 +2,13 @@
 // WebSocket bridge already wants a stream: it looks like a connecting socket (connecting, then
 // 'connect'), keeps writes until the real stream is there, then passes bytes both ways. The
 // bridge (server/console-bridge.ts) treats it exactly as a VM's console UNIX socket.
-import { Duplex } from 'node:stream';
+import { Socket } from 'node:net';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 
 export class ConsoleStream extends Duplex {
   connecting = true;
-  private inner: Duplex | null = null;
+  private source: Readable | null = null;
+  private sink: Writable | null = null;
   private waiting: (() => void)[] = [];
   private readonly cleanups: (() => void)[] = [];
 
@@ -16,22 +18,36 @@ export class ConsoleStream extends Duplex {
     else this.cleanups.push(fn);
   }
 
-  /** The real stream is ready: from now on bytes pass through. */
-  use(inner: Duplex): void {
+  /**
+   * The real stream is there: bytes come from `source` and go to `sink` (one socket, or a child's
+   * stdout and stdin). It counts as connected once a socket connects.
+   */
+  use(source: Readable, sink: Writable): void {
     if (this.destroyed) {
-      inner.destroy();
+      source.destroy();
+      sink.destroy();
       return;
     }
-    this.inner = inner;
-    inner.on('data', (d: Buffer) => {
-      if (!this.push(d)) inner.pause();
+    this.source = source;
+    this.sink = sink;
+    source.on('data', (d: Buffer) => {
+      if (!this.push(d)) source.pause();
     });
-    inner.on('end', () => this.push(null));
-    inner.on('error', (err) => this.destroy(err));
-    inner.on('close', () => this.destroy());
-    this.connecting = false;
-    this.emit('connect');
-    for (const w of this.waiting.splice(0)) w();
+    // The far end finished: what it sent is read to the last byte before the stream closes.
+    source.on('end', () => {
+      this.once('end', () => this.destroy());
+      this.push(null);
+    });
+    source.on('error', (err) => this.destroy(err));
+    // A child's stdin fails once the child is gone (EPIPE); its stdout's end says so already.
+    if ((sink as unknown) !== source) sink.on('error', () => undefined);
+    const ready = () => {
+      this.connecting = false;
+      this.emit('connect');
+      for (const w of this.waiting.splice(0)) w();
+    };
+    if (source instanceof Socket && source.connecting) source.once('connect', ready);
+    else ready();
   }
 
   /** Setting up failed: the bridge reports the console as unreachable. */
@@ -40,16 +56,22 @@ export class ConsoleStream extends Duplex {
   }
 
   override _read(): void {
-    this.inner?.resume();
+    this.source?.resume();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.inner) this.inner.write(chunk, cb);
-    else this.waiting.push(() => this.inner!.write(chunk, cb));
+    const write = () => {
+      // A write after the far end went away is dropped; the end of its output closes the console.
+      if (this.sink!.writableEnded || this.sink!.destroyed) return cb();
+      this.sink!.write(chunk, () => cb());
+    };
+    if (this.sink && !this.connecting) write();
+    else this.waiting.push(write);
   }
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
-    this.inner?.destroy();
+    this.source?.destroy();
+    if ((this.sink as unknown) !== this.source) this.sink?.destroy();
     for (const fn of this.cleanups.splice(0)) {
       try {
         fn();

@@ -9,13 +9,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { Duplex } from 'node:stream';
 import { HangarError } from '../../../shared/errors';
 import type { Virsh } from '../libvirt/virsh';
 import { ConsoleStream } from './console-stream';
 import { parseSshUri, type SshMux } from './ssh';
 
 export type RemoteConsoleKind = 'vnc' | 'serial';
+
+const MAX_TICKETS = 1000;
 
 /** Where `virsh domdisplay --type vnc` says the screen is. */
 export type VncEndpoint = { socket: string } | { host: string; port: number };
@@ -53,6 +54,8 @@ function isLocal(uri: string): boolean {
 export class RemoteConsoles {
   /** ticket -> host and domain; one ticket per pair, kept for the engine's life (reconnects reuse it). */
   private readonly tickets = new Map<string, { host: string; domain: string }>();
+  /** [host, domain] as JSON -> its ticket. */
+  private readonly ids = new Map<string, string>();
 
   constructor(
     private readonly virshOf: (host: string) => Virsh,
@@ -61,15 +64,28 @@ export class RemoteConsoles {
 
   /** A console id for a host's domain, shaped like a VM id so the console route takes it. */
   ticket(host: string, domain: string): string {
-    for (const [id, t] of this.tickets) if (t.host === host && t.domain === domain) return id;
+    const key = JSON.stringify([host, domain]);
+    const known = this.ids.get(key);
+    if (known) return known;
+    // Bounded: a page may ask for any number of names; the oldest tickets go first.
+    if (this.tickets.size >= MAX_TICKETS) {
+      const [oldest, t] = this.tickets.entries().next().value as [string, { host: string; domain: string }];
+      this.tickets.delete(oldest);
+      this.ids.delete(JSON.stringify([t.host, t.domain]));
+    }
     const id = [...randomBytes(12)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
     this.tickets.set(id, { host, domain });
+    this.ids.set(key, id);
     return id;
   }
 
   /** Forgets a removed host's tickets. */
   forget(host: string): void {
-    for (const [id, t] of this.tickets) if (t.host === host) this.tickets.delete(id);
+    for (const [id, t] of this.tickets)
+      if (t.host === host) {
+        this.tickets.delete(id);
+        this.ids.delete(JSON.stringify([t.host, t.domain]));
+      }
   }
 
   /** The console stream for a ticket (connecting), or null for an id that is no ticket. */
@@ -119,14 +135,15 @@ export class RemoteConsoles {
           : err,
       ),
     );
-    child.on('spawn', () => stream.use(Duplex.from({ readable: child.stdout!, writable: child.stdin! })));
+    child.on('spawn', () => stream.use(child.stdout!, child.stdin!));
   }
 
   private async vnc(virsh: Virsh, domain: string, stream: ConsoleStream): Promise<void> {
     const at = parseDomdisplay(await virsh.run(['domdisplay', '--type', 'vnc', '--', domain], 30_000));
     if (stream.destroyed) return;
     if (isLocal(virsh.uri)) {
-      stream.use('socket' in at ? connect(at.socket) : connect(at.port, at.host));
+      const sock = 'socket' in at ? connect(at.socket) : connect(at.port, at.host);
+      stream.use(sock, sock);
       return;
     }
     if (!parseSshUri(virsh.uri))
@@ -134,20 +151,14 @@ export class RemoteConsoles {
         'UNSUPPORTED',
         `The screen of a domain on ${virsh.uri} can only be reached over SSH: add the host as qemu+ssh://.`,
       );
-    // ssh's -L takes LOCAL:REMOTE, and a colon in a socket path cannot be escaped there.
-    if ('socket' in at && at.socket.includes(':'))
-      throw new HangarError(
-        'UNSUPPORTED',
-        `The screen's socket on the host (${at.socket}) has a ":" in its path, which an SSH forward cannot ` +
-          'name; rename the domain without ":" to see its screen from here.',
-      );
     const remote =
       'socket' in at ? at.socket : `${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}`;
     const fwd = await this.ssh.forward(virsh.uri, remote);
     stream.onCleanup(fwd.cancel);
     const sock = connect(fwd.local);
-    // The listener is needed only until this one connection is made.
-    sock.once('connect', fwd.cancel);
-    stream.use(sock);
+    // The listener is needed only until this one connection is taken up: the first byte (VNC's
+    // server speaks first) says the master accepted it; 'connect' would be too early.
+    sock.once('data', fwd.cancel);
+    stream.use(sock, sock);
   }
 }

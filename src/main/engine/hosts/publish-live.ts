@@ -20,7 +20,7 @@ export async function copyRunningVm(
   vm: VmConfig,
   staging: string,
   onProgress: (percent: number) => void,
-): Promise<Consistency> {
+): Promise<{ consistency: Consistency; warning?: string }> {
   const vmDir = ctx.paths(vm.id).vmDir;
   const targets: LiveTarget[] = [];
   const make = async (node: string, source: string, format: string, path: string) => {
@@ -33,6 +33,7 @@ export async function copyRunningVm(
   const vars = join(vmDir, VARS_FILE);
   if (vm.firmware !== 'bios' && existsSync(vars)) await make('fw-vars', vars, 'qcow2', stagedVars(staging));
   let consistency: Consistency = 'crash-consistent';
+  let warning: string | undefined;
   await liveCopy(ctx.qmp(vm.id), {
     mode: 'full',
     // No bitmap is made (bitmap: false on every target), so no chain is named.
@@ -41,9 +42,13 @@ export async function copyRunningVm(
     atPointInTime: async (start) => {
       const frozen = await withFrozenGuest(ctx.agent(vm.id), start);
       consistency = frozen.consistency === 'frozen' ? 'frozen' : 'crash-consistent';
+      if (frozen.thawFailed !== undefined)
+        warning = `The guest agent did not confirm that it thawed the guest's filesystems (${frozen.thawFailed}); writes in the guest may hang.`;
     },
     onProgress,
     whileRunning: async () => undefined,
+    // Plain clusters, as a stopped VM's flatten writes them: compressing here only costs time.
+    compress: false,
   });
-  return consistency;
+  return { consistency, ...(warning ? { warning } : {}) };
 }

@@ -5,6 +5,7 @@
 // domain is defined from Hangar's model with its files pointing at those volumes, then started.
 // A failure at any step removes what this publish made on the host; nothing that was there
 // before is touched, and a domain of the same name or UUID is refused, never replaced.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
@@ -127,6 +128,19 @@ async function refuseExisting(virsh: Virsh, vm: VmConfig, domain: string): Promi
     );
 }
 
+interface Staged {
+  vm: VmConfig;
+  domain: string;
+  staging: string;
+  uploads: Upload[];
+  nvram: string | null;
+  pointInTime: Consistency | null;
+  warning?: string;
+}
+
+/** Share of the progress bar that staging takes (flattening, or the running VM's copy). */
+const STAGE_SHARE = 40;
+
 export async function publishVm(
   ctx: EngineContext,
   virsh: Virsh,
@@ -134,122 +148,157 @@ export async function publishVm(
   ref: string,
   opts: PublishOptions,
 ): Promise<PublishResult> {
-  return ctx.withVm(ref, 'publish', async (vm) => {
-    const state = ctx.runtime(vm.id).state;
-    const live = !ctx.isStopped(vm.id);
-    if (live && state !== 'running' && state !== 'paused')
+  // The VM's lock is held only while its own files are read (the checks, then the flatten or the
+  // running VM's copy). The upload reads those copies (and the user's ISOs and kernel), so a slow
+  // link never keeps the user from stopping or starting the VM.
+  const staged = await ctx.withVm(ref, 'publish', (vm) => stage(ctx, virsh, vm, opts));
+  try {
+    return await upload(ctx, virsh, host, staged, opts);
+  } finally {
+    rmSync(staged.staging, { recursive: true, force: true });
+  }
+}
+
+async function stage(ctx: EngineContext, virsh: Virsh, vm: VmConfig, opts: PublishOptions): Promise<Staged> {
+  const state = ctx.runtime(vm.id).state;
+  const live = !ctx.isStopped(vm.id);
+  if (live && state !== 'running' && state !== 'paused')
+    throw new HangarError('CONFLICT', `"${vm.name}" is ${state}; publish it once it is running or stopped.`);
+  const domain = opts.name ?? domainName(vm.name);
+  await refuseExisting(virsh, vm, domain);
+  // The pool first, so a missing one is said before anything is copied.
+  await virsh.run(['pool-info', '--', opts.pool]);
+  // Its own folder per publish: two publishes of one VM may upload at once.
+  const staging = join(
+    ctx.home,
+    'tmp',
+    `${STAGING_PREFIX}publish-${vm.id}-${randomBytes(4).toString('hex')}`,
+  );
+  const uploads = plan(ctx, vm, domain, staging, live);
+  const nvram = vm.firmware !== 'bios' ? `${domain}-VARS.fd` : null;
+  if (nvram) {
+    const file = join(staging, 'VARS.fd');
+    uploads.push({
+      volume: nvram,
+      file,
+      staged: true,
+      prepare: live
+        ? () => ctx.img.convert({ path: stagedVars(staging), format: 'qcow2' }, { path: file, format: 'raw' })
+        : () => exportNvram(ctx.img, ctx.paths(vm.id).vmDir, file),
+      apply: () => undefined,
+    });
+  }
+  for (const u of uploads)
+    if (await volumeExists(virsh, opts.pool, u.volume))
       throw new HangarError(
         'CONFLICT',
-        `"${vm.name}" is ${state}; publish it once it is running or stopped.`,
+        `The pool "${opts.pool}" on ${virsh.uri} has a volume "${u.volume}" already (an earlier publish?). ` +
+          `Hangar does not overwrite it: remove it (virsh -c ${q(virsh.uri)} vol-delete --pool ${q(opts.pool)} ${q(u.volume)}) ` +
+          'or publish under another name with --name.',
       );
-    const domain = opts.name ?? domainName(vm.name);
-    await refuseExisting(virsh, vm, domain);
-    // The pool first, so a missing one is said before anything is copied.
-    await virsh.run(['pool-info', '--', opts.pool]);
-    const staging = join(ctx.home, 'tmp', `${STAGING_PREFIX}publish-${vm.id}`);
-    const uploads = plan(ctx, vm, domain, staging, live);
-    const nvram = vm.firmware !== 'bios' ? `${domain}-VARS.fd` : null;
-    if (nvram) {
-      const file = join(staging, 'VARS.fd');
-      uploads.push({
-        volume: nvram,
-        file,
-        staged: true,
-        prepare: live
-          ? () =>
-              ctx.img.convert({ path: stagedVars(staging), format: 'qcow2' }, { path: file, format: 'raw' })
-          : () => exportNvram(ctx.img, ctx.paths(vm.id).vmDir, file),
-        apply: () => undefined,
-      });
+  mkdirSync(staging, { recursive: true, mode: 0o700 });
+  const progress = (p: number, what: string) =>
+    ctx.progress(vm.id, 'publish', Math.floor(Math.min(p, STAGE_SHARE)), what);
+  try {
+    let copied: Awaited<ReturnType<typeof copyRunningVm>> | null = null;
+    if (live) {
+      progress(0, 'copying the running disks at one point in time');
+      copied = await copyRunningVm(ctx, vm, staging, (p) =>
+        progress((p * STAGE_SHARE) / 100, `copying the running disks (${Math.floor(p)}%)`),
+      );
     }
-    for (const u of uploads)
-      if (await volumeExists(virsh, opts.pool, u.volume))
-        throw new HangarError(
-          'CONFLICT',
-          `The pool "${opts.pool}" on ${virsh.uri} has a volume "${u.volume}" already (an earlier publish?). ` +
-            `Hangar does not overwrite it: remove it (virsh -c ${q(virsh.uri)} vol-delete --pool ${q(opts.pool)} ${q(u.volume)}) ` +
-            'or publish under another name with --name.',
-        );
-    const made: { name: string; path: string; bytes: number }[] = [];
-    let defined = false;
+    const prepared = uploads.filter((u) => u.prepare);
+    for (const [i, u] of prepared.entries())
+      await u.prepare!((p) =>
+        progress(
+          live ? STAGE_SHARE : ((i + p / 100) / prepared.length) * STAGE_SHARE,
+          `flattening ${u.volume} (${Math.floor(p)}%)`,
+        ),
+      );
+    return {
+      vm,
+      domain,
+      staging,
+      uploads,
+      nvram,
+      pointInTime: copied?.consistency ?? null,
+      ...(copied?.warning ? { warning: copied.warning } : {}),
+    };
+  } catch (err) {
+    ctx.endProgress(vm.id, 'publish', true);
     rmSync(staging, { recursive: true, force: true });
-    mkdirSync(staging, { recursive: true, mode: 0o700 });
-    // A running VM's copy is the first 30%; then file i of n at `part` (0..1) is (i + part) / n of
-    // the rest, a file that is flattened first spending half of its share on that.
-    const base = live ? 30 : 0;
-    const report = (i: number, part: number, what: string) =>
-      ctx.progress(
-        vm.id,
-        'publish',
-        Math.min(99, Math.floor(base + ((i + part) / uploads.length) * (100 - base))),
-        what,
+    throw err;
+  }
+}
+
+async function upload(
+  ctx: EngineContext,
+  virsh: Virsh,
+  host: string,
+  staged: Staged,
+  opts: PublishOptions,
+): Promise<PublishResult> {
+  const { vm, domain, uploads, nvram } = staged;
+  const made: { name: string; path: string; bytes: number }[] = [];
+  let defined = false;
+  // File i of n at `part` (0..1) is (i + part) / n of what staging left.
+  const report = (i: number, part: number, what: string) =>
+    ctx.progress(
+      vm.id,
+      'publish',
+      Math.min(99, Math.floor(STAGE_SHARE + ((i + part) / uploads.length) * (100 - STAGE_SHARE))),
+      what,
+    );
+  try {
+    const remote: VmConfig = structuredClone(vm);
+    let nvramPath: string | null = null;
+    for (const [i, u] of uploads.entries()) {
+      report(i, 0, `uploading ${u.volume}`); // said at once: the reading is polled
+      await ctx.failpoint('publish:upload', i);
+      const up = await uploadVolume(virsh, opts.pool, u.volume, u.file, (done, total) =>
+        report(i, total ? done / total : 1, `uploading ${u.volume}`),
       );
-    try {
-      let pointInTime: Consistency | null = null;
-      if (live) {
-        ctx.progress(vm.id, 'publish', 0, 'copying the running disks at one point in time');
-        pointInTime = await copyRunningVm(ctx, vm, staging, (p) =>
-          ctx.progress(
-            vm.id,
-            'publish',
-            Math.floor((p * base) / 100),
-            `copying the running disks (${Math.floor(p)}%)`,
-          ),
-        );
-      }
-      const remote: VmConfig = structuredClone(vm);
-      let nvramPath: string | null = null;
-      for (const [i, u] of uploads.entries()) {
-        const share = u.prepare ? 0.5 : 0;
-        if (u.prepare)
-          await u.prepare((p) => report(i, (p / 100) * share, `flattening ${u.volume} (${Math.floor(p)}%)`));
-        report(i, share, `uploading ${u.volume}`); // said at once: the reading is polled
-        const up = await uploadVolume(virsh, opts.pool, u.volume, u.file, (done, total) =>
-          report(i, share + (total ? done / total : 1) * (1 - share), `uploading ${u.volume}`),
-        );
-        made.push({ name: u.volume, ...up });
-        u.apply(remote, up.path);
-        if (u.volume === nvram) nvramPath = up.path;
-        if (u.staged) rmSync(u.file, { force: true });
-      }
-      // What stayed home: the domain is one flat VM.
-      remote.snapshots = [];
-      remote.baseline = null;
-      remote.linkedTo = null;
-      remote.template = false;
-      ctx.progress(vm.id, 'publish', 99, 'defining the domain');
-      // Set before: a define that timed out may still have happened, and is then undone.
-      defined = true;
-      const result = await defineVm(virsh, remote, {
-        vmDir: staging,
-        domainType: opts.domainType,
-        name: domain,
-        ...(nvramPath ? { nvram: { path: nvramPath, carried: true } } : {}),
-      });
-      if (opts.start) await virsh.start(domain);
-      ctx.endProgress(vm.id, 'publish', false);
-      return {
-        host,
-        domain,
-        uuid: result.uuid,
-        volumes: made,
-        started: opts.start,
-        dropped: publishedDropped(vm, result.dropped),
-        pointInTime,
-      };
-    } catch (err) {
-      ctx.endProgress(vm.id, 'publish', true);
-      if (defined) {
-        // A start that timed out may have started it: stopped first, its volumes are not in use.
-        await virsh.destroy(domain).catch(() => undefined);
-        await virsh.undefine(domain).catch(() => undefined);
-      }
-      for (const v of made) await deleteVolume(virsh, opts.pool, v.name).catch(() => undefined);
-      throw err;
-    } finally {
-      rmSync(staging, { recursive: true, force: true });
+      made.push({ name: u.volume, ...up });
+      u.apply(remote, up.path);
+      if (u.volume === nvram) nvramPath = up.path;
+      if (u.staged) rmSync(u.file, { force: true });
     }
-  });
+    // What stayed home: the domain is one flat VM.
+    remote.snapshots = [];
+    remote.baseline = null;
+    remote.linkedTo = null;
+    remote.template = false;
+    ctx.progress(vm.id, 'publish', 99, 'defining the domain');
+    // Set before: a define that timed out may still have happened, and is then undone.
+    defined = true;
+    const result = await defineVm(virsh, remote, {
+      vmDir: staged.staging,
+      domainType: opts.domainType,
+      name: domain,
+      ...(nvramPath ? { nvram: { path: nvramPath, carried: true } } : {}),
+    });
+    if (opts.start) await virsh.start(domain);
+    ctx.endProgress(vm.id, 'publish', false);
+    return {
+      host,
+      domain,
+      uuid: result.uuid,
+      volumes: made,
+      started: opts.start,
+      dropped: publishedDropped(vm, result.dropped),
+      pointInTime: staged.pointInTime,
+      ...(staged.warning ? { warning: staged.warning } : {}),
+    };
+  } catch (err) {
+    ctx.endProgress(vm.id, 'publish', true);
+    if (defined) {
+      // A start that timed out may have started it: stopped first, its volumes are not in use.
+      await virsh.destroy(domain).catch(() => undefined);
+      await virsh.undefine(domain).catch(() => undefined);
+    }
+    for (const v of made) await deleteVolume(virsh, opts.pool, v.name).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The snapshots, template and baseline are flattened away; say so as the export does. */

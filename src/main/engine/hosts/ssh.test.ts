@@ -27,9 +27,15 @@ describe('parseSshUri', () => {
     expect(parseSshUri('qemu+tls://h/system')).toBeNull();
   });
 
+  it("reads the query as libvirt does: '+' kept, escapes decoded, a leading ~ as the home", () => {
+    expect(parseSshUri('qemu+ssh://h/system?keyfile=/k/id+work')?.keyfile).toBe('/k/id+work');
+    expect(parseSshUri('qemu+ssh://h/system?keyfile=%2Fk%2Fid')?.keyfile).toBe('/k/id');
+    expect(parseSshUri('qemu+ssh://h/system?known_hosts=~/kh')?.knownHosts).toMatch(/^\/.+\/kh$/);
+  });
+
   it('refuses key paths ssh would split or expand', () => {
     expect(() => parseSshUri('qemu+ssh://h/system?keyfile=%2Fa%20b')).toThrow(/absolute path/);
-    expect(() => parseSshUri('qemu+ssh://h/system?known_hosts=~/kh')).toThrow(/absolute path/);
+    expect(() => parseSshUri('qemu+ssh://h/system?known_hosts=~root/kh')).toThrow(/absolute path/);
     expect(() => parseSshUri('qemu+ssh://h/system?keyfile=/a/%25h')).toThrow(/absolute path/);
   });
 });
@@ -49,7 +55,7 @@ describe('SshMux.connectUri', () => {
     expect(out.startsWith(`${uri}&command=`)).toBe(true);
     const script = readFileSync(command, 'utf8');
     expect(script).toContain("'ControlMaster=auto'");
-    expect(script).toContain(`'ControlPath=${dir}/%C'`);
+    expect(script).toMatch(new RegExp(`'ControlPath=${dir}/[0-9a-f]{8}-%C'`));
     expect(script).toContain("'BatchMode=yes'");
     expect(script).toContain("'UserKnownHostsFile=/etc/kh'");
     // sh runs it with the arguments libvirt passes, each one word.
@@ -63,6 +69,14 @@ describe('SshMux.connectUri', () => {
       .trim()
       .split('\n');
     expect(args.slice(-3)).toEqual(['-l', 'a b', 'h']);
-    expect(mux.connectUri('qemu+ssh://h/system')).toMatch(/\?command=.*%2Fssh\.sh$/);
+    expect(mux.connectUri('qemu+ssh://h/system')).toMatch(/\?command=.*%2Fssh-[0-9a-f]{8}\.sh$/);
+  });
+});
+
+describe('SshMux.forward', () => {
+  it('refuses paths ssh would rewrite (${VAR}, % tokens, backslashes, colons) before running ssh', async () => {
+    const mux = new SshMux(dir);
+    for (const remote of ['/tmp/${HOME}/vnc.sock', '/run/100%/vnc.sock', '/a\\b/vnc.sock', '/a:b/vnc.sock'])
+      await expect(mux.forward('qemu+ssh://h/system', remote)).rejects.toThrow(/ssh would rewrite it/);
   });
 });

@@ -6,7 +6,8 @@
 // speaks SSH: it is the user's own ssh client with their own ~/.ssh/config, keys and agent.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
 import { ensurePrivateDir, runtimeRoot } from '../config/paths';
@@ -28,8 +29,10 @@ export interface SshTarget {
 /** A path ssh takes as one option value: no spaces (ssh splits on them), quotes, % or ~ (it expands those). */
 const SAFE_PATH = /^\/[A-Za-z0-9._/+,-]+$/;
 
-function safePath(value: string | null, what: string): string | null {
-  if (value === null) return null;
+function safePath(given: string | null, what: string): string | null {
+  if (given === null) return null;
+  // ssh expands a leading ~ in -i itself; UserKnownHostsFile gets it expanded here alike.
+  const value = given.startsWith('~/') ? join(homedir(), given.slice(2)) : given;
   if (!SAFE_PATH.test(value))
     throw new HangarError(
       'INVALID_INPUT',
@@ -45,7 +48,18 @@ export function parseSshUri(uri: string): SshTarget | null {
   const url = new URL(uri);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!host) throw new HangarError('INVALID_INPUT', `${uri} names no host: qemu+ssh://user@host/system.`);
-  const param = (k: string) => url.searchParams.get(k);
+  // As libvirt reads its query: percent-escapes decoded, '+' kept (URLSearchParams makes it a space).
+  const params = new Map(
+    url.search
+      .slice(1)
+      .split('&')
+      .filter(Boolean)
+      .map((kv) => {
+        const [k, v = ''] = kv.split('=');
+        return [k!, decoded(v)] as const;
+      }),
+  );
+  const param = (k: string) => params.get(k) ?? null;
   return {
     transport: m[1] as SshTarget['transport'],
     user: url.username ? decodeURIComponent(url.username) : null,
@@ -57,9 +71,30 @@ export function parseSshUri(uri: string): SshTarget | null {
   };
 }
 
+function decoded(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
 /** Where an engine home's shared connections and wrappers live (short: a socket path holds 107 bytes). */
 export function sshDir(home: string, env: NodeJS.ProcessEnv): string {
   return join(runtimeRoot(home, env), 'ssh');
+}
+
+/** A path, or HOST:PORT, that ssh -L takes as it is (see forward). */
+const FORWARDABLE = /^(\/[A-Za-z0-9._/+, -]+|\[?[A-Za-z0-9.:-]+\]?:\d+)$/;
+
+/** A shared connection's socket: the trust tag, then ssh's %C hash of user, host and port. */
+export const CONTROL_SOCKET = /^[0-9a-f]{8}-[0-9a-f]{40}$/;
+
+function trustTag(target: SshTarget): string {
+  return createHash('sha256')
+    .update(JSON.stringify([target.knownHosts, target.noVerify]))
+    .digest('hex')
+    .slice(0, 8);
 }
 
 /** sh quoting of one word. */
@@ -79,7 +114,9 @@ export class SshMux {
       '-o',
       'ControlMaster=auto',
       '-o',
-      `ControlPath=${join(this.dir, '%C')}`,
+      // Per trust setting too: a host checked against one known_hosts never rides a connection
+      // that was opened without checking (no_verify) or against another file.
+      `ControlPath=${join(this.dir, `${trustTag(target)}-%C`)}`,
       '-o',
       `ControlPersist=${PERSIST_SECONDS}`,
       // The engine has no terminal: a password or passphrase prompt would hang the call. Keys
@@ -95,14 +132,15 @@ export class SshMux {
   /** The wrapper for a target's options, written on first use (one per distinct known_hosts). */
   private wrapper(target: SshTarget): string {
     ensurePrivateDir(this.dir);
-    const tag = target.knownHosts
-      ? `-${createHash('sha256').update(target.knownHosts).digest('hex').slice(0, 16)}`
-      : '';
-    const file = join(this.dir, `ssh${tag}.sh`);
+    const file = join(this.dir, `ssh-${trustTag(target)}.sh`);
     const words = this.options(target).map(quote).join(' ');
     const script = `#!/bin/sh\n# Written by Hangar: libvirt's ssh with one shared connection per host.\nexec ssh ${words} "$@"\n`;
-    if (!existsSync(file) || readFileSync(file, 'utf8') !== script)
-      writeFileSync(file, script, { mode: 0o700 });
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== script) {
+      // Renamed into place: a virsh of another engine may be running the old one right now.
+      const temp = `${file}.${process.pid}.tmp`;
+      writeFileSync(temp, script, { mode: 0o700 });
+      renameSync(temp, file);
+    }
     return file;
   }
 
@@ -157,13 +195,25 @@ export class SshMux {
   async forward(uri: string, remote: string): Promise<{ local: string; cancel(): void }> {
     const target = parseSshUri(uri);
     if (!target) throw new HangarError('INTERNAL', `${uri} does not go over SSH.`);
-    await this.ensureMaster(target);
     const local = join(this.dir, `fwd-${randomBytes(6).toString('hex')}.sock`);
+    // ssh expands ${VAR}, % tokens and backslashes in a forward's paths (and splits on ':'): a
+    // path from the host (domdisplay) or our runtime dir must hold none of them.
+    for (const p of [local, remote])
+      if (!FORWARDABLE.test(p))
+        throw new HangarError(
+          'UNSUPPORTED',
+          `An SSH forward cannot name ${p}: ssh would rewrite it. Only letters, digits, spaces and . _ / + , - ` +
+            'pass (rename the domain, or set HANGAR_RUNTIME_DIR to a plain path).',
+        );
+    await this.ensureMaster(target);
     const spec = `${local}:${remote}`;
     await ssh(this.args(target, ['-O', 'forward', '-L', spec]));
+    let cancelled = false;
     return {
       local,
       cancel: () => {
+        if (cancelled) return;
+        cancelled = true;
         execFile('ssh', this.args(target, ['-O', 'cancel', '-L', spec]), { timeout: 10_000 }, () =>
           rmSync(local, { force: true }),
         );
@@ -174,7 +224,7 @@ export class SshMux {
   /** Ends every shared connection (ssh -O exit); connections in use by others end when they do. */
   async closeAll(): Promise<void> {
     if (!existsSync(this.dir)) return;
-    const sockets = readdirSync(this.dir).filter((f) => /^[0-9a-f]{40}$/.test(f));
+    const sockets = readdirSync(this.dir).filter((f) => CONTROL_SOCKET.test(f));
     await Promise.all(
       sockets.map(
         (s) =>

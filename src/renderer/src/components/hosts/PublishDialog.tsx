@@ -36,7 +36,7 @@ export function PublishDialog({
     notify(
       'info',
       `Published to ${r.host}`,
-      `${r.domain}${r.started ? ' is running' : ' is defined'}; ${r.volumes.length} volume(s) uploaded.${r.pointInTime ? ` Copied while running (${r.pointInTime}).` : ''}${r.dropped.length ? ` Not carried over: ${r.dropped.join(' ')}` : ''}`,
+      `${r.domain}${r.started ? ' is running' : ' is defined'}; ${r.volumes.length} volume(s) uploaded.${r.pointInTime ? ` Copied while running (${r.pointInTime}).` : ''}${r.warning ? ` ${r.warning}` : ''}${r.dropped.length ? ` Not carried over: ${r.dropped.join(' ')}` : ''}`,
     );
     await onPublished();
     onClose();
