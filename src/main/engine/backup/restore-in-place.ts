@@ -87,37 +87,18 @@ export async function restoreInPlace(
 
 async function writePoint(engine: EngineContext, config: VmConfig, leaf: ListedBackup): Promise<void> {
   const { vmDir } = engine.paths(config.id);
+  // -n: into the existing image (its snapshots, the one just taken included, stay); qemu-img
+  // then writes the point's zeros too, since it cannot assume the target reads as zeros.
+  const into = (from: string, to: string) =>
+    engine.img.run(
+      ['convert', '-q', '-n', '-f', 'qcow2', '-O', 'qcow2', join(leaf.dir, from), to],
+      6 * 3600_000,
+    );
   const disks = leaf.manifest.disks;
   for (const [n, saved] of disks.entries()) {
     const disk = config.disks.find((d) => d.id === saved.id)!;
     engine.progress(config.id, 'restore', (n / disks.length) * 95, `restoring ${saved.id}`);
-    // -n: into the existing image (its snapshots, the one just taken included, stay); qemu-img
-    // then writes the point's zeros too, since it cannot assume the target reads as zeros.
-    await engine.img.run(
-      [
-        'convert',
-        '-q',
-        '-n',
-        '-f',
-        'qcow2',
-        '-O',
-        'qcow2',
-        join(leaf.dir, saved.file),
-        diskPath(config, disk, vmDir),
-      ],
-      6 * 3600_000,
-    );
+    await into(saved.file, diskPath(config, disk, vmDir));
   }
-  if (leaf.manifest.varsFile)
-    await engine.img.run([
-      'convert',
-      '-q',
-      '-n',
-      '-f',
-      'qcow2',
-      '-O',
-      'qcow2',
-      join(leaf.dir, leaf.manifest.varsFile),
-      join(vmDir, VARS_FILE),
-    ]);
+  if (leaf.manifest.varsFile) await into(leaf.manifest.varsFile, join(vmDir, VARS_FILE));
 }
