@@ -295,6 +295,14 @@ export const ApiParams = {
    * snapshot; refused when a disk is gone or was resized since.
    */
   'backup.restoreInPlace': z.object({ backup: BackupId, repository: Repository }),
+  /** A point (a backup id, or a VM's newest) and the points under it as one tar file, never replaced. */
+  'backup.export': z.object({
+    backup: z.string().min(1).max(200),
+    file: AbsolutePath,
+    repository: Repository,
+  }),
+  /** An exported archive, checked as untrusted input, into the default repository and restored as a new VM. */
+  'backup.import': z.object({ file: AbsolutePath, name: CreateVmRequest.shape.name }),
   /** libvirt hosts (engine/hosts): named connections, their domains, and publishing a VM there. */
   'remote.hosts': z.object({}),
   'remote.addHost': HostAddRequest,
@@ -412,6 +420,8 @@ export interface ApiResults {
   'backup.verify': BackupVerifyResult;
   'backup.restore': VmConfig;
   'backup.restoreInPlace': { vm: VmConfig; keptAs: string; droppedBitmaps: string[] };
+  'backup.export': { file: string; backup: string; vm: string; bytes: number };
+  'backup.import': VmConfig;
   'backup.prune': BackupPruneResult;
   'backup.drill': BackupDrillResult;
   'remote.hosts': LibvirtHost[];

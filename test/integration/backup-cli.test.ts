@@ -197,6 +197,18 @@ describe('hangar backup', () => {
     expect(unasked.stderr).toMatch(/needs --yes when not run from a terminal/);
     const both = await run('backup', 'restore', full.id, '--in-place', '--name', 'x');
     expect(both.code).toBe(2);
+    // A whole VM as one file; imported into the home it came from, its points are there already.
+    const tarFile = join(t.files, 'bk.hangar.tar');
+    const exported = await run('backup', 'export', 'bk', tarFile);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(
+      /^Wrote .*bk\.hangar\.tar \(.+\): "bk" as of backup \S+\. On the other machine: hangar backup import/,
+    );
+    expect((await run('backup', 'export', 'bk', tarFile)).code).toBe(4);
+    expect((await run('backup', 'import', tarFile)).code).toBe(2);
+    const again = await run('backup', 'import', tarFile, '--name', 'bk twin');
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/in the repository already/);
     // bk is running: refused, saying what to do.
     const running = await run('backup', 'restore', full.id, '--in-place', '--yes');
     expect(running.code).toBe(4);

@@ -13,6 +13,7 @@ import {
 } from '../engine/backup';
 import { parseCheck } from '../engine/ready/checks';
 import { restoreInPlace } from '../engine/backup/restore-in-place';
+import { exportArchive, importArchive } from '../engine/backup/archive';
 
 type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
 
@@ -27,6 +28,9 @@ export function backupHandlers(engine: Engine) {
       restoreBackup(engine, p.backup, p.name, { repository: p.repository }),
     'backup.restoreInPlace': (p: P<'backup.restoreInPlace'>) =>
       restoreInPlace(engine, p.backup, { repository: p.repository }),
+    'backup.export': (p: P<'backup.export'>) =>
+      exportArchive(engine, p.backup, p.file, { repository: p.repository }),
+    'backup.import': (p: P<'backup.import'>) => importArchive(engine, p.file, p.name),
     'backup.drill': (p: P<'backup.drill'>) =>
       drillBackup(engine, p.backup, {
         repository: p.repository,

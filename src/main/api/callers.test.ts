@@ -326,6 +326,8 @@ describe('what each caller may name', () => {
       'backup.verify',
       'backup.restore',
       'backup.restoreInPlace',
+      'backup.export',
+      'backup.import',
       'backup.prune',
       'backup.drill',
     ]);
@@ -427,6 +429,22 @@ describe('what each caller may name', () => {
         (err: unknown) => expect(err).not.toMatchObject(refused),
       );
       await api.call(method, { ...params, repository: null }, 'renderer').then(
+        () => undefined,
+        (err: unknown) => expect(err).not.toMatchObject(refused),
+      );
+    }
+  });
+
+  it('renderer: VM archives are refused (they name host files); the user may export and import', async () => {
+    const api = createDispatcher(engine);
+    const calls = [
+      ['backup.export', { backup: 'v', file: join(user, 'v.tar'), repository: null }],
+      ['backup.import', { file: join(user, 'v.tar'), name: 'v2' }],
+    ] as const;
+    const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/hangar backup export/) };
+    for (const [method, params] of calls) {
+      await expect(api.call(method, params, 'renderer')).rejects.toMatchObject(refused);
+      await api.call(method, params, 'user').then(
         () => undefined,
         (err: unknown) => expect(err).not.toMatchObject(refused),
       );

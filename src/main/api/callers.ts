@@ -217,6 +217,15 @@ export function resolveCallerPaths<M extends ApiMethod>(
         );
       return params;
     }
+    case 'backup.export':
+    case 'backup.import':
+      // Both name a host file the user never picked in the app.
+      if (caller === 'renderer')
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app does not move VMs as archives yet: use hangar backup export / hangar backup import.',
+        );
+      return params;
     case 'vm.importLibvirt': {
       // A domain XML names host files (its disks, kernel, firmware) that the user never picked.
       if (caller === 'renderer')

@@ -1,4 +1,5 @@
 // `hangar backup create | list | verify | restore` (engine/backup). Progress shows on stderr.
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { HangarError } from '../../shared/errors';
 import type { BackupListEntry } from '../../shared/backup';
@@ -8,7 +9,7 @@ import { EXIT } from './exit';
 import { int, need, path, str } from './options';
 
 const USE_BACKUP =
-  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full | --drill [--for CHECK]] | restore BACKUP --name NAME | restore BACKUP --in-place [--yes]' +
+  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full | --drill [--for CHECK]] | restore BACKUP --name NAME | restore BACKUP --in-place [--yes] | export BACKUP|VM FILE | import FILE --name NAME' +
   ' | prune VM [--keep-last N] [--keep-daily N] [--keep-weekly N] [--dry-run]' +
   ' (each takes --repository DIR; the default is $HANGAR_HOME/backups)';
 
@@ -50,6 +51,30 @@ export async function backup(ctx: Ctx): Promise<number | void> {
       ctx.print(
         r,
         `Backup ${r.id}: ${r.kind}, ${formatSize(r.size)}, ${r.consistency}${r.live ? ' (live)' : ''}, in ${r.dir}.${why}${warn}`,
+      );
+      return;
+    }
+    case 'export': {
+      const target = ctx.args[2];
+      const r = await call(ctx, 'backup.export', {
+        backup: need(arg, 'the backup id or the VM'),
+        file: resolve(need(target, 'the archive file to write')),
+        repository,
+      });
+      ctx.print(
+        r,
+        `Wrote ${r.file} (${formatSize(r.bytes)}): "${r.vm}" as of backup ${r.backup}. On the other machine: hangar backup import ${r.file} --name NAME.`,
+      );
+      return;
+    }
+    case 'import': {
+      const name = str(ctx.values, 'name');
+      if (!name)
+        throw new HangarError('INVALID_INPUT', 'Name the new VM: hangar backup import FILE --name NAME.');
+      const vm = await call(ctx, 'backup.import', { file: resolve(need(arg, 'the archive file')), name });
+      ctx.print(
+        vm,
+        `Imported "${vm.name}" (${vm.id}) from ${arg}; its backups are in the repository too. Start it with hangar start ${vm.id}.`,
       );
       return;
     }

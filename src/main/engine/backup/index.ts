@@ -1,5 +1,6 @@
 // Backups (issue 15): repositories of full and incremental chains made with dirty bitmaps,
 // verified by hash and qemu-img check, restored to new VMs. The calls the API and CLI use.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineContext } from '../context';
 import { DEFAULT_REPOSITORY, listBackups, removeStaleAll, repositoryPath } from './repository';
@@ -17,7 +18,14 @@ export type { BackupList, BackupListEntry } from '../../../shared/backup';
 
 /** For Engine.open (recovery): removes what backups killed with the last engine left behind. */
 export function recoverBackups(home: string): string[] {
-  return removeStaleAll(join(home, DEFAULT_REPOSITORY)).map((d) => `${DEFAULT_REPOSITORY}/${d}`);
+  const repo = join(home, DEFAULT_REPOSITORY);
+  // Imports (archive.ts) unpack into .import-* at the repository's top: one killed mid-way.
+  const imports = existsSync(repo) ? readdirSync(repo).filter((d) => d.startsWith('.import-')) : [];
+  for (const d of imports) rmSync(join(repo, d), { recursive: true, force: true });
+  return [
+    ...removeStaleAll(repo).map((d) => `${DEFAULT_REPOSITORY}/${d}`),
+    ...imports.map((d) => `${DEFAULT_REPOSITORY}/${d}`),
+  ];
 }
 
 /** The backups in a repository, of one VM (by name or id) or of all, oldest first. */
