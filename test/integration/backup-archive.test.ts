@@ -12,7 +12,7 @@ import type { Engine } from '../../src/main/engine/engine';
 import { createBackup, listBackupsOf } from '../../src/main/engine/backup';
 import { exportArchive, importArchive } from '../../src/main/engine/backup/archive';
 import { closeEngine, openEngine, tempHome } from '../support/env';
-import { makeGuestVm, shell } from '../support/vms';
+import { makeGuestVm, runOnce, shell } from '../support/vms';
 
 const here = tempHome('hangar-arch-a-');
 const there = tempHome('hangar-arch-b-');
@@ -35,17 +35,6 @@ afterAll(async () => {
     await closeEngine(e, t);
   }
 });
-
-async function run(e: Engine, id: string, command: string): Promise<string> {
-  const sh = await shell(e, id, 120_000);
-  try {
-    const r = await sh.run(command);
-    expect(r.status).toBe(0);
-    return r.output;
-  } finally {
-    sh.close();
-  }
-}
 
 /** A copy of the archive with members changed, dropped or added (tar headers as tar-stream writes them). */
 async function repack(
@@ -102,7 +91,7 @@ describe('a whole VM as one file', () => {
     expect(vm.name).toBe('web moved');
     expect(listBackupsOf(b, { vm: vmId, repository: null }).backups).toHaveLength(2);
     await b.start(vm.id);
-    expect(await run(b, vm.id, 'cat /mnt/disk/mark')).toMatch(/moved-42/);
+    expect(await runOnce(b, vm.id, 'cat /mnt/disk/mark')).toMatch(/moved-42/);
     await b.stop(vm.id, { force: true });
     // The same points twice: said, and nothing changes.
     await expect(importArchive(b, archive, 'web again')).rejects.toThrow(/in the repository already/);

@@ -9,7 +9,7 @@ import { restoreInPlace } from '../../src/main/engine/backup/restore-in-place';
 import { revertSnapshot } from '../../src/main/engine/snapshot-revert';
 import { resizeDisk } from '../../src/main/engine/vms/disk-ops';
 import { closeEngine, openEngine, tempHome } from '../support/env';
-import { makeGuestVm, shell } from '../support/vms';
+import { makeGuestVm, runOnce, shell } from '../support/vms';
 
 const t = tempHome('hangar-bk-inplace-');
 let engine: Engine;
@@ -27,13 +27,9 @@ afterAll(async () => {
 /** Boots the guest, runs one command on its shell, and stops it again. */
 async function inGuest(command: string): Promise<string> {
   await engine.start(vmId);
-  const sh = await shell(engine, vmId, 120_000);
   try {
-    const r = await sh.run(command);
-    expect(r.status).toBe(0);
-    return r.output;
+    return await runOnce(engine, vmId, command);
   } finally {
-    sh.close();
     await engine.stop(vmId, { force: true });
   }
 }

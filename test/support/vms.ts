@@ -31,6 +31,18 @@ export async function shell(engine: Engine, id: string, timeoutMs = 60_000): Pro
   return s;
 }
 
+/** Waits for the shell of a guest just started, runs one command that must succeed, returns its output. */
+export async function runOnce(engine: Engine, id: string, command: string): Promise<string> {
+  const sh = await shell(engine, id, 120_000);
+  try {
+    const r = await sh.run(command);
+    if (r.status !== 0) throw new Error(`"${command}" exited ${r.status}: ${r.output}`);
+    return r.output;
+  } finally {
+    sh.close();
+  }
+}
+
 export function waitState(engine: Engine, id: string, state: string, timeoutMs = 10_000): Promise<number> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
