@@ -37,7 +37,7 @@ import {
   type ListedBackup,
 } from './repository';
 import { restoreBackup } from './restore';
-import { hashProblems, headerProblems } from './verify';
+import { chainProblems } from './verify';
 
 const DESCRIPTOR = 'hangar-archive.json';
 const Descriptor = z.object({
@@ -247,9 +247,7 @@ export async function importArchive(engine: EngineContext, archive: string, name
         'The archive names a point that is not the last of its chain; refused.',
       );
     // Hashes, then headers (only our own chain's names as backing files), before qemu-img reads on.
-    let problems = (await Promise.all(points.map(hashProblems))).flat();
-    if (!problems.length)
-      for (const p of points) problems = [...problems, ...(await headerProblems(engine, p))];
+    const problems = await chainProblems(engine, points);
     if (problems.length)
       throw new HangarError(
         'CONFIG_CORRUPT',

@@ -14,7 +14,7 @@ import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
 import { freePort } from '../cloudinit/plan';
 import type { EngineContext } from '../context';
 import { chainOf, findBackup, repositoryPath, type ListedBackup } from './repository';
-import { hashProblems, headerProblems } from './verify';
+import { chainProblems } from './verify';
 
 export interface RestoreOptions {
   repository?: string | null;
@@ -33,8 +33,7 @@ export async function checkedPoint(
   const repo = repositoryPath(engine, options.repository);
   const leaf = findBackup(repo, backupId, options.vmId ?? null);
   const chain = chainOf(repo, leaf);
-  let problems = (await Promise.all(chain.map(hashProblems))).flat();
-  if (!problems.length) for (const b of chain) problems = [...problems, ...(await headerProblems(engine, b))];
+  const problems = await chainProblems(engine, chain);
   if (problems.length)
     throw new HangarError(
       'CONFIG_CORRUPT',

@@ -61,6 +61,19 @@ interface HeaderInfo {
  * qemu-img follows headers when it flattens a chain, so a repository someone else wrote could
  * otherwise pull any file of this host into a restored disk.
  */
+/**
+ * What is wrong with a chain's files before anything is read from them: every hash first, then
+ * (only once the bytes are the ones written) every image header, which must name only its own
+ * chain. Restore and import call this before qemu-img follows those headers' backing names.
+ */
+export async function chainProblems(engine: EngineContext, chain: ListedBackup[]): Promise<VerifyProblem[]> {
+  const hashes = (await Promise.all(chain.map(hashProblems))).flat();
+  if (hashes.length) return hashes;
+  const headers: VerifyProblem[] = [];
+  for (const b of chain) headers.push(...(await headerProblems(engine, b)));
+  return headers;
+}
+
 export async function headerProblems(engine: EngineContext, b: ListedBackup): Promise<VerifyProblem[]> {
   const out: VerifyProblem[] = [];
   const m = b.manifest;

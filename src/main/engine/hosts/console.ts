@@ -7,10 +7,11 @@
 //           host's loopback, reached directly on this machine or through the host's shared SSH
 //           connection (ssh.ts) on a remote one.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { HangarError } from '../../../shared/errors';
+import { shellWord } from '../shell-word';
 import type { Virsh } from '../libvirt/virsh';
+import { newVmId } from '../config/store';
 import { ConsoleStream } from './console-stream';
 import { parseSshUri, type SshMux } from './ssh';
 
@@ -43,9 +44,6 @@ function uriDecoded(s: string): string {
   }
 }
 
-/** sh quoting of one word, for the command line `script -c` hands to /bin/sh. */
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-
 /** A URI whose libvirt is on this machine (its sockets and loopback are ours). */
 function isLocal(uri: string): boolean {
   return /^qemu(\+unix)?:\/\/\//.test(uri);
@@ -73,7 +71,7 @@ export class RemoteConsoles {
       this.tickets.delete(oldest);
       this.ids.delete(JSON.stringify([t.host, t.domain]));
     }
-    const id = [...randomBytes(12)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+    const id = newVmId();
     this.tickets.set(id, { host, domain });
     this.ids.set(key, id);
     return id;
@@ -108,7 +106,7 @@ export class RemoteConsoles {
   private serial(virsh: Virsh, domain: string, stream: ConsoleStream): void {
     // --force takes the console over from a session left behind (a closed tab's, say).
     const command = ['virsh', '-q', '-c', virsh.connect, 'console', '--force', '--', domain]
-      .map(quote)
+      .map(shellWord)
       .join(' ');
     const child = spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
       stdio: ['pipe', 'pipe', 'ignore'],

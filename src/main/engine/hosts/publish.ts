@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
+import { shellWord } from '../shell-word';
 import type { PublishResult } from '../../../shared/hosts';
 import type { VmConfig } from '../../../shared/vm';
 import type { EngineContext } from '../context';
@@ -101,9 +102,6 @@ function plan(ctx: EngineContext, vm: VmConfig, domain: string, staging: string,
   return uploads;
 }
 
-/** A word a user can paste into a shell as it is: single-quoted, with ' spelled '\''. */
-const q = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
-
 async function refuseExisting(virsh: Virsh, vm: VmConfig, domain: string): Promise<void> {
   const uuid = domainUuid(vm.id);
   const names = await virsh.list();
@@ -117,14 +115,14 @@ async function refuseExisting(virsh: Virsh, vm: VmConfig, domain: string): Promi
     throw new HangarError(
       'CONFLICT',
       `${virsh.uri} has a domain "${domain}" already. Hangar does not replace it: remove it there first ` +
-        `(virsh -c ${q(virsh.uri)} undefine ${q(domain)}), or publish under another name with --name.`,
+        `(virsh -c ${shellWord(virsh.uri)} undefine ${shellWord(domain)}), or publish under another name with --name.`,
     );
   // The UUID comes from the VM's id, so the same VM published before is found under any name.
   if (sameUuid)
     throw new HangarError(
       'CONFLICT',
       `This VM is on ${virsh.uri} already, as "${sameUuid}" (uuid ${uuid}). Hangar does not replace it: ` +
-        `remove it there first (virsh -c ${q(virsh.uri)} undefine ${q(sameUuid)}).`,
+        `remove it there first (virsh -c ${shellWord(virsh.uri)} undefine ${shellWord(sameUuid)}).`,
     );
 }
 
@@ -193,7 +191,7 @@ async function stage(ctx: EngineContext, virsh: Virsh, vm: VmConfig, opts: Publi
       throw new HangarError(
         'CONFLICT',
         `The pool "${opts.pool}" on ${virsh.uri} has a volume "${u.volume}" already (an earlier publish?). ` +
-          `Hangar does not overwrite it: remove it (virsh -c ${q(virsh.uri)} vol-delete --pool ${q(opts.pool)} ${q(u.volume)}) ` +
+          `Hangar does not overwrite it: remove it (virsh -c ${shellWord(virsh.uri)} vol-delete --pool ${shellWord(opts.pool)} ${shellWord(u.volume)}) ` +
           'or publish under another name with --name.',
       );
   mkdirSync(staging, { recursive: true, mode: 0o700 });

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
+import { shellWord } from '../shell-word';
 import { ensurePrivateDir, runtimeRoot } from '../config/paths';
 
 /** How long an idle shared connection stays up after its last user (seconds). */
@@ -97,9 +98,6 @@ function trustTag(target: SshTarget): string {
     .slice(0, 8);
 }
 
-/** sh quoting of one word. */
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-
 /**
  * The shared connections of one engine home: a private directory (short, since a socket path may
  * hold 107 bytes) with the control sockets, named by ssh's %C hash of user, host and port, and
@@ -133,7 +131,7 @@ export class SshMux {
   private wrapper(target: SshTarget): string {
     ensurePrivateDir(this.dir);
     const file = join(this.dir, `ssh-${trustTag(target)}.sh`);
-    const words = this.options(target).map(quote).join(' ');
+    const words = this.options(target).map(shellWord).join(' ');
     const script = `#!/bin/sh\n# Written by Hangar: libvirt's ssh with one shared connection per host.\nexec ssh ${words} "$@"\n`;
     if (!existsSync(file) || readFileSync(file, 'utf8') !== script) {
       // Renamed into place: a virsh of another engine may be running the old one right now.

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { HangarError } from '../../../shared/errors';
+import { shellWord } from '../shell-word';
 import { SHARE_HOST, SHARE_NAME } from '../../../shared/share';
 import type { VmConfig } from '../../../shared/vm';
 
@@ -18,14 +19,10 @@ export function smbDir(runDir: string): string {
   return join(runDir, 'smb');
 }
 
-/** libslirp splits a guestfwd command like a shell would (no shell runs): quote each word. */
-function shellWord(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
 /** The guestfwd rule that starts smbd for each connection the guest opens to the share's address. */
 export function smbGuestfwd(runDir: string): { str: string } {
   const dir = smbDir(runDir);
+  // libslirp splits a guestfwd command like a shell would (no shell runs): quote each word.
   const cmd = [SMBD, '-l', dir, '-s', join(dir, 'smb.conf')].map(shellWord).join(' ');
   return { str: `tcp:${SHARE_HOST}:445-cmd:${cmd}` };
 }
