@@ -41,6 +41,7 @@ export type { SourceDisk } from './copy-running';
 import { recoverPrune } from './prune';
 import { hangarVersion } from './version';
 import { offlineBitmaps, offlineCopy } from './offline';
+import { copyTpmState } from './tpm-state';
 
 export interface CreateBackupOptions {
   /** A repository folder; the default is $HANGAR_HOME/backups. */
@@ -176,9 +177,10 @@ export async function createBackup(
       }
       if (config.cloudInit && existsSync(join(vmDir, SEED_DIR)))
         cpSync(join(vmDir, SEED_DIR), join(dir, SEED_DIR), { recursive: true });
+      const tpmFiles = config.tpm ? copyTpmState(vmDir, dir) : [];
       writeFileAtomic(join(dir, CONFIG_COPY), JSON.stringify(config, null, 2) + '\n');
       progress(92, 'hashing');
-      const names = [...files, ...(withVars ? [VARS_BACKUP] : []), CONFIG_COPY, ...seedFiles(dir, config)];
+      const names = [...files, ...(withVars ? [VARS_BACKUP] : []), CONFIG_COPY, ...seedFiles(dir, config), ...tpmFiles];
       const hashed = [];
       for (const name of names) hashed.push({ name, ...(await hashFile(join(dir, name))) });
       const manifest: Manifest = {

@@ -15,6 +15,7 @@ import { freePort } from '../cloudinit/plan';
 import type { EngineContext } from '../context';
 import { chainOf, findBackup, repositoryPath, type ListedBackup } from './repository';
 import { chainProblems } from './verify';
+import { restoreTpmState } from './tpm-state';
 
 export interface RestoreOptions {
   repository?: string | null;
@@ -111,6 +112,9 @@ export async function restoreBackup(
           ]);
         else await createVarsStore(clone, engine, join(dir, VARS_FILE));
       }
+      // The TPM's keys go with the disks they sealed (a disk encrypted with TPM-bound keys
+      // would not unlock otherwise); a point without TPM state leaves swtpm to make a new one.
+      if (clone.tpm) restoreTpmState(leaf.dir, leaf.manifest, dir);
       const seeded = clone.cloudInit ? await cloneSeed(clone, leaf.dir, dir, await freePort()) : clone;
       const made = engine.store.publish(seeded, dir);
       engine.progress(clone.id, 'restore', 100, 'done');
