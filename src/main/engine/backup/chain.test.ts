@@ -15,7 +15,6 @@ function input(over: Partial<ChainInput> = {}, bitmap: Partial<BitmapInfo> | nul
   return {
     tail: { id: 'B1', chainId: chain, disks: [{ id: 'disk0', virtualSize: 64 }] },
     disks: [{ id: 'disk0', virtualSize: 64 }],
-    running: true,
     forceFull: false,
     bitmaps: new Map([['disk0', bitmap ? [{ ...good, ...bitmap }] : []]]),
     ...over,
@@ -30,7 +29,6 @@ describe('decideChain', () => {
   it.each([
     ['no earlier backup', input({ tail: null }), /first backup/],
     ['asked for', input({ forceFull: true }), /asked for/],
-    ['stopped', input({ running: false }), /stopped/],
     ['disk resized', input({ disks: [{ id: 'disk0', virtualSize: 128 }] }), /disks changed/],
     [
       'disk added',

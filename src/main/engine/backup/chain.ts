@@ -29,9 +29,8 @@ export interface ChainInput {
   tail: ChainTail | null;
   /** The disks that are backed up now, with their current virtual sizes. */
   disks: { id: string; virtualSize: number }[];
-  running: boolean;
   forceFull: boolean;
-  /** Bitmaps per disk node (only asked for while running). */
+  /** Bitmaps per disk node, as the QEMU holding the disks reports them. */
   bitmaps: Map<string, BitmapInfo[]>;
 }
 
@@ -43,7 +42,6 @@ export function decideChain(i: ChainInput): ChainDecision {
   const t = i.tail;
   if (!t) return full('first backup of this VM in this repository');
   if (i.forceFull) return full('a full backup was asked for');
-  if (!i.running) return full('the VM is stopped: an offline backup is a full copy and starts a new chain');
   const was = t.disks.map((d) => `${d.id}:${d.virtualSize}`).join(',');
   const now = i.disks.map((d) => `${d.id}:${d.virtualSize}`).join(',');
   if (was !== now)

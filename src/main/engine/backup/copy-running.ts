@@ -1,10 +1,11 @@
-// The live copy of a running VM: one qcow2 target per disk made in the staging folder (zstd;
+// The copy of a VM's disks through QMP (a running VM's QEMU, or disk-qemu.ts's for a stopped one): one qcow2 target per disk made in the staging folder (zstd;
 // an incremental's backing file is the previous point, by a relative name, format pinned), then
 // the copy itself in one QMP transaction with the guest's filesystems frozen around it (live.ts).
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import { withFrozenGuest, type FrozenResult } from '../agent';
 import type { EngineContext } from '../context';
+import type { QmpClient } from '../qmp';
 import { nextBitmapName, type BitmapInfo } from './chain';
 import { liveCopy, removeBitmaps, type LiveTarget } from './live';
 import { VARS_BACKUP, type Consistency } from './manifest';
@@ -31,6 +32,10 @@ export interface LivePlan {
   /** The disks' bitmaps as found (a fresh one left by a failed attempt is removed first). */
   stale: Map<string, BitmapInfo[]>;
   progress: (percent: number) => void;
+  /** The QEMU holding the disks: the VM's own, or one with no guest for a stopped VM (disk-qemu.ts). */
+  qmp: QmpClient;
+  /** Whether a guest runs whose filesystems the agent may freeze. */
+  guestRuns: boolean;
 }
 
 /** The live copy: targets made in the staging folder, then one transaction (live.ts). */
@@ -39,7 +44,7 @@ export async function copyRunning(
   config: VmConfig,
   plan: LivePlan,
 ): Promise<{ consistency: Consistency; warning?: string }> {
-  const qmp = engine.qmp(config.id);
+  const qmp = plan.qmp;
   const { dir, files, parentId } = { ...plan, parentId: plan.ancestors[0]?.manifest.id ?? null };
   for (const [n, d] of plan.disks.entries()) {
     const backing = parentId ? `../${parentId}/${files[n]}` : null;
@@ -64,14 +69,15 @@ export async function copyRunning(
     chainId: plan.chainId,
     targets,
     atPointInTime: async (start) => {
-      point.frozen = await withFrozenGuest(engine.agent(config.id), start);
+      if (plan.guestRuns) point.frozen = await withFrozenGuest(engine.agent(config.id), start);
+      else await start();
     },
     onProgress: plan.progress,
     whileRunning: () => engine.failpoint('backup:copy'),
   });
   const f = point.frozen;
   return {
-    consistency: f?.consistency === 'frozen' ? 'frozen' : 'crash-consistent',
+    consistency: !plan.guestRuns || f?.consistency === 'frozen' ? 'frozen' : 'crash-consistent',
     ...(f?.thawFailed !== undefined
       ? {
           warning: `The guest agent did not confirm that it thawed the guest's filesystems (${f.thawFailed}); writes in the guest may hang.`,

@@ -9,10 +9,10 @@ export type { BackupResult } from '../../../shared/backup';
 import { HangarError } from '../../../shared/errors';
 import { diskPath } from '../qemu/argv';
 import { writeFileAtomic } from '../config/atomic';
-import { QmpCommandError, QmpDisconnectedError, QmpStateError } from '../qmp';
+import { QmpCommandError, QmpDisconnectedError, QmpStateError, type QmpClient } from '../qmp';
 import { SEED_DIR } from '../cloudinit/seed';
 import type { EngineContext } from '../context';
-import { decideChain, staleBitmaps, bitmapName, type BitmapInfo } from './chain';
+import { decideChain, staleBitmaps, bitmapName } from './chain';
 import {
   CONFIG_COPY,
   VARS_BACKUP,
@@ -40,7 +40,7 @@ import { copyRunning, type SourceDisk } from './copy-running';
 export type { SourceDisk } from './copy-running';
 import { recoverPrune } from './prune';
 import { hangarVersion } from './version';
-import { offlineBitmaps, offlineCopy } from './offline';
+import { withDiskQemu } from './disk-qemu';
 import { copyTpmState } from './tpm-state';
 
 export interface CreateBackupOptions {
@@ -118,123 +118,149 @@ export async function createBackup(
     recoverPrune(vmFolder(repo, config.id));
     const disks = await sourceDisks(engine, config);
     const running = rt.state === 'running' || rt.state === 'paused';
-    if (!running && disks.some((d) => d.externalChain > 0))
-      throw new HangarError(
-        'UNSUPPORTED',
-        'A stopped VM whose external disk has backing files cannot be backed up yet; start it and back it up live.',
-      );
-    const { tail, why: damaged } = usableTail(repo, listBackups(repo, config.id).backups);
-    const bitmaps = running ? await queryBitmaps(engine.qmp(config.id)) : new Map<string, BitmapInfo[]>();
-    const decision = decideChain({
-      tail: tail && {
-        id: tail.manifest.id,
-        chainId: tail.manifest.chainId,
-        disks: tail.manifest.disks,
-      },
-      disks: disks.map((d) => ({ id: d.id, virtualSize: d.virtualSize })),
-      running,
-      forceFull: options.full === true,
-      bitmaps,
-    });
-    const fullReason = decision.kind === 'full' ? (damaged ?? decision.reason) : null;
-    const chainId = decision.kind === 'incremental' ? decision.chainId : randomBytes(6).toString('hex');
-    const parent = decision.kind === 'incremental' ? tail! : null;
-    const startedAt = new Date();
-    const id = newBackupId(startedAt, listBackups(repo, config.id).backups.at(-1)?.manifest.id ?? null);
-    const { varsFile, vmDir } = engine.paths(config.id);
+    const { varsFile } = engine.paths(config.id);
     const withVars = config.firmware !== 'bios' && existsSync(varsFile);
-    const progress = (p: number, step: string) => engine.progress(config.id, 'backup', p, step);
-    const dir = stageBackup(repo, config.id, id);
-    let warning: string | undefined;
-    try {
-      const files = disks.map((d) => `${d.id}.qcow2`);
-      let consistency: Consistency;
-      if (running) {
-        const live = await copyRunning(engine, config, {
-          dir,
-          disks,
-          files,
-          kind: decision.kind,
-          chainId,
-          ancestors: parent ? chainOf(repo, parent).reverse() : [],
-          varsSize: withVars ? (await engine.img.info(varsFile, 'qcow2'))['virtual-size'] : null,
-          stale: decision.kind === 'incremental' ? bitmaps : new Map(),
-          progress: (p) => progress(p * 0.9, 'copying the disks'),
-        });
-        consistency = live.consistency;
-        warning = live.warning;
-      } else {
-        await offlineCopy(
-          engine,
-          disks.map((d, n) => ({ src: d.path, dst: join(dir, files[n]!) })),
-          (p) => progress(p * 0.9, 'copying the disks'),
-        );
-        if (withVars)
-          await offlineCopy(engine, [{ src: varsFile, dst: join(dir, VARS_BACKUP) }], () => undefined);
-        await engine.failpoint('backup:copy');
-        // A stopped VM that shut down is consistent; one that crashed is as a power cut left it.
-        consistency = rt.state === 'stopped' ? 'frozen' : 'crash-consistent';
-      }
-      if (config.cloudInit && existsSync(join(vmDir, SEED_DIR)))
-        cpSync(join(vmDir, SEED_DIR), join(dir, SEED_DIR), { recursive: true });
-      const tpmFiles = config.tpm ? copyTpmState(vmDir, dir) : [];
-      writeFileAtomic(join(dir, CONFIG_COPY), JSON.stringify(config, null, 2) + '\n');
-      progress(92, 'hashing');
-      const names = [...files, ...(withVars ? [VARS_BACKUP] : []), CONFIG_COPY, ...seedFiles(dir, config), ...tpmFiles];
-      const hashed = [];
-      for (const name of names) hashed.push({ name, ...(await hashFile(join(dir, name))) });
-      const manifest: Manifest = {
-        format: MANIFEST_FORMAT,
-        version: MANIFEST_VERSION,
-        id,
-        vm: { id: config.id, name: config.name },
-        config: config as unknown as Record<string, unknown>,
-        chainId,
-        kind: decision.kind,
-        parent: parent?.manifest.id ?? null,
-        fullReason,
-        live: running,
-        consistency,
-        currentSnapshot: config.currentSnapshot,
-        hangarVersion: hangarVersion(),
-        qemuVersion: engine.host.qemu.version.slice(0, 50),
-        startedAt: startedAt.toISOString(),
-        completedAt: new Date().toISOString(),
-        disks: disks.map((d, n) => ({
-          id: d.id,
-          file: files[n]!,
-          virtualSize: d.virtualSize,
-          backing: parent ? `../${parent.manifest.id}/${files[n]}` : null,
-        })),
-        varsFile: withVars ? VARS_BACKUP : null,
-        files: hashed,
-      };
-      await engine.failpoint('backup:publish');
-      writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-      const published = publishBackup(dir, repo, config.id, id);
-      // Published: only now may the chain's bitmap forget the changes this point holds.
-      const after = await afterPublish(engine, config, disks, decision.kind, chainId, running);
-      if (after) warning = warning ? `${warning} ${after}` : after;
-      progress(100, 'done');
-      return {
-        id,
-        vmId: config.id,
-        dir: published,
-        kind: decision.kind,
-        chainId,
-        parent: manifest.parent,
-        fullReason,
-        consistency,
-        live: running,
-        size: hashed.reduce((s, f) => s + f.size, 0),
+    const run = (qmp: QmpClient) =>
+      backUp(engine, config, {
+        repo,
+        disks,
+        running,
+        withVars,
+        qmp,
+        full: options.full === true,
         removedStale,
-        ...(warning ? { warning } : {}),
-      };
+      });
+    try {
+      // A stopped VM's disks are opened in a QEMU of its own, so its bitmaps serve as a running
+      // VM's do: a stopped VM's backup is an incremental too when its chain allows.
+      return running ? await run(engine.qmp(config.id)) : await withDiskQemu(engine, config, withVars, run);
     } catch (err) {
-      rmSync(dir, { recursive: true, force: true });
       throw explain(err, config.name, running);
     }
   });
+}
+
+interface Job {
+  repo: string;
+  disks: SourceDisk[];
+  running: boolean;
+  withVars: boolean;
+  qmp: QmpClient;
+  full: boolean;
+  removedStale: string[];
+}
+
+async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promise<BackupResult> {
+  const { repo, disks, running, withVars, qmp } = job;
+  const rt = engine.runtime(config.id);
+  const { tail, why: damaged } = usableTail(repo, listBackups(repo, config.id).backups);
+  const bitmaps = await queryBitmaps(qmp);
+  const decision = decideChain({
+    tail: tail && {
+      id: tail.manifest.id,
+      chainId: tail.manifest.chainId,
+      disks: tail.manifest.disks,
+    },
+    disks: disks.map((d) => ({ id: d.id, virtualSize: d.virtualSize })),
+    forceFull: job.full,
+    bitmaps,
+  });
+  const fullReason = decision.kind === 'full' ? (damaged ?? decision.reason) : null;
+  const chainId = decision.kind === 'incremental' ? decision.chainId : randomBytes(6).toString('hex');
+  const parent = decision.kind === 'incremental' ? tail! : null;
+  const startedAt = new Date();
+  const id = newBackupId(startedAt, listBackups(repo, config.id).backups.at(-1)?.manifest.id ?? null);
+  const { varsFile, vmDir } = engine.paths(config.id);
+  const progress = (p: number, step: string) => engine.progress(config.id, 'backup', p, step);
+  const dir = stageBackup(repo, config.id, id);
+  let warning: string | undefined;
+  try {
+    const files = disks.map((d) => `${d.id}.qcow2`);
+    const copied = await copyRunning(engine, config, {
+      dir,
+      disks,
+      files,
+      kind: decision.kind,
+      chainId,
+      ancestors: parent ? chainOf(repo, parent).reverse() : [],
+      varsSize: withVars ? (await engine.img.info(varsFile, 'qcow2'))['virtual-size'] : null,
+      stale: decision.kind === 'incremental' ? bitmaps : new Map(),
+      progress: (p) => progress(p * 0.9, 'copying the disks'),
+      qmp,
+      guestRuns: running,
+    });
+    warning = copied.warning;
+    // A stopped VM that shut down is consistent; one that crashed is as a power cut left it.
+    const consistency: Consistency = running
+      ? copied.consistency
+      : rt.state === 'stopped'
+        ? 'frozen'
+        : 'crash-consistent';
+    if (config.cloudInit && existsSync(join(vmDir, SEED_DIR)))
+      cpSync(join(vmDir, SEED_DIR), join(dir, SEED_DIR), { recursive: true });
+    const tpmFiles = config.tpm ? copyTpmState(vmDir, dir) : [];
+    writeFileAtomic(join(dir, CONFIG_COPY), JSON.stringify(config, null, 2) + '\n');
+    progress(92, 'hashing');
+    const names = [
+      ...files,
+      ...(withVars ? [VARS_BACKUP] : []),
+      CONFIG_COPY,
+      ...seedFiles(dir, config),
+      ...tpmFiles,
+    ];
+    const hashed = [];
+    for (const name of names) hashed.push({ name, ...(await hashFile(join(dir, name))) });
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      id,
+      vm: { id: config.id, name: config.name },
+      config: config as unknown as Record<string, unknown>,
+      chainId,
+      kind: decision.kind,
+      parent: parent?.manifest.id ?? null,
+      fullReason,
+      live: running,
+      consistency,
+      currentSnapshot: config.currentSnapshot,
+      hangarVersion: hangarVersion(),
+      qemuVersion: engine.host.qemu.version.slice(0, 50),
+      startedAt: startedAt.toISOString(),
+      completedAt: new Date().toISOString(),
+      disks: disks.map((d, n) => ({
+        id: d.id,
+        file: files[n]!,
+        virtualSize: d.virtualSize,
+        backing: parent ? `../${parent.manifest.id}/${files[n]}` : null,
+      })),
+      varsFile: withVars ? VARS_BACKUP : null,
+      files: hashed,
+    };
+    await engine.failpoint('backup:publish');
+    writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    const published = publishBackup(dir, repo, config.id, id);
+    // Published: only now may the chain's bitmap forget the changes this point holds.
+    const after = await afterPublish(qmp, disks, decision.kind, chainId);
+    if (after) warning = warning ? `${warning} ${after}` : after;
+    progress(100, 'done');
+    return {
+      id,
+      vmId: config.id,
+      dir: published,
+      kind: decision.kind,
+      chainId,
+      parent: manifest.parent,
+      fullReason,
+      consistency,
+      live: running,
+      size: hashed.reduce((s, f) => s + f.size, 0),
+      removedStale: job.removedStale,
+      ...(warning ? { warning } : {}),
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** QEMU gone mid-backup is said as such; QMP's own refusals keep their class in the message. */
@@ -261,23 +287,12 @@ function seedFiles(dir: string, config: VmConfig): string[] {
  * chain's bitmap stale). Failures here cost at most a bigger next incremental, so they warn.
  */
 async function afterPublish(
-  engine: EngineContext,
-  config: VmConfig,
+  qmp: QmpClient,
   disks: SourceDisk[],
   kind: 'full' | 'incremental',
   chainId: string,
-  running: boolean,
 ): Promise<string | undefined> {
   try {
-    if (!running) {
-      await offlineBitmaps(
-        engine,
-        disks.map((d) => d.path),
-        chainId,
-      );
-      return undefined;
-    }
-    const qmp = engine.qmp(config.id);
     if (kind === 'incremental')
       await advanceChain(
         qmp,

@@ -9,7 +9,7 @@ import type { EngineContext } from '../context';
 import { diskPath } from '../qemu/argv';
 import { isOurBitmap } from './chain';
 import { queryBitmaps, removeBitmaps } from './live';
-import { offlineBitmapNames } from './offline';
+import { offlineBitmapNames } from './disk-bitmaps';
 
 /**
  * Removes every backup bitmap (hangar-*) from the VM's writable qcow2 disks, through QMP while

@@ -81,21 +81,20 @@ export async function restoreBackup(
     return [];
   });
   const clone = copyConfig(src, name, { disks });
+  // Progress goes under the id of the VM the backup is of, as a clone's goes under its source's:
+  // the new VM's id is made just above, so no window can be watching for it yet.
+  const progressId = leaf.manifest.vm.id;
   return engine.withLocks([{ key: clone.id, mode: 'write' }], 'restore', async () => {
     const dir = engine.store.stage(clone.id);
     try {
+      const count = leaf.manifest.disks.length;
       for (const [n, d] of leaf.manifest.disks.entries()) {
         // -f qcow2: the point's own format; its backing files are named in its header with
         // their format (-F qcow2 when written), and their bytes were checked above.
-        await engine.img.run(
-          ['convert', '-q', '-f', 'qcow2', '-O', 'qcow2', join(leaf.dir, d.file), join(dir, `${d.id}.qcow2`)],
-          6 * 3600_000,
-        );
-        engine.progress(
-          clone.id,
-          'restore',
-          ((n + 1) / leaf.manifest.disks.length) * 95,
-          `restoring ${d.id}`,
+        await engine.img.convert(
+          { path: join(leaf.dir, d.file), format: 'qcow2' },
+          { path: join(dir, `${d.id}.qcow2`), format: 'qcow2' },
+          (p) => engine.progress(progressId, 'restore', ((n + p / 100) / count) * 95, `restoring ${d.id}`),
         );
       }
       if (clone.firmware !== 'bios') {
@@ -117,10 +116,11 @@ export async function restoreBackup(
       if (clone.tpm) restoreTpmState(leaf.dir, leaf.manifest, dir);
       const seeded = clone.cloudInit ? await cloneSeed(clone, leaf.dir, dir, await freePort()) : clone;
       const made = engine.store.publish(seeded, dir);
-      engine.progress(clone.id, 'restore', 100, 'done');
+      engine.progress(progressId, 'restore', 100, 'done');
       engine.emit('config', { id: made.id, config: made });
       return made;
     } catch (err) {
+      engine.endProgress(progressId, 'restore', true);
       if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
       throw err;
     }
