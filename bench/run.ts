@@ -21,6 +21,7 @@ const SECTIONS: Section[] = [
   { name: 'boot', timeoutMs: 300_000, load: () => import('./sections/boot') },
   { name: 'live', timeoutMs: 300_000, load: () => import('./sections/live') },
   { name: 'reset', timeoutMs: 300_000, load: () => import('./sections/reset') },
+  { name: 'backup', timeoutMs: 900_000, load: () => import('./sections/backup') },
   { name: 'engine', timeoutMs: 600_000, load: () => import('./sections/engine') },
   { name: 'crash', timeoutMs: 300_000, load: () => import('./sections/crash') },
   { name: 'consoles', timeoutMs: 300_000, load: () => import('./sections/consoles') },

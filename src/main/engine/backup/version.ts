@@ -2,13 +2,15 @@
 // (the source tree, or the app's bundle), 'unknown' when there is none.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 let cached: string | null = null;
 
 export function hangarVersion(): string {
   if (cached !== null) return cached;
   cached = 'unknown';
-  let dir = __dirname;
+  // The bundle defines __dirname; run from the sources as ES modules (tsx: the bench) it is not.
+  let dir = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
