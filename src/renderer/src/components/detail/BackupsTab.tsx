@@ -1,20 +1,27 @@
 // Backups of this VM in the default repository ($HANGAR_HOME/backups): back up now (incremental
-// when the chain allows, or full), the history with sizes, a verify per point, and a restore to a
-// new VM. Other repositories are the CLI's (the app has no folder picker).
+// when the chain allows, or full), the history with sizes, a verify and a boot drill per point,
+// restores (to a new VM, or into this one), and retention. Other repositories are the CLI's (the
+// app has no folder picker). One action runs at a time: `working` names it.
 import { ProgressStatus } from './ProgressStatus';
 import { useCallback, useEffect, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
-import type { BackupListEntry, BackupVerifyResult } from '../../../../shared/backup';
+import type { BackupDrillResult, BackupListEntry, BackupVerifyResult } from '../../../../shared/backup';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
+import { BackupRow } from './BackupRow';
 import { formatValue } from './charts';
-import { RestoreForm } from './RestoreForm';
-import { RestoreInPlace } from './RestoreInPlace';
+import { DrillSection } from './DrillSection';
+import { PruneForm } from './PruneForm';
 
 export function BackupsTab({ vm }: { vm: VmSummary }) {
   const [backups, setBackups] = useState<BackupListEntry[] | null>(null);
   const [verified, setVerified] = useState<Record<string, BackupVerifyResult>>({});
+  const [drills, setDrills] = useState<Record<string, BackupDrillResult>>({});
+  const [check, setCheck] = useState('');
   const [working, setWorking] = useState<string | null>(null);
+  const drilling = working?.startsWith('drill:')
+    ? backups?.find((b) => `drill:${b.id}` === working)
+    : undefined;
 
   const load = useCallback(async () => {
     const l = await attempt('Could not list the backups', () => api('backup.list', { vm: vm.id }));
@@ -36,12 +43,27 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
   };
 
   const verify = async (id: string) => {
-    setWorking(id);
+    setWorking(`verify:${id}`);
     const r = await attempt('Could not verify the backup', () =>
       api('backup.verify', { backup: id, mode: 'full' }),
     );
     setWorking(null);
     if (r) setVerified((v) => ({ ...v, [id]: r }));
+  };
+
+  const drill = async (id: string) => {
+    setWorking(`drill:${id}`);
+    const r = await attempt('Could not drill the backup', () =>
+      api('backup.drill', { backup: id, for: check.trim() ? [check.trim()] : [] }),
+    );
+    setWorking(null);
+    if (!r) return;
+    setDrills((d) => ({ ...d, [id]: r }));
+    notify(
+      r.ok ? 'info' : 'error',
+      r.ok ? 'The backup boots' : 'The backup did not boot',
+      r.ok ? `It passed ${r.checks.join(', ')} in ${r.seconds} s.` : r.detail.slice(0, 500),
+    );
   };
 
   const disposable = vm.last.disposable
@@ -50,7 +72,7 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
   const why = vm.busy ? `Wait: ${vm.busy} is under way.` : disposable;
 
   return (
-    <div className="rb-tab" data-testid="backups-tab">
+    <div className="rb-tab backups-tab" data-testid="backups-tab">
       <ProgressStatus id={vm.id} testId="backup-progress" />
       <section className="rb-section" aria-labelledby="bk-now">
         <h2 id="bk-now">Back up</h2>
@@ -84,6 +106,13 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
           </button>
         </div>
       </section>
+      <DrillSection
+        vm={vm}
+        check={check}
+        setCheck={setCheck}
+        drilling={drilling ? new Date(drilling.completedAt).toLocaleString() : null}
+        disabled={working !== null}
+      />
       <section className="rb-section" aria-labelledby="bk-history">
         <h2 id="bk-history">History</h2>
         {backups === null ? (
@@ -101,56 +130,32 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
                 <th scope="col">Size</th>
                 <th scope="col">Consistency</th>
                 <th scope="col">Verified</th>
+                <th scope="col">Boot drill</th>
                 <th scope="col">
                   <span className="detail-sr-only">Actions</span>
                 </th>
               </tr>
             </thead>
             <tbody>
-              {backups.map((b) => {
-                const v = verified[b.id];
-                return (
-                  <tr key={b.id} data-testid="backup-row" data-id={b.id}>
-                    <td>
-                      <time dateTime={b.completedAt}>{new Date(b.completedAt).toLocaleString()}</time>
-                    </td>
-                    <td>{b.kind}</td>
-                    <td>{formatValue('bytes', b.size)}</td>
-                    <td>
-                      {b.consistency}
-                      {b.live ? ', live' : ''}
-                    </td>
-                    <td data-testid="backup-verified">
-                      {!v ? (
-                        <span className="muted">not yet</span>
-                      ) : v.ok ? (
-                        'intact'
-                      ) : (
-                        <span className="field-error">
-                          damaged: {v.problems.map((p) => `${p.file} (${p.problem})`).join('; ')}
-                        </span>
-                      )}
-                    </td>
-                    <td className="backup-actions">
-                      <button
-                        type="button"
-                        data-testid="backup-verify"
-                        disabled={working !== null}
-                        aria-label={`Verify the backup of ${new Date(b.completedAt).toLocaleString()}`}
-                        onClick={() => void verify(b.id)}
-                      >
-                        {working === b.id ? 'Verifying…' : 'Verify'}
-                      </button>
-                      <RestoreForm backup={b} vmName={vm.name} />
-                      <RestoreInPlace backup={b} vm={vm} />
-                    </td>
-                  </tr>
-                );
-              })}
+              {backups.map((b) => (
+                <BackupRow
+                  key={b.id}
+                  backup={b}
+                  vm={vm}
+                  verified={verified[b.id]}
+                  drill={drills[b.id]}
+                  working={working}
+                  onVerify={() => void verify(b.id)}
+                  onDrill={() => void drill(b.id)}
+                />
+              ))}
             </tbody>
           </table>
         )}
       </section>
+      {backups && backups.length > 0 && (
+        <PruneForm vm={vm} backups={backups} working={working} setWorking={setWorking} onPruned={load} />
+      )}
     </div>
   );
 }

@@ -7,7 +7,15 @@ import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
 import { useConfirm } from './Confirm';
 
-export function RestoreInPlace({ backup, vm }: { backup: BackupListEntry; vm: VmSummary }) {
+export function RestoreInPlace({
+  backup,
+  vm,
+  disabled = false,
+}: {
+  backup: BackupListEntry;
+  vm: VmSummary;
+  disabled?: boolean;
+}) {
   const [dialog, ask] = useConfirm();
   const when = new Date(backup.completedAt).toLocaleString();
   const stopped = vm.state === 'stopped';
@@ -38,11 +46,11 @@ export function RestoreInPlace({ backup, vm }: { backup: BackupListEntry; vm: Vm
       <button
         type="button"
         data-testid="backup-restore-in-place"
-        disabled={!stopped}
+        disabled={!stopped || disabled}
         title={
           stopped ? undefined : `Stop ${vm.name} first: its disks must not change while they are restored.`
         }
-        aria-label={`Restore the backup of ${when} into ${vm.name}`}
+        aria-label={`Restore into this VM (${vm.name}): the backup of ${when}`}
         onClick={() => void restore()}
       >
         Restore into this VM…
