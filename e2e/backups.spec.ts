@@ -81,3 +81,43 @@ test('back up on the Backups tab, break the VM, restore the backup as a new VM',
   expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
   for (const vm of [id, restored]) expect(hangar.cli(['delete', vm, '--yes']).code).toBe(0);
 });
+
+test('instant restore from the Backups tab: the new VM runs at once with the backup data, then is whole', async ({
+  page,
+  hangar,
+}) => {
+  const id = createGuestVm(hangar, 'instant source');
+  expect(hangar.cli(['start', id]).code).toBe(0);
+  ready(hangar, id);
+  await page.goto(`${hangar.url}#/vm/${id}/serial`);
+  const detail = new DetailPage(page);
+  await detail.serialRun('echo kept > /mnt/disk/state; sync; echo wrote-$((1+400))', /wrote-401/);
+  const made = hangar.cli(['backup', 'create', id]);
+  expect(made.code, made.stderr).toBe(0);
+  expect(hangar.cli(['stop', id, '--force']).code).toBe(0);
+
+  await detail.openTab('backups');
+  await page.getByTestId('backup-restore').click();
+  const dialog = page.getByTestId('restore-dialog');
+  await dialog.getByTestId('restore-name').fill('instant copy');
+  await dialog.getByTestId('restore-instant').check();
+  await dialog.getByTestId('restore-confirm').click();
+  await expect(page.getByTestId('detail-name')).toHaveText('instant copy', { timeout: 120_000 });
+  const restored = await detail.vmId();
+  await detail.waitState('running');
+  ready(hangar, restored);
+  await detail.openTab('serial');
+  await detail.serialRun('cat /mnt/disk/state; echo read-$((1+401))', /kept\s*\n.*read-402/);
+  // Streamed in: the VM's history says so, and it no longer reads from the backup.
+  const streamed = () =>
+    ((hangar.cli(['history', restored]).json as { what: string; ok: boolean }[] | null) ?? []).some(
+      (e) => e.what === 'instant restore' && e.ok,
+    );
+  await expect.poll(streamed, { timeout: 120_000 }).toBe(true);
+  const info = hangar.cli(['info', restored]).json as { config: { instantRestore: unknown } };
+  expect(info.config.instantRestore).toBeNull();
+  for (const v of [restored, id]) {
+    hangar.cli(['stop', v, '--force']);
+    expect(hangar.cli(['delete', v, '--yes']).code).toBe(0);
+  }
+});

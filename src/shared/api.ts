@@ -284,11 +284,15 @@ export const ApiParams = {
     dryRun: z.boolean().default(false),
     repository: Repository,
   }),
-  /** A new VM from a backup point (with the points under it), named `name`. */
+  /**
+   * A new VM from a backup point (with the points under it), named `name`. Instant: the VM starts
+   * at once on overlays over the backup, and its data is streamed in while it runs.
+   */
   'backup.restore': z.object({
     backup: BackupId,
     name: CreateVmRequest.shape.name,
     repository: Repository,
+    instant: z.boolean().default(false),
   }),
   /**
    * The point back into the VM it was taken of (stopped), its current state kept first as a

@@ -67,6 +67,8 @@ export interface BackupPruneResult {
   removed: string[];
   /** Points merged into their child before they went: the child now holds their data. */
   merged: { point: string; into: string }[];
+  /** Points kept whatever the policy says: a VM made by an instant restore still reads them. */
+  held: { point: string; vm: string }[];
   dryRun: boolean;
 }
 

@@ -316,6 +316,18 @@ export const VmConfig = z.object({
   snapshots: z.array(SnapshotMeta).max(1000).default([]),
   /** The snapshot the VM's current state descends from. */
   currentSnapshot: z.string().nullable().default(null),
+  /**
+   * Set while a VM made by an instant restore still reads from its backup: its disks are overlays
+   * on the point's files (absolute backing names, in `repository`), streamed in while it runs.
+   * Cleared once every disk holds all its data; until then prune keeps that point's chain.
+   */
+  instantRestore: z
+    .object({
+      backup: z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/),
+      repository: AbsolutePath,
+    })
+    .nullable()
+    .default(null),
   /** A template is never started; linked clones are made from it. */
   template: z.boolean().default(false),
   /** Set on a linked clone: its disks are overlays on this template's disks. */

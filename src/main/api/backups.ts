@@ -1,5 +1,6 @@
 // The backup methods of the API (engine/backup). Progress goes out as `progress` events with the
-// operation `backup` (under the VM's id) or `restore` (under the id "new").
+// operation `backup` or `restore`, under the id of the VM backed up (a restore as a new VM too,
+// whose id nobody knows until it exists; a drill's restore as well).
 import type { z } from 'zod';
 import type { ApiParams } from '../../shared/api';
 import type { Engine } from '../engine/engine';
@@ -8,6 +9,7 @@ import {
   drillBackup,
   listBackupsOf,
   pruneBackups,
+  instantRestore,
   restoreBackup,
   verifyBackup,
 } from '../engine/backup';
@@ -25,7 +27,9 @@ export function backupHandlers(engine: Engine) {
     'backup.verify': (p: P<'backup.verify'>) =>
       verifyBackup(engine, p.backup, { repository: p.repository, mode: p.mode }),
     'backup.restore': (p: P<'backup.restore'>) =>
-      restoreBackup(engine, p.backup, p.name, { repository: p.repository }),
+      p.instant
+        ? instantRestore(engine, p.backup, p.name, { repository: p.repository })
+        : restoreBackup(engine, p.backup, p.name, { repository: p.repository }),
     'backup.restoreInPlace': (p: P<'backup.restoreInPlace'>) =>
       restoreInPlace(engine, p.backup, { repository: p.repository }),
     'backup.export': (p: P<'backup.export'>) =>

@@ -9,7 +9,7 @@ import { EXIT } from './exit';
 import { int, need, path, str } from './options';
 
 const USE_BACKUP =
-  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full | --drill [--for CHECK]] | restore BACKUP --name NAME | restore BACKUP --in-place [--yes] | export BACKUP|VM FILE | import FILE --name NAME' +
+  'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full | --drill [--for CHECK]] | restore BACKUP --name NAME [--instant] | restore BACKUP --in-place [--yes] | export BACKUP|VM FILE | import FILE --name NAME' +
   ' | prune VM [--keep-last N] [--keep-daily N] [--keep-weekly N] [--dry-run]' +
   ' (each takes --repository DIR; the default is $HANGAR_HOME/backups)';
 
@@ -126,14 +126,19 @@ export async function backup(ctx: Ctx): Promise<number | void> {
           'INVALID_INPUT',
           'Name the new VM: hangar backup restore BACKUP --name NAME (or --in-place, into the VM it came from).',
         );
+      const instant = ctx.values.instant === true;
       const vm = await call(ctx, 'backup.restore', {
         backup: need(arg, 'the backup id (hangar backup list)'),
         name,
         repository,
+        instant,
       });
       ctx.print(
         vm,
-        `Restored backup ${arg} as a new VM "${vm.name}" (${vm.id}); start it with hangar start ${vm.id}.`,
+        instant
+          ? `"${vm.name}" (${vm.id}) runs on backup ${arg}; its data is streamed in while it runs ` +
+              `(hangar history ${vm.id} says when it is done; until then the backup must stay where it is).`
+          : `Restored backup ${arg} as a new VM "${vm.name}" (${vm.id}); start it with hangar start ${vm.id}.`,
       );
       return;
     }

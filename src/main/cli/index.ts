@@ -103,6 +103,7 @@ const OPTIONS = {
   'keep-last': { type: 'string' },
   drill: { type: 'boolean' },
   'in-place': { type: 'boolean' },
+  instant: { type: 'boolean' },
   'keep-daily': { type: 'string' },
   'keep-weekly': { type: 'string' },
 } as const;

@@ -19,7 +19,7 @@ import { VmRuntime, type StopOptions } from './supervisor/runtime';
 import { prepareDisposable } from './rollback/disposable';
 import { qemusByPidFile } from './supervisor/proc';
 import { recoverHome } from './recovery';
-import { recoverBackups } from './backup';
+import { recoverBackups, resumeInstantRestore } from './backup';
 import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
 import { ProgressGate } from './progress-gate';
@@ -80,6 +80,9 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
       engine.recovered.push(...recoverBackups(home));
       engine.recovered.push(...new ImageLibrary(home, engine.img).cleanup().map((f) => `images/${f}`));
       await engine.adoptAll();
+      // A VM made by an instant restore streams its data in whenever it runs.
+      engine.on('state', (s) => s.state === 'running' && resumeInstantRestore(engine, s.id));
+      for (const [id] of engine.runningPids()) resumeInstantRestore(engine, id);
       return engine;
     } catch (err) {
       lock.release();

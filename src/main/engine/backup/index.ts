@@ -10,6 +10,7 @@ export { createBackup, type BackupResult, type CreateBackupOptions } from './cre
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify';
 export { restoreBackup, type RestoreOptions } from './restore';
 export { drillBackup, type DrillOptions } from './drill';
+export { instantRestore, resumeInstantRestore } from './instant';
 export { pruneBackups, selectKept, type KeepPolicy, type PruneResult } from './prune';
 export { repositoryPath } from './repository';
 export { dropChainBitmaps } from './hooks';

@@ -8,10 +8,19 @@
 // child's file, the journal (the new manifest and the renames still to do) is written whole, and
 // only then are files renamed and the old point removed. Whatever is interrupted, the next prune
 // of that VM finishes from the journal; before the journal exists, nothing visible has changed.
-import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { BackupPruneResult } from '../../../shared/backup';
+import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { writeFileAtomic, fsyncDir } from '../config/atomic';
 import type { EngineContext } from '../context';
@@ -221,6 +230,8 @@ export async function pruneBackups(
       [...points.values()].map((b) => ({ id: b.manifest.id, completedAt: b.manifest.completedAt })),
       keep,
     );
+    const held = heldByInstantRestores(engine, repo, points);
+    for (const id of held.keys()) kept.add(id);
     const removed = [...points.keys()].filter((id) => !kept.has(id));
     const merged: { point: string; into: string }[] = [];
     // Newest first: a removed point's child is then always a point that stays (or was merged into one).
@@ -245,7 +256,45 @@ export async function pruneBackups(
       kept: [...kept].sort(),
       removed,
       merged,
+      held: [...held].map(([point, vm]) => ({ point, vm })).sort((x, y) => x.point.localeCompare(y.point)),
       dryRun: options.dryRun === true,
     };
   });
+}
+
+function sameFolder(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return a === b;
+  }
+}
+
+/**
+ * Points a VM made by an instant restore still reads (the point and the points under it), with
+ * that VM's name: they stay until its data is streamed in, whatever the policy says.
+ */
+function heldByInstantRestores(
+  engine: EngineContext,
+  repo: string,
+  points: Map<string, ListedBackup>,
+): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const id of engine.store.ids()) {
+    let c: VmConfig;
+    try {
+      c = engine.store.load(id);
+    } catch {
+      continue;
+    }
+    const from = c.instantRestore;
+    if (!from || !sameFolder(from.repository, repo)) continue;
+    for (
+      let p = points.get(from.backup);
+      p;
+      p = p.manifest.parent ? points.get(p.manifest.parent) : undefined
+    )
+      held.set(p.manifest.id, c.name);
+  }
+  return held;
 }

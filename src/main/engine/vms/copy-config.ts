@@ -18,6 +18,7 @@ export function copyConfig(src: VmConfig, name: string, changes: Partial<VmConfi
     template: false,
     linkedTo: null,
     baseline: null,
+    instantRestore: null,
     sharedFolder: null,
     tags: src.tags.filter((t) => t !== 'demo'),
     createdAt: now,

@@ -1,5 +1,6 @@
 // "Restore as new VM…": a name (checked with the engine's own rule), then the backup point is
-// restored into a new VM, which is opened. The VM backed up is never touched.
+// restored into a new VM, which is opened. The VM backed up is never touched; the engine reports
+// the restore's progress under that VM's id (backup.vmId), as the new VM has none yet.
 import { useRef, useState } from 'react';
 import type { BackupListEntry } from '../../../../shared/backup';
 import { api } from '../../api/client';
@@ -8,11 +9,21 @@ import { navigate } from '../../store/ui';
 import { useVms } from '../../store/vms';
 import { Dialog } from './Dialog';
 import { NewVmNameFields, useNewVmNameError } from './NewVmName';
+import { ProgressStatus } from './ProgressStatus';
 
-export function RestoreForm({ backup, vmName }: { backup: BackupListEntry; vmName: string }) {
+export function RestoreForm({
+  backup,
+  vmName,
+  disabled = false,
+}: {
+  backup: BackupListEntry;
+  vmName: string;
+  disabled?: boolean;
+}) {
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
   const [saving, setSaving] = useState(false);
+  const [instant, setInstant] = useState(false);
   const opener = useRef<HTMLButtonElement>(null);
   const error = useNewVmNameError(name);
   const when = new Date(backup.completedAt).toLocaleString();
@@ -25,7 +36,7 @@ export function RestoreForm({ backup, vmName }: { backup: BackupListEntry; vmNam
     if (error) return;
     setSaving(true);
     const vm = await attempt('Could not restore the backup', () =>
-      api('backup.restore', { backup: backup.id, name }),
+      api('backup.restore', { backup: backup.id, name, instant }),
     );
     setSaving(false);
     if (!vm) return;
@@ -34,7 +45,13 @@ export function RestoreForm({ backup, vmName }: { backup: BackupListEntry; vmNam
         .getState()
         .refresh()
         .catch(() => undefined);
-    notify('info', 'Backup restored', `${vm.name} holds ${vmName} as it was on ${when}.`);
+    notify(
+      'info',
+      instant ? 'Started from the backup' : 'Backup restored',
+      instant
+        ? `${vm.name} runs on the backup of ${when}; its data is copied in while it runs (its Log tab says when).`
+        : `${vm.name} holds ${vmName} as it was on ${when}.`,
+    );
     navigate({ kind: 'vm', id: vm.id, tab: 'console' });
   };
 
@@ -44,7 +61,8 @@ export function RestoreForm({ backup, vmName }: { backup: BackupListEntry; vmNam
         type="button"
         ref={opener}
         data-testid="backup-restore"
-        aria-label={`Restore the backup of ${when} as a new VM`}
+        disabled={disabled}
+        aria-label={`Restore as new VM: the backup of ${when}`}
         onClick={() => {
           setName(`${vmName} restored`.slice(0, 100));
           setOpen(true);
@@ -62,6 +80,17 @@ export function RestoreForm({ backup, vmName }: { backup: BackupListEntry; vmNam
             }}
           >
             <p>A new VM is made from this backup; {vmName} stays as it is.</p>
+            <label className="check">
+              <input
+                type="checkbox"
+                data-testid="restore-instant"
+                checked={instant}
+                disabled={saving}
+                onChange={(e) => setInstant(e.target.checked)}
+              />{' '}
+              Start it now (instant restore): it runs on the backup while its data is copied in, and the
+              backup cannot be pruned until that is done
+            </label>
             <NewVmNameFields
               id="restore-name"
               label="Name of the new VM"
@@ -73,6 +102,7 @@ export function RestoreForm({ backup, vmName }: { backup: BackupListEntry; vmNam
               submit={{ label: 'Restore', busy: 'Restoring…', testId: 'restore-confirm' }}
               inputTestId="restore-name"
             />
+            {saving && <ProgressStatus id={backup.vmId} testId="restore-progress" />}
           </form>
         </Dialog>
       )}
