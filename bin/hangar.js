@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'out', 'main', 'cli.js');
 if (!existsSync(cli)) {
-  console.error('hangar: the CLI is not built yet. Run `npm run setup` (or `npm run build`) in the Hangar directory.');
+  console.error(
+    'hangar: the CLI is not built yet. Run `npm run setup` (or `npm run build`) in the Hangar directory.',
+  );
   process.exit(2);
 }
 const { main } = await import(pathToFileURL(cli).href);
