@@ -30,6 +30,9 @@ it('keeps the TPM state in the backup and restores it into the new VM, which sta
   expect(state.length).toBe(1);
 
   const point = await createBackup(engine, vm.id);
+  // The tiny guest runs no agent, and QEMU says so: nothing waited for one.
+  expect(point.consistency).toBe('crash-consistent');
+  expect((engine as unknown as { agents: Map<string, unknown> }).agents.has(vm.id)).toBe(false);
   const source = readFileSync(join(tpmDir, state[0]!));
   const names = (
     JSON.parse(readFileSync(join(point.dir, 'manifest.json'), 'utf8')) as { files: { name: string }[] }

@@ -2,4 +2,5 @@
 export { AGENT_DEFAULTS, GuestAgent } from './session';
 export type { AgentReply, AgentSessionOptions, NoAnswer } from './session';
 export { FREEZE_DEFAULTS, withFrozenGuest } from './freeze';
+export { agentPortOpen } from './listening';
 export type { FreezeOptions, FrozenResult } from './freeze';

@@ -3,7 +3,7 @@
 // the copy itself in one QMP transaction with the guest's filesystems frozen around it (live.ts).
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
-import { withFrozenGuest, type FrozenResult } from '../agent';
+import { agentPortOpen, withFrozenGuest, type FrozenResult } from '../agent';
 import type { EngineContext } from '../context';
 import type { QmpClient } from '../qmp';
 import { nextBitmapName, type BitmapInfo } from './chain';
@@ -64,12 +64,13 @@ export async function copyRunning(
   if (plan.varsSize !== null)
     targets.push({ node: 'fw-vars', path: join(dir, VARS_BACKUP), backing: [], bitmap: false });
   const point: { frozen?: FrozenResult<void> } = {};
+  const agent = plan.guestRuns && (await agentPortOpen(qmp));
   await liveCopy(qmp, {
     mode: plan.kind,
     chainId: plan.chainId,
     targets,
     atPointInTime: async (start) => {
-      if (plan.guestRuns) point.frozen = await withFrozenGuest(engine.agent(config.id), start);
+      if (agent) point.frozen = await withFrozenGuest(engine.agent(config.id), start);
       else await start();
     },
     onProgress: plan.progress,

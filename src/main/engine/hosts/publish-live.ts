@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
-import { withFrozenGuest } from '../agent';
+import { agentPortOpen, withFrozenGuest } from '../agent';
 import { liveCopy, type LiveTarget } from '../backup/live';
 import type { Consistency } from '../backup/manifest';
 import type { EngineContext } from '../context';
@@ -34,12 +34,14 @@ export async function copyRunningVm(
   if (vm.firmware !== 'bios' && existsSync(vars)) await make('fw-vars', vars, 'qcow2', stagedVars(staging));
   let consistency: Consistency = 'crash-consistent';
   let warning: string | undefined;
+  const agent = await agentPortOpen(ctx.qmp(vm.id));
   await liveCopy(ctx.qmp(vm.id), {
     mode: 'full',
     // No bitmap is made (bitmap: false on every target), so no chain is named.
     chainId: 'publish',
     targets,
     atPointInTime: async (start) => {
+      if (!agent) return start();
       const frozen = await withFrozenGuest(ctx.agent(vm.id), start);
       consistency = frozen.consistency === 'frozen' ? 'frozen' : 'crash-consistent';
       if (frozen.thawFailed !== undefined)
