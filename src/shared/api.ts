@@ -53,6 +53,7 @@ import {
 } from './hosts';
 import {
   BackupId,
+  BackupKey,
   type BackupDrillResult,
   type BackupList,
   type BackupPruneResult,
@@ -254,13 +255,19 @@ export const ApiParams = {
   /** A new VM from a domain XML (text, a file, or a domain of a libvirt host). */
   'vm.importLibvirt': ImportLibvirtRequest,
   /** Backups (engine/backup): full or incremental, live or offline, into a repository folder. */
-  'backup.create': Vm.extend({ repository: Repository, full: z.boolean().default(false) }),
+  /** `key` encrypts the point (and a new chain); an encrypted chain needs its key for every point. */
+  'backup.create': Vm.extend({
+    repository: Repository,
+    full: z.boolean().default(false),
+    key: BackupKey.nullable().default(null),
+  }),
   /** The backups of one VM (by name, or by id once it was deleted) or of all, oldest first. */
   'backup.list': z.object({ vm: VmRef.nullable().default(null), repository: Repository }),
   'backup.verify': z.object({
     backup: BackupId,
     mode: z.enum(['quick', 'full']).default('quick'),
     repository: Repository,
+    key: BackupKey.nullable().default(null),
   }),
   /**
    * The boot drill: the point restored into a throwaway VM with no network, started, watched until
@@ -271,6 +278,7 @@ export const ApiParams = {
     for: z.array(z.string().min(1).max(200)).max(16).default([]),
     timeoutSec: z.number().int().min(1).max(86_400).default(300),
     repository: Repository,
+    key: BackupKey.nullable().default(null),
   }),
   /**
    * Retention: keeps what the policy names (the newest N, the newest of each of the last N days
@@ -283,6 +291,7 @@ export const ApiParams = {
     keepWeekly: z.number().int().min(0).max(100_000).default(0),
     dryRun: z.boolean().default(false),
     repository: Repository,
+    key: BackupKey.nullable().default(null),
   }),
   /**
    * A new VM from a backup point (with the points under it), named `name`. Instant: the VM starts
@@ -293,12 +302,17 @@ export const ApiParams = {
     name: CreateVmRequest.shape.name,
     repository: Repository,
     instant: z.boolean().default(false),
+    key: BackupKey.nullable().default(null),
   }),
   /**
    * The point back into the VM it was taken of (stopped), its current state kept first as a
    * snapshot; refused when a disk is gone or was resized since.
    */
-  'backup.restoreInPlace': z.object({ backup: BackupId, repository: Repository }),
+  'backup.restoreInPlace': z.object({
+    backup: BackupId,
+    repository: Repository,
+    key: BackupKey.nullable().default(null),
+  }),
   /** A point (a backup id, or a VM's newest) and the points under it as one tar file, never replaced. */
   'backup.export': z.object({
     backup: z.string().min(1).max(200),
@@ -306,7 +320,11 @@ export const ApiParams = {
     repository: Repository,
   }),
   /** An exported archive, checked as untrusted input, into the default repository and restored as a new VM. */
-  'backup.import': z.object({ file: AbsolutePath, name: CreateVmRequest.shape.name }),
+  'backup.import': z.object({
+    file: AbsolutePath,
+    name: CreateVmRequest.shape.name,
+    key: BackupKey.nullable().default(null),
+  }),
   /** libvirt hosts (engine/hosts): named connections, their domains, and publishing a VM there. */
   'remote.hosts': z.object({}),
   'remote.addHost': HostAddRequest,

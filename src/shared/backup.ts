@@ -1,6 +1,7 @@
 // Backups (issue 15) as the API sees them: ids, and what create, list and verify answer. The
 // engine's implementation lives in src/main/engine/backup.
 import { z } from 'zod';
+import { AbsolutePath } from './vm';
 
 /**
  * 20261128T134512345Z-a1b2c3 (time to the millisecond, then random): ids of one VM sort in the
@@ -9,6 +10,16 @@ import { z } from 'zod';
 export const BackupId = z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, 'Not a backup id.');
 
 export type BackupConsistency = 'frozen' | 'crash-consistent';
+
+/**
+ * The secret of an encrypted backup: a passphrase, or a key file on the engine's host (the CLI's;
+ * the app's page may not name host files). Given to create, it encrypts the new chain.
+ */
+export const BackupKey = z.union([
+  z.object({ passphrase: z.string().min(1).max(1024) }).strict(),
+  z.object({ keyFile: AbsolutePath }).strict(),
+]);
+export type BackupKey = z.infer<typeof BackupKey>;
 
 /** What create answers and list shows of one backup point. */
 interface BackupPoint {
@@ -22,6 +33,8 @@ interface BackupPoint {
   fullReason: string | null;
   consistency: BackupConsistency;
   live: boolean;
+  /** LUKS-encrypted disks and sealed small files: restoring it needs the key. */
+  encrypted: boolean;
   /** Bytes of this point's own files (an incremental's, not its parents'). */
   size: number;
 }

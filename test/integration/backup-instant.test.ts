@@ -1,11 +1,18 @@
 // Instant restore against real QEMU and the tiny guest: the new VM runs at once on overlays over
 // the backup chain, reads the backup's data before anything is copied, keeps the chain from being
 // pruned while it needs it, goes on streaming after a stop, and once whole needs the backup no more.
-import { rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Engine } from '../../src/main/engine/engine';
-import { createBackup, instantRestore, pruneBackups } from '../../src/main/engine/backup';
+import {
+  createBackup,
+  instantRestore,
+  pruneBackups,
+  restoreBackup,
+  resumeInstantRestore,
+} from '../../src/main/engine/backup';
+import { createSnapshot } from '../../src/main/engine/snapshots';
 import { readJournal } from '../../src/main/engine/journal/journal';
 import { closeEngine, openEngine, tempHome } from '../support/env';
 import { makeGuestVm, shell } from '../support/vms';
@@ -98,6 +105,11 @@ it('runs a VM on its backup at once, streams the data in, and then needs the bac
     { point: inc.id, vm: 'instant' },
   ]);
 
+  // Until the data is in, nothing may rest on clusters that still live in the backup.
+  await expect(createSnapshot(engine, vm.id, 'too early')).rejects.toThrow(
+    /still reads from backup .*Take snapshots once/,
+  );
+
   // Stopped before the stream ran: the mark stays, and the disk still reads from the backup.
   await stop(vm.id);
   release();
@@ -105,6 +117,19 @@ it('runs a VM on its backup at once, streams the data in, and then needs the bac
   expect(engine.resolve(vm.id).instantRestore).not.toBeNull();
   const disk = join(engine.paths(vm.id).vmDir, 'disk0.qcow2');
   expect((await engine.img.info(disk, 'qcow2'))['backing-filename']).toBe(join(inc.dir, 'disk0.qcow2'));
+
+  // A disposable run streams nothing: its disks are throwaway overlays over the VM's own.
+  await engine.start(vm.id, { disposable: true });
+  await resumeInstantRestore(engine, vm.id);
+  await stop(vm.id);
+  expect(engine.resolve(vm.id).instantRestore).not.toBeNull();
+  expect((await engine.img.info(disk, 'qcow2'))['backing-filename']).toBe(join(inc.dir, 'disk0.qcow2'));
+
+  // QEMU follows the backup's headers at every start: a repository gone is said, not tried.
+  const backups = join(engine.home, 'backups');
+  renameSync(backups, `${backups}-moved`);
+  await expect(engine.start(vm.id)).rejects.toThrow(/Put that folder back/);
+  renameSync(`${backups}-moved`, backups);
 
   // The next start goes on streaming, until the disk holds everything.
   await engine.start(vm.id);
@@ -121,3 +146,27 @@ it('runs a VM on its backup at once, streams the data in, and then needs the bac
   await engine.start(vm.id);
   expect(await run(vm.id, SUMS)).toBe(sums);
 }, 400_000);
+
+it('leaves out a writable host disk that only a manifest names (a backup must not hand the guest host files)', async () => {
+  const src = await makeGuestVm(engine, 'forged-src');
+  const point = await createBackup(engine, src.id);
+  const victim = join(t.files, 'victim.img');
+  writeFileSync(victim, 'host data');
+  const file = join(point.dir, 'manifest.json');
+  const m = JSON.parse(readFileSync(file, 'utf8')) as { config: { disks: unknown[] } };
+  m.config.disks.push({
+    id: 'disk9',
+    owned: false,
+    path: victim,
+    format: 'raw',
+    backingChain: [],
+    blockDevice: false,
+    bus: 'virtio',
+    readOnly: false,
+    cache: 'writeback',
+    discard: false,
+  });
+  writeFileSync(file, JSON.stringify(m));
+  const restored = await restoreBackup(engine, point.id, 'forged-restored');
+  expect(restored.disks.map((d) => d.id)).toEqual(['disk0']);
+});

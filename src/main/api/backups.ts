@@ -16,37 +16,42 @@ import {
 import { parseCheck } from '../engine/ready/checks';
 import { restoreInPlace } from '../engine/backup/restore-in-place';
 import { exportArchive, importArchive } from '../engine/backup/archive';
+import { readKey } from '../engine/backup/crypto';
+import type { BackupKey } from '../../shared/backup';
 
 type P<M extends keyof typeof ApiParams> = z.output<(typeof ApiParams)[M]>;
 
 export function backupHandlers(engine: Engine) {
+  // A key file is read by the engine (crypto.ts readKey); the page cannot name one (callers.ts).
+  const k = (p: { key: BackupKey | null }) => readKey(p.key);
   return {
     'backup.create': (p: P<'backup.create'>) =>
-      createBackup(engine, p.vm, { repository: p.repository, full: p.full }),
+      createBackup(engine, p.vm, { repository: p.repository, full: p.full, key: k(p) }),
     'backup.list': (p: P<'backup.list'>) => listBackupsOf(engine, { repository: p.repository, vm: p.vm }),
     'backup.verify': (p: P<'backup.verify'>) =>
-      verifyBackup(engine, p.backup, { repository: p.repository, mode: p.mode }),
+      verifyBackup(engine, p.backup, { repository: p.repository, mode: p.mode, key: k(p) }),
     'backup.restore': (p: P<'backup.restore'>) =>
       p.instant
-        ? instantRestore(engine, p.backup, p.name, { repository: p.repository })
-        : restoreBackup(engine, p.backup, p.name, { repository: p.repository }),
+        ? instantRestore(engine, p.backup, p.name, { repository: p.repository, key: k(p) })
+        : restoreBackup(engine, p.backup, p.name, { repository: p.repository, key: k(p) }),
     'backup.restoreInPlace': (p: P<'backup.restoreInPlace'>) =>
-      restoreInPlace(engine, p.backup, { repository: p.repository }),
+      restoreInPlace(engine, p.backup, { repository: p.repository, key: k(p) }),
     'backup.export': (p: P<'backup.export'>) =>
       exportArchive(engine, p.backup, p.file, { repository: p.repository }),
-    'backup.import': (p: P<'backup.import'>) => importArchive(engine, p.file, p.name),
+    'backup.import': (p: P<'backup.import'>) => importArchive(engine, p.file, p.name, k(p)),
     'backup.drill': (p: P<'backup.drill'>) =>
       drillBackup(engine, p.backup, {
         repository: p.repository,
         checks: [...new Set(p.for.flatMap(parseCheck))],
         timeoutMs: p.timeoutSec * 1000,
+        key: k(p),
       }),
     'backup.prune': (p: P<'backup.prune'>) =>
       pruneBackups(
         engine,
         p.vm,
         { last: p.keepLast, daily: p.keepDaily, weekly: p.keepWeekly },
-        { repository: p.repository, dryRun: p.dryRun },
+        { repository: p.repository, dryRun: p.dryRun, key: k(p) },
       ),
   };
 }

@@ -249,6 +249,13 @@ export function resolveCallerPaths<M extends ApiMethod>(
           'INVALID_INPUT',
           'The app uses the default backup repository ($HANGAR_HOME/backups): for another folder, use hangar backup --repository DIR.',
         );
+      // A key file is a host file the engine reads: the page gives a passphrase only.
+      const key = (params as { key?: unknown }).key;
+      if (caller === 'renderer' && key && typeof key === 'object' && 'keyFile' in key)
+        throw new HangarError(
+          'INVALID_INPUT',
+          'The app takes a passphrase for encrypted backups: for a key file, use hangar backup --key-file FILE.',
+        );
       return params;
     }
     case 'remote.addHost': {

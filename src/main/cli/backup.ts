@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { HangarError } from '../../shared/errors';
-import type { BackupListEntry } from '../../shared/backup';
+import type { BackupKey, BackupListEntry } from '../../shared/backup';
+import { readFileSync } from 'node:fs';
 import { formatSize } from '../engine/storage/size';
 import { call, type Ctx } from './commands';
 import { EXIT } from './exit';
@@ -11,11 +12,34 @@ import { int, need, path, str } from './options';
 const USE_BACKUP =
   'Use: hangar backup create VM [--full] | list [VM] | verify BACKUP [--full | --drill [--for CHECK]] | restore BACKUP --name NAME [--instant] | restore BACKUP --in-place [--yes] | export BACKUP|VM FILE | import FILE --name NAME' +
   ' | prune VM [--keep-last N] [--keep-daily N] [--keep-weekly N] [--dry-run]' +
-  ' (each takes --repository DIR; the default is $HANGAR_HOME/backups)';
+  ' (each takes --repository DIR, the default being $HANGAR_HOME/backups; and --passphrase-file FILE or' +
+  ' --key-file FILE: create encrypts with it, the others open encrypted backups with it)';
 
 function row(b: BackupListEntry): string {
   const why = b.kind === 'full' && b.fullReason ? `  (full: ${b.fullReason})` : '';
-  return `${b.id}  ${b.vmName}  ${b.kind.padEnd(11)} ${formatSize(b.size).padStart(9)}  ${b.consistency}${b.live ? ', live' : ''}${why}`;
+  return `${b.id}  ${b.vmName}  ${b.kind.padEnd(11)} ${formatSize(b.size).padStart(9)}  ${b.consistency}${b.live ? ', live' : ''}${b.encrypted ? ', encrypted' : ''}${why}`;
+}
+
+/**
+ * The key of an encrypted backup: --passphrase-file (its first line, as a passphrase) or
+ * --key-file (the file's bytes, read by the engine). Never an argument: others can read those.
+ */
+function keyOf(ctx: Ctx): BackupKey | null {
+  const pass = path(ctx.values, 'passphrase-file');
+  const file = path(ctx.values, 'key-file');
+  if (pass && file) throw new HangarError('INVALID_INPUT', 'Give --passphrase-file or --key-file, not both.');
+  if (file) return { keyFile: file };
+  if (!pass) return null;
+  let text: string;
+  try {
+    text = readFileSync(pass, 'utf8');
+  } catch (err) {
+    throw new HangarError('INVALID_INPUT', `Cannot read the passphrase file: ${(err as Error).message}`);
+  }
+  const passphrase = text.split(/\r?\n/)[0] ?? '';
+  if (!passphrase)
+    throw new HangarError('INVALID_INPUT', `The passphrase file ${pass} starts with an empty line.`);
+  return { passphrase };
 }
 
 /** verify --drill: the point booted in a throwaway VM with no network; exit 1 when it did not come up. */
@@ -25,6 +49,7 @@ async function drill(ctx: Ctx, id: string, repository: string | null): Promise<n
     for: [ctx.values.for ?? []].flat().map(String),
     ...(int(ctx.values, 'timeout') ? { timeoutSec: int(ctx.values, 'timeout') } : {}),
     repository,
+    key: keyOf(ctx),
   });
   const evidence = r.screenshot ? `\nScreen at that moment: ${r.screenshot}` : '';
   ctx.print(
@@ -45,12 +70,13 @@ export async function backup(ctx: Ctx): Promise<number | void> {
         vm: need(arg, 'the VM'),
         repository,
         full: ctx.values.full === true,
+        key: keyOf(ctx),
       });
       const why = r.kind === 'full' ? ` Full because ${r.fullReason}.` : ` On top of ${r.parent}.`;
       const warn = r.warning ? `\nNote: ${r.warning}` : '';
       ctx.print(
         r,
-        `Backup ${r.id}: ${r.kind}, ${formatSize(r.size)}, ${r.consistency}${r.live ? ' (live)' : ''}, in ${r.dir}.${why}${warn}`,
+        `Backup ${r.id}: ${r.kind}, ${formatSize(r.size)}, ${r.consistency}${r.live ? ' (live)' : ''}${r.encrypted ? ', encrypted' : ''}, in ${r.dir}.${why}${warn}`,
       );
       return;
     }
@@ -71,7 +97,11 @@ export async function backup(ctx: Ctx): Promise<number | void> {
       const name = str(ctx.values, 'name');
       if (!name)
         throw new HangarError('INVALID_INPUT', 'Name the new VM: hangar backup import FILE --name NAME.');
-      const vm = await call(ctx, 'backup.import', { file: resolve(need(arg, 'the archive file')), name });
+      const vm = await call(ctx, 'backup.import', {
+        file: resolve(need(arg, 'the archive file')),
+        name,
+        key: keyOf(ctx),
+      });
       ctx.print(
         vm,
         `Imported "${vm.name}" (${vm.id}) from ${arg}; its backups are in the repository too. Start it with hangar start ${vm.id}.`,
@@ -93,6 +123,7 @@ export async function backup(ctx: Ctx): Promise<number | void> {
         backup: need(arg, 'the backup id (hangar backup list)'),
         mode: ctx.values.full === true ? 'full' : 'quick',
         repository,
+        key: keyOf(ctx),
       });
       const problems = r.problems.map((p) => `  ${p.file}: ${p.problem}`).join('\n');
       ctx.print(
@@ -110,7 +141,12 @@ export async function backup(ctx: Ctx): Promise<number | void> {
           throw new HangarError('INVALID_INPUT', '--in-place restores into the VM itself: leave out --name.');
         const backup = need(arg, 'the backup id (hangar backup list)');
         await confirmReplace(ctx, backup);
-        const r = await call(ctx, 'backup.restoreInPlace', { backup, repository });
+        if (ctx.values.instant === true)
+          throw new HangarError(
+            'INVALID_INPUT',
+            '--instant makes a new VM: leave out --in-place, or --instant.',
+          );
+        const r = await call(ctx, 'backup.restoreInPlace', { backup, repository, key: keyOf(ctx) });
         const chain = r.droppedBitmaps.length
           ? ' Its backup chain ended here: the next backup is a full one.'
           : '';
@@ -132,6 +168,7 @@ export async function backup(ctx: Ctx): Promise<number | void> {
         name,
         repository,
         instant,
+        key: keyOf(ctx),
       });
       ctx.print(
         vm,
@@ -151,14 +188,18 @@ export async function backup(ctx: Ctx): Promise<number | void> {
         keepWeekly: keep('keep-weekly'),
         dryRun: ctx.values['dry-run'] === true,
         repository,
+        key: keyOf(ctx),
       });
       const would = r.dryRun ? 'Would remove' : 'Removed';
       const merged = r.merged.map((m) => `\n  ${m.point} merged into ${m.into} first`).join('');
+      const held = r.held
+        .map((h) => `\n  ${h.point} kept: "${h.vm}" still reads it (instant restore)`)
+        .join('');
       ctx.print(
         r,
         r.removed.length
-          ? `${would} ${r.removed.length} backup(s): ${r.removed.join(', ')}; kept ${r.kept.length}.${merged}`
-          : `Nothing to remove; the ${r.kept.length} backup(s) are all kept.`,
+          ? `${would} ${r.removed.length} backup(s): ${r.removed.join(', ')}; kept ${r.kept.length}.${merged}${held}`
+          : `Nothing to remove; the ${r.kept.length} backup(s) are all kept.${held}`,
       );
       return;
     }

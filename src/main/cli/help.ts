@@ -82,10 +82,15 @@ Backups (a repository folder: $HANGAR_HOME/backups, or --repository DIR on any o
          [--for CHECK] [--timeout S]     watched until CHECK (default: agent; serial:TEXT, port:N, ...),
                                          the screen kept in $HANGAR_HOME/drills, the VM deleted; exit 1
                                          when it does not come up
-  backup restore BACKUP --name NAME      A new VM from that point in time
+  backup restore BACKUP --name NAME      A new VM from that point in time; --instant: it runs at once on
+         [--instant]                     the backup while its data is copied in
+  backup restore BACKUP --in-place       Into the VM it came from (stopped), its state kept as a snapshot
+  backup export BACKUP|VM FILE           A point and its chain as one tar; import FILE --name NAME
   backup prune VM [--keep-last N]        Keep the newest N, the newest of each of the last N days / ISO
          [--keep-daily N] [--keep-weekly N] weeks (UTC); remove the rest, merging a removed point into
          [--dry-run]                     the kept one built on it, so no chain breaks
+  --passphrase-file FILE | --key-file FILE   on any of these: create encrypts (LUKS qcow2, the small files
+                                         sealed), the others open encrypted backups; never an argument
 
 libvirt (see docs/libvirt.md for what crosses over)
   export VM --libvirt [FILE]             Domain XML from the VM (stdout without FILE); what it cannot carry

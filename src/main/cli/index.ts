@@ -104,6 +104,8 @@ const OPTIONS = {
   drill: { type: 'boolean' },
   'in-place': { type: 'boolean' },
   instant: { type: 'boolean' },
+  'passphrase-file': { type: 'string' },
+  'key-file': { type: 'string' },
   'keep-daily': { type: 'string' },
   'keep-weekly': { type: 'string' },
 } as const;

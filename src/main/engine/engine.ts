@@ -18,8 +18,9 @@ import { QemuImg } from './storage/qemu-img';
 import { VmRuntime, type StopOptions } from './supervisor/runtime';
 import { prepareDisposable } from './rollback/disposable';
 import { qemusByPidFile } from './supervisor/proc';
+import { diskQemuPidFile } from './backup/disk-qemu';
 import { recoverHome } from './recovery';
-import { recoverBackups, resumeInstantRestore } from './backup';
+import { checkInstantChain, recoverBackups, resumeInstantRestore } from './backup';
 import { LockTable, type Claim } from './policy/locks';
 import { GuestAgent } from './agent';
 import { ProgressGate } from './progress-gate';
@@ -81,8 +82,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
       engine.recovered.push(...new ImageLibrary(home, engine.img).cleanup().map((f) => `images/${f}`));
       await engine.adoptAll();
       // A VM made by an instant restore streams its data in whenever it runs.
-      engine.on('state', (s) => s.state === 'running' && resumeInstantRestore(engine, s.id));
-      for (const [id] of engine.runningPids()) resumeInstantRestore(engine, id);
+      engine.on('state', (s) => void (s.state === 'running' && resumeInstantRestore(engine, s.id)));
+      for (const [id] of engine.runningPids()) void resumeInstantRestore(engine, id);
       return engine;
     } catch (err) {
       lock.release();
@@ -92,6 +93,15 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
 
   private async adoptAll(): Promise<void> {
     const qemus = qemusByPidFile();
+    // A stopped VM's backup QEMU (backup/disk-qemu.ts) left by an engine killed mid-backup holds
+    // the disks' locks: it goes (the bitmaps it held are then distrusted, so the next backup is full).
+    for (const id of this.store.ids()) {
+      const helper = qemus.get(diskQemuPidFile(this.paths(id)));
+      if (helper) {
+        process.kill(helper, 'SIGTERM');
+        this.recovered.push(`the backup QEMU of ${id} (pid ${helper})`);
+      }
+    }
     await Promise.all(
       // Folder names are enough to find running QEMUs; recovery has read every vm.json already.
       this.store.ids().map((id) => this.runtime(id).adopt(qemus.get(this.paths(id).pidFile))),
@@ -324,6 +334,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
         );
       }
       const rt = this.runtime(config.id);
+      if (rt.state === 'stopped' || rt.state === 'crashed') await checkInstantChain(this, config);
       if (options.disposable && (rt.state === 'stopped' || rt.state === 'crashed')) {
         const argvOverride = await prepareDisposable(this.img, config, this.paths(config.id));
         await rt.start(config, this.host, { paused: options.paused, disposable: true, argvOverride });

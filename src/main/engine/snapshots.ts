@@ -1,6 +1,7 @@
 // Snapshots: QMP jobs while the VM runs (RAM included), qemu-img while it is stopped (disks
 // only). The qcow2 images are the truth for which snapshots exist; vm.json holds names,
 // descriptions and the tree, and listing reconciles the two.
+import { refuseWhileStreaming } from './backup/instant-guard';
 import { randomBytes } from 'node:crypto';
 import { statSync, statfsSync } from 'node:fs';
 import { formatSize } from './storage/size';
@@ -144,6 +145,7 @@ export async function createSnapshot(
 ): Promise<SnapshotMeta & { warning?: string }> {
   return engine.withVm(ref, 'snapshot', async (config) => {
     refuseDisposable(engine, config);
+    refuseWhileStreaming(config, 'Take snapshots');
     const imgs = images(engine, config);
     const id = randomBytes(6).toString('hex').slice(0, 8);
     const meta: SnapshotMeta = {

@@ -192,7 +192,12 @@ async function unpack(archive: string, dir: string): Promise<Set<string>> {
 }
 
 /** Imports an archive into the default repository and restores its point as a new VM `name`. */
-export async function importArchive(engine: EngineContext, archive: string, name: string): Promise<VmConfig> {
+export async function importArchive(
+  engine: EngineContext,
+  archive: string,
+  name: string,
+  key: Buffer | null = null,
+): Promise<VmConfig> {
   const source = checkHostPath(engine.policy, archive, 'file to import').path;
   const repo = repositoryPath(engine, null);
   const staging = join(repo, `.import-${randomBytes(6).toString('hex')}`);
@@ -266,7 +271,7 @@ export async function importArchive(engine: EngineContext, archive: string, name
       publishBackup(p.dir, repo, descriptor.vm.id, p.manifest.id);
       published.push(join(folder, p.manifest.id));
     }
-    return await restoreBackup(engine, descriptor.backup, name, { vmId: descriptor.vm.id });
+    return await restoreBackup(engine, descriptor.backup, name, { vmId: descriptor.vm.id, key });
   } catch (err) {
     // A failed import leaves nothing of the archive in the repository.
     for (const dir of published) rmSync(dir, { recursive: true, force: true });

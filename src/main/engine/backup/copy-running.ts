@@ -9,6 +9,8 @@ import type { QmpClient } from '../qmp';
 import { nextBitmapName, type BitmapInfo } from './chain';
 import { liveCopy, removeBitmaps, type LiveTarget } from './live';
 import { VARS_BACKUP, type Consistency } from './manifest';
+import { explainKey, LUKS_CREATE, retryLuksTiming, withKeyArgs, withQmpSecret } from './crypto';
+import { rmSync } from 'node:fs';
 import type { ListedBackup } from './repository';
 
 export interface SourceDisk {
@@ -36,6 +38,8 @@ export interface LivePlan {
   qmp: QmpClient;
   /** Whether a guest runs whose filesystems the agent may freeze. */
   guestRuns: boolean;
+  /** Encrypts the targets (LUKS; the chain under them is encrypted too). */
+  key: Buffer | null;
 }
 
 /** The live copy: targets made in the staging folder, then one transaction (live.ts). */
@@ -48,9 +52,10 @@ export async function copyRunning(
   const { dir, files, parentId } = { ...plan, parentId: plan.ancestors[0]?.manifest.id ?? null };
   for (const [n, d] of plan.disks.entries()) {
     const backing = parentId ? `../${parentId}/${files[n]}` : null;
-    await createTarget(engine, join(dir, files[n]!), d.virtualSize, backing);
+    await createTarget(engine, join(dir, files[n]!), d.virtualSize, backing, plan.key);
   }
-  if (plan.varsSize !== null) await createTarget(engine, join(dir, VARS_BACKUP), plan.varsSize, null);
+  if (plan.varsSize !== null)
+    await createTarget(engine, join(dir, VARS_BACKUP), plan.varsSize, null, plan.key);
   // A fresh bitmap left by an earlier failed attempt in this QEMU would clash by name.
   const fresh = nextBitmapName(plan.chainId);
   for (const d of plan.disks)
@@ -65,17 +70,26 @@ export async function copyRunning(
     targets.push({ node: 'fw-vars', path: join(dir, VARS_BACKUP), backing: [], bitmap: false });
   const point: { frozen?: FrozenResult<void> } = {};
   const agent = plan.guestRuns && (await agentPortOpen(qmp));
-  await liveCopy(qmp, {
-    mode: plan.kind,
-    chainId: plan.chainId,
-    targets,
-    atPointInTime: async (start) => {
-      if (agent) point.frozen = await withFrozenGuest(engine.agent(config.id), start);
-      else await start();
-    },
-    onProgress: plan.progress,
-    whileRunning: () => engine.failpoint('backup:copy'),
-  });
+  const copy = () =>
+    liveCopy(qmp, {
+      mode: plan.kind,
+      encrypted: plan.key !== null,
+      // QEMU cannot write compressed clusters into an encrypted qcow2.
+      compress: plan.key === null,
+      chainId: plan.chainId,
+      targets,
+      atPointInTime: async (start) => {
+        if (agent) point.frozen = await withFrozenGuest(engine.agent(config.id), start);
+        else await start();
+      },
+      onProgress: plan.progress,
+      whileRunning: () => engine.failpoint('backup:copy'),
+    });
+  try {
+    await (plan.key ? withQmpSecret(qmp, plan.key, copy) : copy());
+  } catch (err) {
+    throw explainKey(err, `the earlier points of this chain (${plan.ancestors[0]?.manifest.id ?? 'none'})`);
+  }
   const f = point.frozen;
   return {
     consistency: !plan.guestRuns || f?.consistency === 'frozen' ? 'frozen' : 'crash-consistent',
@@ -92,10 +106,17 @@ async function createTarget(
   path: string,
   size: number,
   backing: string | null,
+  key: Buffer | null,
 ): Promise<void> {
-  const args = ['create', '-q', '-f', 'qcow2', '-o', 'compression_type=zstd'];
+  const args = ['create', '-q', '-f', 'qcow2', '-o', key ? LUKS_CREATE : 'compression_type=zstd'];
   // Relative, so the chain survives the repository being moved or mounted elsewhere; -F so the
-  // format of a backing file is never probed.
+  // format of a backing file is never probed. The size is given, so the backing is not opened.
   if (backing) args.push('-b', backing, '-F', 'qcow2');
-  await engine.img.run([...args, path, String(size)]);
+  if (!key) return void (await engine.img.run([...args, path, String(size)]));
+  await withKeyArgs(engine, key, (secret) =>
+    retryLuksTiming(async () => {
+      rmSync(path, { force: true });
+      await engine.img.run([args[0]!, ...secret, ...args.slice(1), path, String(size)]);
+    }),
+  );
 }

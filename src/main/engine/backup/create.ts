@@ -1,5 +1,6 @@
 // Making one backup of a VM: decide full or incremental (chain.ts), copy live through QMP
 // (live.ts) or offline with qemu-img, write the manifest, publish with one rename.
+import { refuseWhileStreaming } from './instant-guard';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,12 +43,15 @@ import { recoverPrune } from './prune';
 import { hangarVersion } from './version';
 import { withDiskQemu } from './disk-qemu';
 import { copyTpmState } from './tpm-state';
+import { fileKey, newSalt, sealFile } from './crypto';
 
 export interface CreateBackupOptions {
   /** A repository folder; the default is $HANGAR_HOME/backups. */
   repository?: string | null;
   /** Start a new chain even when an incremental is possible. */
   full?: boolean;
+  /** The secret that encrypts the point (crypto.ts); an encrypted chain needs it for every point. */
+  key?: Buffer | null;
 }
 
 /** The disks a backup holds: every writable disk, which must be qcow2 (bitmaps live there). */
@@ -118,6 +122,7 @@ export async function createBackup(
     recoverPrune(vmFolder(repo, config.id));
     const disks = await sourceDisks(engine, config);
     const running = rt.state === 'running' || rt.state === 'paused';
+    if (running) refuseWhileStreaming(config, 'Back it up (or stop it: a stopped VM can be backed up now)');
     const { varsFile } = engine.paths(config.id);
     const withVars = config.firmware !== 'bios' && existsSync(varsFile);
     const run = (qmp: QmpClient) =>
@@ -129,6 +134,7 @@ export async function createBackup(
         qmp,
         full: options.full === true,
         removedStale,
+        key: options.key ?? null,
       });
     try {
       // A stopped VM's disks are opened in a QEMU of its own, so its bitmaps serve as a running
@@ -148,12 +154,20 @@ interface Job {
   qmp: QmpClient;
   full: boolean;
   removedStale: string[];
+  key: Buffer | null;
 }
 
 async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promise<BackupResult> {
   const { repo, disks, running, withVars, qmp } = job;
   const rt = engine.runtime(config.id);
   const { tail, why: damaged } = usableTail(repo, listBackups(repo, config.id).backups);
+  const tailEncrypted = Boolean(tail?.manifest.encryption);
+  if (tailEncrypted && !job.key && !job.full)
+    throw new HangarError(
+      'INVALID_INPUT',
+      `The backups of "${config.name}" are encrypted: give their key (--passphrase-file FILE or --key-file FILE) ` +
+        'for the next point, or ask for a full backup to start a new chain without encryption.',
+    );
   const bitmaps = await queryBitmaps(qmp);
   const decision = decideChain({
     tail: tail && {
@@ -162,10 +176,15 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
       disks: tail.manifest.disks,
     },
     disks: disks.map((d) => ({ id: d.id, virtualSize: d.virtualSize })),
-    forceFull: job.full,
+    forceFull: job.full || (job.key !== null && !tailEncrypted),
     bitmaps,
   });
-  const fullReason = decision.kind === 'full' ? (damaged ?? decision.reason) : null;
+  const encryptionAsked =
+    job.key !== null && tail !== null && !tailEncrypted && !job.full
+      ? 'encryption was asked for, and the chain so far is not encrypted'
+      : null;
+  const fullReason = decision.kind === 'full' ? (damaged ?? encryptionAsked ?? decision.reason) : null;
+  const salt = job.key ? newSalt() : null;
   const chainId = decision.kind === 'incremental' ? decision.chainId : randomBytes(6).toString('hex');
   const parent = decision.kind === 'incremental' ? tail! : null;
   const startedAt = new Date();
@@ -188,6 +207,7 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
       progress: (p) => progress(p * 0.9, 'copying the disks'),
       qmp,
       guestRuns: running,
+      key: job.key,
     });
     warning = copied.warning;
     // A stopped VM that shut down is consistent; one that crashed is as a power cut left it.
@@ -200,14 +220,13 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
       cpSync(join(vmDir, SEED_DIR), join(dir, SEED_DIR), { recursive: true });
     const tpmFiles = config.tpm ? copyTpmState(vmDir, dir) : [];
     writeFileAtomic(join(dir, CONFIG_COPY), JSON.stringify(config, null, 2) + '\n');
+    const small = [CONFIG_COPY, ...seedFiles(dir, config), ...tpmFiles];
+    if (job.key && salt) {
+      const k = fileKey(job.key, salt);
+      for (const name of small) sealFile(join(dir, name), name, k);
+    }
     progress(92, 'hashing');
-    const names = [
-      ...files,
-      ...(withVars ? [VARS_BACKUP] : []),
-      CONFIG_COPY,
-      ...seedFiles(dir, config),
-      ...tpmFiles,
-    ];
+    const names = [...files, ...(withVars ? [VARS_BACKUP] : []), ...small];
     const hashed = [];
     for (const name of names) hashed.push({ name, ...(await hashFile(join(dir, name))) });
     const manifest: Manifest = {
@@ -215,7 +234,8 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
       version: MANIFEST_VERSION,
       id,
       vm: { id: config.id, name: config.name },
-      config: config as unknown as Record<string, unknown>,
+      // Readable without the key (listing, drills' choice of check): the password hash stays in the sealed vm.json.
+      config: (salt ? redacted(config) : config) as unknown as Record<string, unknown>,
       chainId,
       kind: decision.kind,
       parent: parent?.manifest.id ?? null,
@@ -235,6 +255,7 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
       })),
       varsFile: withVars ? VARS_BACKUP : null,
       files: hashed,
+      encryption: salt ? { format: 'luks', salt } : null,
     };
     await engine.failpoint('backup:publish');
     writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
@@ -253,6 +274,7 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
       fullReason,
       consistency,
       live: running,
+      encrypted: salt !== null,
       size: hashed.reduce((s, f) => s + f.size, 0),
       removedStale: job.removedStale,
       ...(warning ? { warning } : {}),
@@ -266,14 +288,18 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
 /** QEMU gone mid-backup is said as such; QMP's own refusals keep their class in the message. */
 function explain(err: unknown, name: string, running: boolean): unknown {
   if (err instanceof HangarError) return err;
-  if (running && (err instanceof QmpDisconnectedError || err instanceof QmpStateError))
+  if (err instanceof QmpDisconnectedError || err instanceof QmpStateError)
     return new HangarError(
       'QEMU_FAILED',
-      `QEMU of "${name}" ended during the backup; nothing of it was kept, and the next backup will be a full one. (${(err as Error).message})`,
+      `${running ? 'QEMU' : 'The QEMU that held the stopped disks'} of "${name}" ended during the backup; nothing of it was kept, and the next backup will be a full one. (${(err as Error).message})`,
     );
   if (err instanceof QmpCommandError)
     return new HangarError('QMP_ERROR', `The backup failed: ${err.message}`);
   return err;
+}
+
+function redacted(config: VmConfig): VmConfig {
+  return config.cloudInit ? { ...config, cloudInit: { ...config.cloudInit, passwordHash: null } } : config;
 }
 
 function seedFiles(dir: string, config: VmConfig): string[] {

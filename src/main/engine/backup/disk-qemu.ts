@@ -14,6 +14,7 @@ import { diskPath } from '../qemu/argv';
 import { BusAllocator, diskArgs } from '../qemu/devices';
 import { json, opts } from '../qemu/escape';
 import { QmpClient } from '../qmp';
+import type { VmPaths } from '../config/paths';
 import { spawnPrivate } from '../supervisor/private';
 
 /** The -blockdev arguments of the VM's writable disks, and of its UEFI variables when asked. */
@@ -29,6 +30,11 @@ function blockdevs(config: VmConfig, vmDir: string, varsFile: string | null): st
     out.push('-blockdev', json({ driver: 'qcow2', file: 'fw-vars-file', 'node-name': 'fw-vars' }));
   }
   return out;
+}
+
+/** Its -pidfile, by which an engine finds one an earlier engine left running (Engine.adoptAll). */
+export function diskQemuPidFile(paths: VmPaths): string {
+  return join(paths.runDir, 'backup-qemu.pid');
 }
 
 export async function withDiskQemu<T>(
@@ -54,6 +60,8 @@ export async function withDiskQemu<T>(
     'chardev=qmp,mode=control',
     '-sandbox',
     'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
+    '-pidfile',
+    diskQemuPidFile(paths),
     ...blockdevs(config, paths.vmDir, withVars ? paths.varsFile : null),
   ];
   const child = spawnPrivate(engine.host.qemu.path, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -84,5 +92,6 @@ export async function withDiskQemu<T>(
     await exited;
     clearTimeout(timer);
     rmSync(socket, { force: true });
+    rmSync(diskQemuPidFile(paths), { force: true });
   }
 }

@@ -23,6 +23,8 @@ export interface DrillOptions {
   /** What "booted" means; by default the guest agent answering (cloud-image VMs have one). */
   checks?: CheckName[];
   timeoutMs?: number;
+  /** The secret of an encrypted point. */
+  key?: Buffer | null;
 }
 
 export async function drillBackup(
@@ -42,6 +44,7 @@ export async function drillBackup(
     );
   const vm = await restoreBackup(engine, backupId, `drill ${point.manifest.vm.name}`.slice(0, 100), {
     repository: options.repository ?? null,
+    key: options.key ?? null,
   });
   const started = Date.now();
   try {

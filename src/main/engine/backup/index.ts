@@ -10,7 +10,7 @@ export { createBackup, type BackupResult, type CreateBackupOptions } from './cre
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify';
 export { restoreBackup, type RestoreOptions } from './restore';
 export { drillBackup, type DrillOptions } from './drill';
-export { instantRestore, resumeInstantRestore } from './instant';
+export { checkInstantChain, instantRestore, resumeInstantRestore } from './instant';
 export { pruneBackups, selectKept, type KeepPolicy, type PruneResult } from './prune';
 export { repositoryPath } from './repository';
 export { dropChainBitmaps } from './hooks';
@@ -59,6 +59,7 @@ export function listBackupsOf(
       fullReason: m.fullReason,
       consistency: m.consistency,
       live: m.live,
+      encrypted: m.encryption !== null,
       completedAt: m.completedAt,
       size: m.files.reduce((s, f) => s + f.size, 0),
       dir,

@@ -9,7 +9,11 @@ import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import type { EngineContext } from '../context';
 import { appendJournal } from '../journal/journal';
-import { runJob, type JobInfo } from '../jobs';
+import { join } from 'node:path';
+import { diskPath } from '../qemu/argv';
+import { chainOf, findBackup, type ListedBackup } from './repository';
+import { headerProblems } from './verify';
+import { adoptStreams, streamNode } from './stream';
 import { perEngine } from '../per-engine';
 import type { QmpClient } from '../qmp';
 import { restoreBackup, type RestoreOptions } from './restore';
@@ -22,7 +26,6 @@ interface NodeInfo {
 
 /** One stream at a time per VM; closed with the engine (QEMU goes on with a job under way). */
 class Streams {
-  private readonly active = new Set<string>();
   private closed = false;
   constructor(private readonly engine: EngineContext) {}
 
@@ -30,35 +33,44 @@ class Streams {
     this.closed = true;
   }
 
-  /** Streams the VM's disks in if it is marked and not streaming already; never throws. */
-  run(id: string): void {
-    if (this.closed || this.active.has(id)) return;
+  private readonly active = new Map<string, Promise<void>>();
+
+  /** Streams the VM's disks in if it is marked and not streaming already; never rejects. */
+  run(id: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const running = this.active.get(id);
+    if (running) return running;
     let config: VmConfig;
     try {
       config = this.engine.store.load(id);
     } catch {
-      return;
+      return Promise.resolve();
     }
-    if (!config.instantRestore) return;
-    this.active.add(id);
-    void streamAll(this.engine, config)
-      .then(() => clearMark(this.engine, id))
+    if (!config.instantRestore) return Promise.resolve();
+    const done = streamAll(this.engine, config)
+      .then(async (whole) => {
+        if (!whole) return;
+        await clearMark(this.engine, id);
+        note(
+          this.engine,
+          id,
+          true,
+          `every disk holds its data; backup ${config.instantRestore!.backup} is no longer read`,
+        );
+      })
       .then(
-        () =>
-          note(
-            this.engine,
-            id,
-            true,
-            `every disk holds its data; backup ${config.instantRestore!.backup} is no longer read`,
-          ),
+        () => undefined,
         (err: unknown) => {
           this.engine.endProgress(id, 'restore', true);
           // A VM stopped half-way is not a failure: the next start goes on.
-          if (!this.closed && !this.engine.isStopped(id))
+          const state = this.engine.runtime(id).state;
+          if (!this.closed && (state === 'running' || state === 'paused'))
             note(this.engine, id, false, `streaming from the backup stopped: ${(err as Error).message}`);
         },
       )
       .finally(() => this.active.delete(id));
+    this.active.set(id, done);
+    return done;
   }
 }
 
@@ -79,44 +91,38 @@ async function readsBacking(qmp: QmpClient, node: string): Promise<boolean> {
   return Boolean(nodes.find((n) => n['node-name'] === node)?.backing_file);
 }
 
-/** A stream this QEMU is already running (an engine closed and opened again meanwhile). */
-async function waitForRunningStream(qmp: QmpClient): Promise<void> {
-  for (;;) {
-    const jobs = await qmp.execute<(JobInfo & { type: string })[]>('query-jobs');
-    const stream = jobs.find((j) => j.type === 'stream');
-    if (!stream) return;
-    if (stream.status === 'concluded' || stream.status === 'null') {
-      await qmp.execute('job-dismiss', { id: stream.id }).catch(() => undefined);
-      continue;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function streamAll(engine: EngineContext, config: VmConfig): Promise<void> {
+/** True once every disk stands alone; false when this run cannot stream (a disposable one). */
+async function streamAll(engine: EngineContext, config: VmConfig): Promise<boolean> {
+  // A disposable run's disks are throwaway overlays on the VM's own: streaming into them would
+  // leave the real disks reading the backup. The next ordinary run streams.
+  if (engine.runtime(config.id).disposable) return false;
   const qmp = engine.qmp(config.id);
-  await waitForRunningStream(qmp);
+  await adoptStreams(qmp);
   const disks = config.disks.filter((d) => d.owned && !d.readOnly);
   await engine.failpoint('instant:stream');
   for (const [n, d] of disks.entries()) {
     if (!(await readsBacking(qmp, d.id))) continue;
-    await runJob(
-      qmp,
-      'block-stream',
-      { device: d.id, 'auto-dismiss': false },
-      (p) =>
-        engine.progress(
-          config.id,
-          'restore',
-          ((n + p / 100) / disks.length) * 100,
-          `streaming ${d.id} in from the backup`,
-        ),
-      24 * 3600_000,
+    await streamNode(qmp, d.id, (p) =>
+      engine.progress(
+        config.id,
+        'restore',
+        ((n + p / 100) / disks.length) * 100,
+        `streaming ${d.id} in from the backup`,
+      ),
     );
-    if (await readsBacking(qmp, d.id))
-      throw new HangarError('QMP_ERROR', `${d.id} still reads from the backup after streaming.`);
+  }
+  // The files themselves, as the next start will open them: none may still name a backing file.
+  const { vmDir } = engine.paths(config.id);
+  for (const d of disks) {
+    const info = await engine.img.info(diskPath(config, d, vmDir), 'qcow2');
+    if (info['backing-filename'])
+      throw new HangarError(
+        'QMP_ERROR',
+        `${d.id} still reads from ${info['backing-filename']} after streaming.`,
+      );
   }
   engine.progress(config.id, 'restore', 100, 'done');
+  return true;
 }
 
 /** Clears the mark under the VM's lock, waiting a while for an operation that holds it. */
@@ -135,9 +141,53 @@ async function clearMark(engine: EngineContext, id: string): Promise<void> {
   }
 }
 
-/** Goes on streaming for a VM that runs now (called on every state change to running). */
-export function resumeInstantRestore(engine: EngineContext, id: string): void {
-  streams(engine).run(id);
+/**
+ * Goes on streaming for a VM that runs now (called on every state change to running); resolves
+ * when that stream ends, however it ends.
+ */
+export function resumeInstantRestore(engine: EngineContext, id: string): Promise<void> {
+  return streams(engine).run(id);
+}
+
+/**
+ * Before a VM that still reads from its backup starts: the repository is there, each disk's
+ * header names the point's own file, and every point's header names only its own chain. The
+ * repository may be a drive someone else writes, and QEMU follows those names at every start.
+ */
+export async function checkInstantChain(engine: EngineContext, config: VmConfig): Promise<void> {
+  const from = config.instantRestore;
+  if (!from) return;
+  let leaf: ListedBackup;
+  let chain: ListedBackup[];
+  try {
+    leaf = findBackup(from.repository, from.backup, null);
+    chain = chainOf(from.repository, leaf);
+  } catch (err) {
+    throw new HangarError(
+      'CONFLICT',
+      `"${config.name}" still reads from backup ${from.backup} in ${from.repository}, which cannot be read ` +
+        `(${(err as Error).message}). Put that folder back where it was, then start it again.`,
+    );
+  }
+  const { vmDir } = engine.paths(config.id);
+  for (const d of config.disks) {
+    if (!d.owned || d.readOnly) continue;
+    const saved = leaf.manifest.disks.find((x) => x.id === d.id);
+    const backing = (await engine.img.info(diskPath(config, d, vmDir), 'qcow2'))['backing-filename'];
+    if (backing && (!saved || backing !== join(leaf.dir, saved.file)))
+      throw new HangarError(
+        'CONFIG_CORRUPT',
+        `${d.id} of "${config.name}" names ${backing} as its backing file, not its backup.`,
+      );
+  }
+  for (const b of chain) {
+    const problems = await headerProblems(engine, b);
+    if (problems.length)
+      throw new HangarError(
+        'CONFIG_CORRUPT',
+        `Backup ${b.manifest.id}, which "${config.name}" still reads, changed: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`,
+      );
+  }
 }
 
 /** Restores a point as a new VM that starts at once, its data streamed in while it runs. */
@@ -149,6 +199,6 @@ export async function instantRestore(
 ): Promise<VmConfig> {
   const vm = await restoreBackup(engine, backupId, name, { ...options, instant: true });
   await engine.start(vm.id);
-  resumeInstantRestore(engine, vm.id);
+  void resumeInstantRestore(engine, vm.id);
   return engine.store.load(vm.id);
 }

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { HangarError } from '../../../shared/errors';
 import type { QmpClient } from '../qmp';
 import type { JobInfo } from '../jobs';
+import { ENCRYPT_NODE, OPEN_TIMEOUT_MS } from './crypto';
 import { bitmapName, nextBitmapName, type BitmapInfo } from './chain';
 
 export interface LiveTarget {
@@ -44,6 +45,8 @@ export interface LiveOptions {
   timeoutMs?: number;
   /** Compressed clusters in the targets (the default, for a repository). */
   compress?: boolean;
+  /** The targets and the points under them are LUKS-encrypted, opened with crypto.ts's secret. */
+  encrypted?: boolean;
 }
 
 interface NodeInfo {
@@ -61,13 +64,14 @@ export async function removeBitmaps(qmp: QmpClient, node: string, names: string[
   for (const name of names) await qmp.execute('block-dirty-bitmap-remove', { node, name });
 }
 
-function backingNode(chain: string[]): Record<string, unknown> | null {
+function backingNode(chain: string[], encrypted: boolean): Record<string, unknown> | null {
   if (!chain.length) return null;
   return {
     driver: 'qcow2',
     'read-only': true,
     file: { driver: 'file', filename: chain[0], 'read-only': true },
-    backing: backingNode(chain.slice(1)),
+    ...(encrypted ? ENCRYPT_NODE : {}),
+    backing: backingNode(chain.slice(1), encrypted),
   };
 }
 
@@ -82,14 +86,19 @@ export async function liveCopy(qmp: QmpClient, o: LiveOptions): Promise<void> {
   let bitmapsAdded = false;
   try {
     for (const [n, t] of o.targets.entries()) {
-      await qmp.execute('blockdev-add', {
-        driver: 'qcow2',
-        'node-name': nodeOf(n),
-        file: { driver: 'file', filename: t.path },
-        // The backing chain is named node by node (never read from headers), so zero clusters
-        // written into an incremental mean zeros over the earlier points, as in the guest.
-        backing: backingNode(t.backing),
-      });
+      await qmp.execute(
+        'blockdev-add',
+        {
+          driver: 'qcow2',
+          'node-name': nodeOf(n),
+          file: { driver: 'file', filename: t.path },
+          ...(o.encrypted ? ENCRYPT_NODE : {}),
+          // The backing chain is named node by node (never read from headers), so zero clusters
+          // written into an incremental mean zeros over the earlier points, as in the guest.
+          backing: backingNode(t.backing, o.encrypted === true),
+        },
+        o.encrypted ? { timeoutMs: OPEN_TIMEOUT_MS } : {},
+      );
       added.push(nodeOf(n));
     }
     const actions: { type: string; data: Record<string, unknown> }[] = [];

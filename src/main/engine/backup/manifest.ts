@@ -71,6 +71,14 @@ export const Manifest = z.object({
   /** UEFI variables (full copy in every point), or null for BIOS VMs. */
   varsFile: BackupFileName.nullable(),
   files: z.array(BackupFile),
+  /**
+   * Set when the point is encrypted (crypto.ts): its images are LUKS qcow2, its small files are
+   * sealed with a key derived with this salt, and `config` leaves out the password hash.
+   */
+  encryption: z
+    .object({ format: z.literal('luks'), salt: z.string().regex(/^[0-9a-f]{32}$/) })
+    .nullable()
+    .default(null),
 });
 export type Manifest = z.infer<typeof Manifest>;
 

@@ -27,6 +27,7 @@ import type { EngineContext } from '../context';
 import { Manifest, MANIFEST_FILE, hashFile, type Manifest as ManifestT } from './manifest';
 import { chainOf, listBackups, repositoryPath, TMP_PREFIX, vmFolder, type ListedBackup } from './repository';
 import { hashProblems, headerProblems } from './verify';
+import { chainImage, explainKey, LUKS_CREATE, retryLuksTiming, withKeyArgs } from './crypto';
 
 export interface KeepPolicy {
   last?: number;
@@ -134,6 +135,7 @@ async function mergeInto(
   point: ListedBackup,
   child: ListedBackup,
   last: boolean,
+  key: Buffer | null,
 ): Promise<ListedBackup> {
   // The whole chain is checked, bytes and headers, as a restore does: the merge reads all of it,
   // and writes new hashes for the child, which would otherwise bless damage it copied in.
@@ -148,6 +150,16 @@ async function mergeInto(
   }
   const p = point.manifest;
   const c = child.manifest;
+  // An encrypted child is flattened whole (qemu-img rebase cannot be given the key of the
+  // files it reads): it becomes a full point holding exactly what it held.
+  const flatten = c.encryption !== null;
+  if (flatten && !key)
+    throw new HangarError(
+      'INVALID_INPUT',
+      `Backup ${c.id} is encrypted and built on ${p.id}, which the policy removes: give the key ` +
+        '(--passphrase-file FILE or --key-file FILE) so it can be rewritten, or keep more points.',
+    );
+  const below = chainOf(repo, child).reverse();
   const renames: [string, string][] = [];
   const files = new Map(c.files.map((f) => [f.name, f]));
   const disks = [];
@@ -157,16 +169,19 @@ async function mergeInto(
         'CONFIG_CORRUPT',
         `Backup ${c.id} has disk ${d.id}, its parent ${p.id} does not.`,
       );
-    const backing = p.parent ? `../${p.parent}/${d.file}` : null;
+    const backing = p.parent && !flatten ? `../${p.parent}/${d.file}` : null;
     const tmp = `${MERGE_PREFIX}${d.file}`;
     const tmpPath = join(child.dir, tmp);
     try {
-      copyFileSync(join(child.dir, d.file), tmpPath);
-      // Safe mode (no -u): the clusters the old backing held and the new one does not are copied in.
-      await engine.img.run(
-        ['rebase', '-f', 'qcow2', '-b', backing ?? '', ...(backing ? ['-F', 'qcow2'] : []), tmpPath],
-        60 * 60_000,
-      );
+      if (flatten) await flattenEncrypted(engine, below, d.file, tmpPath, key!);
+      else {
+        copyFileSync(join(child.dir, d.file), tmpPath);
+        // Safe mode (no -u): the clusters the old backing held and the new one does not are copied in.
+        await engine.img.run(
+          ['rebase', '-f', 'qcow2', '-b', backing ?? '', ...(backing ? ['-F', 'qcow2'] : []), tmpPath],
+          60 * 60_000,
+        );
+      }
       await engine.failpoint('prune:rebased');
       files.set(d.file, { name: d.file, ...(await hashFile(tmpPath)) });
     } catch (err) {
@@ -179,9 +194,13 @@ async function mergeInto(
   }
   const manifest: ManifestT = {
     ...c,
-    kind: p.parent ? 'incremental' : 'full',
-    parent: p.parent,
-    fullReason: p.parent ? c.fullReason : `the full backup ${p.id} it was built on was pruned into it`,
+    kind: p.parent && !flatten ? 'incremental' : 'full',
+    parent: flatten ? null : p.parent,
+    fullReason: flatten
+      ? `backup ${p.id} it was built on was pruned, and an encrypted point is flattened in its place`
+      : p.parent
+        ? c.fullReason
+        : `the full backup ${p.id} it was built on was pruned into it`,
     disks,
     files: c.files.map((f) => files.get(f.name) ?? f),
   };
@@ -192,11 +211,36 @@ async function mergeInto(
   return { dir: child.dir, manifest };
 }
 
+/** The child's image read through its whole chain, written encrypted with no backing file. */
+async function flattenEncrypted(
+  engine: EngineContext,
+  chain: ListedBackup[],
+  file: string,
+  out: string,
+  key: Buffer,
+): Promise<void> {
+  const image = chainImage(
+    chain.map((b) => join(b.dir, file)),
+    true,
+  );
+  await withKeyArgs(engine, key, (secret) =>
+    retryLuksTiming(async () => {
+      rmSync(out, { force: true });
+      await engine.img.run(
+        ['convert', '-q', ...secret, '-O', 'qcow2', '-o', LUKS_CREATE, image, out],
+        60 * 60_000,
+      );
+    }),
+  ).catch((err: unknown) => {
+    throw explainKey(err, `backup ${chain[0]!.manifest.id}`);
+  });
+}
+
 export async function pruneBackups(
   engine: EngineContext,
   vm: string,
   keep: KeepPolicy,
-  options: { repository?: string | null; dryRun?: boolean } = {},
+  options: { repository?: string | null; dryRun?: boolean; key?: Buffer | null } = {},
 ): Promise<PruneResult> {
   if (!keep.last && !keep.daily && !keep.weekly)
     throw new HangarError(
@@ -244,7 +288,15 @@ export async function pruneBackups(
           child.manifest.id,
           options.dryRun
             ? { ...child, manifest: { ...child.manifest, parent: point.manifest.parent } }
-            : await mergeInto(engine, repo, folder, point, child, n === children.length - 1),
+            : await mergeInto(
+                engine,
+                repo,
+                folder,
+                point,
+                child,
+                n === children.length - 1,
+                options.key ?? null,
+              ),
         );
       }
       if (!options.dryRun && children.length === 0) removePoint(folder, id);

@@ -48,6 +48,7 @@ function manifest(id: string, parent: string | null, chainId = 'a1b2c3d4e5f6'): 
     disks: [],
     varsFile: null,
     files: [],
+    encryption: null,
   };
 }
 

@@ -3,6 +3,7 @@
 // ("before restoring <backup>"), so a revert undoes the restore. The point is written into each
 // existing qcow2 (qemu-img convert -n), which keeps that file's snapshots; a disk that is missing
 // or was resized since is refused (restore to a new VM then), before anything changes.
+import { refuseWhileStreaming } from './instant-guard';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
 import { VARS_FILE } from '../config/filenames';
@@ -12,7 +13,8 @@ import { createSnapshot } from '../snapshots';
 import { dropChainBitmaps } from './hooks';
 import { checkedPoint, type RestoreOptions } from './restore';
 import { join } from 'node:path';
-import type { ListedBackup } from './repository';
+import { chainOf, repositoryPath, type ListedBackup } from './repository';
+import { copyImage, pointConfig } from './read-point';
 
 export interface InPlaceResult {
   vm: VmConfig;
@@ -45,11 +47,16 @@ export async function restoreInPlace(
   options: RestoreOptions = {},
 ): Promise<InPlaceResult> {
   const leaf = await checkedPoint(engine, backupId, options);
+  const key = options.key ?? null;
+  // A wrong key stops here, before the snapshot and the copy.
+  pointConfig(leaf, key);
+  const chain = chainOf(repositoryPath(engine, options.repository), leaf).reverse();
   const vmId = leaf.manifest.vm.id;
   const check = (vm: VmConfig) => engine.requireStopped(vm, `restore backup ${backupId} into it`);
   // Refused before anything changes: a running VM, a disk gone or resized.
   const droppedBitmaps = await engine.withVm(vmId, 'restore', async (vm) => {
     check(vm);
+    refuseWhileStreaming(vm, 'Restore into it');
     const why = await mismatch(engine, vm, leaf);
     if (why)
       throw new HangarError(
@@ -70,7 +77,7 @@ export async function restoreInPlace(
   const vm = await engine.withVm(vmId, 'restore', async (config) => {
     check(config);
     try {
-      await writePoint(engine, config, leaf);
+      await writePoint(engine, config, chain, key);
     } catch (err) {
       engine.endProgress(config.id, 'restore', true);
       throw new HangarError(
@@ -85,20 +92,24 @@ export async function restoreInPlace(
   return { vm, keptAs: kept.name, droppedBitmaps };
 }
 
-async function writePoint(engine: EngineContext, config: VmConfig, leaf: ListedBackup): Promise<void> {
+async function writePoint(
+  engine: EngineContext,
+  config: VmConfig,
+  chain: ListedBackup[],
+  key: Buffer | null,
+): Promise<void> {
   const { vmDir } = engine.paths(config.id);
-  // -n: into the existing image (its snapshots, the one just taken included, stay); qemu-img
+  const leaf = chain[0]!;
+  // into: the existing image (its snapshots, the one just taken included, stay); qemu-img
   // then writes the point's zeros too, since it cannot assume the target reads as zeros.
-  const into = (from: string, to: string) =>
-    engine.img.run(
-      ['convert', '-q', '-n', '-f', 'qcow2', '-O', 'qcow2', join(leaf.dir, from), to],
-      6 * 3600_000,
-    );
+  const into = (from: string, to: string) => copyImage(engine, chain, from, to, { key, into: true });
   const disks = leaf.manifest.disks;
   for (const [n, saved] of disks.entries()) {
     const disk = config.disks.find((d) => d.id === saved.id)!;
     engine.progress(config.id, 'restore', (n / disks.length) * 95, `restoring ${saved.id}`);
     await into(saved.file, diskPath(config, disk, vmDir));
   }
-  if (leaf.manifest.varsFile) await into(leaf.manifest.varsFile, join(vmDir, VARS_FILE));
+  // Every point holds the variables whole: read from this point alone.
+  if (leaf.manifest.varsFile)
+    await copyImage(engine, [leaf], leaf.manifest.varsFile, join(vmDir, VARS_FILE), { key, into: true });
 }

@@ -10,12 +10,13 @@ import { parseConfig } from '../config/store';
 import { VARS_FILE } from '../config/filenames';
 import { copyConfig } from '../vms/copy-config';
 import { createVarsStore } from '../vms/create';
-import { cloneSeed, SEED_DISK_ID } from '../cloudinit/seed';
+import { cloneSeed, SEED_DIR, SEED_DISK_ID } from '../cloudinit/seed';
 import { freePort } from '../cloudinit/plan';
 import type { EngineContext } from '../context';
 import { chainOf, findBackup, repositoryPath, type ListedBackup } from './repository';
 import { chainProblems } from './verify';
-import { restoreTpmState } from './tpm-state';
+import { TPM_DIR } from './tpm-state';
+import { copyImage, copySmallFiles, pointConfig } from './read-point';
 
 export interface RestoreOptions {
   repository?: string | null;
@@ -25,6 +26,8 @@ export interface RestoreOptions {
    * start at once; instant.ts streams the data in while it runs.
    */
   instant?: boolean;
+  /** The secret of an encrypted point. */
+  key?: Buffer | null;
 }
 
 /**
@@ -56,9 +59,18 @@ export async function restoreBackup(
   options: RestoreOptions = {},
 ): Promise<VmConfig> {
   const leaf = await checkedPoint(engine, backupId, options);
+  const key = options.key ?? null;
+  if (options.instant && leaf.manifest.encryption)
+    throw new HangarError(
+      'UNSUPPORTED',
+      `Backup ${backupId} is encrypted, and a VM cannot run on encrypted backup files: restore it without --instant.`,
+    );
+  const chain = chainOf(repositoryPath(engine, options.repository), leaf).reverse();
+  // An encrypted point's configuration is opened first: a wrong key stops here, before any copy.
+  const config = pointConfig(leaf, key);
   let src: VmConfig;
   try {
-    src = parseConfig(leaf.manifest.config);
+    src = parseConfig(config);
   } catch (err) {
     throw new HangarError(
       'CONFIG_CORRUPT',
@@ -81,8 +93,10 @@ export async function restoreBackup(
         },
       ];
     // Read-only disks are not in a backup: external ones are referred to again, the seed is
-    // made anew, other owned ones (their files were the source VM's) are left out.
-    if (!d.owned || d.id === SEED_DISK_ID) return [d];
+    // made anew, other owned ones (their files were the source VM's) are left out. A writable
+    // external disk is always in a backup (sourceDisks), so one named only in the config comes
+    // from a manifest someone wrote: it would hand the guest a host file to write. Left out.
+    if (d.id === SEED_DISK_ID || (!d.owned && d.readOnly)) return [d];
     return [];
   });
   const repository = repositoryPath(engine, options.repository);
@@ -98,36 +112,26 @@ export async function restoreBackup(
     try {
       const count = leaf.manifest.disks.length;
       for (const [n, d] of leaf.manifest.disks.entries()) {
-        // -f qcow2: the point's own format; its backing files are named in its header with
-        // their format (-F qcow2 when written), and their bytes were checked above.
         if (options.instant) {
           await overlayOn(engine, join(leaf.dir, d.file), join(dir, `${d.id}.qcow2`));
           continue;
         }
-        await engine.img.convert(
-          { path: join(leaf.dir, d.file), format: 'qcow2' },
-          { path: join(dir, `${d.id}.qcow2`), format: 'qcow2' },
-          (p) => engine.progress(progressId, 'restore', ((n + p / 100) / count) * 95, `restoring ${d.id}`),
-        );
+        await copyImage(engine, chain, d.file, join(dir, `${d.id}.qcow2`), {
+          key,
+          onProgress: (p) =>
+            engine.progress(progressId, 'restore', ((n + p / 100) / count) * 95, `restoring ${d.id}`),
+        });
       }
       if (clone.firmware !== 'bios') {
         if (leaf.manifest.varsFile)
-          await engine.img.run([
-            'convert',
-            '-q',
-            '-f',
-            'qcow2',
-            '-O',
-            'qcow2',
-            join(leaf.dir, leaf.manifest.varsFile),
-            join(dir, VARS_FILE),
-          ]);
+          // Every point holds the variables whole: read from this point alone.
+          await copyImage(engine, [leaf], leaf.manifest.varsFile, join(dir, VARS_FILE), { key });
         else await createVarsStore(clone, engine, join(dir, VARS_FILE));
       }
       // The TPM's keys go with the disks they sealed (a disk encrypted with TPM-bound keys
       // would not unlock otherwise); a point without TPM state leaves swtpm to make a new one.
-      if (clone.tpm) restoreTpmState(leaf.dir, leaf.manifest, dir);
-      const seeded = clone.cloudInit ? await cloneSeed(clone, leaf.dir, dir, await freePort()) : clone;
+      if (clone.tpm) copySmallFiles(leaf, TPM_DIR, dir, key);
+      const seeded = clone.cloudInit ? await seedFrom(leaf, clone, dir, key) : clone;
       const made = engine.store.publish(seeded, dir);
       engine.progress(progressId, 'restore', 100, 'done');
       engine.emit('config', { id: made.id, config: made });
@@ -146,4 +150,21 @@ export async function restoreBackup(
  */
 async function overlayOn(engine: EngineContext, point: string, file: string): Promise<void> {
   await engine.img.run(['create', '-q', '-f', 'qcow2', '-b', point, '-F', 'qcow2', file]);
+}
+
+/** The new VM's seed, from the point's seed inputs (opened first when the point is encrypted). */
+async function seedFrom(
+  leaf: ListedBackup,
+  clone: VmConfig,
+  dir: string,
+  key: Buffer | null,
+): Promise<VmConfig> {
+  if (!leaf.manifest.encryption) return cloneSeed(clone, leaf.dir, dir, await freePort());
+  const opened = join(dir, '.point');
+  try {
+    copySmallFiles(leaf, SEED_DIR, opened, key);
+    return await cloneSeed(clone, opened, dir, await freePort());
+  } finally {
+    rmSync(opened, { recursive: true, force: true });
+  }
 }

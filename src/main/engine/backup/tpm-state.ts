@@ -4,11 +4,9 @@
 // a little after the disks' point in time (the TPM changes rarely: keys, counters, PCR policies).
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from './manifest';
 
 /** The folder in a VM's directory and in a backup point. */
 export const TPM_DIR = 'tpm';
-const PREFIX = `${TPM_DIR}/`;
 
 /** Copies the state files (not swtpm's lock or temporary files); returns their backup names. */
 export function copyTpmState(vmDir: string, pointDir: string): string[] {
@@ -20,14 +18,5 @@ export function copyTpmState(vmDir: string, pointDir: string): string[] {
   if (!names.length) return [];
   mkdirSync(join(pointDir, TPM_DIR), { recursive: true, mode: 0o700 });
   for (const f of names) copyFileSync(join(from, f), join(pointDir, TPM_DIR, f));
-  return names.map((f) => `${PREFIX}${f}`);
-}
-
-/** Puts a point's TPM state into a VM folder being made; false when the point holds none. */
-export function restoreTpmState(pointDir: string, manifest: Manifest, vmDir: string): boolean {
-  const files = manifest.files.filter((f) => f.name.startsWith(PREFIX));
-  if (!files.length) return false;
-  mkdirSync(join(vmDir, TPM_DIR), { recursive: true, mode: 0o700 });
-  for (const f of files) copyFileSync(join(pointDir, f.name), join(vmDir, f.name));
-  return true;
+  return names.map((f) => `${TPM_DIR}/${f}`);
 }

@@ -2,6 +2,8 @@
 // manifests' sizes and SHA-256, naming each damaged file. full: also `qemu-img check` on every
 // image and the chain's links (each qcow2's backing file is the one its manifest names).
 import { statSync } from 'node:fs';
+import { chainImage, explainKey, withKeyArgs } from './crypto';
+import { keyFor, pointConfig } from './read-point';
 import { join } from 'node:path';
 import type {
   BackupVerifyProblem as VerifyProblem,
@@ -18,6 +20,8 @@ export interface VerifyOptions {
   mode?: 'quick' | 'full';
   /** Only this VM's folder is searched for the backup id. */
   vmId?: string | null;
+  /** The secret of an encrypted chain: full mode opens its images to check them. */
+  key?: Buffer | null;
 }
 
 export async function hashProblems(b: ListedBackup): Promise<VerifyProblem[]> {
@@ -108,7 +112,11 @@ export async function headerProblems(engine: EngineContext, b: ListedBackup): Pr
   return out;
 }
 
-async function checkProblems(engine: EngineContext, b: ListedBackup): Promise<VerifyProblem[]> {
+async function checkProblems(
+  engine: EngineContext,
+  b: ListedBackup,
+  key: Buffer | null,
+): Promise<VerifyProblem[]> {
   const out: VerifyProblem[] = [];
   const files = [
     ...b.manifest.disks.map((d) => d.file),
@@ -117,7 +125,14 @@ async function checkProblems(engine: EngineContext, b: ListedBackup): Promise<Ve
   for (const file of files) {
     const path = join(b.dir, file);
     try {
-      const check = await engine.img.check(path, 'qcow2');
+      // An encrypted image is opened with its key, alone (its chain is checked point by point).
+      const check = key
+        ? await withKeyArgs(engine, key, (args) =>
+            engine.img.check(path, 'qcow2', { args, image: chainImage([path], true) }),
+          ).catch((err: unknown) => {
+            throw explainKey(err, `backup ${b.manifest.id}`);
+          })
+        : await engine.img.check(path, 'qcow2');
       const bad = (check.corruptions ?? 0) + (check['check-errors'] ?? 0);
       if (bad) out.push({ backup: b.manifest.id, file: path, problem: `qemu-img check found ${bad} errors` });
     } catch (err) {
@@ -147,7 +162,12 @@ export async function verifyBackup(
   if (mode === 'full' && !problems.length)
     for (const b of chain) problems.push(...(await headerProblems(engine, b)));
   if (mode === 'full' && !problems.length)
-    for (const b of chain) problems.push(...(await checkProblems(engine, b)));
+    for (const b of chain) {
+      // The sealed vm.json opens only with the right key: a clear error before qemu-img's.
+      const key = keyFor(b, options.key ?? null);
+      if (key) pointConfig(b, key);
+      problems.push(...(await checkProblems(engine, b, key)));
+    }
   return {
     backup: leaf.manifest.id,
     mode,

@@ -5,6 +5,7 @@
 // domain is defined from Hangar's model with its files pointing at those volumes, then started.
 // A failure at any step removes what this publish made on the host; nothing that was there
 // before is touched, and a domain of the same name or UUID is refused, never replaced.
+import { refuseWhileStreaming } from '../backup/instant-guard';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -160,6 +161,7 @@ export async function publishVm(
 async function stage(ctx: EngineContext, virsh: Virsh, vm: VmConfig, opts: PublishOptions): Promise<Staged> {
   const state = ctx.runtime(vm.id).state;
   const live = !ctx.isStopped(vm.id);
+  if (live) refuseWhileStreaming(vm, 'Publish it while it runs (or stop it: a stopped VM is copied whole)');
   if (live && state !== 'running' && state !== 'paused')
     throw new HangarError('CONFLICT', `"${vm.name}" is ${state}; publish it once it is running or stopped.`);
   const domain = opts.name ?? domainName(vm.name);

@@ -1,5 +1,6 @@
 // The libvirt operations as the API and CLI call them (hangar export VM --libvirt, hangar import
 // --libvirt FILE | --from URI --domain NAME), on the engine's context.
+import { refuseWhileStreaming } from '../backup/instant-guard';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { VmConfig } from '../../../shared/vm';
 import { HangarError } from '../../../shared/errors';
@@ -31,6 +32,8 @@ export async function exportLibvirt(
   opts: ExportLibvirtOptions = {},
 ): Promise<ExportResult> {
   const vm = ctx.resolve(ref);
+  // The domain would name disks that still read from the backup, which libvirt never streams.
+  refuseWhileStreaming(vm, 'Export it to libvirt');
   const vmDir = ctx.paths(vm.id).vmDir;
   const domainType = opts.domainType ?? (ctx.host.accel === 'kvm' ? 'kvm' : 'qemu');
   let nvram: { path: string; carried: boolean } | undefined;

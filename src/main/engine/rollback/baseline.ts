@@ -1,6 +1,7 @@
 // Baselines and instant reset. Setting a baseline turns each writable image into a read-only
 // base with an empty overlay on top; reset-to-baseline replaces the overlays with new empty
 // ones, which takes the same few milliseconds for a 1 GiB disk as for a 1 TiB one.
+import { refuseWhileStreaming } from '../backup/instant-guard';
 import { existsSync, linkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
@@ -13,6 +14,7 @@ import { baseName, pendingName } from '../config/filenames';
 export async function setBaseline(engine: EngineContext, ref: string): Promise<VmConfig> {
   return engine.withVm(ref, 'baseline', async (config) => {
     engine.requireStopped(config, 'set a baseline');
+    refuseWhileStreaming(config, 'Set a baseline');
     if (config.baseline)
       throw new HangarError(
         'CONFLICT',

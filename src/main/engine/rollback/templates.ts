@@ -1,5 +1,6 @@
 // Templates and linked clones. A template's images become read-only bases; a linked clone's
 // disks are overlays on them, made in milliseconds and holding only what the clone changes.
+import { refuseWhileStreaming } from '../backup/instant-guard';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
@@ -30,6 +31,7 @@ export function templateClaim(templateId: string): Claim {
 export async function setTemplate(engine: EngineContext, ref: string, on: boolean): Promise<VmConfig> {
   return engine.withVm(ref, on ? 'make template' : 'unmake template', async (config) => {
     engine.requireStopped(config, on ? 'make it a template' : 'turn it back into a VM');
+    if (on) refuseWhileStreaming(config, 'Make it a template');
     if (config.template === on) return config;
     const { vmDir, varsFile } = engine.paths(config.id);
     if (on) {

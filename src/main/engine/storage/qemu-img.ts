@@ -153,8 +153,15 @@ export class QemuImg {
     return JSON.parse(await this.run([...args, imageFile(path)])) as ImageInfo;
   }
 
-  async check(path: string, format: string): Promise<CheckResult> {
-    const args = ['check', '--output=json', '-f', format, absolute(path)];
+  /** `opened`: the image as a json: name with the --object arguments it needs (an encrypted one). */
+  async check(
+    path: string,
+    format: string,
+    opened?: { args: string[]; image: string },
+  ): Promise<CheckResult> {
+    const args = opened
+      ? ['check', '--output=json', ...opened.args, opened.image]
+      : ['check', '--output=json', '-f', format, absolute(path)];
     try {
       return JSON.parse(await this.run(args)) as CheckResult;
     } catch (err) {
@@ -221,7 +228,14 @@ export class QemuImg {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    const args = ['convert', '-p', '-f', src.format, '-O', dst.format, absolute(src.path), dst.path];
+    return this.runProgress(
+      ['convert', '-p', '-f', src.format, '-O', dst.format, absolute(src.path), dst.path],
+      onProgress,
+    );
+  }
+
+  /** Runs a long command given -p, reporting its percentages as it goes (no time limit). */
+  runProgress(args: string[], onProgress?: (percent: number) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
