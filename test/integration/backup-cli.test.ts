@@ -2,7 +2,7 @@
 // a live full and an incremental, list, verify (intact, then a damaged file named with exit 1),
 // a restore to a new VM that boots with the data of its point in time, a second repository, and
 // the errors a script sees.
-import { openSync, readSync, writeSync, closeSync, mkdirSync, readFileSync } from 'node:fs';
+import { openSync, readSync, writeSync, closeSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
@@ -214,5 +214,52 @@ describe('hangar backup', () => {
     expect(running.code).toBe(4);
     expect(running.stderr).toMatch(/"bk" is running; stop it before you restore backup/);
     expect((await run('list', '--json')).json()).toHaveLength(2);
+  }, 240_000);
+
+  it('encrypts with a passphrase file, and restores only with it', async () => {
+    const repo = join(t.files, 'sealed');
+    mkdirSync(repo);
+    const pass = join(t.files, 'pass.txt');
+    writeFileSync(pass, 'open sesame, says the script\nignored second line\n', { mode: 0o600 });
+    const c = await run('backup', 'create', 'bk', '--repository', repo, '--passphrase-file', pass);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/: full, .*, encrypted, in /);
+    const id = /^Backup (\S+):/.exec(c.stdout)![1]!;
+    expect((await run('backup', 'list', 'bk', '--repository', repo)).stdout).toContain('encrypted');
+    const noKey = await run('backup', 'restore', id, '--name', 'bk-sealed', '--repository', repo);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/is encrypted: give its key \(--passphrase-file FILE/);
+    const wrong = join(t.files, 'wrong.txt');
+    writeFileSync(wrong, 'open sesame\n');
+    const bad = await run(
+      'backup',
+      'restore',
+      id,
+      '--name',
+      'bk-sealed',
+      '--repository',
+      repo,
+      '--passphrase-file',
+      wrong,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/key does not open/);
+    const both = await run('backup', 'create', 'bk', '--passphrase-file', pass, '--key-file', pass);
+    expect(both.stderr).toMatch(/not both/);
+    const r = await run(
+      'backup',
+      'restore',
+      id,
+      '--name',
+      'bk-sealed',
+      '--repository',
+      repo,
+      '--passphrase-file',
+      pass,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const v = await run('backup', 'verify', id, '--full', '--repository', repo, '--passphrase-file', pass);
+    expect(v.code, v.stderr).toBe(0);
+    expect((await run('delete', 'bk-sealed', '--yes')).code).toBe(0);
   }, 240_000);
 });

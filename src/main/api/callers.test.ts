@@ -435,6 +435,32 @@ describe('what each caller may name', () => {
     }
   });
 
+  it('renderer: a backup key is a passphrase, never a key file (a host file the engine reads)', async () => {
+    const api = createDispatcher(engine);
+    const id = '20261128T134512345Z-a1b2c3';
+    const keyFile = { keyFile: join(user, 'backup.key') };
+    const calls = [
+      ['backup.create', { vm: 'v' }],
+      ['backup.verify', { backup: id, mode: 'full' }],
+      ['backup.restore', { backup: id, name: 'r' }],
+      ['backup.restoreInPlace', { backup: id }],
+      ['backup.prune', { vm: 'v', keepLast: 1 }],
+      ['backup.drill', { backup: id }],
+    ] as const;
+    const refused = { code: 'INVALID_INPUT', message: expect.stringMatching(/takes a passphrase/) };
+    for (const [method, params] of calls) {
+      await expect(api.call(method, { ...params, key: keyFile }, 'renderer')).rejects.toMatchObject(refused);
+      for (const [key, caller] of [
+        [keyFile, 'user'],
+        [{ passphrase: 'secret words' }, 'renderer'],
+      ] as const)
+        await api.call(method, { ...params, key }, caller).then(
+          () => undefined,
+          (err: unknown) => expect(err).not.toMatchObject(refused),
+        );
+    }
+  });
+
   it('renderer: VM archives are refused (they name host files); the user may export and import', async () => {
     const api = createDispatcher(engine);
     const calls = [
