@@ -27,7 +27,18 @@ export function BackupRow(p: {
       <td>
         <time dateTime={b.completedAt}>{when}</time>
       </td>
-      <td>{b.kind}</td>
+      <td>
+        {b.kind}
+        {/* Words, not only a lock: read out in the row, and its actions will ask for the passphrase. */}
+        {b.encrypted && (
+          <>
+            {' '}
+            <span className="backup-encrypted" data-testid="backup-encrypted">
+              encrypted
+            </span>
+          </>
+        )}
+      </td>
       <td>{formatValue('bytes', b.size)}</td>
       <td>
         {b.consistency}

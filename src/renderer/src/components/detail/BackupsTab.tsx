@@ -1,15 +1,17 @@
 // Backups of this VM in the default repository ($HANGAR_HOME/backups): back up now (incremental
 // when the chain allows, or full), the history with sizes, a verify and a boot drill per point,
 // restores (to a new VM, or into this one), and retention. Other repositories are the CLI's (the
-// app has no folder picker). One action runs at a time: `working` names it.
+// app has no folder picker). One action runs at a time: `working` names it. Encrypted points ask
+// for their passphrase in each action that reads them; no passphrase outlives its action.
 import { ProgressStatus } from './ProgressStatus';
 import { useCallback, useEffect, useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import type { BackupDrillResult, BackupListEntry, BackupVerifyResult } from '../../../../shared/backup';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
+import { useAskPassphrase } from './AskPassphrase';
+import { BackupNow } from './BackupNow';
 import { BackupRow } from './BackupRow';
-import { formatValue } from './charts';
 import { DrillSection } from './DrillSection';
 import { PruneForm } from './PruneForm';
 
@@ -19,6 +21,7 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
   const [drills, setDrills] = useState<Record<string, BackupDrillResult>>({});
   const [check, setCheck] = useState('');
   const [working, setWorking] = useState<string | null>(null);
+  const [passphraseDialog, askPassphrase] = useAskPassphrase();
   const drilling = working?.startsWith('drill:')
     ? backups?.find((b) => `drill:${b.id}` === working)
     : undefined;
@@ -29,36 +32,38 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
   }, [vm.id]);
   useEffect(() => void load(), [load]);
 
-  const create = async (full: boolean) => {
-    setWorking(full ? 'full' : 'backup');
-    const r = await attempt('Could not back up', () => api('backup.create', { vm: vm.id, full }));
-    setWorking(null);
-    if (!r) return;
-    notify(
-      'info',
-      r.kind === 'full' ? 'Full backup made' : 'Incremental backup made',
-      `${formatValue('bytes', r.size)}, ${r.consistency}${r.kind === 'full' && r.fullReason ? `; full because ${r.fullReason}` : ''}.`,
-    );
-    await load();
+  // An encrypted point's bytes can only be read with its key: a full verify and a drill ask first.
+  const keyFor = async (b: BackupListEntry, what: string, confirmLabel: string) => {
+    if (!b.encrypted) return { key: null };
+    const passphrase = await askPassphrase({
+      title: `${what} the backup of ${new Date(b.completedAt).toLocaleString()}`,
+      message: <p>Its disks are encrypted: reading them needs the passphrase they were made with.</p>,
+      confirmLabel,
+    });
+    return passphrase === null ? null : { key: { passphrase } };
   };
 
-  const verify = async (id: string) => {
-    setWorking(`verify:${id}`);
+  const verify = async (b: BackupListEntry) => {
+    const k = await keyFor(b, 'Verify', 'Verify');
+    if (!k) return;
+    setWorking(`verify:${b.id}`);
     const r = await attempt('Could not verify the backup', () =>
-      api('backup.verify', { backup: id, mode: 'full' }),
+      api('backup.verify', { backup: b.id, mode: 'full', key: k.key }),
     );
     setWorking(null);
-    if (r) setVerified((v) => ({ ...v, [id]: r }));
+    if (r) setVerified((v) => ({ ...v, [b.id]: r }));
   };
 
-  const drill = async (id: string) => {
-    setWorking(`drill:${id}`);
+  const drill = async (b: BackupListEntry) => {
+    const k = await keyFor(b, 'Drill', 'Drill');
+    if (!k) return;
+    setWorking(`drill:${b.id}`);
     const r = await attempt('Could not drill the backup', () =>
-      api('backup.drill', { backup: id, for: check.trim() ? [check.trim()] : [] }),
+      api('backup.drill', { backup: b.id, for: check.trim() ? [check.trim()] : [], key: k.key }),
     );
     setWorking(null);
     if (!r) return;
-    setDrills((d) => ({ ...d, [id]: r }));
+    setDrills((d) => ({ ...d, [b.id]: r }));
     notify(
       r.ok ? 'info' : 'error',
       r.ok ? 'The backup boots' : 'The backup did not boot',
@@ -66,46 +71,16 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
     );
   };
 
-  const disposable = vm.last.disposable
-    ? 'A disposable run keeps none of its writes, so there is nothing to back up until it ends.'
-    : null;
-  const why = vm.busy ? `Wait: ${vm.busy} is under way.` : disposable;
-
   return (
     <div className="rb-tab backups-tab" data-testid="backups-tab">
       <ProgressStatus id={vm.id} testId="backup-progress" />
-      <section className="rb-section" aria-labelledby="bk-now">
-        <h2 id="bk-now">Back up</h2>
-        <p>
-          A backup is a compressed copy of every disk and the VM&apos;s settings, kept outside the VM in
-          Hangar&apos;s backup folder; snapshots live inside the disks and go with them. The first backup is
-          full; the next ones hold only what changed since. A running VM is backed up while it runs.
-        </p>
-        {why && (
-          <p className="muted" data-testid="backup-why">
-            {why}
-          </p>
-        )}
-        <div className="rb-actions">
-          <button
-            type="button"
-            className="primary"
-            data-testid="backup-create"
-            disabled={working !== null || why !== null}
-            onClick={() => void create(false)}
-          >
-            {working === 'backup' ? 'Backing up…' : 'Back up now'}
-          </button>
-          <button
-            type="button"
-            data-testid="backup-create-full"
-            disabled={working !== null || why !== null}
-            onClick={() => void create(true)}
-          >
-            {working === 'full' ? 'Backing up…' : 'Full backup'}
-          </button>
-        </div>
-      </section>
+      <BackupNow
+        vm={vm}
+        newest={backups?.[0] ?? null}
+        working={working}
+        setWorking={setWorking}
+        onMade={load}
+      />
       <DrillSection
         vm={vm}
         check={check}
@@ -145,8 +120,8 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
                   verified={verified[b.id]}
                   drill={drills[b.id]}
                   working={working}
-                  onVerify={() => void verify(b.id)}
-                  onDrill={() => void drill(b.id)}
+                  onVerify={() => void verify(b)}
+                  onDrill={() => void drill(b)}
                 />
               ))}
             </tbody>
@@ -156,6 +131,7 @@ export function BackupsTab({ vm }: { vm: VmSummary }) {
       {backups && backups.length > 0 && (
         <PruneForm vm={vm} backups={backups} working={working} setWorking={setWorking} onPruned={load} />
       )}
+      {passphraseDialog}
     </div>
   );
 }

@@ -21,7 +21,10 @@ export function NewVmNameFields(p: {
   onCancel: () => void;
   submit: { label: string; busy: string; testId: string };
   inputTestId: string;
+  /** More fields of the form, between the name and its buttons. */
   children?: ReactNode;
+  /** Something else in the form is not ready yet (it says what): the submit waits. */
+  blocked?: boolean;
 }) {
   return (
     <>
@@ -41,6 +44,7 @@ export function NewVmNameFields(p: {
           {p.error}
         </span>
       )}
+      {p.children}
       <div className="snap-form-actions">
         <button type="button" onClick={p.onCancel}>
           Cancel
@@ -49,7 +53,7 @@ export function NewVmNameFields(p: {
           type="submit"
           className="primary"
           data-testid={p.submit.testId}
-          disabled={p.error !== null || p.saving}
+          disabled={p.error !== null || p.saving || p.blocked === true}
         >
           {p.saving ? p.submit.busy : p.submit.label}
         </button>

@@ -1,12 +1,15 @@
 // Retention for this VM's backups: how many to keep (the newest N, one a day, one a week), a
 // preview of what that removes (a dry run of the engine's own selection, so the two never differ),
-// and the prune itself after a yes that lists what goes.
+// and the prune itself after a yes that lists what goes. When that prune rewrites an encrypted
+// point (one built on a point that goes), the yes also asks for the passphrase, used once.
 import { useState } from 'react';
 import type { VmSummary } from '../../../../shared/api-types';
 import type { BackupListEntry } from '../../../../shared/backup';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
+import { useAskPassphrase } from './AskPassphrase';
 import { useConfirm } from './Confirm';
+import { pruneNeedsKey } from './passphrase';
 import { PrunePlanList } from './PrunePlanList';
 import { parseKeep, prunePlan, type Keep, type KeepFields, type PrunePlan } from './retention';
 
@@ -28,43 +31,56 @@ export function PruneForm(p: {
   const [preview, setPreview] = useState<{ plan: PrunePlan; of: BackupListEntry[] } | null>(null);
   const shown = preview?.of === p.backups ? preview.plan : null;
   const [dialog, ask] = useConfirm();
+  const [passphraseDialog, askPassphrase] = useAskPassphrase();
   const { keep, error } = parseKeep(fields);
 
   const plan = async (k: Keep) => {
     const r = await attempt('Could not work out what to prune', () =>
       api('backup.prune', { vm: p.vm.id, ...k, dryRun: true }),
     );
-    return r ? prunePlan(r, p.backups) : null;
+    return r ? { plan: prunePlan(r, p.backups), needsKey: pruneNeedsKey(r, p.backups) } : null;
   };
   const showPreview = async (k: Keep) => {
     p.setWorking('prune-preview');
     const r = await plan(k);
     p.setWorking(null);
-    if (r) setPreview({ plan: r, of: p.backups });
+    if (r) setPreview({ plan: r.plan, of: p.backups });
   };
   const prune = async (k: Keep) => {
     // "Pruning" only once the user said yes: until then nothing is being removed.
     p.setWorking('prune-ask');
     try {
-      const r = await plan(k);
-      if (!r) return;
+      const planned = await plan(k);
+      if (!planned) return;
+      const r = planned.plan;
       setPreview({ plan: r, of: p.backups });
       if (r.removed.length === 0)
         return notify('info', 'Nothing to prune', 'This policy keeps every backup.');
-      const yes = await ask({
+      const question = {
         title: `Remove ${r.removed.length} of the backups of ${p.vm.name}?`,
         message: (
           <>
             <p>Removed backups are gone for good; every kept one still restores.</p>
+            {planned.needsKey && (
+              <p data-testid="prune-key-why">
+                An encrypted backup is built on one that goes: it is rewritten with that one&apos;s data,
+                which needs the passphrase of these backups.
+              </p>
+            )}
             <PrunePlanList plan={r} />
           </>
         ),
         confirmLabel: `Remove ${r.removed.length}`,
-      });
-      if (!yes) return;
+      };
+      let key: { passphrase: string } | null = null;
+      if (planned.needsKey) {
+        const passphrase = await askPassphrase({ ...question, danger: true });
+        if (passphrase === null) return;
+        key = { passphrase };
+      } else if (!(await ask(question))) return;
       p.setWorking('prune');
       const done = await attempt('Could not prune the backups', () =>
-        api('backup.prune', { vm: p.vm.id, ...k, dryRun: false }),
+        api('backup.prune', { vm: p.vm.id, ...k, dryRun: false, key }),
       );
       if (!done) return;
       notify('info', 'Backups pruned', `${done.removed.length} removed, ${done.kept.length} kept.`);
@@ -138,6 +154,7 @@ export function PruneForm(p: {
         </div>
       )}
       {dialog}
+      {passphraseDialog}
     </section>
   );
 }

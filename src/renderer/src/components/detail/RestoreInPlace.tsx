@@ -1,10 +1,12 @@
 // "Restore into this VM…": the backup point goes back into the VM it was taken of, once it is
 // stopped and the user said yes; what the disks hold now is kept as a snapshot, which the notice
-// names, so a revert undoes the restore.
+// names, so a revert undoes the restore. For an encrypted point the same question also asks for
+// its passphrase, which goes with this one call.
 import type { BackupListEntry } from '../../../../shared/backup';
 import type { VmSummary } from '../../../../shared/api-types';
 import { api } from '../../api/client';
 import { attempt, notify } from '../../store/notices';
+import { useAskPassphrase } from './AskPassphrase';
 import { useConfirm } from './Confirm';
 
 export function RestoreInPlace({
@@ -17,10 +19,11 @@ export function RestoreInPlace({
   disabled?: boolean;
 }) {
   const [dialog, ask] = useConfirm();
+  const [passphraseDialog, askPassphrase] = useAskPassphrase();
   const when = new Date(backup.completedAt).toLocaleString();
   const stopped = vm.state === 'stopped';
   const restore = async () => {
-    const yes = await ask({
+    const question = {
       title: `Restore ${vm.name} to ${when}?`,
       message: (
         <p>
@@ -29,10 +32,15 @@ export function RestoreInPlace({
         </p>
       ),
       confirmLabel: 'Restore into this VM',
-    });
-    if (!yes) return;
+    };
+    let key: { passphrase: string } | null = null;
+    if (backup.encrypted) {
+      const passphrase = await askPassphrase({ ...question, danger: true });
+      if (passphrase === null) return;
+      key = { passphrase };
+    } else if (!(await ask(question))) return;
     const r = await attempt('Could not restore the backup', () =>
-      api('backup.restoreInPlace', { backup: backup.id }),
+      api('backup.restoreInPlace', { backup: backup.id, key }),
     );
     if (r)
       notify(
@@ -56,6 +64,7 @@ export function RestoreInPlace({
         Restore into this VM…
       </button>
       {dialog}
+      {passphraseDialog}
     </>
   );
 }
