@@ -225,38 +225,30 @@ describe('hangar backup', () => {
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/: full, .*, encrypted, in /);
     const id = /^Backup (\S+):/.exec(c.stdout)![1]!;
+    const restoreSealed = (passFile: string) =>
+      run(
+        'backup',
+        'restore',
+        id,
+        '--name',
+        'bk-sealed',
+        '--repository',
+        repo,
+        '--passphrase-file',
+        passFile,
+      );
     expect((await run('backup', 'list', 'bk', '--repository', repo)).stdout).toContain('encrypted');
     const noKey = await run('backup', 'restore', id, '--name', 'bk-sealed', '--repository', repo);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/is encrypted: give its key \(--passphrase-file FILE/);
     const wrong = join(t.files, 'wrong.txt');
     writeFileSync(wrong, 'open sesame\n');
-    const bad = await run(
-      'backup',
-      'restore',
-      id,
-      '--name',
-      'bk-sealed',
-      '--repository',
-      repo,
-      '--passphrase-file',
-      wrong,
-    );
+    const bad = await restoreSealed(wrong);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/key does not open/);
     const both = await run('backup', 'create', 'bk', '--passphrase-file', pass, '--key-file', pass);
     expect(both.stderr).toMatch(/not both/);
-    const r = await run(
-      'backup',
-      'restore',
-      id,
-      '--name',
-      'bk-sealed',
-      '--repository',
-      repo,
-      '--passphrase-file',
-      pass,
-    );
+    const r = await restoreSealed(pass);
     expect(r.code, r.stderr).toBe(0);
     const v = await run('backup', 'verify', id, '--full', '--repository', repo, '--passphrase-file', pass);
     expect(v.code, v.stderr).toBe(0);

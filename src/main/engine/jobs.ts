@@ -14,6 +14,25 @@ export interface JobInfo {
   error?: string;
 }
 
+/** Reports a job's progress from query-jobs every `everyMs` until the returned function is called. */
+export function pollProgress(
+  qmp: QmpClient,
+  jobId: string,
+  onProgress: (percent: number) => void,
+  everyMs: number,
+): () => void {
+  const poll = setInterval(() => {
+    qmp
+      .execute<JobInfo[]>('query-jobs')
+      .then((jobs) => {
+        const j = jobs.find((x) => x.id === jobId);
+        if (j && j['total-progress'] > 0) onProgress((100 * j['current-progress']) / j['total-progress']);
+      })
+      .catch(() => undefined);
+  }, everyMs);
+  return () => clearInterval(poll);
+}
+
 export async function runJob(
   qmp: QmpClient,
   command: string,
@@ -28,19 +47,11 @@ export async function runJob(
   });
   concluded.catch(() => undefined);
   await qmp.execute(command, { 'job-id': jobId, ...args });
-  const poll = setInterval(() => {
-    qmp
-      .execute<JobInfo[]>('query-jobs')
-      .then((jobs) => {
-        const j = jobs.find((x) => x.id === jobId);
-        if (j && j['total-progress'] > 0) onProgress((100 * j['current-progress']) / j['total-progress']);
-      })
-      .catch(() => undefined);
-  }, 200);
+  const stop = pollProgress(qmp, jobId, onProgress, 200);
   try {
     await concluded;
   } finally {
-    clearInterval(poll);
+    stop();
   }
   const jobs = await qmp.execute<JobInfo[]>('query-jobs');
   const job = jobs.find((j) => j.id === jobId);

@@ -8,7 +8,7 @@
 //   while a concluded stream waits to be dismissed crashes QEMU 7.2. The result is read from
 //   BLOCK_JOB_COMPLETED instead of the job.
 import { HangarError } from '../../../shared/errors';
-import type { JobInfo } from '../jobs';
+import { pollProgress, type JobInfo } from '../jobs';
 import type { QmpClient } from '../qmp';
 
 const DAY = 24 * 3600_000;
@@ -75,22 +75,14 @@ export async function streamNode(
     'auto-finalize': false,
     'auto-dismiss': true,
   });
-  const poll = setInterval(() => {
-    qmp
-      .execute<JobInfo[]>('query-jobs')
-      .then((jobs) => {
-        const j = jobs.find((x) => x.id === id);
-        if (j && j['total-progress'] > 0) onProgress((100 * j['current-progress']) / j['total-progress']);
-      })
-      .catch(() => undefined);
-  }, 500);
+  const stop = pollProgress(qmp, id, onProgress, 500);
   try {
     // A failed job never becomes pending: it ends, and says why, in BLOCK_JOB_COMPLETED.
     const first = await Promise.race([pending.then(() => null), completed]);
     if (first?.error) throw new HangarError('QMP_ERROR', `Streaming ${node} failed: ${first.error}`);
     if (first === null) await finalize(qmp, id, node, completed);
   } finally {
-    clearInterval(poll);
+    stop();
   }
 }
 
