@@ -71,6 +71,8 @@ export interface BackupVerifyResult {
   /** The points checked, full first. */
   chain: string[];
   problems: BackupVerifyProblem[];
+  /** Full mode: what the point was compared with in the VM itself, or why it was not. */
+  source: string | null;
 }
 
 export interface BackupPruneResult {

@@ -70,6 +70,10 @@ it('writes LUKS images and sealed small files; nothing of the guest is readable 
     encryption: { format: string; salt: string };
   };
   expect(manifest.encryption).toEqual({ format: 'luks', salt: expect.stringMatching(/^[0-9a-f]{32}$/) });
+  // The key went to the running QEMU over QMP: its QMP log has no trace of it.
+  const qmpLog = readFileSync(join(engine.paths(vmId).vmDir, 'qmp.log'), 'utf8');
+  expect(qmpLog).toContain('(a secret: not logged)');
+  expect(qmpLog.includes(key.toString('base64')) || qmpLog.includes(key.toString())).toBe(false);
   // quick verify reads hashes only: no key needed.
   expect((await verifyBackup(engine, full.id)).ok).toBe(true);
 });
@@ -110,4 +114,10 @@ it('prunes the full away only with the key, and the kept point still restores wh
   expect(await bootAndRead(again.id, 'cat /mnt/disk/later; grep -c TOPSECRET-MARK /mnt/disk/secret')).toMatch(
     /later-data\s+2000/,
   );
+  // Leaving encryption is deliberate (a full), and said.
+  const plain = await createBackup(engine, vmId, { full: true });
+  expect(plain).toMatchObject({
+    encrypted: false,
+    warning: expect.stringMatching(/so far are encrypted; this full one/),
+  });
 });

@@ -257,11 +257,30 @@ describe('backups', () => {
         { path: join(engine.paths(restored.id).vmDir, 'disk0.qcow2'), format: 'qcow2' },
       ),
     ).toBe(true);
+    // The VM still holds this point in time (stopped, nothing written since, by its bitmap): full
+    // verify compares the point with it.
+    const v = await verifyBackup(engine, off.id, { mode: 'full' });
+    expect(v).toMatchObject({ ok: true, source: expect.stringMatching(/unchanged since: identical/) });
+    // A byte of the VM's disk changed behind the bitmap's back: the two no longer read the same.
+    const map = JSON.parse(await engine.img.run(['map', '--output=json', '-f', 'qcow2', sourceDisk()])) as {
+      data: boolean;
+      offset?: number;
+      length: number;
+    }[];
+    const at = map.find((e) => e.data && e.offset !== undefined && e.length >= 512)!.offset! + 100;
+    flipByte(sourceDisk(), at);
+    const bad = await verifyBackup(engine, off.id, { mode: 'full' });
+    flipByte(sourceDisk(), at);
+    expect(bad.ok).toBe(false);
+    expect(bad.problems[0]!.problem).toMatch(/reads differently from disk0 of "bk-src"/);
     await boot();
     await guest('dd if=/dev/urandom of=/mnt/disk/e bs=64k count=4 2>/dev/null && sync');
     const next = await createBackup(engine, vmId);
     expect(next).toMatchObject({ kind: 'incremental', parent: off.id, chainId: off.chainId, live: true });
-    expect((await verifyBackup(engine, next.id, { mode: 'full' })).ok).toBe(true);
+    expect(await verifyBackup(engine, next.id, { mode: 'full' })).toMatchObject({
+      ok: true,
+      source: 'not compared with the VM: it runs, so its disks move on',
+    });
   });
 
   it('a snapshot keeps the chain; a revert drops the bitmaps QEMU refuses it with, and the next backup is a full', async () => {

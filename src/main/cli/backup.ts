@@ -129,7 +129,7 @@ export async function backup(ctx: Ctx): Promise<number | void> {
       ctx.print(
         r,
         r.ok
-          ? `Backup ${r.backup} is intact (${r.mode}: ${r.chain.length} point${r.chain.length === 1 ? '' : 's'} checked).`
+          ? `Backup ${r.backup} is intact (${r.mode}: ${r.chain.length} point${r.chain.length === 1 ? '' : 's'} checked).${r.source ? `\nIt was ${r.source}.` : ''}`
           : `Backup ${r.backup} is DAMAGED (${r.mode}):\n${problems}`,
       );
       return r.ok ? EXIT.ok : EXIT.failed;

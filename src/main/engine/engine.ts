@@ -18,6 +18,7 @@ import { QemuImg } from './storage/qemu-img';
 import { VmRuntime, type StopOptions } from './supervisor/runtime';
 import { prepareDisposable } from './rollback/disposable';
 import { qemusByPidFile } from './supervisor/proc';
+import { sweepKeyFiles } from './backup/crypto';
 import { diskQemuPidFile } from './backup/disk-qemu';
 import { recoverHome } from './recovery';
 import { checkInstantChain, recoverBackups, resumeInstantRestore } from './backup';
@@ -79,6 +80,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineContext 
       // Under the lock no other engine is at work, so anything half-made is an earlier one's.
       engine.recovered = recoverHome(engine.store);
       engine.recovered.push(...recoverBackups(home));
+      engine.recovered.push(...sweepKeyFiles(home, env));
       engine.recovered.push(...new ImageLibrary(home, engine.img).cleanup().map((f) => `images/${f}`));
       await engine.adoptAll();
       // A VM made by an instant restore streams its data in whenever it runs.

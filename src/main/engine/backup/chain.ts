@@ -11,6 +11,8 @@ export interface BitmapInfo {
   persistent: boolean;
   /** Set by QEMU when the image was not closed cleanly since the bitmap was stored. */
   inconsistent?: boolean;
+  /** Bytes marked dirty. */
+  count?: number;
 }
 
 export const bitmapName = (chainId: string): string => `hangar-${chainId}`;

@@ -2,8 +2,8 @@
 // (live.ts) or offline with qemu-img, write the manifest, publish with one rename.
 import { refuseWhileStreaming } from './instant-guard';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { VmConfig } from '../../../shared/vm';
 import type { BackupResult } from '../../../shared/backup';
 export type { BackupResult } from '../../../shared/backup';
@@ -42,8 +42,9 @@ export type { SourceDisk } from './copy-running';
 import { recoverPrune } from './prune';
 import { hangarVersion } from './version';
 import { withDiskQemu } from './disk-qemu';
-import { copyTpmState } from './tpm-state';
-import { fileKey, newSalt, sealFile } from './crypto';
+import { tpmStateFiles } from './tpm-state';
+import { pointConfig } from './read-point';
+import { fileKey, newSalt, seal } from './crypto';
 
 export interface CreateBackupOptions {
   /** A repository folder; the default is $HANGAR_HOME/backups. */
@@ -162,12 +163,7 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
   const rt = engine.runtime(config.id);
   const { tail, why: damaged } = usableTail(repo, listBackups(repo, config.id).backups);
   const tailEncrypted = Boolean(tail?.manifest.encryption);
-  if (tailEncrypted && !job.key && !job.full)
-    throw new HangarError(
-      'INVALID_INPUT',
-      `The backups of "${config.name}" are encrypted: give their key (--passphrase-file FILE or --key-file FILE) ` +
-        'for the next point, or ask for a full backup to start a new chain without encryption.',
-    );
+  const keyWarning = checkKey(config, listBackups(repo, config.id).backups.at(-1) ?? null, job);
   const bitmaps = await queryBitmaps(qmp);
   const decision = decideChain({
     tail: tail && {
@@ -195,6 +191,7 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
   let warning: string | undefined;
   try {
     const files = disks.map((d) => `${d.id}.qcow2`);
+    warning = keyWarning;
     const copied = await copyRunning(engine, config, {
       dir,
       disks,
@@ -209,24 +206,23 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
       guestRuns: running,
       key: job.key,
     });
-    warning = copied.warning;
+    if (copied.warning) warning = warning ? `${warning} ${copied.warning}` : copied.warning;
     // A stopped VM that shut down is consistent; one that crashed is as a power cut left it.
     const consistency: Consistency = running
       ? copied.consistency
       : rt.state === 'stopped'
         ? 'frozen'
         : 'crash-consistent';
-    if (config.cloudInit && existsSync(join(vmDir, SEED_DIR)))
-      cpSync(join(vmDir, SEED_DIR), join(dir, SEED_DIR), { recursive: true });
-    const tpmFiles = config.tpm ? copyTpmState(vmDir, dir) : [];
-    writeFileAtomic(join(dir, CONFIG_COPY), JSON.stringify(config, null, 2) + '\n');
-    const small = [CONFIG_COPY, ...seedFiles(dir, config), ...tpmFiles];
-    if (job.key && salt) {
-      const k = fileKey(job.key, salt);
-      for (const name of small) sealFile(join(dir, name), name, k);
+    // vm.json, the seed's inputs and the TPM state: sealed before they are written when the
+    // point is encrypted, so no plain copy ever reaches the repository, even for a moment.
+    const k = job.key && salt ? fileKey(job.key, salt) : null;
+    const small = smallFiles(vmDir, config);
+    for (const f of small) {
+      mkdirSync(dirname(join(dir, f.name)), { recursive: true, mode: 0o700 });
+      writeFileAtomic(join(dir, f.name), k ? seal(f.bytes, f.name, k) : f.bytes);
     }
     progress(92, 'hashing');
-    const names = [...files, ...(withVars ? [VARS_BACKUP] : []), ...small];
+    const names = [...files, ...(withVars ? [VARS_BACKUP] : []), ...small.map((f) => f.name)];
     const hashed = [];
     for (const name of names) hashed.push({ name, ...(await hashFile(join(dir, name))) });
     const manifest: Manifest = {
@@ -285,6 +281,31 @@ async function backUp(engine: EngineContext, config: VmConfig, job: Job): Promis
   }
 }
 
+/**
+ * The key against the VM's newest point (damaged or not): an encrypted chain is never left
+ * without its key by mistake, nor continued, or followed by a full, under a mistyped one.
+ * Returns the warning a deliberate change (a full without the key, or under another key) gets.
+ */
+function checkKey(config: VmConfig, newest: ListedBackup | null, job: Job): string | undefined {
+  if (!newest?.manifest.encryption) return undefined;
+  if (!job.key) {
+    if (!job.full)
+      throw new HangarError(
+        'INVALID_INPUT',
+        `The backups of "${config.name}" are encrypted: give their key (--passphrase-file FILE or --key-file FILE) ` +
+          'for the next point, or ask for a full backup to start a new chain without encryption.',
+      );
+    return `The backups of "${config.name}" so far are encrypted; this full one, and the chain it starts, are not.`;
+  }
+  try {
+    pointConfig(newest, job.key);
+    return undefined;
+  } catch (err) {
+    if (!job.full) throw err;
+    return `This full backup starts a chain under another key than backup ${newest.manifest.id} and those before it.`;
+  }
+}
+
 /** QEMU gone mid-backup is said as such; QMP's own refusals keep their class in the message. */
 function explain(err: unknown, name: string, running: boolean): unknown {
   if (err instanceof HangarError) return err;
@@ -302,9 +323,16 @@ function redacted(config: VmConfig): VmConfig {
   return config.cloudInit ? { ...config, cloudInit: { ...config.cloudInit, passwordHash: null } } : config;
 }
 
-function seedFiles(dir: string, config: VmConfig): string[] {
-  if (!config.cloudInit || !existsSync(join(dir, SEED_DIR))) return [];
-  return readdirSync(join(dir, SEED_DIR)).map((f) => `${SEED_DIR}/${f}`);
+/** The point's small files, by their names in it: the config, the seed's inputs, the TPM state. */
+function smallFiles(vmDir: string, config: VmConfig): { name: string; bytes: Buffer }[] {
+  const out = [{ name: CONFIG_COPY, bytes: Buffer.from(JSON.stringify(config, null, 2) + '\n') }];
+  const seed = join(vmDir, SEED_DIR);
+  if (config.cloudInit && existsSync(seed))
+    for (const f of readdirSync(seed))
+      out.push({ name: `${SEED_DIR}/${f}`, bytes: readFileSync(join(seed, f)) });
+  if (config.tpm)
+    for (const f of tpmStateFiles(vmDir)) out.push({ name: f.name, bytes: readFileSync(f.path) });
+  return out;
 }
 
 /**

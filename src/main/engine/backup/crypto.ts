@@ -5,8 +5,8 @@
 // of our own. The secret reaches QEMU over QMP (object-add secret) and qemu-img as a file in the
 // private runtime folder that is removed when the command ends: it is never written in the
 // repository, nor given on a command line (other users can read those).
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackupKey } from '../../../shared/backup';
 import { HangarError } from '../../../shared/errors';
@@ -19,12 +19,13 @@ import type { QmpClient } from '../qmp';
 export const SECRET_ID = 'hangar-backup-key';
 const MAGIC = Buffer.from('HGSEAL1\0');
 const MAX_KEY_FILE = 64 * 1024;
+const KEYS_DIR = 'keys';
 
 /** The secret's bytes: a passphrase as UTF-8, a key file as it is (as cryptsetup takes one). */
 export function readKey(key: BackupKey | null | undefined): Buffer | null {
   if (!key) return null;
   if ('passphrase' in key) return Buffer.from(key.passphrase, 'utf8');
-  const st = lstatSync(key.keyFile, { throwIfNoEntry: false });
+  const st = statSync(key.keyFile, { throwIfNoEntry: false });
   if (!st?.isFile()) throw new HangarError('INVALID_INPUT', `The key file ${key.keyFile} is not a file.`);
   if (st.size < 1 || st.size > MAX_KEY_FILE)
     throw new HangarError('INVALID_INPUT', `The key file ${key.keyFile} must hold 1 byte to 64 KiB.`);
@@ -37,7 +38,9 @@ export async function withKeyArgs<T>(
   key: Buffer,
   fn: (args: string[]) => Promise<T>,
 ): Promise<T> {
-  const dir = join(runtimeRoot(engine.home, engine.env), 'keys');
+  const root = runtimeRoot(engine.home, engine.env);
+  ensurePrivateDir(root);
+  const dir = join(root, KEYS_DIR);
   ensurePrivateDir(dir);
   const file = join(dir, randomBytes(8).toString('hex'));
   writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
@@ -48,8 +51,19 @@ export async function withKeyArgs<T>(
   }
 }
 
+/** For Engine.open: key files a killed engine left (withKeyArgs removes its own). */
+export function sweepKeyFiles(home: string, env: NodeJS.ProcessEnv): string[] {
+  const dir = join(runtimeRoot(home, env), KEYS_DIR);
+  if (!existsSync(dir)) return [];
+  const left = readdirSync(dir);
+  for (const f of left) rmSync(join(dir, f), { force: true });
+  return left.map((f) => `${KEYS_DIR}/${f}`);
+}
+
 /** The key as a secret object in a running QEMU, removed again after `fn`. */
 export async function withQmpSecret<T>(qmp: QmpClient, key: Buffer, fn: () => Promise<T>): Promise<T> {
+  // One an engine killed mid-backup left in this QEMU would clash by id.
+  await qmp.execute('object-del', { id: SECRET_ID }).catch(() => undefined);
   await qmp.execute('object-add', {
     'qom-type': 'secret',
     id: SECRET_ID,
@@ -116,22 +130,38 @@ export function explainKey(err: unknown, what: string): unknown {
   return err;
 }
 
-/** The key for sealing the small files of one point. */
+const derived = new Map<string, Buffer>();
+
+/**
+ * The key for sealing the small files of one point: scrypt at N=2^17, r=8 (OWASP's figure), about
+ * half a second; the last few are remembered, as one restore opens several files of a point.
+ */
 export function fileKey(secret: Buffer, saltHex: string): Buffer {
-  return scryptSync(secret, Buffer.from(saltHex, 'hex'), 32, { N: 32768, r: 8, p: 1, maxmem: 64 << 20 });
+  const id = createHash('sha256').update(saltHex).update(secret).digest('hex');
+  const hit = derived.get(id);
+  if (hit) return hit;
+  const key = scryptSync(secret, Buffer.from(saltHex, 'hex'), 32, {
+    N: 1 << 17,
+    r: 8,
+    p: 1,
+    maxmem: 256 << 20,
+  });
+  if (derived.size >= 8) derived.delete(derived.keys().next().value!);
+  derived.set(id, key);
+  return key;
 }
 
 export function newSalt(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** Encrypts a file in place; its name is bound in, so sealed files cannot be swapped. */
-export function sealFile(path: string, name: string, key: Buffer): void {
+/** The sealed form of a small file; its name is bound in, so sealed files cannot be swapped. */
+export function seal(plain: Buffer, name: string, key: Buffer): Buffer {
   const iv = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(Buffer.from(name));
-  const body = Buffer.concat([c.update(readFileSync(path)), c.final()]);
-  writeFileSync(path, Buffer.concat([MAGIC, iv, c.getAuthTag(), body]), { mode: 0o600 });
+  const body = Buffer.concat([c.update(plain), c.final()]);
+  return Buffer.concat([MAGIC, iv, c.getAuthTag(), body]);
 }
 
 /** The plain bytes of a sealed file; a wrong key (or a changed file) is a clear error. */

@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { chainImage, explainKey, withKeyArgs } from './crypto';
 import { keyFor, pointConfig } from './read-point';
+import { compareWithSource } from './verify-source';
 import { join } from 'node:path';
 import type {
   BackupVerifyProblem as VerifyProblem,
@@ -168,11 +169,18 @@ export async function verifyBackup(
       if (key) pointConfig(b, key);
       problems.push(...(await checkProblems(engine, b, key)));
     }
+  let source: string | null = null;
+  if (mode === 'full' && !problems.length) {
+    const c = await compareWithSource(engine, repo, [...chain].reverse(), keyFor(leaf, options.key ?? null));
+    problems.push(...c.problems);
+    source = c.note;
+  }
   return {
     backup: leaf.manifest.id,
     mode,
     ok: problems.length === 0,
     chain: chain.map((b) => b.manifest.id),
     problems,
+    source,
   };
 }

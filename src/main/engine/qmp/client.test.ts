@@ -149,6 +149,18 @@ describe('commands and replies', () => {
     expect(recv?.text).toContain('chars)');
     expect(logs.some((l) => l.direction === 'send' && l.text.includes('"execute":"big"'))).toBe(true);
   });
+
+  it('never logs the arguments of a secret object (they hold a key)', async () => {
+    peer.handle('object-add', () => ({ return: {} }));
+    const data = Buffer.from('correct horse').toString('base64');
+    await client.execute('object-add', { 'qom-type': 'secret', id: 'k', data, format: 'base64' });
+    expect(peer.received.at(-1)?.arguments).toMatchObject({ data });
+    const sent = logs.filter((l) => l.direction === 'send' && l.text.includes('object-add'));
+    expect(sent.map((l) => l.text)).toEqual([
+      '{"execute":"object-add","arguments":"(a secret: not logged)"}',
+    ]);
+    expect(logs.some((l) => l.text.includes(data))).toBe(false);
+  });
 });
 
 describe('events', () => {

@@ -59,6 +59,8 @@ interface Connection {
   closed: Promise<void>;
 }
 
+const SECRET_OBJECT = /^\{"execute":"object-add",.*"qom-type":"secret"/;
+
 export class QmpClient extends EventEmitter<QmpClientEvents> {
   readonly path: string;
   private readonly options: Required<Omit<QmpClientOptions, 'onLog'>> & Pick<QmpClientOptions, 'onLog'>;
@@ -257,7 +259,12 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
 
   private write(conn: Connection, p: PendingCommand): void {
     p.sent = true;
-    this.log('send', p.line);
+    // A secret object carries a key in its arguments (an encrypted backup's): the log, a file
+    // beside the VM, gets its name only.
+    this.log(
+      'send',
+      SECRET_OBJECT.test(p.line) ? '{"execute":"object-add","arguments":"(a secret: not logged)"}' : p.line,
+    );
     conn.socket.write(`${p.line}\n`);
   }
 
