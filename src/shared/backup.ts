@@ -16,7 +16,16 @@ export type BackupConsistency = 'frozen' | 'crash-consistent';
  * the app's page may not name host files). Given to create, it encrypts the new chain.
  */
 export const BackupKey = z.union([
-  z.object({ passphrase: z.string().min(1).max(1024) }).strict(),
+  // QEMU takes a LUKS secret as UTF-8 text, which a NUL would end.
+  z
+    .object({
+      passphrase: z
+        .string()
+        .min(1)
+        .max(1024)
+        .regex(/^[^\0]+$/, 'A passphrase cannot hold a NUL character.'),
+    })
+    .strict(),
   z.object({ keyFile: AbsolutePath }).strict(),
 ]);
 export type BackupKey = z.infer<typeof BackupKey>;

@@ -2,7 +2,9 @@
 // for where it is needed, a wrong key refused with a clear error and nothing made, incrementals
 // on the encrypted chain, a restore that boots with the data, full verify, and a prune that
 // rewrites an encrypted point in place of the one it removes.
-import { readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readKey } from '../../src/main/engine/backup/crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Engine } from '../../src/main/engine/engine';
@@ -120,4 +122,12 @@ it('prunes the full away only with the key, and the kept point still restores wh
     encrypted: false,
     warning: expect.stringMatching(/so far are encrypted; this full one/),
   });
+  // A key file of random bytes (as `dd if=/dev/urandom` makes one) works as well as a passphrase.
+  const keyFile = join(t.files, 'backup.key');
+  writeFileSync(keyFile, randomBytes(64));
+  const fileSecret = readKey({ keyFile })!;
+  const sealed = await createBackup(engine, vmId, { key: fileSecret });
+  expect(sealed).toMatchObject({ kind: 'full', encrypted: true });
+  const fromFile = await restoreBackup(engine, sealed.id, 'enc-keyfile', { key: readKey({ keyFile }) });
+  expect(fromFile.disks.map((d) => d.id)).toContain('disk0');
 });

@@ -21,7 +21,10 @@ const MAGIC = Buffer.from('HGSEAL1\0');
 const MAX_KEY_FILE = 64 * 1024;
 const KEYS_DIR = 'keys';
 
-/** The secret's bytes: a passphrase as UTF-8, a key file as it is (as cryptsetup takes one). */
+/**
+ * The secret's bytes: a passphrase as UTF-8; a key file as the base64 of its bytes, since QEMU
+ * takes a LUKS secret only as UTF-8 text and key files are usually random bytes.
+ */
 export function readKey(key: BackupKey | null | undefined): Buffer | null {
   if (!key) return null;
   if ('passphrase' in key) return Buffer.from(key.passphrase, 'utf8');
@@ -29,7 +32,7 @@ export function readKey(key: BackupKey | null | undefined): Buffer | null {
   if (!st?.isFile()) throw new HangarError('INVALID_INPUT', `The key file ${key.keyFile} is not a file.`);
   if (st.size < 1 || st.size > MAX_KEY_FILE)
     throw new HangarError('INVALID_INPUT', `The key file ${key.keyFile} must hold 1 byte to 64 KiB.`);
-  return readFileSync(key.keyFile);
+  return Buffer.from(readFileSync(key.keyFile).toString('base64'));
 }
 
 /** Runs `fn` with qemu-img's `--object secret` arguments; the key's file is gone afterwards. */
